@@ -1,0 +1,1 @@
+"""The plan as YAML, and the answer engine. Pure Python: never imports telegram."""

@@ -1,0 +1,128 @@
+"""Domain types of the knowledge base and of the engine's answers.
+
+The YAML file (see ``knowledge/FORMAT.md``) is loaded into these frozen
+dataclasses once; the engine only ever reads them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A dated obligation: ``date`` is machine-readable, ``wording`` is the plan's own."""
+
+    date: dt.date
+    wording: str
+    what: str
+
+
+@dataclass(frozen=True)
+class Task:
+    """One numbered task of the plan (1..26)."""
+
+    number: int
+    section: str  # section id, e.g. "air"
+    clause: str  # e.g. "二（一）2"
+    title: str
+    text: str
+    offices: tuple[str, ...]
+    deadlines: tuple[Deadline, ...] = ()
+    industries: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+
+    @property
+    def citation(self) -> str:
+        """How an answer cites this task: ``二（一）2 加快落后产能淘汰｜产业政策处负责``."""
+        return f"{self.clause} {self.title}｜{'、'.join(self.offices)}负责"
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    clause: str  # e.g. "二（一）"
+    title: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A numeric threshold of a rule, e.g. capacity <= 10 t/h."""
+
+    quantity: str  # e.g. "产能" or "炉膛直径"
+    unit: str  # canonical unit, e.g. "吨/小时" or "米"
+    limit: float
+    inclusive: bool  # True: "及以下" (<= limit); False: "以下" read strictly (< limit)
+    wording: str  # the plan's words, e.g. "10吨/小时及以下"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A piece of equipment the plan eliminates or bans, and when it applies."""
+
+    id: str
+    equipment: str  # e.g. "冲天炉"
+    aliases: tuple[str, ...]
+    action: str  # e.g. "淘汰" / "取缔"
+    task: int
+    deadline: Deadline | None
+    industries: tuple[str, ...] = ()  # empty: any industry
+    fuels: tuple[str, ...] = ()  # empty: any fuel; else e.g. ("煤",)
+    kinds: tuple[str, ...] = ()  # required qualifier words, e.g. ("间歇式固定床",)
+    condition: Condition | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A short answer to one kind of question, with the clause it rests on."""
+
+    id: str
+    task: int | None  # None: a fact about the document itself
+    clause: str  # citation text, derived from the task when not given
+    answer: str
+    topics: tuple[str, ...]  # words that identify what the fact is about
+    intents: tuple[str, ...] = ()  # kinds of question it answers: when, who, standard, ...
+    questions: tuple[str, ...] = ()  # sample phrasings, also used as suggestions
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything lvdong knows, loaded from one YAML file."""
+
+    source: str  # path of the YAML file it came from
+    document: dict[str, object]
+    sections: tuple[Section, ...]
+    tasks: tuple[Task, ...]
+    facts: tuple[Fact, ...]
+    rules: tuple[Rule, ...]
+    aliases: dict[str, str] = field(default_factory=dict)  # colloquial -> canonical
+    industries: tuple[str, ...] = ()
+    offices: dict[str, str] = field(default_factory=dict)  # office -> what it is responsible for
+
+    def task(self, number: int) -> Task:
+        for task in self.tasks:
+            if task.number == number:
+                return task
+        raise KeyError(number)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the engine says to one question."""
+
+    text: str  # the text a user sees
+    confident: bool  # False when it fell back or only offers suggestions
+    sources: tuple[str, ...] = ()  # clause references
+    suggestions: tuple[str, ...] = ()  # "did you mean" questions, at most three
+    in_scope: bool = True  # False: the plan does not cover the question at all
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "answer": self.text,
+            "confident": self.confident,
+            "sources": list(self.sources),
+            "suggestions": list(self.suggestions),
+            "in_scope": self.in_scope,
+        }
