@@ -1,0 +1,119 @@
+"""The ``lvdong`` command line.
+
+Each subcommand is a small function; ``main`` only parses and dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(config_file=getattr(args, "config", None))
+    kb = getattr(args, "kb", None)
+    if kb:
+        settings = Settings(**{**settings.__dict__, "kb_path": Path(kb)})
+    return settings
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer one question, or one question per stdin line with ``--json -``."""
+    from knowledge.engine import load_engine
+
+    engine = load_engine(_settings(args).kb_path)
+    if args.question == "-":
+        out = sys.stdout
+        for line in sys.stdin:
+            answer = engine.ask(line.rstrip("\n"))
+            if args.json:
+                out.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+            else:
+                out.write(answer.text + "\n\n")
+            out.flush()
+        return 0
+    answer = engine.ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        print(answer.text)
+    return 0
+
+
+def cmd_kb_check(args: argparse.Namespace) -> int:
+    """Validate a KB file; print every problem as FILE:LINE: message."""
+    from knowledge.loader import default_kb_path, validate_file
+
+    path = Path(args.path) if args.path else (_settings(args).kb_path or default_kb_path())
+    problems = validate_file(path)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"{path}: OK")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Start the Telegram bot (long polling, or webhook when configured)."""
+    from bot.runner import run_bot
+
+    return run_bot(_settings(args))
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """The whole bot in this terminal, no token, no network."""
+    from bot.terminal import run_terminal_chat
+
+    return run_terminal_chat(_settings(args), role=args.as_role, user_id=args.user_id)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lvdong", description="绿动: 河南工业污染防治攻坚助手")
+    parser.add_argument("--config", type=Path, help="KEY=value settings file (env wins)")
+    parser.add_argument("--kb", help="knowledge-base YAML (default: LVDONG_KB or the shipped plan)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer a question ('-' reads one per line from stdin)")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="one JSON object per answer")
+    ask.set_defaults(func=cmd_ask)
+
+    kb = sub.add_parser("kb", help="knowledge-base tools")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    check = kb_sub.add_parser("check", help="validate a KB file")
+    check.add_argument("path", nargs="?")
+    check.set_defaults(func=cmd_kb_check)
+
+    run = sub.add_parser("run", help="start the Telegram bot")
+    run.set_defaults(func=cmd_run)
+
+    chat = sub.add_parser("chat", help="try the bot in this terminal, without a token")
+    chat.add_argument(
+        "--as", dest="as_role", default="enterprise",
+        choices=["enterprise", "official", "staff", "admin"],
+    )
+    chat.add_argument("--user-id", type=int, default=10001)
+    chat.set_defaults(func=cmd_chat)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"lvdong: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

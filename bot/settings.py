@@ -1,0 +1,88 @@
+"""Settings, read from the environment (and an optional ``KEY=value`` config file).
+
+The environment wins over the file, so a deployment can override one value
+without editing the file. The token is kept out of ``repr`` so it never lands
+in a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "lvdong"
+
+
+class SettingsError(ValueError):
+    """A setting has a value lvdong cannot use; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str = field(default="", repr=False)
+    api_base_url: str = DEFAULT_API_BASE_URL
+    db_path: Path = DEFAULT_DATA_DIR / "lvdong.sqlite"
+    admins: frozenset[int] = frozenset()
+    kb_path: Path | None = None  # None: the shipped plan
+    webhook_url: str = ""  # empty: long polling
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.token.strip())
+
+
+def read_config_file(path: Path) -> dict[str, str]:
+    """Parse ``KEY=value`` lines; ``#`` starts a comment. Errors name file and line."""
+    values: dict[str, str] = {}
+    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"{path}:{lineno}: expected KEY=value, got {line[:40]!r}")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+def _parse_admins(raw: str) -> frozenset[int]:
+    admins = set()
+    for part in raw.replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise SettingsError(f"LVDONG_ADMINS: {part!r} is not a Telegram user id (digits)")
+        admins.add(int(part))
+    return frozenset(admins)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: Path | None = None
+) -> Settings:
+    """Build settings from ``environ`` (default ``os.environ``) over an optional config file."""
+    env = dict(os.environ if environ is None else environ)
+    config = env.get("LVDONG_CONFIG")
+    path = config_file or (Path(config) if config else None)
+    merged = {**(read_config_file(path) if path else {}), **env}
+
+    data_dir = Path(merged.get("LVDONG_DATA_DIR") or DEFAULT_DATA_DIR)
+    kb = merged.get("LVDONG_KB", "").strip()
+    port = merged.get("LVDONG_WEBHOOK_PORT", "8443").strip()
+    if not port.isdigit():
+        raise SettingsError(f"LVDONG_WEBHOOK_PORT: {port!r} is not a port number")
+    return Settings(
+        token=merged.get("TELEGRAM_BOT_TOKEN", "").strip(),
+        api_base_url=merged.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL,
+        db_path=Path(merged.get("LVDONG_DB") or data_dir / "lvdong.sqlite"),
+        admins=_parse_admins(merged.get("LVDONG_ADMINS", "")),
+        kb_path=Path(kb) if kb else None,
+        webhook_url=merged.get("LVDONG_WEBHOOK_URL", "").strip(),
+        webhook_listen=merged.get("LVDONG_WEBHOOK_LISTEN", "127.0.0.1").strip(),
+        webhook_port=int(port),
+    )
