@@ -29,6 +29,7 @@ class Task:
     title: str
     text: str
     offices: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
     industries: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
@@ -44,6 +45,17 @@ class Section:
     id: str
     clause: str  # e.g. "二（一）"
     title: str
+
+
+@dataclass(frozen=True)
+class Standard:
+    """A standard the plan names, and the products or discharges it governs."""
+
+    number: str  # e.g. "GB 18581-2020"
+    title: str
+    covers: tuple[str, ...]
+    task: int
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,7 @@ class Fact:
     task: int | None  # None: a fact about the document itself
     clause: str  # citation text, derived from the task when not given
     answer: str
-    topics: tuple[str, ...]  # words that identify what the fact is about
+    topics: tuple[tuple[str, ...], ...]  # groups of alternative words; each group must appear
     intents: tuple[str, ...] = ()  # kinds of question it answers: when, who, standard, ...
     questions: tuple[str, ...] = ()  # sample phrasings, also used as suggestions
 
@@ -97,6 +109,7 @@ class KnowledgeBase:
     tasks: tuple[Task, ...]
     facts: tuple[Fact, ...]
     rules: tuple[Rule, ...]
+    standards: tuple[Standard, ...] = ()
     aliases: dict[str, str] = field(default_factory=dict)  # colloquial -> canonical
     industries: tuple[str, ...] = ()
     offices: dict[str, str] = field(default_factory=dict)  # office -> what it is responsible for

@@ -1,0 +1,139 @@
+"""Facts the engine derives from the structured parts of a knowledge base.
+
+The YAML states each task's offices and deadlines, each office's duty and each
+standard's coverage once; the questions "who is responsible for X", "by when",
+"what does office Y do" and "what does GB Z cover" are answered from those, so
+the file never repeats them as hand-written facts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.model import Fact, KnowledgeBase, Standard, Task
+
+
+def _group(words: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(w for w in words if w))
+
+
+def task_facts(task: Task) -> list[Fact]:
+    topics = (_group([*task.keywords, task.title]),)
+    offices = "、".join(task.offices)
+    facts = [
+        Fact(
+            id=f"task-{task.number}-who",
+            task=task.number,
+            clause=task.citation,
+            answer=f"“{task.title}”（任务{task.number}）由{offices}负责。",
+            topics=topics,
+            intents=("who",),
+            questions=(f"{task.title}由哪个处负责？",),
+        ),
+        Fact(
+            id=f"task-{task.number}-about",
+            task=task.number,
+            clause=task.citation,
+            answer=_summary(task),
+            topics=topics,
+            intents=("what", "how"),
+            questions=(f"{task.title}有什么要求？",),
+        ),
+    ]
+    if task.deadlines:
+        when = "；".join(f"{d.wording}{d.what}" for d in task.deadlines)
+        facts.append(
+            Fact(
+                id=f"task-{task.number}-when",
+                task=task.number,
+                clause=task.citation,
+                answer=f"{when}。",
+                topics=topics,
+                intents=("when",),
+                questions=(f"{task.title}的时间要求是什么？",),
+            )
+        )
+    return facts
+
+
+def _summary(task: Task, limit: int = 140) -> str:
+    """The task's opening sentences, cut at a sentence end near ``limit``."""
+    text = task.text
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(p, 0, limit) for p in "。；")
+    return text[: cut + 1] if cut > 40 else text[:limit] + "……"
+
+
+def office_facts(kb: KnowledgeBase) -> list[Fact]:
+    facts = []
+    for office, duty in kb.offices.items():
+        tasks = [t for t in kb.tasks if office in t.offices]
+        listed = "；".join(f"{t.number}.{t.title}" for t in tasks)
+        answer = f"{office}：{duty}" + (f"。负责任务：{listed}。" if listed else "")
+        facts.append(
+            Fact(
+                id=f"office-{office}",
+                task=None,
+                clause="；".join(t.citation for t in tasks[:1]) or "附件 重点任务分工",
+                answer=answer,
+                topics=((office,),),
+                intents=("what", "list", "who", "how"),
+                questions=(f"{office}负责哪些任务？",),
+            )
+        )
+    return facts
+
+
+def standard_numbers(standard: Standard) -> tuple[str, ...]:
+    """Ways a standard's number is typed: ``GB 18581-2020``, ``GB18581``, ``18581``."""
+    number = standard.number
+    digits = re.search(r"\d{3,}", number)
+    core = re.sub(r"[—–－]", "-", number)
+    variants = [number, core, core.replace(" ", "")]
+    if digits:
+        variants.append(digits.group(0))
+        prefix = re.match(r"[A-Za-z/]+\s*\d*", core)
+        if prefix:
+            variants.append(prefix.group(0).replace(" ", ""))
+    return _group(variants)
+
+
+def standard_facts(kb: KnowledgeBase) -> list[Fact]:
+    facts = []
+    for std in kb.standards:
+        task = kb.task(std.task)
+        covers = "、".join(std.covers)
+        note = f"{std.note}" if std.note else ""
+        facts.append(
+            Fact(
+                id=f"standard-{std.number}-covers",
+                task=std.task,
+                clause=task.citation,
+                answer=f"{std.number}《{std.title}》，适用于{covers}。{note}",
+                topics=(standard_numbers(std),),
+                intents=("what", "list", "standard", "how"),
+                questions=(f"{std.number}是什么标准？",),
+            )
+        )
+        facts.append(
+            Fact(
+                id=f"standard-{std.number}-for",
+                task=std.task,
+                clause=task.citation,
+                answer=f"{covers}执行《{std.title}》（{std.number}）。{note}",
+                topics=(_group(list(std.covers)),),
+                intents=("standard",),
+                questions=(f"{std.covers[0]}执行什么标准？",),
+            )
+        )
+    return facts
+
+
+def derived_facts(kb: KnowledgeBase) -> list[Fact]:
+    facts: list[Fact] = []
+    for task in kb.tasks:
+        facts.extend(task_facts(task))
+    facts.extend(office_facts(kb))
+    facts.extend(standard_facts(kb))
+    return facts

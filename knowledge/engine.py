@@ -1,0 +1,260 @@
+"""The answer engine: a question in, a short answer with its clause out.
+
+Pipeline: ``normalize`` (width, script, numerals, units) → ``Vocabulary.expand``
+(aliases, typo repair) → the equipment rules when the question names such
+equipment → otherwise every fact scored on its topics, the question's intents
+and a rapidfuzz similarity to the fact's sample questions. When nothing fits
+well enough the engine does not guess: it says so and offers at most three
+"did you mean" questions; when nothing fits at all it says the plan does not
+cover the question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from knowledge.derive import derived_facts, standard_numbers
+from knowledge.intents import FILLERS, cue_spans, detect_intents
+from knowledge.loader import load_kb
+from knowledge.model import Answer, Fact, KnowledgeBase, Rule
+from knowledge.normalize import normalize
+from knowledge.rules import Verdict, judge, matching_rules
+from knowledge.vocabulary import Vocabulary
+
+MAX_QUESTION = 500  # characters considered; a 10,000-character paste is cut, not choked on
+_FILLER_RE = re.compile("|".join(re.escape(w) for w in sorted(FILLERS, key=len, reverse=True)))
+
+# Scoring weights, tuned on the development set (see README, "Answer engine").
+W_TOPIC = 2.0  # share of the fact's topic groups the question names
+W_SPECIFIC = 0.12  # per character of the matched topic words (capped)
+SPECIFIC_CAP = 12
+W_INTENT = 0.6  # the question asks what the fact answers (negative when it asks otherwise)
+W_FUZZY = 1.0  # similarity to the fact's sample questions
+DERIVED_PENALTY = 0.25  # a hand-written fact beats a derived one on a tie
+MIN_COVERAGE = 0.4  # share of the question's content the engine understood
+
+
+@dataclass(frozen=True)
+class _Entry:
+    fact: Fact
+    groups: tuple[tuple[str, ...], ...]
+    derived: bool
+
+
+@dataclass
+class _Scored:
+    entry: _Entry
+    score: float
+    complete: bool  # every topic group named
+    specific: int  # characters of matched topic words
+    fuzzy: float
+
+
+class Engine:
+    """Answers questions from one knowledge base. Build once; ``ask`` is cheap and pure."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        entries = [_Entry(f, _norm_groups(f), False) for f in kb.facts]
+        entries += [_Entry(f, _norm_groups(f), True) for f in derived_facts(kb)]
+        self._entries = entries
+        self._by_prefix: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        for i, entry in enumerate(entries):
+            for g, group in enumerate(entry.groups):
+                for alt in group:
+                    self._by_prefix[alt[:2]].append((alt, i, g))
+        self._questions: list[str] = []
+        self._question_owner: list[int] = []
+        for i, entry in enumerate(entries):
+            for q in entry.fact.questions:
+                self._questions.append(_core(normalize(q)))
+                self._question_owner.append(i)
+        terms: list[str] = [alt for e in entries for g in e.groups for alt in g]
+        for rule in kb.rules:
+            terms += [rule.equipment, *rule.aliases, *rule.kinds]
+        for std in kb.standards:
+            terms += [*std.covers, *standard_numbers(std)]
+        terms += [*kb.industries, *kb.offices]
+        for task in kb.tasks:
+            terms += [*task.keywords, task.title]
+        self.vocabulary = Vocabulary(terms, kb.aliases)
+        self._industries = {normalize(i): i for i in kb.industries}
+        for alias, canonical in self.vocabulary.aliases.items():
+            if canonical in self._industries:
+                self._industries.setdefault(alias, self._industries[canonical])
+        self.examples = tuple(q for e in entries[:40] for q in e.fact.questions[:1])[:3]
+
+    # -- public -------------------------------------------------------------------------
+
+    def ask(self, question: str) -> Answer:
+        text = normalize(question[: MAX_QUESTION * 4])[:MAX_QUESTION]
+        if not _core(text):
+            return Answer(
+                text="请用文字描述您的问题，例如：" + "；".join(self.examples),
+                confident=False,
+                suggestions=self.examples,
+            )
+        expanded = self.vocabulary.expand(text)
+        intents = detect_intents(text)
+        rules = matching_rules(self.kb.rules, expanded)
+        if rules and not intents & {"standard", "target"}:
+            return self._rule_answer(rules, expanded)
+        ranked = self._rank(text, expanded, intents)
+        if not ranked:
+            return self._not_covered()
+        best = ranked[0]
+        if best.complete and self._understood(text, expanded) >= MIN_COVERAGE:
+            fact = best.entry.fact
+            return Answer(
+                text=f"{fact.answer}\n依据：{fact.clause}",
+                confident=True,
+                sources=(fact.clause,),
+            )
+        if self._understood(text, expanded) < MIN_COVERAGE and not best.complete:
+            return self._not_covered()
+        return self._unsure(ranked)
+
+    # -- rules ----------------------------------------------------------------------------
+
+    def _rule_answer(self, rules: list[Rule], expanded: str) -> Answer:
+        named = {name for key, name in self._industries.items() if key in expanded}
+        verdicts = [judge(rule, expanded, named) for rule in rules]
+        # Industry mismatches only matter when no rule fits the industry named.
+        relevant = [v for v in verdicts if not v.other_industry]
+        verdicts = relevant or verdicts
+        yes = [v for v in verdicts if v.applies is True]
+        no = [v for v in verdicts if v.applies is False]
+        if yes:
+            chosen, lead = yes, "需要淘汰/取缔。"
+        elif no and len(no) == len(verdicts):
+            chosen, lead = no, "不属于淘汰范围。"
+        else:
+            chosen, lead = [v for v in verdicts if v.applies is None] or verdicts, ""
+        body = lead + "".join(_dedupe(v.reason for v in chosen))
+        notes = _dedupe(v.rule.note for v in chosen if v.rule.note)
+        if notes:
+            body += "".join(notes)
+        clauses = _dedupe(self.kb.task(v.rule.task).citation for v in chosen)
+        return Answer(
+            text=f"{body}\n依据：{'；'.join(clauses)}",
+            confident=True,
+            sources=tuple(clauses),
+        )
+
+    # -- facts ----------------------------------------------------------------------------
+
+    def _rank(self, text: str, expanded: str, intents: frozenset[str]) -> list[_Scored]:
+        hits: dict[int, dict[int, int]] = defaultdict(dict)
+        for pos in range(len(expanded)):
+            for key in (expanded[pos : pos + 2], expanded[pos]):
+                for alt, i, g in self._by_prefix.get(key, ()):
+                    if expanded.startswith(alt, pos) and len(alt) > hits[i].get(g, 0):
+                        hits[i][g] = len(alt)
+        if not hits:
+            return []
+        fuzzy: dict[int, float] = {}
+        core = _core(text)
+        for _, score, index in process.extract(
+            core, self._questions, scorer=fuzz.ratio, limit=20, score_cutoff=30
+        ):
+            owner = self._question_owner[index]
+            fuzzy[owner] = max(fuzzy.get(owner, 0.0), score / 100)
+        scored = []
+        for i, groups in hits.items():
+            entry = self._entries[i]
+            share = len(groups) / len(entry.groups)
+            specific = sum(groups.values())
+            fact_intents = set(entry.fact.intents)
+            if intents & fact_intents:
+                intent = 1.0
+            elif intents and fact_intents:
+                intent = -1.0
+            else:
+                intent = 0.0
+            score = (
+                W_TOPIC * share
+                + W_SPECIFIC * min(specific, SPECIFIC_CAP)
+                + W_INTENT * intent
+                + W_FUZZY * fuzzy.get(i, 0.0)
+                - (DERIVED_PENALTY if entry.derived else 0.0)
+            )
+            scored.append(_Scored(entry, score, share == 1.0, specific, fuzzy.get(i, 0.0)))
+        scored.sort(key=lambda s: s.score, reverse=True)
+        return scored
+
+    def _understood(self, text: str, expanded: str) -> float:
+        """Share of the question's content characters covered by known words or cues."""
+        covered = [False] * len(text)
+        for start, end in cue_spans(text):
+            covered[start:end] = [True] * (end - start)
+        for term in self._terms_in(text):
+            for m in re.finditer(re.escape(term), text):
+                covered[m.start() : m.end()] = [True] * (m.end() - m.start())
+        for m in _FILLER_RE.finditer(text):
+            covered[m.start() : m.end()] = [True] * (m.end() - m.start())
+        for m in re.finditer(r"\d+(?:\.\d+)?", text):
+            covered[m.start() : m.end()] = [True] * (m.end() - m.start())
+        content = len(text)
+        if not content:
+            return 0.0
+        # Near-miss words repaired to known terms count as understood.
+        repaired = expanded.count("|")
+        return min(1.0, (sum(covered) + 2 * repaired) / content)
+
+    def _terms_in(self, text: str) -> list[str]:
+        found = []
+        for pos in range(len(text)):
+            for key in (text[pos : pos + 2], text[pos]):
+                for alt, _, _ in self._by_prefix.get(key, ()):
+                    if text.startswith(alt, pos):
+                        found.append(alt)
+        found += [a for a in self.vocabulary.aliases if a in text]
+        return found
+
+    def _unsure(self, ranked: list[_Scored]) -> Answer:
+        suggestions = _dedupe(q for s in ranked[:8] for q in s.entry.fact.questions[:1])[:3]
+        lines = ["我不太确定您问的是哪一项。"]
+        if suggestions:
+            lines.append("您是不是想问：")
+            lines += [f"{n}. {q}" for n, q in enumerate(suggestions, 1)]
+        return Answer(text="\n".join(lines), confident=False, suggestions=tuple(suggestions))
+
+    def _not_covered(self) -> Answer:
+        title = str(self.kb.document.get("title", "本方案"))
+        text = (
+            f"抱歉，这个问题不在《{title}》的范围内，我无法回答。\n"
+            "我可以回答：哪些设备要淘汰、涂料和胶粘剂执行哪个VOCs标准、某项任务由哪个处负责、"
+            "截止时间和目标是什么。例如：\n" + "\n".join(f"· {q}" for q in self.examples)
+        )
+        return Answer(text=text, confident=False, suggestions=self.examples, in_scope=False)
+
+
+def _norm_groups(fact: Fact) -> tuple[tuple[str, ...], ...]:
+    groups = []
+    for group in fact.topics:
+        alts = tuple(dict.fromkeys(a for a in (normalize(x) for x in group) if a))
+        if alts:
+            groups.append(alts)
+    return tuple(groups)
+
+
+def _core(text: str) -> str:
+    """The question without greetings, particles and punctuation (for similarity)."""
+    return _FILLER_RE.sub("", text)
+
+
+def _dedupe(items: object) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))  # type: ignore[attr-defined]
+
+
+def load_engine(path: Path | None = None) -> Engine:
+    """An engine over the KB at ``path`` (None: the shipped plan)."""
+    return Engine(load_kb(path))
+
+
+__all__ = ["Engine", "Verdict", "load_engine"]

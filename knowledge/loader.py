@@ -1,0 +1,448 @@
+"""Load a knowledge-base YAML file into ``KnowledgeBase``, or say exactly what is wrong.
+
+Validation works on the parsed file with line numbers kept, so every problem
+names the file and the line (``henan-2021.yaml:120: fact 'x': unknown task 27``).
+A file with any problem is never half-loaded: ``load_kb`` raises ``KBError``
+carrying the whole list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.model import (
+    Condition,
+    Deadline,
+    Fact,
+    KnowledgeBase,
+    Rule,
+    Section,
+    Standard,
+    Task,
+)
+
+FORMAT_VERSION = 1
+INTENTS = frozenset({"when", "who", "standard", "target", "ban", "list", "how", "what"})
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def default_kb_path() -> Path:
+    """The shipped plan."""
+    return DATA_DIR / "henan-2021.yaml"
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class KBError(ValueError):
+    """The file is not a valid knowledge base; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = "\n".join(str(p) for p in problems[:20])
+        more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(shown + more)
+
+
+# --- YAML with line numbers ---------------------------------------------------------
+
+
+class Node(dict[str, Any]):
+    """A mapping that remembers the line of itself and of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader whose mappings are ``Node``s, and which refuses duplicate keys."""
+
+    duplicate_keys: list[tuple[int, str]]
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Node:  # type: ignore[override]
+        result = Node()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = str(key)
+            if key in result.key_lines:
+                self.duplicate_keys.append((key_node.start_mark.line + 1, key))
+            result[key] = self.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+            result.key_lines[key] = key_node.start_mark.line + 1
+        return result
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _LineLoader.construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def _parse(path: Path) -> tuple[Any, list[Problem]]:
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [Problem(name, 0, "file not found")]
+    except UnicodeDecodeError as exc:
+        return None, [Problem(name, 0, f"not UTF-8 text ({exc.reason})")]
+    loader = _LineLoader(text)
+    loader.duplicate_keys = []
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        return None, [Problem(name, line, f"YAML syntax error: {exc.problem or exc}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(name, 0, f"YAML error: {exc}")]
+    finally:
+        loader.dispose()
+    problems = [Problem(name, ln, f"duplicate key {key!r}") for ln, key in loader.duplicate_keys]
+    return data, problems
+
+
+# --- validation -----------------------------------------------------------------------
+
+
+class _Checker:
+    """Collects problems while reading fields, so one pass reports them all."""
+
+    def __init__(self, path: Path):
+        self.path = str(path)
+        self.problems: list[Problem] = []
+
+    def fail(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message))
+
+    def line_of(self, node: Any, key: str | None = None) -> int:
+        if isinstance(node, Node):
+            return node.key_lines.get(key, node.line) if key else node.line
+        return 0
+
+    def mapping(self, node: Any, what: str, line: int) -> Node | None:
+        if not isinstance(node, Node):
+            self.fail(line, f"{what}: expected a mapping, got {type(node).__name__}")
+            return None
+        return node
+
+    def field(
+        self, node: Node, key: str, kind: type | tuple[type, ...], what: str, required: bool = True
+    ) -> Any:
+        if key not in node:
+            if required:
+                self.fail(node.line, f"{what}: missing required key {key!r}")
+            return None
+        value = node[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
+            names = "/".join(k.__name__ for k in _kinds(kind))
+            self.fail(
+                self.line_of(node, key),
+                f"{what}: {key!r} should be {names}, got {type(value).__name__} {value!r:.40}",
+            )
+            return None
+        return value
+
+    def text(self, node: Node, key: str, what: str, required: bool = True) -> str:
+        value = self.field(node, key, (str, int, float), what, required)
+        if value is None:
+            return ""
+        value = str(value).strip()
+        if required and not value:
+            self.fail(self.line_of(node, key), f"{what}: {key!r} is empty")
+        return value
+
+    def strings(self, node: Node, key: str, what: str, required: bool = False) -> tuple[str, ...]:
+        value = self.field(node, key, list, what, required)
+        if value is None:
+            return ()
+        out = []
+        for item in value:
+            if not isinstance(item, (str, int, float)) or isinstance(item, bool):
+                self.fail(self.line_of(node, key), f"{what}: {key!r} items must be text")
+                continue
+            if str(item).strip():
+                out.append(str(item).strip())
+        return tuple(out)
+
+    def date(self, node: Node, key: str, what: str) -> dt.date | None:
+        value = self.field(node, key, (dt.date, str), what)
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                self.fail(self.line_of(node, key), f"{what}: {key!r} is not a date: {value!r}")
+        return None
+
+    def unknown_keys(self, node: Node, allowed: set[str], what: str) -> None:
+        for key in node:
+            if key not in allowed:
+                hint = f" (allowed: {', '.join(sorted(allowed))})"
+                self.fail(self.line_of(node, key), f"{what}: unknown key {key!r}{hint}")
+
+    def items(self, root: Node, key: str, what: str) -> Iterator[tuple[int, Node]]:
+        value = self.field(root, key, list, what)
+        for index, item in enumerate(value or ()):
+            node = self.mapping(item, f"{key}[{index}]", self.line_of(root, key))
+            if node is not None:
+                yield index, node
+
+
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _deadline(c: _Checker, node: Any, what: str, line: int) -> Deadline | None:
+    m = c.mapping(node, what, line)
+    if m is None:
+        return None
+    c.unknown_keys(m, {"date", "wording", "what"}, what)
+    date = c.date(m, "date", what)
+    wording = c.text(m, "wording", what)
+    return Deadline(date, wording, c.text(m, "what", what, required=False)) if date else None
+
+
+def _read_sections(c: _Checker, root: Node) -> tuple[Section, ...]:
+    out = []
+    for i, node in c.items(root, "sections", "sections"):
+        what = f"section[{i}]"
+        c.unknown_keys(node, {"id", "clause", "title"}, what)
+        out.append(Section(c.text(node, "id", what), c.text(node, "clause", what),
+                           c.text(node, "title", what)))
+    return tuple(out)
+
+
+def _read_tasks(
+    c: _Checker, root: Node, sections: dict[str, Section], offices: dict[str, str]
+) -> tuple[Task, ...]:
+    allowed = {"number", "section", "title", "offices", "keywords", "industries",
+               "deadlines", "targets", "text"}
+    out: list[Task] = []
+    seen: dict[int, int] = {}
+    for i, node in c.items(root, "tasks", "tasks"):
+        number = c.field(node, "number", int, f"task[{i}]")
+        what = f"task {number}" if number is not None else f"task[{i}]"
+        c.unknown_keys(node, allowed, what)
+        if number is not None:
+            if number in seen:
+                c.fail(node.line, f"{what}: duplicate task number (first at line {seen[number]})")
+            seen[number] = node.line
+        section_id = c.text(node, "section", what)
+        if section_id and section_id not in sections:
+            c.fail(c.line_of(node, "section"), f"{what}: unknown section {section_id!r}")
+        deadlines = []
+        for d in c.field(node, "deadlines", list, what, required=False) or ():
+            deadline = _deadline(c, d, f"{what} deadline", c.line_of(node, "deadlines"))
+            if deadline:
+                deadlines.append(deadline)
+        task_offices = c.strings(node, "offices", what, required=True)
+        if not task_offices and "offices" in node:
+            c.fail(c.line_of(node, "offices"), f"{what}: 'offices' is empty")
+        for office in task_offices:
+            if offices and office not in offices:
+                c.fail(c.line_of(node, "offices"),
+                       f"{what}: office {office!r} is not listed under top-level 'offices'")
+        section = sections.get(section_id)
+        out.append(Task(
+            number=number or 0,
+            section=section_id,
+            clause=f"{section.clause}{number}" if section else str(number),
+            title=c.text(node, "title", what),
+            text=c.text(node, "text", what),
+            offices=task_offices,
+            keywords=c.strings(node, "keywords", what),
+            deadlines=tuple(deadlines),
+            industries=c.strings(node, "industries", what),
+            targets=c.strings(node, "targets", what),
+        ))
+    return tuple(out)
+
+
+def _read_standards(c: _Checker, root: Node, tasks: set[int]) -> tuple[Standard, ...]:
+    out = []
+    for i, node in c.items(root, "standards", "standards"):
+        what = f"standard[{i}]"
+        c.unknown_keys(node, {"number", "title", "covers", "task", "note"}, what)
+        task = c.field(node, "task", int, what)
+        if task is not None and task not in tasks:
+            c.fail(c.line_of(node, "task"), f"{what}: unknown task {task}")
+        out.append(Standard(
+            number=c.text(node, "number", what),
+            title=c.text(node, "title", what),
+            covers=c.strings(node, "covers", what, required=True),
+            task=task or 0,
+            note=c.text(node, "note", what, required=False),
+        ))
+    return tuple(out)
+
+
+def _read_rules(c: _Checker, root: Node, tasks: set[int]) -> tuple[Rule, ...]:
+    allowed = {"id", "equipment", "aliases", "industries", "fuels", "kinds", "condition",
+               "action", "task", "deadline", "note"}
+    out = []
+    for i, node in c.items(root, "rules", "rules"):
+        rid = c.text(node, "id", f"rule[{i}]")
+        what = f"rule {rid!r}"
+        c.unknown_keys(node, allowed, what)
+        task = c.field(node, "task", int, what)
+        if task is not None and task not in tasks:
+            c.fail(c.line_of(node, "task"), f"{what}: unknown task {task}")
+        condition = None
+        if node.get("condition") is not None:
+            cn = c.mapping(node["condition"], f"{what} condition", c.line_of(node, "condition"))
+            if cn is not None:
+                cw = f"{what} condition"
+                c.unknown_keys(cn, {"quantity", "unit", "limit", "inclusive", "wording"}, cw)
+                limit = c.field(cn, "limit", (int, float), cw)
+                inclusive = c.field(cn, "inclusive", bool, cw)
+                condition = Condition(
+                    quantity=c.text(cn, "quantity", cw),
+                    unit=c.text(cn, "unit", cw),
+                    limit=float(limit or 0),
+                    inclusive=bool(inclusive),
+                    wording=c.text(cn, "wording", cw),
+                )
+        deadline = None
+        if node.get("deadline") is not None:
+            deadline = _deadline(c, node["deadline"], f"{what} deadline",
+                                 c.line_of(node, "deadline"))
+        out.append(Rule(
+            id=rid,
+            equipment=c.text(node, "equipment", what),
+            aliases=c.strings(node, "aliases", what),
+            action=c.text(node, "action", what),
+            task=task or 0,
+            deadline=deadline,
+            industries=c.strings(node, "industries", what),
+            fuels=c.strings(node, "fuels", what),
+            kinds=c.strings(node, "kinds", what),
+            condition=condition,
+            note=c.text(node, "note", what, required=False),
+        ))
+    return tuple(out)
+
+
+def _read_facts(c: _Checker, root: Node, tasks: dict[int, Task]) -> tuple[Fact, ...]:
+    allowed = {"id", "task", "clause", "topics", "intents", "answer", "questions"}
+    out = []
+    seen: dict[str, int] = {}
+    for i, node in c.items(root, "facts", "facts"):
+        fid = c.text(node, "id", f"fact[{i}]")
+        what = f"fact {fid!r}"
+        c.unknown_keys(node, allowed, what)
+        if fid in seen:
+            c.fail(node.line, f"{what}: duplicate id (first at line {seen[fid]})")
+        seen[fid] = node.line
+        task = c.field(node, "task", int, what, required=False)
+        clause = c.text(node, "clause", what, required=False)
+        if task is not None and task not in tasks:
+            c.fail(c.line_of(node, "task"), f"{what}: unknown task {task}")
+        if task is None and not clause:
+            c.fail(node.line, f"{what}: needs 'task' or 'clause' (every fact cites its clause)")
+        if task in tasks and not clause:
+            clause = tasks[task].citation
+        intents = c.strings(node, "intents", what)
+        for intent in intents:
+            if intent not in INTENTS:
+                c.fail(c.line_of(node, "intents"),
+                       f"{what}: unknown intent {intent!r} (one of {', '.join(sorted(INTENTS))})")
+        topics = c.strings(node, "topics", what, required=True)
+        if "topics" in node and not topics:
+            c.fail(c.line_of(node, "topics"), f"{what}: 'topics' is empty")
+        out.append(Fact(
+            id=fid,
+            task=task,
+            clause=clause,
+            answer=c.text(node, "answer", what),
+            topics=tuple(tuple(a.strip() for a in t.split("|") if a.strip()) for t in topics),
+            intents=intents,
+            questions=c.strings(node, "questions", what),
+        ))
+    return tuple(out)
+
+
+def _read_mapping_of_text(c: _Checker, root: Node, key: str) -> dict[str, str]:
+    node = root.get(key)
+    if node is None:
+        return {}
+    m = c.mapping(node, key, c.line_of(root, key))
+    if m is None:
+        return {}
+    out = {}
+    for k, v in m.items():
+        if not isinstance(v, (str, int, float)) or not str(v).strip():
+            c.fail(c.line_of(m, k), f"{key}: {k!r} needs a text value")
+            continue
+        out[str(k).strip()] = str(v).strip()
+    return out
+
+
+def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
+    data, problems = _parse(path)
+    if data is None:
+        return None, problems
+    c = _Checker(path)
+    c.problems.extend(problems)
+    root = c.mapping(data, "top level", 1)
+    if root is None:
+        return None, c.problems
+    c.unknown_keys(root, {"format", "document", "sections", "tasks", "offices", "industries",
+                          "aliases", "standards", "rules", "facts"}, "top level")
+    version = c.field(root, "format", int, "top level")
+    if version is not None and version != FORMAT_VERSION:
+        c.fail(c.line_of(root, "format"), f"format {version} is not supported "
+                                          f"(this lvdong reads format {FORMAT_VERSION})")
+    document = c.mapping(root.get("document"), "document", c.line_of(root, "document")) \
+        if "document" in root else None
+    if document is None and "document" not in root:
+        c.fail(1, "top level: missing required key 'document'")
+    elif document is not None:
+        c.text(document, "number", "document")
+        c.text(document, "title", "document")
+    sections = _read_sections(c, root)
+    offices = _read_mapping_of_text(c, root, "offices")
+    tasks = _read_tasks(c, root, {s.id: s for s in sections}, offices)
+    by_number = {t.number: t for t in tasks}
+    kb = KnowledgeBase(
+        source=str(path),
+        document=dict(document or {}),
+        sections=sections,
+        tasks=tasks,
+        facts=_read_facts(c, root, by_number),
+        rules=_read_rules(c, root, set(by_number)),
+        standards=_read_standards(c, root, set(by_number)),
+        aliases=_read_mapping_of_text(c, root, "aliases"),
+        industries=c.strings(root, "industries", "top level"),
+        offices=offices,
+    )
+    return kb, c.problems
+
+
+def validate_file(path: Path) -> list[Problem]:
+    """Every problem of the KB file at ``path``; empty when it is valid."""
+    return _read(Path(path))[1]
+
+
+def load_kb(path: Path | None = None) -> KnowledgeBase:
+    """Load and validate; raise ``KBError`` listing every problem."""
+    kb, problems = _read(Path(path) if path else default_kb_path())
+    if problems or kb is None:
+        raise KBError(problems)
+    return kb
+

@@ -1,0 +1,144 @@
+"""Turn what people type into the form the knowledge base is matched against.
+
+Preprocessing only: no scoring happens here (that is ``knowledge.match``), so
+each step can be tested on its own. The steps, in order:
+
+1. Unicode NFKC (full-width letters, digits and punctuation → half-width),
+   control characters and emoji dropped, whitespace removed, lower case;
+2. traditional → simplified characters (OpenCC ``t2s``);
+3. Chinese numerals that carry a unit → Arabic (``十吨`` → ``10吨``,
+   ``两米五`` → ``2.5米``). Only numerals followed by a unit are touched, so
+   words like ``一律`` and ``统一`` stay as they are;
+4. units folded to one spelling (``10t/h``, ``10吨每小时`` → ``10吨/小时``;
+   ``2500mm`` → ``2.5米``).
+
+Typo correction needs the knowledge base's vocabulary and lives in
+``knowledge.vocabulary``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5,
+           "六": 6, "七": 7, "八": 8, "九": 9}
+_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+_NUMERAL = "零〇一二两俩三四五六七八九十百千点"
+# Units after which a Chinese numeral is a quantity, not part of a word.
+_UNITS = ("米|吨|噸|台|家|个|万|小时|钟头|毫米|厘米|公分|公尺|月|日|号|次|倍|年|天|"
+          "m|t|%|个百分点")
+
+_converter = opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=4096)
+def to_simplified(text: str) -> str:
+    return str(_converter.convert(text))
+
+
+def _is_dropped(ch: str) -> bool:
+    """Control and format characters, and pictographs (emoji) carry no meaning here."""
+    cat = unicodedata.category(ch)
+    return cat in {"Cc", "Cf", "Co", "Cs", "Cn", "So", "Sk", "Mn"} or ch.isspace()
+
+
+def clean(text: str) -> str:
+    """NFKC, drop control characters, emoji and whitespace, lower-case."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if not _is_dropped(ch)).lower()
+
+
+def chinese_to_number(numeral: str) -> float | None:
+    """``十五`` → 15, ``一百二十`` → 120, ``二点五`` → 2.5; None if not a number.
+
+    万 is left to the caller as a unit, so ``二十万台`` reads ``20万台`` as the plan writes it.
+    """
+    if not numeral or any(ch not in _NUMERAL for ch in numeral):
+        return None
+    whole, _, frac = numeral.partition("点")
+    if frac and any(ch not in _DIGITS for ch in frac):
+        return None
+    value = _integer(whole) if whole else 0
+    if value is None:
+        return None
+    if frac:
+        return float(f"{value}.{''.join(str(_DIGITS[ch]) for ch in frac)}")
+    return float(value)
+
+
+def _integer(numeral: str) -> int | None:
+    # Plain digit strings such as 二〇二一 read digit by digit.
+    if all(ch in _DIGITS for ch in numeral):
+        if len(numeral) == 1:
+            return _DIGITS[numeral]
+        return int("".join(str(_DIGITS[ch]) for ch in numeral))
+    total, digit = 0, None
+    for ch in numeral:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _SMALL_UNITS:
+            total += (1 if digit is None else digit) * _SMALL_UNITS[ch]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+_NUM_UNIT = re.compile(rf"(?<![0-9.])([{_NUMERAL}]+)(?=({_UNITS}))")
+_PERCENT = re.compile(rf"百分之([{_NUMERAL}]+|[0-9.]+)")
+
+
+def arabic_numerals(text: str) -> str:
+    """Chinese numerals followed by a unit → Arabic digits (``十吨`` → ``10吨``)."""
+
+    def numeral(match: re.Match[str]) -> str:
+        run = match.group(1)
+        value = chinese_to_number(run)
+        return _fmt(value) if value is not None else run
+
+    def percent(match: re.Match[str]) -> str:
+        run = match.group(1)
+        value = chinese_to_number(run)
+        return f"{_fmt(value) if value is not None else run}%"
+
+    text = _PERCENT.sub(percent, text)
+    text = _NUM_UNIT.sub(numeral, text)
+    # 两米五 → 2米5 (after the step above) → 2.5米
+    text = re.sub(r"(\d+)米([一二三四五六七八九])(?![\u4e00-\u9fff]?[米吨])",
+                  lambda m: f"{m.group(1)}.{_DIGITS[m.group(2)]}米", text)
+    text = re.sub(r"(\d+)米(\d)(?!\d|\.|米|吨)", r"\1.\2米", text)
+    return text
+
+
+_PER_HOUR = r"(?:/|每|一|per|p)?(?:h|hr|hour|小时|钟头|时)"
+_TONNES_PER_HOUR = re.compile(rf"(\d+(?:\.\d+)?)(?:t|吨|噸)(?:/|每|一)?{_PER_HOUR}")
+_TONNES_PER_HOUR_2 = re.compile(rf"(\d+(?:\.\d+)?)(?:吨|t)/{_PER_HOUR}")
+_MILLIMETRES = re.compile(r"(\d+(?:\.\d+)?)(?:mm|毫米)")
+_CENTIMETRES = re.compile(r"(\d+(?:\.\d+)?)(?:cm|厘米|公分)")
+_METRES = re.compile(r"(\d+(?:\.\d+)?)(?:m|公尺)(?![a-z])")
+
+
+def fold_units(text: str) -> str:
+    """One spelling per unit: ``吨/小时`` for capacity, ``米`` for length."""
+    text = _TONNES_PER_HOUR.sub(r"\1吨/小时", text)
+    text = _TONNES_PER_HOUR_2.sub(r"\1吨/小时", text)
+    text = _MILLIMETRES.sub(lambda m: f"{_fmt(float(m.group(1)) / 1000)}米", text)
+    text = _CENTIMETRES.sub(lambda m: f"{_fmt(float(m.group(1)) / 100)}米", text)
+    text = _METRES.sub(r"\1米", text)
+    return text
+
+
+def normalize(text: str) -> str:
+    """The whole preprocessing chain; vocabulary-free, so usable on KB text too."""
+    text = clean(text)
+    text = to_simplified(text)
+    text = arabic_numerals(text)
+    return fold_units(text)

@@ -1,0 +1,113 @@
+"""The words a knowledge base knows, and how a question is mapped onto them.
+
+Two kinds of mapping, both additive (the question keeps its own words and
+gains the knowledge base's words, so a wrong guess can only add a candidate,
+never erase what the user wrote):
+
+* aliases: ``胶水`` → ``胶粘剂``, ``车漆`` → ``车辆涂料``;
+* typo repair: a run of characters that is one character away from a known
+  term of three or more characters, where the differing characters sound
+  alike (``冲天护`` → ``冲天炉``), or any run that is a homophone of a known
+  term (``冲天路``). Terms of four or more characters accept any single
+  substitution.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+from knowledge.normalize import normalize
+
+# Initials and finals people confuse when typing by pinyin or by ear.
+_FUZZY_INITIALS = [{"l", "n"}, {"h", "f"}, {"zh", "z"}, {"ch", "c"}, {"sh", "s"}, {"r", "l"},
+                   {"h", "l"}]
+_MAX_TYPO_SCAN = 120  # characters of a question scanned for typos; the rest is rarely key
+
+
+@lru_cache(maxsize=8192)
+def _pinyin(ch: str) -> tuple[str, str]:
+    """(initial, final) of a character; ("", ch) for anything that is not a Han character."""
+    if not "\u4e00" <= ch <= "\u9fff":
+        return "", ch
+    initial = lazy_pinyin(ch, style=Style.INITIALS, strict=False)[0]
+    final = lazy_pinyin(ch, style=Style.FINALS, strict=False)[0]
+    return initial, final
+
+
+def sounds_alike(a: str, b: str) -> bool:
+    """Two characters a phone keyboard or an ear could confuse."""
+    (ia, fa), (ib, fb) = _pinyin(a), _pinyin(b)
+    if not ia and not fa.isalpha():
+        return False
+    if fa == fb and (ia == ib or any({ia, ib} <= pair for pair in _FUZZY_INITIALS)):
+        return True
+    return ia == ib and ia != "" and fa.rstrip("g") == fb.rstrip("g")
+
+
+def _is_han(text: str) -> bool:
+    return all("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+class Vocabulary:
+    """Known terms of a knowledge base, with alias and typo expansion of questions."""
+
+    def __init__(self, terms: Iterable[str], aliases: dict[str, str]):
+        self.aliases = {
+            normalize(k): normalize(v) for k, v in aliases.items() if normalize(k) and normalize(v)
+        }
+        self.terms = frozenset(t for t in (normalize(t) for t in terms) if len(t) >= 2) | set(
+            self.aliases
+        ) | set(self.aliases.values())
+        self._alias_keys = sorted(self.aliases, key=len, reverse=True)
+        # masked[(length, position, term-with-that-char-removed)] -> terms
+        self._masked: dict[tuple[int, int, str], list[str]] = defaultdict(list)
+        self._homophones: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for term in self.terms:
+            if len(term) >= 3 and _is_han(term):
+                for i in range(len(term)):
+                    self._masked[(len(term), i, term[:i] + term[i + 1 :])].append(term)
+                self._homophones[tuple("".join(_pinyin(c)) for c in term)].append(term)
+        self._lengths = sorted({len(t) for t in self.terms if len(t) >= 3 and _is_han(t)})
+
+    def repairs(self, text: str) -> list[str]:
+        """Known terms that a near-miss run of ``text`` was probably meant to be."""
+        found: list[str] = []
+        scan = text[:_MAX_TYPO_SCAN]
+        for length in self._lengths:
+            for start in range(len(scan) - length + 1):
+                window = scan[start : start + length]
+                if window in self.terms or not _is_han(window):
+                    continue
+                found.extend(self._near(window))
+        return found
+
+    def _near(self, window: str) -> list[str]:
+        out = []
+        for i in range(len(window)):
+            key = (len(window), i, window[:i] + window[i + 1 :])
+            for term in self._masked.get(key, ()):
+                if len(term) >= 4 or sounds_alike(window[i], term[i]):
+                    out.append(term)
+        homophone = tuple("".join(_pinyin(c)) for c in window)
+        out.extend(self._homophones.get(homophone, ()))
+        return out
+
+    def expand(self, text: str) -> str:
+        """``text`` plus the canonical words its aliases and typos stand for."""
+        extra: list[str] = []
+        for alias in self._alias_keys:
+            if alias in text:
+                extra.append(self.aliases[alias])
+        extra.extend(self.repairs(text))
+        if not extra:
+            return text
+        expanded = text + "|" + "|".join(dict.fromkeys(extra))
+        # An alias reached through a typo (e.g. 化铁护 → 化铁炉 → 冲天炉) maps on too.
+        for alias in self._alias_keys:
+            if alias not in text and alias in expanded and self.aliases[alias] not in expanded:
+                expanded += "|" + self.aliases[alias]
+        return expanded
