@@ -86,10 +86,19 @@ class _LineLoader(yaml.SafeLoader):
         return result
 
 
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> object:
+    """A date-shaped value that is no real date (2022-13-45) stays text, for a clear message."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[no-untyped-call]
+    except ValueError:
+        return str(node.value)
+
+
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _LineLoader.construct_mapping,  # type: ignore[arg-type]
 )
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def _parse(path: Path) -> tuple[Any, list[Problem]]:
@@ -197,7 +206,7 @@ class _Checker:
                 self.fail(self.line_of(node, key), f"{what}: unknown key {key!r}{hint}")
 
     def items(self, root: Node, key: str, what: str) -> Iterator[tuple[int, Node]]:
-        value = self.field(root, key, list, what)
+        value = self.field(root, key, list, "top level")
         for index, item in enumerate(value or ()):
             node = self.mapping(item, f"{key}[{index}]", self.line_of(root, key))
             if node is not None:

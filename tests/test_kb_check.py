@@ -1,0 +1,112 @@
+"""KB validation: every problem names the file and the line; another plan loads the same way."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from knowledge.engine import load_engine
+from knowledge.loader import KBError, default_kb_path, load_kb, validate_file
+
+MINI = Path(__file__).parent / "data" / "mini-kb.yaml"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "kb.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = MINI.read_text(encoding="utf-8")
+    assert old in text, old
+    return _write(tmp_path, text.replace(old, new, 1))
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def test_shipped_kb_is_valid() -> None:
+    assert validate_file(default_kb_path()) == []
+
+
+def test_another_plan_loads_and_answers() -> None:
+    engine = load_engine(MINI)
+    assert "测试处" in engine.ask("锅炉淘汰谁负责").text
+    answer = engine.ask("8吨每小时的燃煤锅炉要淘汰吗")
+    assert answer.confident and "不属于" in answer.text and "5吨/小时" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle", "message"),
+    [
+        ("    task: 1\n    topics", "    task: 27\n    topics", "task: 27", "unknown task 27"),
+        ("intents: [who]", "intents: [whom]", "intents: [whom]", "unknown intent 'whom'"),
+        ("date: 2022-12-31, wording: 2022年年底前, what: 淘汰小锅炉",
+         "date: 2022-13-45, wording: 2022年年底前, what: 淘汰小锅炉",
+         "2022-13-45", "not a date"),
+        ("    section: air", "    section: sky", "section: sky", "unknown section 'sky'"),
+        ("    offices: [测试处]", "    offices: [不存在处]", "不存在处", "not listed"),
+        ("limit: 5,", "limit: five,", "limit: five", "'limit' should be"),
+        ("    answer: 锅炉淘汰由测试处负责。\n", "", "id: office-boiler", "missing required key 'answer'"),
+        ("    keywords: [锅炉]", "    keywords: [锅炉]\n    keyword: [炉]", "keyword: [炉]",
+         "unknown key 'keyword'"),
+    ],
+)
+def test_each_problem_names_file_line_and_cause(
+    tmp_path: Path, old: str, new: str, needle: str, message: str
+) -> None:
+    path = _broken(tmp_path, old, new)
+    problems = validate_file(path)
+    assert problems, "the broken file should not validate"
+    assert any(
+        p.path == str(path) and p.line == _line_of(path, needle) and message in p.message
+        for p in problems
+    ), [str(p) for p in problems]
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "format: 1\ndocument: {number: x\ntasks: []\n")
+    [problem] = validate_file(path)
+    assert problem.line >= 2 and "YAML syntax error" in problem.message
+
+
+def test_duplicate_keys_are_reported(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "format: 1\n", "format: 1\nformat: 1\n")
+    assert any("duplicate key 'format'" in p.message and p.line == 4 for p in validate_file(path))
+
+
+def test_duplicate_fact_ids_and_all_problems_reported_at_once(tmp_path: Path) -> None:
+    text = MINI.read_text(encoding="utf-8")
+    fact = text[text.index("  - id: office-boiler"):]
+    path = _write(tmp_path, text + fact.replace("intents: [who]", "intents: [bogus]"))
+    messages = [p.message for p in validate_file(path)]
+    assert any("duplicate id" in m for m in messages)
+    assert any("unknown intent 'bogus'" in m for m in messages)
+
+
+def test_load_kb_refuses_a_broken_file(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "format: 1", "format: 2")
+    with pytest.raises(KBError) as err:
+        load_kb(path)
+    assert f"{path}:" in str(err.value) and "format 2 is not supported" in str(err.value)
+
+
+def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
+    assert "file not found" in validate_file(tmp_path / "nope.yaml")[0].message
+    bad = tmp_path / "gbk.yaml"
+    bad.write_bytes("任务".encode("gbk"))
+    assert "not UTF-8" in validate_file(bad)[0].message
+
+
+def test_kb_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "check", str(MINI)]) == 0
+    assert "OK" in capsys.readouterr().out
+    broken = _broken(tmp_path, "intents: [who]", "intents: [whom]")
+    assert main(["kb", "check", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert f"{broken}:{_line_of(broken, 'whom')}: fact 'office-boiler': unknown intent" in err
