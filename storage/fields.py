@@ -1,0 +1,277 @@
+"""Parsing of what users type in the dialogs.
+
+Each parser is a pure function returning either the parsed value or a
+:class:`FieldError` whose message (Simplified Chinese) can be sent back as is.
+Returning the error rather than raising keeps the dialog code a simple
+``if isinstance(result, FieldError)``, and mypy checks both branches.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+DESCRIPTION_LIMIT = 500
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+REPORT_STATUSES = ("未开始", "进行中", "已完成", "不涉及")
+TASK_COUNT = 26
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """A message for the user explaining why the input was not accepted."""
+
+    message: str
+
+
+def _clean(text: str) -> str:
+    """Full-width → half-width (NFKC) and drop all whitespace: phone keyboards in
+    Chinese mode produce full-width digits and stray spaces."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+# --- phone numbers -------------------------------------------------------------------
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"(0(?:10|2\d|[3-9]\d{2}))([1-9]\d{6,7})")
+
+
+def parse_phone(text: str) -> str | FieldError:
+    """A mainland mobile (``13812345678``) or landline with area code (``0371-12345678``).
+
+    Separators, ``+86``/``0086`` and full-width digits are tolerated. Landlines are
+    returned as ``area-number`` so staff can read them; mobiles as 11 bare digits.
+    """
+    digits = re.sub(r"[-()（）.]", "", _clean(text))
+    digits = re.sub(r"^(?:\+86|0086)", "", digits)
+    if not digits.isdigit():
+        return FieldError("电话号码只能包含数字，例如 13812345678 或 0371-12345678。")
+    if len(digits) == 13 and digits.startswith("86") and _MOBILE.fullmatch(digits[2:]):
+        digits = digits[2:]
+    if _MOBILE.fullmatch(digits):
+        return digits
+    if not digits.startswith(("0", "1")) and 9 <= len(digits) <= 11:
+        digits = "0" + digits  # "+86 371 12345678": the trunk 0 is dropped after +86
+    match = _LANDLINE.fullmatch(digits)
+    if match:
+        return f"{match.group(1)}-{match.group(2)}"
+    if digits.startswith("1"):
+        return FieldError(f"手机号应为以1开头的11位数字，您输入了{len(digits)}位，请核对。")
+    return FieldError("请填写手机号，或带区号的固定电话（如 0371-12345678）。")
+
+
+# --- Chinese numerals (small) --------------------------------------------------------
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def chinese_number(text: str) -> int | None:
+    """Read a Chinese numeral from 0 to 100 ("六十", "十五", "一百"), or None.
+
+    Only the forms people use for percentages and months; anything else is None.
+    """
+    if text in ("百", "一百"):
+        return 100
+    if text in _CN_DIGITS:
+        return _CN_DIGITS[text]
+    match = re.fullmatch(r"([一二三四五六七八九])?十([一二三四五六七八九])?", text)
+    if match is None:
+        return None
+    tens = _CN_DIGITS[match.group(1)] if match.group(1) else 1
+    units = _CN_DIGITS[match.group(2)] if match.group(2) else 0
+    return tens * 10 + units
+
+
+def _number(text: str) -> int | None:
+    """An Arabic or Chinese integer."""
+    return int(text) if text.isdigit() else chinese_number(text)
+
+
+# --- percentage ----------------------------------------------------------------------
+
+
+def parse_percent(text: str) -> int | FieldError:
+    """A completion percentage 0–100: "60", "60%", "６０％", "百分之六十", "六十"."""
+    value = _clean(text).removeprefix("百分之").removesuffix("%").removesuffix("％")
+    number = _number(value)
+    if number is None:
+        if re.fullmatch(r"\d+\.\d+", value):
+            return FieldError("完成比例请填写0到100之间的整数，例如 60。")
+        return FieldError("请填写完成比例，例如 60 或 60%。")
+    if not 0 <= number <= 100:
+        return FieldError(f"完成比例应在0到100之间，您填写的是{number}。")
+    return number
+
+
+# --- dates ---------------------------------------------------------------------------
+
+Prefer = Literal["future", "past"]
+
+_FULL_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?")
+_YEAR_MONTH = re.compile(r"(\d{4})[-/.年](\d{1,2})月?(?:底|末)?")
+_YEAR_END = re.compile(r"(\d{4})年?(?:底|末|年底|年末)")
+_MONTH_DAY = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,3})月(\d{1,2})[日号]")
+_THIS_OR_NEXT_YEAR = re.compile(
+    r"(今年|明年)(\d{1,2}|[一二三四五六七八九十]{1,3})月(?:(\d{1,2})[日号]|底|末)?"
+)
+_MONTH = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,3})月(?:底|末)?")
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _make_date(year: int, month: int, day: int) -> dt.date | FieldError:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return FieldError(f"年份{year}不在合理范围内，请核对。")
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return FieldError(f"{year}年{month}月{day}日不是有效日期，请核对。")
+
+
+def _resolve_month_day(
+    month: int, day: int | None, today: dt.date, prefer: Prefer
+) -> dt.date | FieldError:
+    """A month (and maybe day) without a year: this year's, else the adjacent year.
+
+    ``prefer="future"`` (planned completion): if this year's date is already past,
+    next year's is meant — in December "3月底" means next March. ``prefer="past"``
+    (a date something was done): if this year's date is still ahead, last year's.
+    """
+    if not 1 <= month <= 12:
+        return FieldError(f"月份应为1到12，您填写的是{month}。")
+
+    def on(year: int) -> dt.date | FieldError:
+        return _month_end(year, month) if day is None else _make_date(year, month, day)
+
+    candidate = on(today.year)
+    if isinstance(candidate, FieldError):
+        return candidate
+    if prefer == "future" and candidate < today:
+        return on(today.year + 1)
+    if prefer == "past" and candidate > today:
+        return on(today.year - 1)
+    return candidate
+
+
+def parse_date(text: str, *, today: dt.date, prefer: Prefer = "future") -> dt.date | FieldError:
+    """A (completion) date in the forms people type.
+
+    Accepted: ``2021-12-31``, ``2021/12/31``, ``2021.12.31``, ``2021年12月31日``;
+    ``2021年12月`` / ``2021-12`` (last day of that month); ``2021年底``; ``12月31日``;
+    ``12月`` / ``12月底`` / ``十二月底`` (last day of that month); ``年底`` / ``今年底``
+    (31 December this year); ``明年3月`` / ``明年底``; ``月底`` / ``下个月底``.
+    Month-only forms mean the *last* day, since they are read as "by then". Without a
+    year, see :func:`_resolve_month_day` for which year is meant.
+    """
+    value = _clean(text)
+    if not value:
+        return FieldError("请填写日期，例如 2021-12-31 或 12月底。")
+    match = _FULL_DATE.fullmatch(value)
+    if match:
+        return _make_date(*(int(g) for g in match.groups()))
+    match = _YEAR_END.fullmatch(value)
+    if match:
+        return _make_date(int(match.group(1)), 12, 31)
+    match = _YEAR_MONTH.fullmatch(value)
+    if match:
+        year, month = int(match.group(1)), int(match.group(2))
+        if not 1 <= month <= 12:
+            return FieldError(f"月份应为1到12，您填写的是{month}。")
+        checked = _make_date(year, month, 1)
+        return checked if isinstance(checked, FieldError) else _month_end(year, month)
+    relative = _relative_date(value, today)
+    if relative is not None:
+        return relative
+    match = _MONTH_DAY.fullmatch(value)
+    if match:
+        named = _number(match.group(1))
+        if named is None:
+            return _date_hint()
+        return _resolve_month_day(named, int(match.group(2)), today, prefer)
+    match = _MONTH.fullmatch(value)
+    if match:
+        named = _number(match.group(1))
+        if named is None:
+            return _date_hint()
+        return _resolve_month_day(named, None, today, prefer)
+    return _date_hint()
+
+
+def _relative_date(value: str, today: dt.date) -> dt.date | FieldError | None:
+    """Forms anchored on today: 年底, 今年/明年(底|N月), 月底, 下个月(底)."""
+    if value in ("年底", "年末", "今年底", "今年年底", "今年末"):
+        return dt.date(today.year, 12, 31)
+    if value in ("明年底", "明年年底", "明年末"):
+        return dt.date(today.year + 1, 12, 31)
+    if value in ("月底", "月末", "本月底", "这个月底", "本月"):
+        return _month_end(today.year, today.month)
+    if value in ("下月底", "下个月底", "下月", "下个月", "下月末", "下个月末"):
+        year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+        return _month_end(year, month)
+    match = _THIS_OR_NEXT_YEAR.fullmatch(value)
+    if match is None:
+        return None
+    year = today.year + (1 if match.group(1) == "明年" else 0)
+    number = _number(match.group(2))
+    if number is None or not 1 <= number <= 12:
+        return FieldError(f"月份应为1到12，您填写的是“{match.group(2)}”。")
+    if match.group(3):
+        return _make_date(year, number, int(match.group(3)))
+    return _month_end(year, number)
+
+
+def _date_hint() -> FieldError:
+    return FieldError("没有看懂这个日期，请按 2021-12-31、2021年12月31日 或 12月底 的格式填写。")
+
+
+# --- free text, task numbers, statuses ----------------------------------------------
+
+
+def parse_description(
+    text: str, *, limit: int = DESCRIPTION_LIMIT, required: bool = False
+) -> str | FieldError:
+    """Trimmed description text, at most ``limit`` characters (a Telegram message can
+    hold 4096, but staff read hundreds of these; a limit keeps them to the point)."""
+    value = text.strip()
+    if required and not value:
+        return FieldError("请填写情况说明。")
+    if len(value) > limit:
+        return FieldError(f"情况说明最多{limit}字，您输入了{len(value)}字，请精简后重新发送。")
+    return value
+
+
+def parse_task_number(text: str) -> int | FieldError:
+    """A task number 1–26, typed as "3", "第3项", "任务三" and the like."""
+    value = _clean(text)
+    value = re.sub(r"^(?:任务|第)", "", value)
+    value = re.sub(r"(?:项|条|号)?(?:任务)?$", "", value)
+    number = _number(value)
+    if number is None:
+        return FieldError(f"请填写任务编号（1到{TASK_COUNT}的数字）。")
+    if not 1 <= number <= TASK_COUNT:
+        return FieldError(f"任务编号应在1到{TASK_COUNT}之间，您填写的是{number}。")
+    return number
+
+
+_STATUS_WORDS = {
+    "未开始": "未开始", "没开始": "未开始", "尚未开始": "未开始",
+    "进行中": "进行中", "正在进行": "进行中", "推进中": "进行中", "在做": "进行中",
+    "已完成": "已完成", "完成": "已完成", "完成了": "已完成", "已经完成": "已完成",
+    "不涉及": "不涉及", "无关": "不涉及", "不适用": "不涉及",
+}
+
+
+def parse_status(text: str) -> str | FieldError:
+    """One of the four report statuses, accepting a few everyday synonyms."""
+    status = _STATUS_WORDS.get(_clean(text))
+    if status is None:
+        return FieldError("请选择进展状态：" + "、".join(REPORT_STATUSES) + "。")
+    return status

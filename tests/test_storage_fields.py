@@ -1,0 +1,214 @@
+"""Parsing of dialog inputs, and the region list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from storage.fields import (
+    FieldError,
+    chinese_number,
+    parse_date,
+    parse_description,
+    parse_percent,
+    parse_phone,
+    parse_status,
+    parse_task_number,
+)
+from storage.regions import CITIES, DIRECT_COUNTIES, REGIONS, is_region, normalize_region
+
+TODAY = dt.date(2021, 6, 15)
+
+
+def error_of(result: object) -> str:
+    assert isinstance(result, FieldError), result
+    return result.message
+
+
+# --- phone ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("13812345678", "13812345678"),
+        ("138 1234 5678", "13812345678"),
+        ("138-1234-5678", "13812345678"),
+        ("+86 138 1234 5678", "13812345678"),
+        ("008613812345678", "13812345678"),
+        ("8613812345678", "13812345678"),
+        ("１３８１２３４５６７８", "13812345678"),
+        ("0371-12345678", "0371-12345678"),
+        ("0371 6123456", "0371-6123456"),
+        ("037112345678", "0371-12345678"),
+        ("(0371)12345678", "0371-12345678"),
+        ("０３７１－１２３４５６７８", "0371-12345678"),
+        ("010-12345678", "010-12345678"),
+        ("+86 371 12345678", "0371-12345678"),
+    ],
+)
+def test_valid_phones(text: str, expected: str) -> None:
+    assert parse_phone(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("1381234567", "10位"),
+        ("12812345678", "手机号"),  # no mobile prefix 12
+        ("5551234", "区号"),
+        ("0371-123", "区号"),
+        ("电话", "只能包含数字"),
+    ],
+)
+def test_invalid_phones(text: str, needle: str) -> None:
+    assert needle in error_of(parse_phone(text))
+
+
+# --- percent -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("60", 60),
+        ("60%", 60),
+        ("６０％", 60),
+        (" 0 ", 0),
+        ("100", 100),
+        ("六十", 60),
+        ("百分之六十五", 65),
+        ("十", 10),
+        ("一百", 100),
+    ],
+)
+def test_valid_percent(text: str, expected: int) -> None:
+    assert parse_percent(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"), [("101", "0到100"), ("60.5", "整数"), ("很多", "比例")]
+)
+def test_invalid_percent(text: str, needle: str) -> None:
+    assert needle in error_of(parse_percent(text))
+
+
+def test_chinese_number() -> None:
+    assert [chinese_number(t) for t in ("三", "十二", "二十", "九十九", "两", "千")] == [
+        3,
+        12,
+        20,
+        99,
+        2,
+        None,
+    ]
+
+
+# --- dates ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2021-12-31", dt.date(2021, 12, 31)),
+        ("2021/12/31", dt.date(2021, 12, 31)),
+        ("2021.12.31", dt.date(2021, 12, 31)),
+        ("2021年12月31日", dt.date(2021, 12, 31)),
+        ("2021年9月1号", dt.date(2021, 9, 1)),
+        ("２０２１－１２－３１", dt.date(2021, 12, 31)),
+        ("2022年2月", dt.date(2022, 2, 28)),
+        ("2021年底", dt.date(2021, 12, 31)),
+        ("12月31日", dt.date(2021, 12, 31)),
+        ("12月底", dt.date(2021, 12, 31)),
+        ("9月", dt.date(2021, 9, 30)),
+        ("十二月底", dt.date(2021, 12, 31)),
+        ("年底", dt.date(2021, 12, 31)),
+        ("今年底", dt.date(2021, 12, 31)),
+        ("明年3月", dt.date(2022, 3, 31)),
+        ("明年3月15日", dt.date(2022, 3, 15)),
+        ("明年底", dt.date(2022, 12, 31)),
+        ("月底", dt.date(2021, 6, 30)),
+        ("下个月底", dt.date(2021, 7, 31)),
+    ],
+)
+def test_date_forms(text: str, expected: dt.date) -> None:
+    assert parse_date(text, today=TODAY) == expected
+
+
+def test_month_already_past_means_next_year() -> None:
+    assert parse_date("3月底", today=TODAY) == dt.date(2022, 3, 31)
+    assert parse_date("6月15日", today=TODAY) == dt.date(2021, 6, 15)  # today is not past
+    assert parse_date("6月14日", today=TODAY) == dt.date(2022, 6, 14)
+
+
+def test_month_end_this_month_is_this_year() -> None:
+    assert parse_date("6月底", today=TODAY) == dt.date(2021, 6, 30)
+
+
+def test_prefer_past_for_dates_already_done() -> None:
+    assert parse_date("3月5日", today=TODAY, prefer="past") == dt.date(2021, 3, 5)
+    assert parse_date("12月底", today=TODAY, prefer="past") == dt.date(2020, 12, 31)
+
+
+def test_next_month_in_december_rolls_year() -> None:
+    assert parse_date("下个月底", today=dt.date(2021, 12, 5)) == dt.date(2022, 1, 31)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("2021-02-30", "不是有效日期"),
+        ("13月底", "1到12"),
+        ("1899-01-01", "年份"),
+        ("下周", "没有看懂"),
+        ("", "请填写日期"),
+    ],
+)
+def test_invalid_dates(text: str, needle: str) -> None:
+    assert needle in error_of(parse_date(text, today=TODAY))
+
+
+# --- description, task, status -------------------------------------------------------
+
+
+def test_description_is_trimmed_and_limited() -> None:
+    assert parse_description("  已完成改造  ") == "已完成改造"
+    assert parse_description("") == ""
+    assert "500字" in error_of(parse_description("字" * 501))
+    assert "501字" in error_of(parse_description("字" * 501))
+    assert "请填写" in error_of(parse_description(" ", required=True))
+    assert parse_description("字" * 10, limit=10) == "字" * 10
+
+
+@pytest.mark.parametrize(("text", "expected"), [("3", 3), ("第3项", 3), ("任务二十六", 26)])
+def test_task_numbers(text: str, expected: int) -> None:
+    assert parse_task_number(text) == expected
+
+
+def test_task_number_out_of_range() -> None:
+    assert "1到26" in error_of(parse_task_number("27"))
+
+
+def test_status_synonyms() -> None:
+    assert parse_status("完成") == "已完成"
+    assert parse_status("进行中") == "进行中"
+    assert "未开始" in error_of(parse_status("差不多"))
+
+
+# --- regions -------------------------------------------------------------------------
+
+
+def test_region_lists() -> None:
+    assert len(CITIES) == 17 and len(DIRECT_COUNTIES) == 10
+    assert len(REGIONS) == len(set(REGIONS)) == 28
+    assert is_region("济源示范区") and is_region("滑县") and is_region("郑州市")
+    assert not is_region("郑州") and not is_region("北京市")
+
+
+def test_normalize_region() -> None:
+    assert normalize_region(" 郑州 ") == "郑州市"
+    assert normalize_region("济源") == "济源示范区"
+    assert normalize_region("济源市") == "济源示范区"
+    assert normalize_region("固始") == "固始县"
+    assert normalize_region("北京") is None
