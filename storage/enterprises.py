@@ -1,0 +1,431 @@
+"""Enterprise registration, and the Telegram accounts that speak for an enterprise.
+
+An *enterprise* is identified by its unified social credit code. An *account*
+binds one Telegram user to one enterprise and has its own status: the first
+account of a new enterprise (the ``founder``) is pending together with it; a later
+user who registers the same code creates a pending ``claim`` that staff approve or
+reject on its own, so nobody gains access to a company's reports just by knowing
+its public code.
+
+Who decides: staff of the enterprise's region, province-wide staff, and admins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.clock import from_db, to_db
+from storage.credit_code import check_credit_code
+from storage.db import transaction
+from storage.regions import is_region
+from storage.users import Role, get_user, role_of
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Outcome(StrEnum):
+    NEW = "new"  # a new enterprise, pending, with this user as founder
+    RESUBMITTED = "resubmitted"  # the code was rejected before; the application is renewed
+    CLAIM = "claim"  # the code is registered; this user's claim to it awaits approval
+    ALREADY_BOUND = "already_bound"  # the user already has a live account; nothing changed
+
+
+class RegistrationError(Exception):
+    """A registration decision could not be made."""
+
+
+class NotAllowed(RegistrationError, PermissionError):
+    """The user may not decide registrations for this enterprise's region."""
+
+
+class AlreadyDecided(RegistrationError):
+    """Someone already approved or rejected this account (e.g. two staff clicked at once)."""
+
+    def __init__(self, account: Account) -> None:
+        super().__init__(f"account {account.id} is already {account.status.value}")
+        self.account = account
+
+
+@dataclass(frozen=True)
+class Enterprise:
+    id: int
+    name: str
+    credit_code: str
+    city: str
+    county: str | None
+    industries: tuple[str, ...]
+    contact_name: str
+    phone: str
+    status: Status
+    created_at: dt.datetime
+    decided_by: int | None
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    user_id: int
+    enterprise_id: int
+    kind: str  # "founder" or "claim"
+    status: Status
+    contact_name: str
+    phone: str
+    created_at: dt.datetime
+    decided_by: int | None
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A user's live binding to an enterprise."""
+
+    enterprise: Enterprise
+    account: Account
+
+    @property
+    def can_report(self) -> bool:
+        """Approved accounts report; so does the founder of a still-pending enterprise
+        (its reports are flagged ``from_pending``). A pending claim cannot: it could be
+        anyone who knows the company's public code."""
+        if self.account.status is Status.APPROVED:
+            return True
+        return (
+            self.account.kind == "founder"
+            and self.account.status is Status.PENDING
+            and self.enterprise.status is Status.PENDING
+        )
+
+
+@dataclass(frozen=True)
+class Registration:
+    outcome: Outcome
+    enterprise: Enterprise
+    account: Account
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a decision changed, so the bot can notify everyone affected."""
+
+    account: Account
+    enterprise: Enterprise
+    also_decided: tuple[Account, ...] = ()  # other accounts decided as a consequence
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def _industries(db: Database, enterprise_id: int) -> tuple[str, ...]:
+    return tuple(
+        row["industry"]
+        for row in db.query(
+            "SELECT industry FROM enterprise_industries WHERE enterprise_id = ? ORDER BY industry",
+            (enterprise_id,),
+        )
+    )
+
+
+def _enterprise(db: Database, row: dict[str, Any]) -> Enterprise:
+    return Enterprise(
+        id=row["id"],
+        name=row["name"],
+        credit_code=row["credit_code"],
+        city=row["city"],
+        county=row["county"],
+        industries=_industries(db, row["id"]),
+        contact_name=row["contact_name"],
+        phone=row["phone"],
+        status=Status(row["status"]),
+        created_at=from_db(row["created_at"]),
+        decided_by=row["decided_by"],
+    )
+
+
+def _account(row: dict[str, Any]) -> Account:
+    return Account(
+        id=row["id"],
+        user_id=row["user_id"],
+        enterprise_id=row["enterprise_id"],
+        kind=row["kind"],
+        status=Status(row["status"]),
+        contact_name=row["contact_name"],
+        phone=row["phone"],
+        created_at=from_db(row["created_at"]),
+        decided_by=row["decided_by"],
+    )
+
+
+def get_enterprise(db: Database, enterprise_id: int) -> Enterprise | None:
+    rows = list(db.query("SELECT * FROM enterprises WHERE id = ?", (enterprise_id,)))
+    return _enterprise(db, rows[0]) if rows else None
+
+
+def find_by_code(db: Database, credit_code: str) -> Enterprise | None:
+    """The enterprise registered under a (normalised) credit code."""
+    code = check_credit_code(credit_code).code
+    rows = list(db.query("SELECT * FROM enterprises WHERE credit_code = ?", (code,)))
+    return _enterprise(db, rows[0]) if rows else None
+
+
+def get_account(db: Database, account_id: int) -> Account | None:
+    rows = list(db.query("SELECT * FROM accounts WHERE id = ?", (account_id,)))
+    return _account(rows[0]) if rows else None
+
+
+def _live_account(db: Database, user_id: int) -> Account | None:
+    rows = list(db.query(
+        "SELECT * FROM accounts WHERE user_id = ? AND status IN ('pending', 'approved')",
+        (user_id,),
+    ))
+    return _account(rows[0]) if rows else None
+
+
+def enterprise_of_user(db: Database, user_id: int) -> Membership | None:
+    """The enterprise a user speaks for (pending or approved), or None."""
+    account = _live_account(db, user_id)
+    if account is None:
+        return None
+    enterprise = get_enterprise(db, account.enterprise_id)
+    assert enterprise is not None  # foreign key
+    return Membership(enterprise, account)
+
+
+def accounts_of(db: Database, enterprise_id: int) -> list[Account]:
+    """All accounts ever bound to an enterprise, oldest first."""
+    return [
+        _account(row)
+        for row in db.query(
+            "SELECT * FROM accounts WHERE enterprise_id = ? ORDER BY id", (enterprise_id,)
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    """One account awaiting a decision, with the enterprise it is for."""
+
+    account: Account
+    enterprise: Enterprise
+
+    @property
+    def is_new_enterprise(self) -> bool:
+        return self.account.kind == "founder"
+
+
+def pending_for_city(db: Database, city: str | None) -> list[PendingItem]:
+    """Accounts awaiting approval in ``city`` (None: the whole province), oldest first."""
+    where = "a.status = 'pending'" + ("" if city is None else " AND e.city = ?")
+    params: tuple[str, ...] = () if city is None else (city,)
+    rows = db.query(
+        f"""SELECT a.id FROM accounts a JOIN enterprises e ON e.id = a.enterprise_id
+            WHERE {where} ORDER BY a.id""",
+        params,
+    )
+    items = []
+    for row in list(rows):
+        account = get_account(db, row["id"])
+        assert account is not None
+        enterprise = get_enterprise(db, account.enterprise_id)
+        assert enterprise is not None
+        items.append(PendingItem(account, enterprise))
+    return items
+
+
+# --- registering ---------------------------------------------------------------------
+
+
+def _clean_industries(industries: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(i.strip() for i in industries if i.strip()))
+
+
+def _validate(credit_code: str, city: str, name: str) -> str:
+    """Defensive re-check of what the dialog validated; returns the normalised code."""
+    result = check_credit_code(credit_code)
+    if not result.ok:
+        raise ValueError(result.error)
+    if not is_region(city):
+        raise ValueError(f"unknown region: {city}")
+    if not name.strip():
+        raise ValueError("enterprise name is empty")
+    return result.code
+
+
+def register(
+    db: Database,
+    *,
+    user_id: int,
+    name: str,
+    credit_code: str,
+    city: str,
+    county: str | None,
+    industries: Sequence[str],
+    contact_name: str,
+    phone: str,
+    now: dt.datetime,
+) -> Registration:
+    """Register ``user_id`` for the enterprise with ``credit_code``, atomically.
+
+    * unknown code → new pending enterprise and pending founder account;
+    * code previously rejected → the enterprise is updated with these details and
+      set pending again, with this user as founder;
+    * code registered (pending or approved) → a pending claim for this user;
+    * user already bound (pending or approved) → nothing changes.
+
+    The lookup and the insert happen under one write lock, so two users sending the
+    same new code at the same moment yield one enterprise and one claim.
+    """
+    code = _validate(credit_code, city, name)
+    stamp = to_db(now)
+    with transaction(db):
+        existing_account = _live_account(db, user_id)
+        if existing_account is not None:
+            enterprise = get_enterprise(db, existing_account.enterprise_id)
+            assert enterprise is not None
+            return Registration(Outcome.ALREADY_BOUND, enterprise, existing_account)
+        rows = list(db.query("SELECT id, status FROM enterprises WHERE credit_code = ?", (code,)))
+        details = (name.strip(), city, county, contact_name.strip(), phone)
+        if not rows:
+            cursor = db.execute(
+                """INSERT INTO enterprises (name, city, county, contact_name, phone,
+                       credit_code, status, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)""",
+                (*details, code, stamp, stamp),
+            )
+            assert cursor.lastrowid is not None
+            enterprise_id, outcome, kind = cursor.lastrowid, Outcome.NEW, "founder"
+            _set_industries(db, enterprise_id, industries)
+        elif rows[0]["status"] == Status.REJECTED:
+            enterprise_id, outcome, kind = rows[0]["id"], Outcome.RESUBMITTED, "founder"
+            db.execute(
+                """UPDATE enterprises SET name = ?, city = ?, county = ?, contact_name = ?,
+                       phone = ?, status = 'pending', updated_at = ?,
+                       decided_at = NULL, decided_by = NULL
+                   WHERE id = ?""",
+                (*details, stamp, enterprise_id),
+            )
+            _set_industries(db, enterprise_id, industries)
+        else:
+            enterprise_id, outcome, kind = rows[0]["id"], Outcome.CLAIM, "claim"
+        cursor = db.execute(
+            """INSERT INTO accounts (user_id, enterprise_id, kind, status, contact_name, phone,
+                   created_at)
+               VALUES (?, ?, ?, 'pending', ?, ?, ?)""",
+            (user_id, enterprise_id, kind, contact_name.strip(), phone, stamp),
+        )
+        assert cursor.lastrowid is not None
+        account = get_account(db, cursor.lastrowid)
+        enterprise = get_enterprise(db, enterprise_id)
+        assert account is not None and enterprise is not None
+        return Registration(outcome, enterprise, account)
+
+
+def _set_industries(db: Database, enterprise_id: int, industries: Iterable[str]) -> None:
+    db.execute("DELETE FROM enterprise_industries WHERE enterprise_id = ?", (enterprise_id,))
+    for industry in _clean_industries(industries):
+        db.execute(
+            "INSERT INTO enterprise_industries (enterprise_id, industry) VALUES (?, ?)",
+            (enterprise_id, industry),
+        )
+
+
+# --- deciding ------------------------------------------------------------------------
+
+
+def may_decide(db: Database, user_id: int, city: str, admins: frozenset[int]) -> bool:
+    """Whether ``user_id`` may approve or reject registrations in ``city``: admins,
+    province-wide staff, and the staff of that exact region."""
+    role = role_of(db, user_id, admins)
+    if role is Role.ADMIN:
+        return True
+    if role is not Role.STAFF:
+        return False
+    user = get_user(db, user_id)
+    return user is not None and (user.city is None or user.city == city)
+
+
+def _pending_account(
+    db: Database, account_id: int, decider_id: int, admins: frozenset[int]
+) -> tuple[Account, Enterprise]:
+    account = get_account(db, account_id)
+    if account is None:
+        raise LookupError(f"no account {account_id}")
+    enterprise = get_enterprise(db, account.enterprise_id)
+    assert enterprise is not None
+    if not may_decide(db, decider_id, enterprise.city, admins):
+        raise NotAllowed(f"user {decider_id} may not decide for {enterprise.city}")
+    if account.status is not Status.PENDING:
+        raise AlreadyDecided(account)
+    return account, enterprise
+
+
+def _set_account(db: Database, account_id: int, status: Status, by: int, stamp: str) -> None:
+    db.execute(
+        "UPDATE accounts SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?",
+        (status.value, stamp, by, account_id),
+    )
+
+
+def _set_enterprise(db: Database, enterprise_id: int, status: Status, by: int, stamp: str) -> None:
+    db.execute(
+        """UPDATE enterprises SET status = ?, decided_at = ?, decided_by = ?, updated_at = ?
+           WHERE id = ?""",
+        (status.value, stamp, by, stamp, enterprise_id),
+    )
+
+
+def approve(
+    db: Database, *, account_id: int, approver_id: int, admins: frozenset[int], now: dt.datetime
+) -> Decision:
+    """Approve a pending account. Approving any account of a pending enterprise also
+    approves the enterprise: the approver has vouched for the company itself."""
+    stamp = to_db(now)
+    with transaction(db):
+        account, enterprise = _pending_account(db, account_id, approver_id, admins)
+        _set_account(db, account.id, Status.APPROVED, approver_id, stamp)
+        if enterprise.status is not Status.APPROVED:
+            _set_enterprise(db, enterprise.id, Status.APPROVED, approver_id, stamp)
+        return _decision(db, account.id, enterprise.id, ())
+
+
+def reject(
+    db: Database, *, account_id: int, approver_id: int, admins: frozenset[int], now: dt.datetime
+) -> Decision:
+    """Reject a pending account. Rejecting the founder of a pending enterprise rejects
+    the enterprise and, with it, the pending claims on it (there is no longer a
+    registered company to claim); their users are returned for notification."""
+    stamp = to_db(now)
+    with transaction(db):
+        account, enterprise = _pending_account(db, account_id, approver_id, admins)
+        _set_account(db, account.id, Status.REJECTED, approver_id, stamp)
+        cascaded: list[int] = []
+        if account.kind == "founder" and enterprise.status is Status.PENDING:
+            _set_enterprise(db, enterprise.id, Status.REJECTED, approver_id, stamp)
+            cascaded = [
+                row["id"]
+                for row in db.query(
+                    "SELECT id FROM accounts WHERE enterprise_id = ? AND status = 'pending'",
+                    (enterprise.id,),
+                )
+            ]
+            for other in cascaded:
+                _set_account(db, other, Status.REJECTED, approver_id, stamp)
+        return _decision(db, account.id, enterprise.id, cascaded)
+
+
+def _decision(
+    db: Database, account_id: int, enterprise_id: int, others: Sequence[int]
+) -> Decision:
+    account = get_account(db, account_id)
+    enterprise = get_enterprise(db, enterprise_id)
+    assert account is not None and enterprise is not None
+    also = tuple(a for a in (get_account(db, i) for i in others) if a is not None)
+    return Decision(account, enterprise, also)
