@@ -30,6 +30,10 @@ class Settings:
     webhook_url: str = ""  # empty: long polling
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
+    webhook_secret: str = field(default="", repr=False)  # X-Telegram-Bot-Api-Secret-Token
+    flood_burst: int = 6  # questions a user may send in a burst
+    flood_per_minute: float = 20.0  # sustained questions per minute per user
+    max_concurrent_updates: int = 64  # across users; one user's updates stay in order
 
     @property
     def has_token(self) -> bool:
@@ -62,6 +66,18 @@ def _parse_admins(raw: str) -> frozenset[int]:
     return frozenset(admins)
 
 
+def _positive(merged: Mapping[str, str], key: str, default: str, *, integer: bool = False) -> float:
+    raw = (merged.get(key) or default).strip()
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise SettingsError(f"{key}: {raw!r} is not {kind}") from None
+    if value <= 0:
+        raise SettingsError(f"{key}: must be greater than 0, got {raw!r}")
+    return float(value)
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, config_file: Path | None = None
 ) -> Settings:
@@ -76,6 +92,9 @@ def load_settings(
     port = merged.get("LVDONG_WEBHOOK_PORT", "8443").strip()
     if not port.isdigit():
         raise SettingsError(f"LVDONG_WEBHOOK_PORT: {port!r} is not a port number")
+    burst = _positive(merged, "LVDONG_FLOOD_BURST", "6", integer=True)
+    per_minute = _positive(merged, "LVDONG_FLOOD_PER_MINUTE", "20")
+    concurrency = _positive(merged, "LVDONG_CONCURRENCY", "64", integer=True)
     return Settings(
         token=merged.get("TELEGRAM_BOT_TOKEN", "").strip(),
         api_base_url=merged.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL,
@@ -85,4 +104,8 @@ def load_settings(
         webhook_url=merged.get("LVDONG_WEBHOOK_URL", "").strip(),
         webhook_listen=merged.get("LVDONG_WEBHOOK_LISTEN", "127.0.0.1").strip(),
         webhook_port=int(port),
+        webhook_secret=merged.get("LVDONG_WEBHOOK_SECRET", "").strip(),
+        flood_burst=int(burst),
+        flood_per_minute=per_minute,
+        max_concurrent_updates=int(concurrency),
     )

@@ -1,0 +1,70 @@
+"""What the bot offers, as data: command menus per scope, and the common questions.
+
+``post_init`` turns ``COMMAND_MENUS`` into ``set_my_commands`` calls. A new
+command (say ``/register``) is one line in the right menu(s) here plus its
+handler in ``bot.app.register_handlers``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
+
+
+@dataclass(frozen=True)
+class MenuCommand:
+    command: str
+    description: str  # shown in Telegram's menu, Simplified Chinese
+
+
+@dataclass(frozen=True)
+class CommandMenu:
+    """The commands shown in one scope: ``default``, ``private``, ``groups`` or ``admins``."""
+
+    scope: str
+    commands: tuple[MenuCommand, ...]
+
+
+START = MenuCommand("start", "开始使用绿动")
+HELP = MenuCommand("help", "我能做什么")
+ASK = MenuCommand("ask", "提问，例如 /ask 燃煤锅炉什么时候淘汰")
+
+COMMAND_MENUS: tuple[CommandMenu, ...] = (
+    CommandMenu("default", (START, HELP, ASK)),
+    CommandMenu("private", (START, HELP, ASK)),
+    CommandMenu("groups", (ASK, HELP)),
+    CommandMenu("admins", (START, HELP, ASK)),
+)
+
+# Buttons under /start: questions most enterprises ask first.
+COMMON_QUESTIONS: tuple[str, ...] = (
+    "燃煤锅炉什么时候要淘汰？",
+    "VOCs治理有什么要求？",
+    "这个方案是哪个部门发的？",
+)
+
+
+def scopes_for(menu: CommandMenu, admins: Iterable[int]) -> list[BotCommandScope]:
+    """The Bot API scopes a menu applies to (``admins``: each admin's private chat)."""
+    if menu.scope == "default":
+        return [BotCommandScopeDefault()]
+    if menu.scope == "private":
+        return [BotCommandScopeAllPrivateChats()]
+    if menu.scope == "groups":
+        return [BotCommandScopeAllGroupChats()]
+    if menu.scope == "admins":
+        return [BotCommandScopeChat(chat_id=admin) for admin in sorted(admins)]
+    raise ValueError(f"unknown menu scope {menu.scope!r}")
+
+
+def bot_commands(menu: CommandMenu) -> list[BotCommand]:
+    return [BotCommand(c.command, c.description) for c in menu.commands]

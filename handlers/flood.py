@@ -1,0 +1,36 @@
+"""Flood control: a user sending too fast is asked to slow down; others are unaffected.
+
+Runs in an early group. An update over the user's budget stops there
+(``ApplicationHandlerStop``): the first one gets a polite "慢一点", the rest of
+that burst is dropped quietly until the bucket refills.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot import services
+from bot.addressing import addressed_to_bot
+from bot.callback_queries import acknowledge
+from bot.flood_control import Verdict
+
+SLOW_DOWN = "您发得太快了，请慢一点，稍等几秒再问。🙏"
+
+
+async def check_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    if user is None or not addressed_to_bot(update):
+        return
+    now = services.now(context.bot_data).timestamp()
+    verdict = services.flood_gate(context.bot_data).check(user.id, now)
+    if verdict is Verdict.ALLOW:
+        return
+    if verdict is Verdict.WARN:
+        if update.callback_query is not None:
+            await acknowledge(update.callback_query, SLOW_DOWN)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(SLOW_DOWN)
+    elif update.callback_query is not None:
+        await acknowledge(update.callback_query)
+    raise ApplicationHandlerStop

@@ -1,0 +1,73 @@
+"""/start and /help: what the bot can do, with buttons for common questions."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.answering import COMMON_PREFIX, answer_question
+from bot.callback_queries import acknowledge, parse_data
+from bot.menus import COMMON_QUESTIONS
+from bot.telegram_html import escape
+
+WELCOME = (
+    "<b>您好{name}！我是绿动</b>，解答企业关于"
+    "《河南省2021年工业污染防治攻坚方案》的问题。\n\n"
+    "直接发送您的问题即可，例如：燃煤锅炉什么时候要淘汰？\n"
+    "每个回答都会注明<b>依据</b>（方案条款和负责处室）。"
+)
+HELP = (
+    "<b>使用方法</b>\n"
+    "• 私聊：直接发送问题。\n"
+    "• 群聊：@我 再加问题，或发送 /ask 问题。\n"
+    "• 回答下方的 👍/👎 帮助我们改进。\n"
+    "• 拿不准时，我会给出几个相关问题供您点选。\n\n"
+    "命令：/start 开始 · /help 帮助 · /ask 提问"
+)
+UNKNOWN_COMMAND = "没有这个命令。发送 /help 查看我能做什么，或直接输入您的问题。"
+
+
+def common_questions_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(q, callback_data=f"{COMMON_PREFIX}:{i}")]
+         for i, q in enumerate(COMMON_QUESTIONS)]
+    )
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    user = update.effective_user
+    name = f"，{escape(user.first_name)}" if user and user.first_name else ""
+    await message.reply_text(
+        WELCOME.format(name=name) + "\n\n常见问题：",
+        parse_mode=ParseMode.HTML,
+        reply_markup=common_questions_keyboard(),
+    )
+
+
+async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(HELP, parse_mode=ParseMode.HTML)
+
+
+async def common_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A click on one of the /start buttons asks that question."""
+    query = update.callback_query
+    if query is None or update.effective_chat is None:
+        return
+    await acknowledge(query)
+    parsed = parse_data(query.data, COMMON_PREFIX, 1)
+    if parsed is None or not 0 <= parsed[0] < len(COMMON_QUESTIONS):
+        return
+    question = COMMON_QUESTIONS[parsed[0]]
+    await answer_question(
+        context, question=question, user_id=query.from_user.id, chat_id=update.effective_chat.id
+    )
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(UNKNOWN_COMMAND)
