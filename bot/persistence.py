@@ -1,0 +1,127 @@
+"""A python-telegram-bot persistence that writes through to lvdong's SQLite file.
+
+Each ``update_*`` call commits before it returns, so nothing PTB has handed over
+is lost if the process is killed; :meth:`SqlitePersistence.flush` has nothing
+left to do. Note that PTB itself calls ``update_*`` from
+``Application.update_persistence``, which runs every ``update_interval`` seconds
+(and at shutdown) — hence the short default interval below; a handler that must
+be durable at once can ``await application.update_persistence()``.
+
+Data is stored as JSON, not pickled: see :mod:`storage.conversations` for what
+that means for the values dialogs may keep in ``user_data``/``chat_data``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, cast
+
+from sqlite_utils import Database
+from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
+
+from storage import conversations as store
+from storage.clock import utc_now
+
+Data = dict[Any, Any]
+
+
+class SqlitePersistence(BasePersistence[Data, Data, Data]):
+    """Write-through persistence on an open lvdong database (see :func:`storage.db.open_db`).
+
+    ``conversation_timeout``: conversations untouched for longer are dropped when a
+    handler's states are loaded; the dropped ``(name, key)`` pairs are kept in
+    :attr:`expired` so the bot can tell those users their dialog was closed.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        store_data: PersistenceInput | None = None,
+        update_interval: float = 1.0,
+        conversation_timeout: dt.timedelta | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        super().__init__(store_data=store_data, update_interval=update_interval)
+        self.db = db
+        self.conversation_timeout = conversation_timeout
+        self.clock = clock
+        self.expired: list[tuple[str, store.ConversationKey]] = []
+        self._last_singletons: dict[str, str] = {}
+
+    # --- loading (called once by Application.initialize / add_handler) --------------
+
+    async def get_user_data(self) -> dict[int, Data]:
+        return store.load_data(self.db, "user_data")
+
+    async def get_chat_data(self) -> dict[int, Data]:
+        return store.load_data(self.db, "chat_data")
+
+    async def get_bot_data(self) -> Data:
+        data = store.load_singleton(self.db, "bot_data")
+        return data if isinstance(data, dict) else {}
+
+    async def get_callback_data(self) -> CDCData | None:
+        data = store.load_singleton(self.db, "callback_data")
+        if data is None:
+            return None
+        buttons, mapping = data
+        return [(uuid, stamp, dict(keyboard)) for uuid, stamp, keyboard in buttons], dict(mapping)
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        if self.conversation_timeout is not None:
+            self.expired.extend(
+                store.expire_conversations(
+                    self.db, self.conversation_timeout, self.clock(), name=name
+                )
+            )
+        return cast(ConversationDict, store.load_conversations(self.db, name))
+
+    # --- writing (each call commits) -------------------------------------------------
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        store.save_conversation(self.db, name, key, new_state, self.clock())
+
+    async def update_user_data(self, user_id: int, data: Data) -> None:
+        store.save_data(self.db, "user_data", user_id, data, self.clock())
+
+    async def update_chat_data(self, chat_id: int, data: Data) -> None:
+        store.save_data(self.db, "chat_data", chat_id, data, self.clock())
+
+    async def update_bot_data(self, data: Data) -> None:
+        self._save_singleton_if_changed("bot_data", data)
+
+    async def update_callback_data(self, data: CDCData) -> None:
+        self._save_singleton_if_changed("callback_data", [data[0], data[1]])
+
+    def _save_singleton_if_changed(self, name: str, data: object) -> None:
+        """PTB hands over bot_data on *every* interval; skip the fsync when unchanged."""
+        text = store.to_json(data)
+        if self._last_singletons.get(name) == text:
+            return
+        store.save_singleton(self.db, name, data, self.clock())
+        self._last_singletons[name] = text
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        store.drop_data(self.db, "chat_data", chat_id)
+
+    async def drop_user_data(self, user_id: int) -> None:
+        store.drop_data(self.db, "user_data", user_id)
+
+    # --- nothing external changes our data, and nothing is buffered ------------------
+
+    async def refresh_user_data(self, user_id: int, user_data: Data) -> None:
+        """No-op: this process is the only writer of user_data."""
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: Data) -> None:
+        """No-op: this process is the only writer of chat_data."""
+
+    async def refresh_bot_data(self, bot_data: Data) -> None:
+        """No-op: this process is the only writer of bot_data."""
+
+    async def flush(self) -> None:
+        """Nothing to do: every update was committed when it was made."""

@@ -1,0 +1,294 @@
+"""Enterprises' self-reports on the plan's 26 tasks.
+
+Reports are append-only (triggers in the schema refuse UPDATE and DELETE): a new
+report on a task supersedes the previous one for display, but the history stays,
+because what an enterprise said and when is the record officials rely on.
+"Latest" means the highest report id, which is also commit order; timestamps
+could tie.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.clock import from_db, to_db
+from storage.db import transaction
+from storage.fields import REPORT_STATUSES, TASK_COUNT
+
+DONE_STATUSES = ("已完成", "不涉及")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a report; the bytes stay on Telegram, we keep its ids."""
+
+    file_id: str
+    file_unique_id: str
+    kind: str  # "photo" or "document"
+    mime_type: str | None = None
+    size: int | None = None
+    file_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """A report as collected by the dialog, before it is stored."""
+
+    enterprise_id: int
+    user_id: int
+    task: int
+    status: str
+    percent: int | None = None
+    description: str = ""
+    completion_date: dt.date | None = None
+    from_pending: bool = False
+    attachments: Sequence[Attachment] = field(default_factory=tuple)
+
+    def validate(self) -> None:
+        """Raise ValueError for a draft the schema would reject, with a readable reason."""
+        if not 1 <= self.task <= TASK_COUNT:
+            raise ValueError(f"task must be 1..{TASK_COUNT}, not {self.task}")
+        if self.status not in REPORT_STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+        if self.percent is not None and not 0 <= self.percent <= 100:
+            raise ValueError(f"percent must be 0..100, not {self.percent}")
+        for attachment in self.attachments:
+            if attachment.kind not in ("photo", "document"):
+                raise ValueError(f"unknown attachment kind {attachment.kind!r}")
+
+
+@dataclass(frozen=True)
+class Report:
+    id: int
+    enterprise_id: int
+    user_id: int
+    task: int
+    status: str
+    percent: int | None
+    description: str
+    completion_date: dt.date | None
+    from_pending: bool
+    created_at: dt.datetime
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """One enterprise × task with its latest report, for staff lists."""
+
+    enterprise_id: int
+    enterprise_name: str
+    credit_code: str
+    city: str
+    report: Report
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    enterprise_id: int
+    enterprise_name: str
+    city: str
+    task: int
+    deadline: dt.date
+    report: Report  # the latest report, whose status is not done
+
+
+def add_report(db: Database, draft: ReportDraft, now: dt.datetime) -> int:
+    """Store a report and its attachments in one transaction; return its id.
+
+    The transaction is committed (and, with ``synchronous=FULL``, on disk) before
+    this returns, so the caller may acknowledge the report to the user right after.
+    """
+    draft.validate()
+    with transaction(db):
+        cursor = db.execute(
+            """INSERT INTO reports (enterprise_id, user_id, task, status, percent, description,
+                   completion_date, from_pending, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                draft.enterprise_id, draft.user_id, draft.task, draft.status, draft.percent,
+                draft.description,
+                draft.completion_date.isoformat() if draft.completion_date else None,
+                int(draft.from_pending), to_db(now),
+            ),
+        )
+        report_id = cursor.lastrowid
+        assert report_id is not None
+        for a in draft.attachments:
+            db.execute(
+                """INSERT INTO attachments (report_id, file_id, file_unique_id, kind, mime_type,
+                       size, file_name)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (report_id, a.file_id, a.file_unique_id, a.kind, a.mime_type, a.size,
+                 a.file_name),
+            )
+    return report_id
+
+
+def _attachments(db: Database, report_ids: Sequence[int]) -> dict[int, list[Attachment]]:
+    found: dict[int, list[Attachment]] = {}
+    if not report_ids:
+        return found
+    marks = ",".join("?" * len(report_ids))
+    for row in db.query(
+        f"SELECT * FROM attachments WHERE report_id IN ({marks}) ORDER BY id", list(report_ids)
+    ):
+        found.setdefault(row["report_id"], []).append(Attachment(
+            row["file_id"], row["file_unique_id"], row["kind"], row["mime_type"], row["size"],
+            row["file_name"],
+        ))
+    return found
+
+
+def _report(row: dict[str, Any], attachments: Sequence[Attachment] = ()) -> Report:
+    date = row["completion_date"]
+    return Report(
+        id=row["id"],
+        enterprise_id=row["enterprise_id"],
+        user_id=row["user_id"],
+        task=row["task"],
+        status=row["status"],
+        percent=row["percent"],
+        description=row["description"],
+        completion_date=dt.date.fromisoformat(date) if date else None,
+        from_pending=bool(row["from_pending"]),
+        created_at=from_db(row["created_at"]),
+        attachments=tuple(attachments),
+    )
+
+
+def _with_attachments(db: Database, rows: list[dict[str, Any]]) -> list[Report]:
+    files = _attachments(db, [row["id"] for row in rows])
+    return [_report(row, files.get(row["id"], ())) for row in rows]
+
+
+def get_report(db: Database, report_id: int) -> Report | None:
+    rows = list(db.query("SELECT * FROM reports WHERE id = ?", (report_id,)))
+    return _with_attachments(db, rows)[0] if rows else None
+
+
+def history(db: Database, enterprise_id: int, task: int) -> list[Report]:
+    """Every report an enterprise made on one task, oldest first."""
+    rows = list(db.query(
+        "SELECT * FROM reports WHERE enterprise_id = ? AND task = ? ORDER BY id",
+        (enterprise_id, task),
+    ))
+    return _with_attachments(db, rows)
+
+
+def latest_by_task(db: Database, enterprise_id: int) -> dict[int, Report]:
+    """The enterprise's latest report on each task it has reported on."""
+    rows = list(db.query(
+        """SELECT r.* FROM reports r
+           JOIN (SELECT max(id) AS id FROM reports WHERE enterprise_id = ? GROUP BY task) m
+             ON m.id = r.id
+           ORDER BY r.task""",
+        (enterprise_id,),
+    ))
+    return {report.task: report for report in _with_attachments(db, rows)}
+
+
+_LATEST_SQL = """
+SELECT e.id AS e_id, e.name AS e_name, e.credit_code AS e_code, e.city AS e_city, r.*
+FROM (
+    SELECT max(r.id) AS id
+    FROM enterprises e
+    JOIN reports r ON r.enterprise_id = e.id
+    WHERE e.status != 'rejected' {enterprise_filter} {task_filter}
+    GROUP BY r.enterprise_id, r.task
+) latest
+JOIN reports r ON r.id = latest.id
+JOIN enterprises e ON e.id = r.enterprise_id
+{status_filter}
+ORDER BY e.city, e.name, e.id, r.task
+"""
+
+
+def _latest_rows(
+    db: Database,
+    *,
+    city: str | None,
+    industry: str | None,
+    task: int | None,
+    statuses: Sequence[str] | None,
+) -> list[dict[str, Any]]:
+    """Latest report per enterprise × task (rejected enterprises left out), filtered.
+
+    Filtering on status must happen *after* picking the latest report: an
+    enterprise that was 进行中 and is now 已完成 must not show up as 进行中.
+    """
+    params: list[Any] = []
+    enterprise_filter = ""
+    if city is not None:
+        enterprise_filter += " AND e.city = ?"
+        params.append(city)
+    if industry is not None:
+        enterprise_filter += (
+            " AND e.id IN (SELECT enterprise_id FROM enterprise_industries WHERE industry = ?)"
+        )
+        params.append(industry)
+    task_filter = ""
+    if task is not None:
+        task_filter = " AND r.task = ?"
+        params.append(task)
+    status_filter = ""
+    if statuses is not None:
+        status_filter = f"WHERE r.status IN ({','.join('?' * len(statuses))})"
+        params.extend(statuses)
+    sql = _LATEST_SQL.format(
+        enterprise_filter=enterprise_filter, task_filter=task_filter, status_filter=status_filter
+    )
+    return list(db.query(sql, params))
+
+
+def latest_status(
+    db: Database,
+    *,
+    city: str | None = None,
+    industry: str | None = None,
+    task: int | None = None,
+    status: str | None = None,
+) -> list[StatusRow]:
+    """For staff: the latest report of every enterprise × task matching the filters.
+
+    Attachments are not loaded (lists can be long); use :func:`get_report` for one.
+    """
+    rows = _latest_rows(
+        db, city=city, industry=industry, task=task,
+        statuses=None if status is None else (status,),
+    )
+    return [StatusRow(row["e_id"], row["e_name"], row["e_code"], row["e_city"], _report(row))
+            for row in rows]
+
+
+def overdue(
+    db: Database,
+    *,
+    today: dt.date,
+    deadlines: Mapping[int, dt.date],
+    city: str | None = None,
+) -> list[OverdueRow]:
+    """Enterprises whose latest report on a task is not 已完成/不涉及 after its deadline.
+
+    A deadline day itself is not overdue. Only enterprises that have reported on a
+    task are considered: which tasks concern an enterprise that never reported is
+    not known here (that depends on its industries and the knowledge base).
+    """
+    passed = {task: deadline for task, deadline in deadlines.items() if deadline < today}
+    if not passed:
+        return []
+    open_statuses = tuple(s for s in REPORT_STATUSES if s not in DONE_STATUSES)
+    found: list[OverdueRow] = []
+    for task, deadline in sorted(passed.items()):
+        rows = _latest_rows(db, city=city, industry=None, task=task, statuses=open_statuses)
+        found.extend(
+            OverdueRow(row["e_id"], row["e_name"], row["e_city"], task, deadline, _report(row))
+            for row in rows
+        )
+    found.sort(key=lambda o: (o.city, o.enterprise_name, o.enterprise_id, o.task))
+    return found

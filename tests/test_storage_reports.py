@@ -1,0 +1,222 @@
+"""Self-reports: append-only history, latest status, staff filters, overdue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from storage.credit_code import check_character, org_check_character
+from storage.db import open_db
+from storage.enterprises import register
+from storage.reports import (
+    Attachment,
+    ReportDraft,
+    add_report,
+    get_report,
+    history,
+    latest_by_task,
+    latest_status,
+    overdue,
+)
+
+T0 = dt.datetime(2021, 6, 1, 8, 0, tzinfo=dt.UTC)
+
+
+def code(n: int) -> str:
+    body = f"{n:08d}"
+    first17 = "91410100" + body + org_check_character(body)
+    return first17 + check_character(first17)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    return open_db(tmp_path / "lvdong.db")
+
+
+def enterprise(db: Database, n: int, city: str = "郑州市", industries: tuple[str, ...] = ()) -> int:
+    reg = register(
+        db,
+        user_id=1000 + n,
+        name=f"企业{n}",
+        credit_code=code(n),
+        city=city,
+        county=None,
+        industries=industries,
+        contact_name="联系人",
+        phone="13812345678",
+        now=T0,
+    )
+    return reg.enterprise.id
+
+
+def report(
+    db: Database, eid: int, task: int, status: str, minutes: int = 0, **extra: object
+) -> int:
+    draft = ReportDraft(enterprise_id=eid, user_id=1, task=task, status=status, **extra)  # type: ignore[arg-type]
+    return add_report(db, draft, T0 + dt.timedelta(minutes=minutes))
+
+
+def test_add_report_stores_everything_and_is_committed(db: Database, tmp_path: Path) -> None:
+    eid = enterprise(db, 1)
+    files = (
+        Attachment("AgAD-photo", "uniq1", "photo", "image/jpeg", 12345, None),
+        Attachment("BQAD-doc", "uniq2", "document", "application/pdf", 999, "验收报告.pdf"),
+    )
+    rid = add_report(
+        db,
+        ReportDraft(
+            eid,
+            1,
+            5,
+            "进行中",
+            percent=60,
+            description="已拆除2台",
+            completion_date=dt.date(2021, 12, 31),
+            from_pending=True,
+            attachments=files,
+        ),
+        T0,
+    )
+    other = sqlite3.connect(tmp_path / "lvdong.db")  # another connection sees it: committed
+    assert other.execute("SELECT count(*) FROM reports").fetchone() == (1,)
+    stored = get_report(db, rid)
+    assert stored is not None
+    assert (stored.task, stored.status, stored.percent) == (5, "进行中", 60)
+    assert stored.completion_date == dt.date(2021, 12, 31)
+    assert stored.from_pending and stored.created_at == T0
+    assert stored.attachments == files
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"task": 27, "status": "进行中"},
+        {"task": 0, "status": "进行中"},
+        {"task": 1, "status": "差不多"},
+        {"task": 1, "status": "进行中", "percent": 120},
+    ],
+)
+def test_invalid_drafts_are_refused(db: Database, bad: dict[str, object]) -> None:
+    eid = enterprise(db, 1)
+    with pytest.raises(ValueError):
+        add_report(db, ReportDraft(enterprise_id=eid, user_id=1, **bad), T0)  # type: ignore[arg-type]
+    assert db.execute("SELECT count(*) FROM reports").fetchone() == (0,)
+
+
+def test_bad_attachment_rolls_back_the_whole_report(db: Database) -> None:
+    eid = enterprise(db, 1)
+    with pytest.raises(ValueError):
+        add_report(
+            db, ReportDraft(eid, 1, 1, "进行中", attachments=(Attachment("f", "u", "video"),)), T0
+        )
+    assert db.execute("SELECT count(*) FROM reports").fetchone() == (0,)
+
+
+def test_reports_are_append_only(db: Database) -> None:
+    rid = report(db, enterprise(db, 1), 3, "进行中")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("UPDATE reports SET status = '已完成' WHERE id = ?", (rid,))
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("DELETE FROM reports WHERE id = ?", (rid,))
+
+
+def test_history_keeps_every_report_on_a_task(db: Database) -> None:
+    eid = enterprise(db, 1)
+    report(db, eid, 3, "未开始", 0)
+    report(db, eid, 3, "进行中", 10, percent=30)
+    report(db, eid, 4, "不涉及", 15)
+    report(db, eid, 3, "已完成", 20, percent=100)
+    assert [r.status for r in history(db, eid, 3)] == ["未开始", "进行中", "已完成"]
+    assert [r.percent for r in history(db, eid, 3)] == [None, 30, 100]
+    assert history(db, eid, 9) == []
+
+
+def test_latest_by_task(db: Database) -> None:
+    eid = enterprise(db, 1)
+    report(db, eid, 3, "进行中", 0)
+    report(db, eid, 3, "已完成", 5)
+    report(db, eid, 7, "未开始", 1)
+    report(db, enterprise(db, 2), 3, "未开始", 9)  # another enterprise's later report
+    latest = latest_by_task(db, eid)
+    assert {task: r.status for task, r in latest.items()} == {3: "已完成", 7: "未开始"}
+
+
+def test_latest_wins_by_order_even_with_equal_timestamps(db: Database) -> None:
+    eid = enterprise(db, 1)
+    report(db, eid, 3, "进行中", 0)
+    report(db, eid, 3, "已完成", 0)
+    assert latest_by_task(db, eid)[3].status == "已完成"
+
+
+@pytest.fixture
+def province(db: Database) -> dict[str, int]:
+    ids = {
+        "zz_steel": enterprise(db, 1, "郑州市", ("钢铁",)),
+        "zz_glass": enterprise(db, 2, "郑州市", ("玻璃",)),
+        "ly_steel": enterprise(db, 3, "洛阳市", ("钢铁", "焦化")),
+    }
+    report(db, ids["zz_steel"], 3, "进行中", 0)
+    report(db, ids["zz_steel"], 3, "已完成", 5)
+    report(db, ids["zz_steel"], 4, "进行中", 6)
+    report(db, ids["zz_glass"], 3, "进行中", 1)
+    report(db, ids["ly_steel"], 3, "未开始", 2)
+    report(db, ids["ly_steel"], 4, "不涉及", 3)
+    return ids
+
+
+def test_latest_status_per_enterprise_and_task(db: Database, province: dict[str, int]) -> None:
+    rows = latest_status(db)
+    pairs = {(r.enterprise_id, r.report.task): r.report.status for r in rows}
+    assert pairs == {
+        (province["zz_steel"], 3): "已完成",
+        (province["zz_steel"], 4): "进行中",
+        (province["zz_glass"], 3): "进行中",
+        (province["ly_steel"], 3): "未开始",
+        (province["ly_steel"], 4): "不涉及",
+    }
+
+
+def test_staff_filters(db: Database, province: dict[str, int]) -> None:
+    def ids(**filters: object) -> set[tuple[int, int]]:
+        return {(r.enterprise_id, r.report.task) for r in latest_status(db, **filters)}  # type: ignore[arg-type]
+
+    assert ids(city="洛阳市") == {(province["ly_steel"], 3), (province["ly_steel"], 4)}
+    assert ids(industry="钢铁", task=3) == {(province["zz_steel"], 3), (province["ly_steel"], 3)}
+    assert ids(task=3, status="进行中") == {(province["zz_glass"], 3)}
+    # status is that of the *latest* report: zz_steel was 进行中 on task 3, now 已完成
+    assert ids(city="郑州市", status="已完成") == {(province["zz_steel"], 3)}
+    assert ids(city="郑州市", industry="焦化") == set()
+    row = latest_status(db, city="洛阳市", task=3)[0]
+    assert (row.enterprise_name, row.city, row.credit_code) == ("企业3", "洛阳市", code(3))
+
+
+def test_overdue(db: Database, province: dict[str, int]) -> None:
+    deadlines = {3: dt.date(2021, 6, 30), 4: dt.date(2021, 9, 30)}
+    assert overdue(db, today=dt.date(2021, 6, 30), deadlines=deadlines) == []  # deadline day
+    july = overdue(db, today=dt.date(2021, 7, 1), deadlines=deadlines)
+    assert {(o.enterprise_id, o.task) for o in july} == {
+        (province["zz_glass"], 3),
+        (province["ly_steel"], 3),
+    }
+    assert all(o.deadline == dt.date(2021, 6, 30) for o in july)
+    october = overdue(db, today=dt.date(2021, 10, 1), deadlines=deadlines)
+    assert (province["zz_steel"], 4) in {(o.enterprise_id, o.task) for o in october}
+    assert (province["ly_steel"], 4) not in {(o.enterprise_id, o.task) for o in october}
+    only_ly = overdue(db, today=dt.date(2021, 10, 1), deadlines=deadlines, city="洛阳市")
+    assert [(o.city, o.task) for o in only_ly] == [("洛阳市", 3)]
+
+
+def test_rejected_enterprises_are_left_out_of_staff_views(db: Database) -> None:
+    from storage.enterprises import enterprise_of_user, reject
+
+    eid = enterprise(db, 1)
+    report(db, eid, 3, "进行中")
+    membership = enterprise_of_user(db, 1001)
+    assert membership is not None
+    reject(db, account_id=membership.account.id, approver_id=9, admins=frozenset({9}), now=T0)
+    assert latest_status(db) == []
+    assert history(db, eid, 3) != []  # the record itself stays
