@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,8 @@ W_INTENT = 0.6  # the question asks what the fact answers (negative when it asks
 W_FUZZY = 1.0  # similarity to the fact's sample questions
 DERIVED_PENALTY = 0.25  # a hand-written fact beats a derived one on a tie
 MIN_COVERAGE = 0.4  # share of the question's content the engine understood
+MIN_SPECIFIC_TO_SUGGEST = 3  # a partial match on fewer topic characters is no lead at all
+AMBIGUITY_GAP = 0.35  # complete matches from other tasks this close make a bare topic ambiguous
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ class Engine:
         for alias, canonical in self.vocabulary.aliases.items():
             if canonical in self._industries:
                 self._industries.setdefault(alias, self._industries[canonical])
-        self.examples = tuple(q for e in entries[:40] for q in e.fact.questions[:1])[:3]
+        self.examples = _examples(kb.facts)
 
     # -- public -------------------------------------------------------------------------
 
@@ -108,40 +111,43 @@ class Engine:
         if not ranked:
             return self._not_covered()
         best = ranked[0]
-        if best.complete and self._understood(text, expanded) >= MIN_COVERAGE:
+        understood = self._understood(text, expanded)
+        if best.complete and understood >= MIN_COVERAGE and not _ambiguous(ranked, intents):
             fact = best.entry.fact
             return Answer(
                 text=f"{fact.answer}\n依据：{fact.clause}",
                 confident=True,
                 sources=(fact.clause,),
             )
-        if self._understood(text, expanded) < MIN_COVERAGE and not best.complete:
-            return self._not_covered()
-        return self._unsure(ranked)
+        if best.complete or best.specific >= MIN_SPECIFIC_TO_SUGGEST or understood >= 0.6:
+            return self._unsure(ranked)
+        return self._not_covered()
 
     # -- rules ----------------------------------------------------------------------------
 
     def _rule_answer(self, rules: list[Rule], expanded: str) -> Answer:
         named = {name for key, name in self._industries.items() if key in expanded}
         verdicts = [judge(rule, expanded, named) for rule in rules]
-        # Industry mismatches only matter when no rule fits the industry named.
-        relevant = [v for v in verdicts if not v.other_industry]
-        verdicts = relevant or verdicts
+        # A rule ruled out only by industry matters when no rule fits the industry named.
+        verdicts = [v for v in verdicts if not v.other_industry] or verdicts
         yes = [v for v in verdicts if v.applies is True]
         no = [v for v in verdicts if v.applies is False]
+        open_ = [v for v in verdicts if v.applies is None]
         if yes:
-            chosen, lead = yes, "需要淘汰/取缔。"
-        elif no and len(no) == len(verdicts):
-            chosen, lead = no, "不属于淘汰范围。"
+            lead = f"需要{_actions(yes)}。"
+            body = [v.reason for v in yes]
+        elif no:
+            lead = f"不属于{_actions(no)}范围。"
+            body = [v.reason for v in no] + [f"另：{v.reason}" for v in open_]
         else:
-            chosen, lead = [v for v in verdicts if v.applies is None] or verdicts, ""
-        body = lead + "".join(_dedupe(v.reason for v in chosen))
-        notes = _dedupe(v.rule.note for v in chosen if v.rule.note)
-        if notes:
-            body += "".join(notes)
+            lead = ""
+            body = [v.reason for v in open_]
+        primary = yes or no or open_
+        chosen = yes or no + open_ if yes or no else open_
+        text = lead + "".join(_dedupe(body)) + "".join(_dedupe(v.rule.note for v in primary))
         clauses = _dedupe(self.kb.task(v.rule.task).citation for v in chosen)
         return Answer(
-            text=f"{body}\n依据：{'；'.join(clauses)}",
+            text=f"{text}\n依据：{'；'.join(clauses)}",
             confident=True,
             sources=tuple(clauses),
         )
@@ -172,7 +178,7 @@ class Engine:
             fact_intents = set(entry.fact.intents)
             if intents & fact_intents:
                 intent = 1.0
-            elif intents and fact_intents:
+            elif fact_intents and (intents or entry.derived and fact_intents <= {"who", "when"}):
                 intent = -1.0
             else:
                 intent = 0.0
@@ -234,10 +240,31 @@ class Engine:
         return Answer(text=text, confident=False, suggestions=self.examples, in_scope=False)
 
 
+def _examples(facts: tuple[Fact, ...]) -> tuple[str, ...]:
+    """One sample question for each of the commonest needs: a ban, a standard, an office."""
+    picked: list[str] = []
+    for intent in ("ban", "standard", "who", "when"):
+        for fact in facts:
+            if intent in fact.intents and fact.questions and fact.questions[0] not in picked:
+                picked.append(fact.questions[0])
+                break
+    return tuple(picked[:3])
+
+
+def _ambiguous(ranked: list[_Scored], intents: frozenset[str]) -> bool:
+    """A bare topic ("涂料") that several tasks' facts answer equally well is a question to ask back."""
+    if intents:
+        return False
+    best = ranked[0]
+    close = [s for s in ranked if s.complete and best.score - s.score <= AMBIGUITY_GAP]
+    return len({s.entry.fact.task for s in close}) > 1
+
+
 def _norm_groups(fact: Fact) -> tuple[tuple[str, ...], ...]:
+    """Normalised topic alternatives; single characters match too much to identify anything."""
     groups = []
     for group in fact.topics:
-        alts = tuple(dict.fromkeys(a for a in (normalize(x) for x in group) if a))
+        alts = tuple(dict.fromkeys(a for a in (normalize(x) for x in group) if len(a) >= 2))
         if alts:
             groups.append(alts)
     return tuple(groups)
@@ -248,8 +275,12 @@ def _core(text: str) -> str:
     return _FILLER_RE.sub("", text)
 
 
-def _dedupe(items: object) -> list[str]:
-    return list(dict.fromkeys(i for i in items if i))  # type: ignore[attr-defined]
+def _dedupe(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))
+
+
+def _actions(verdicts: list[Verdict]) -> str:
+    return "/".join(_dedupe(v.rule.action for v in verdicts))
 
 
 def load_engine(path: Path | None = None) -> Engine:

@@ -68,7 +68,8 @@ def _scope(rule: Rule) -> str:
     if rule.fuels and not any(f in rule.equipment for f in rule.fuels):
         fuels = "、".join(f"{f}炭" if f == "煤" else f for f in rule.fuels)
         parts.append(f"以{fuels}为燃料的")
-    parts.append("".join(rule.kinds) + rule.equipment if rule.kinds else rule.equipment)
+    kinds = "".join(k for k in rule.kinds if k not in rule.equipment)
+    parts.append(kinds + rule.equipment)
     return "".join(parts)
 
 
@@ -106,8 +107,12 @@ def judge(rule: Rule, text: str, industries_named: set[str]) -> Verdict:
             if _within(value, rule.condition):
                 return Verdict(rule, True, f"{prefix}{shown}在“{rule.condition.wording}”范围内，"
                                            f"属于{rule.action}范围：{must}。")
+            boundary = ""
+            if value == rule.condition.limit:
+                boundary = (f"；恰为{shown}是否算“{rule.condition.wording}”，方案未作说明，"
+                            "请向负责处室确认")
             return Verdict(rule, False, f"{prefix}{shown}不在“{rule.condition.wording}”范围内，"
-                                        f"不属于此条{rule.action}范围（{must}）。")
+                                        f"不属于此条{rule.action}范围（{must}）{boundary}。")
         return Verdict(rule, None, f"{must}。")
     if (rule.fuels and fuel is None) or not known:
         return Verdict(rule, None, f"{must}。")

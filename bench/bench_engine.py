@@ -1,0 +1,154 @@
+"""Answer-engine benchmark: run by hand, prints a table.
+
+    python bench/bench_engine.py [--rounds 5]
+
+Measures, each as the median of several rounds, with a baseline run in the
+same process (these machines are shared and noisy, so ratios travel better
+than absolute figures):
+
+* per-question latency p50/p99 on the shipped KB, against a baseline of
+  rapidfuzz ``extractOne`` over the same sample questions (fuzzy-only search);
+* the same on a generated KB of 10,000 facts;
+* the cold start of ``lvdong ask`` as a new process, against ``python -c pass``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from knowledge.engine import Engine
+from knowledge.loader import load_kb
+from knowledge.model import Fact, KnowledgeBase
+from knowledge.normalize import normalize
+
+QUESTIONS = [
+    "燃煤热风炉什么时候必须淘汰？",
+    "炉膛直径2.5米的煤气发生炉还能用吗",
+    "铸造企业12吨每小时的冲天炉",
+    "岩棉行业的冲天炉怎么处理",
+    "木器涂料执行什么标准",
+    "胶水VOCs限量标准",
+    "门禁系统什么时候建完",
+    "淘汰落后产能归哪个处管",
+    "重型柴油车国六什么时候执行",
+    "黄河流域排放标准现有企业何时执行",
+    "錯峰生產涉及哪些行業",
+    "冲天护要淘汰吗",
+    "今天天气怎么样",
+    "帮我订一张火车票",
+    "",
+    "<b>x</b> & * _ ' OR 1=1 --",
+    "😀😀😀",
+    "土壤重点监管单位自行监测率",
+    "电镀企业拆除设备要备案吗",
+    "新建项目绩效分级要达到什么级别",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def time_each(fn: object, questions: list[str], repeat: int) -> list[float]:
+    """Milliseconds per call, every question ``repeat`` times."""
+    out = []
+    for _ in range(repeat):
+        for q in questions:
+            start = time.perf_counter()
+            fn(q)  # type: ignore[operator]
+            out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def generated_kb(base: KnowledgeBase, size: int) -> KnowledgeBase:
+    """``size`` facts: the real ones, then variants with distinct topic words and questions."""
+    facts: list[Fact] = list(base.facts)
+    i = 0
+    while len(facts) < size:
+        src = base.facts[i % len(base.facts)]
+        n = len(facts)
+        facts.append(
+            dataclasses.replace(
+                src,
+                id=f"gen-{n}",
+                topics=tuple(tuple(f"{alt}{n}号" for alt in group) for group in src.topics),
+                questions=tuple(f"{q}（第{n}号）" for q in src.questions),
+            )
+        )
+        i += 1
+    return dataclasses.replace(base, facts=tuple(facts))
+
+
+def fuzzy_baseline(kb: KnowledgeBase) -> object:
+    choices = [normalize(q) for f in kb.facts for q in f.questions]
+
+    def ask(q: str) -> object:
+        return process.extractOne(normalize(q), choices, scorer=fuzz.ratio)
+
+    return ask
+
+
+def latency_row(name: str, kb: KnowledgeBase, rounds: int) -> list[str]:
+    engine = Engine(kb)
+    baseline = fuzzy_baseline(kb)
+    p50s, p99s, base50 = [], [], []
+    for _ in range(rounds):
+        times = time_each(engine.ask, QUESTIONS, repeat=5)
+        base = time_each(baseline, QUESTIONS, repeat=5)
+        p50s.append(percentile(times, 0.5))
+        p99s.append(percentile(times, 0.99))
+        base50.append(percentile(base, 0.5))
+    p50, p99, b50 = (statistics.median(x) for x in (p50s, p99s, base50))
+    return [name, f"{len(kb.facts)}", f"{p50:.3f}", f"{p99:.3f}", f"{b50:.3f}", f"{p50 / b50:.1f}x"]
+
+
+def cold_start(rounds: int) -> tuple[float, float]:
+    lvdong = shutil.which("lvdong") or str(Path(sys.executable).with_name("lvdong"))
+    runs, base = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        subprocess.run([lvdong, "ask", "燃煤热风炉什么时候淘汰"], check=True, capture_output=True)
+        runs.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True, capture_output=True)
+        base.append(time.perf_counter() - start)
+    return statistics.median(runs), statistics.median(base)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    kb = load_kb()
+    start = time.perf_counter()
+    big = generated_kb(kb, 10_000)
+    Engine(big)
+    build_ms = (time.perf_counter() - start) * 1000
+    rows = [
+        ["KB", "facts", "p50 ms", "p99 ms", "fuzzy-only p50 ms", "p50 vs fuzzy-only"],
+        latency_row("shipped", kb, args.rounds),
+        latency_row("generated", big, args.rounds),
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print(f"\nbuilding the engine over 10,000 facts: {build_ms:.0f} ms")
+    cold, python = cold_start(args.rounds)
+    print(
+        f"cold start `lvdong ask`: median {cold:.2f} s (bare `python -c pass`: {python:.2f} s, "
+        f"{cold / python:.1f}x)"
+    )
+
+
+if __name__ == "__main__":
+    main()

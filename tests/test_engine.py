@@ -1,0 +1,119 @@
+"""The answer engine: short cited answers, honest fallbacks, the JSON contract, a score floor."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from knowledge.engine import Engine
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+DEV_FLOOR = 0.95
+
+
+def test_answer_leads_with_the_fact_and_cites_its_clause(engine: Engine) -> None:
+    answer = engine.ask("木器涂料的VOCs含量执行什么标准")
+    assert answer.confident
+    assert "GB 18581-2020" in answer.text.split("\n")[0]
+    assert "\n依据：二（一）17" in answer.text
+    assert answer.sources and answer.sources[0].startswith("二（一）17")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("胶水的挥发性有机物标准", "GB 33372-2020"),  # alias 胶水 → 胶粘剂
+        ("汽车漆用哪个国标", "GB 24409-2020"),  # alias 车漆 → 车辆涂料
+        ("GB 38508-2020管什么", "清洗剂"),  # reverse look-up: standard → what it covers
+        ("产业政策处负责哪些工作", "落后产能"),  # reverse look-up: office → its tasks
+        ("散乱污企业整治谁负责", "产业政策处"),
+        ("錯峰生產涉及哪些行業", "钢铁"),  # traditional characters
+    ],
+)
+def test_aliases_reverse_lookups_and_scripts(engine: Engine, question: str, expected: str) -> None:
+    answer = engine.ask(question)
+    assert answer.confident, answer.text
+    assert expected in answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["今天天气怎么样", "帮我订一张去北京的火车票", "个人所得税怎么申报"]
+)
+def test_out_of_scope_is_refused_with_hints(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.confident and not answer.in_scope
+    assert "不在" in answer.text and answer.suggestions
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["", "   ", "😀😀😀", "\x00\x01\x1b[31m", "<b>x</b> & * _", "'; DROP TABLE reports; --",
+     "冲天炉" * 3400, "a" * 10_000],
+)
+def test_bad_input_gets_a_sensible_reply(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.text.strip()
+    assert len(answer.text) < 1000
+    assert len(answer.suggestions) <= 3
+
+
+def test_unsure_offers_at_most_three_suggestions(engine: Engine) -> None:
+    answer = engine.ask("铸造")
+    assert not answer.confident
+    assert 1 <= len(answer.suggestions) <= 3
+    for suggestion in answer.suggestions:
+        assert engine.ask(suggestion).confident, suggestion
+
+
+def test_answers_are_short(engine: Engine) -> None:
+    questions = ["淘汰落后产能归哪个处管", "门禁系统什么时候建完", "新建项目绩效分级要达到什么级别",
+                 "焦化企业重组整合涉及哪些企业", "土壤污染重点监管单位自行监测率要达到多少"]
+    lengths = sorted(len(engine.ask(q).text) for q in questions)
+    assert lengths[len(lengths) // 2] < 200
+
+
+def test_json_contract_one_line_per_question_in_order() -> None:
+    questions = ["燃煤热风炉什么时候必须淘汰", "今天天气怎么样", "", "胶粘剂标准"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "--json", "-"],
+        input="\n".join(questions) + "\n", capture_output=True, text=True, check=True,
+    )
+    lines = proc.stdout.splitlines()
+    assert len(lines) == len(questions)
+    replies = [json.loads(line) for line in lines]
+    for reply in replies:
+        assert set(reply) >= {"answer", "confident", "sources", "suggestions"}
+        assert isinstance(reply["sources"], list) and isinstance(reply["suggestions"], list)
+    assert replies[0]["confident"] and "燃煤热风炉" in replies[0]["answer"]
+    assert not replies[1]["confident"]
+    assert "GB 33372-2020" in replies[3]["answer"]
+
+
+def _scorer() -> Any:
+    spec = importlib.util.spec_from_file_location("score", EVAL / "score.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not (EVAL / "dev_questions.yaml").exists(), reason="shared/eval not present")
+def test_dev_set_accuracy_floor(engine: Engine) -> None:
+    """A regression on the development set fails the build (judged by the official scorer)."""
+    score = _scorer()
+    cases = yaml.safe_load((EVAL / "dev_questions.yaml").read_text(encoding="utf-8"))
+    misses = []
+    for case in cases:
+        why = score.judge(case, engine.ask(case["q"]).to_json())
+        if why is not None:
+            misses.append(f"{case['id']} {case['q']}: {why}")
+    accuracy = 1 - len(misses) / len(cases)
+    assert accuracy >= DEV_FLOOR, "\n".join(misses)
+    assert not any("should have said it does not know" in m for m in misses)
