@@ -1,0 +1,143 @@
+"""The real bot, started against the HTTP Bot API stand-in, for end-to-end tests.
+
+Real ``Application`` (``bot.app.build_application``), real engine, real SQLite
+file, real HTTP (httpx → aiohttp on 127.0.0.1). Tests play users through
+``bot.api`` and wait on conditions with deadlines, never on fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from telegram.ext import Application
+from telegram.request import HTTPXRequest
+
+from bot.app import build_application, update_processor
+from bot.lifecycle import polling
+from bot.local_api import ApiCall, LocalBotApi
+from bot.services import AnswerEngine
+from bot.settings import Settings
+from knowledge.engine import load_engine
+from storage.db import open_db
+from tests.botapi_server import BotApiServer
+
+MINI_KB = Path(__file__).parent / "data" / "mini-kb.yaml"
+CONFIDENT_QUESTION = "燃煤锅炉什么时候要淘汰？"  # answered by the mini KB, with its clause
+NOT_COVERED_QUESTION = "今天天气怎么样？"  # outside any pollution plan
+WAIT = 8.0  # deadline for one exchange; generous, the usual is milliseconds
+
+
+@dataclass
+class FakeClock:
+    now: dt.datetime = dt.datetime(2021, 6, 1, 2, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+@dataclass
+class RunningBot:
+    server: BotApiServer
+    app: Application[Any, Any, Any, Any, Any, Any]
+    db: Database
+    clock: FakeClock
+    processed: set[int] = field(default_factory=set)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def api(self) -> LocalBotApi:
+        return self.server.api
+
+    def on_processed(self, update: object) -> None:
+        update_id = getattr(update, "update_id", None)
+        if update_id is not None:
+            self.processed.add(update_id)
+            self._changed.set()
+
+    async def wait_processed(self, *update_ids: int, timeout: float = WAIT) -> None:
+        async def all_done() -> None:
+            while not set(update_ids) <= self.processed:
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(all_done(), timeout)
+
+    async def exchange(
+        self, user_id: int, text: str, *, chat_id: int | None = None
+    ) -> list[ApiCall]:
+        """Send ``text`` as ``user_id``; return the messages the bot sent to that chat meanwhile."""
+        chat = user_id if chat_id is None else chat_id
+        before = len(self.api.sent(chat))
+        update_id = self.api.send_text(user_id, text, chat_id=chat_id)
+        await self.wait_processed(update_id)
+        return self.api.sent(chat)[before:]
+
+    async def click(self, user_id: int, chat_id: int, message_id: int, data: str) -> list[ApiCall]:
+        before = len(self.api.calls)
+        update_id = self.api.click(user_id, chat_id, message_id, data)
+        await self.wait_processed(update_id)
+        return self.api.calls[before:]
+
+    def last_message_id(self, chat_id: int) -> int:
+        bot_messages = [
+            mid for (cid, mid), msg in self.api.messages.items()
+            if cid == chat_id and msg.get("from", {}).get("id") == self.api.bot_id
+        ]
+        return max(bot_messages)
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+
+class ExplodingEngine:
+    """The real engine, except that the question "boom" raises (to test the error path)."""
+
+    def __init__(self, engine: AnswerEngine) -> None:
+        self.engine = engine
+
+    def ask(self, question: str) -> Any:
+        if "boom" in question:
+            raise RuntimeError("engine exploded on purpose")
+        return self.engine.ask(question)
+
+
+def settings_for(server: BotApiServer, tmp_path: Path, **overrides: Any) -> Settings:
+    settings = Settings(
+        token=server.token, api_base_url=server.base_url, db_path=tmp_path / "lvdong.sqlite",
+        admins=frozenset({900}),
+    )
+    return replace(settings, **overrides)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    tmp_path: Path, *, engine: AnswerEngine | None = None, read_timeout: float = 1.0,
+    **settings_overrides: Any,
+) -> AsyncIterator[RunningBot]:
+    async with BotApiServer() as server:
+        settings = settings_for(server, tmp_path, **settings_overrides)
+        db = open_db(settings.db_path)
+        clock = FakeClock()
+        app = build_application(
+            settings,
+            engine=engine or load_engine(MINI_KB),
+            db=db,
+            request=HTTPXRequest(connection_pool_size=32, read_timeout=read_timeout),
+            get_updates_request=HTTPXRequest(read_timeout=read_timeout),
+            clock=clock,
+        )
+        bot = RunningBot(server=server, app=app, db=db, clock=clock)
+        update_processor(app).listeners.append(bot.on_processed)
+        async with polling(app, poll_timeout=1.0):
+            yield bot
+            server.api.close()

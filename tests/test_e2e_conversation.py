@@ -1,0 +1,147 @@
+"""End to end over HTTP: /start, questions, suggestions, feedback, hostile text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.answering import MAX_QUESTION_CHARS
+from bot.telegram_html import to_plain
+from tests.bot_harness import CONFIDENT_QUESTION, NOT_COVERED_QUESTION, running_bot
+
+ALICE = 1001
+
+
+async def test_start_greets_with_common_question_buttons(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        [reply] = await bot.exchange(ALICE, "/start")
+        text = to_plain(reply.params["text"])
+        assert "绿动" in text and "河南省2021年工业污染防治攻坚方案" in text
+        buttons = reply.params["reply_markup"]["inline_keyboard"]
+        assert len(buttons) >= 3
+        assert all(row[0]["callback_data"].startswith("q:") for row in buttons)
+        [help_reply] = await bot.exchange(ALICE, "/help")
+        assert "/ask" in to_plain(help_reply.params["text"])
+
+
+async def test_command_menus_are_set_at_start_up(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        scopes = {call.params.get("scope", {}).get("type")
+                  for call in bot.api.sent(method="setMyCommands")}
+        assert {"default", "all_private_chats", "all_group_chats", "chat"} <= scopes
+        admin = [c for c in bot.api.sent(method="setMyCommands")
+                 if c.params["scope"].get("chat_id") == 900]
+        assert admin, "settings admins get their own menu"
+
+
+async def test_question_is_answered_with_its_basis_and_logged(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        [reply] = await bot.exchange(ALICE, CONFIDENT_QUESTION)
+        text = to_plain(reply.params["text"])
+        assert "2022年年底前" in text
+        assert "依据" in text and "二（一）1" in text
+        keyboard = reply.params["reply_markup"]["inline_keyboard"]
+        assert [b["text"] for b in keyboard[-1]] == ["👍 有用", "👎 没用"]
+        [row] = bot.rows("SELECT * FROM questions")
+        assert row["text"] == CONFIDENT_QUESTION and row["answered"] and row["confident"]
+        assert row["user_id"] == ALICE and row["chat_id"] == ALICE
+
+
+async def test_uncovered_question_gets_polite_reply_and_suggestion_buttons(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        [reply] = await bot.exchange(ALICE, NOT_COVERED_QUESTION)
+        assert "抱歉" in to_plain(reply.params["text"])
+        rows = reply.params["reply_markup"]["inline_keyboard"]
+        suggestions = [row[0] for row in rows[:-1]]
+        assert 1 <= len(suggestions) <= 3
+        assert all(len(b["callback_data"].encode()) <= 64 for row in rows for b in row)
+        assert all(b["callback_data"].startswith("s:") for b in suggestions)
+        [row] = bot.rows("SELECT * FROM questions")
+        assert not row["answered"] and not row["confident"]
+
+        # clicking a suggestion answers that question
+        message_id = bot.last_message_id(ALICE)
+        calls = await bot.click(ALICE, ALICE, message_id, suggestions[0]["callback_data"])
+        assert [c.method for c in calls].count("answerCallbackQuery") == 1
+        [answer] = [c for c in calls if c.method == "sendMessage"]
+        assert "抱歉" not in to_plain(answer.params["text"])
+        logged = bot.rows("SELECT text FROM questions ORDER BY id")
+        assert logged[-1]["text"] == suggestions[0]["text"]
+
+
+async def test_suggestion_button_still_works_after_a_restart(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        await bot.exchange(ALICE, NOT_COVERED_QUESTION)
+        message_id = bot.last_message_id(ALICE)
+        button = bot.api.buttons(ALICE, message_id)[0]
+        bot.app.bot_data["suggestions"].__init__()  # what a restart does to the memory
+        calls = await bot.click(ALICE, ALICE, message_id, button["callback_data"])
+        [answer] = [c for c in calls if c.method == "sendMessage"]
+        assert "抱歉" not in to_plain(answer.params["text"])
+
+
+async def test_feedback_votes_are_stored_and_acknowledged(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        await bot.exchange(ALICE, CONFIDENT_QUESTION)
+        message_id = bot.last_message_id(ALICE)
+        up, down = bot.api.buttons(ALICE, message_id)[-2:]
+        calls = await bot.click(ALICE, ALICE, message_id, up["callback_data"])
+        [ack] = [c for c in calls if c.method == "answerCallbackQuery"]
+        assert "谢谢" in ack.params["text"]
+        [vote] = bot.rows("SELECT * FROM feedback")
+        assert vote["user_id"] == ALICE and vote["useful"] == 1
+        # the feedback row is retired from the message
+        assert not bot.api.buttons(ALICE, message_id)
+
+        await bot.exchange(ALICE, NOT_COVERED_QUESTION)
+        message_id = bot.last_message_id(ALICE)
+        down = bot.api.buttons(ALICE, message_id)[-1]
+        await bot.click(ALICE, ALICE, message_id, down["callback_data"])
+        votes = bot.rows("SELECT useful FROM feedback ORDER BY question_id")
+        assert [v["useful"] for v in votes] == [1, 0]
+
+
+async def test_stale_button_after_restart_is_harmless(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        await bot.exchange(ALICE, CONFIDENT_QUESTION)
+        message_id = bot.last_message_id(ALICE)
+        up = bot.api.buttons(ALICE, message_id)[-2]
+        bot.api._queries.clear()  # Telegram no longer knows the query: "query is too old"
+        calls = await bot.click(ALICE, ALICE, message_id, up["callback_data"])
+        assert len(bot.rows("SELECT * FROM feedback")) == 1
+        assert not [c for c in calls if c.method == "sendMessage"], "no error reply"
+
+
+HOSTILE = [
+    "<b>x</b> & * _ </i> &amp; <script>",
+    "锅炉" * 5000,  # 10,000 characters
+    "😀🔥🏭",
+    "燃煤\x00锅炉\x07什么\x1b[31m时候\u202e淘汰",
+    "'; DROP TABLE questions; --",
+    "   ",
+]
+
+
+async def test_hostile_text_gets_a_sane_reply(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        for user_id, text in enumerate(HOSTILE, start=2001):
+            replies = await bot.exchange(user_id, text)
+            assert len(replies) == 1, (text[:20], replies)
+            plain = to_plain(replies[0].params["text"])  # valid Telegram HTML
+            assert plain.strip() and len(plain) <= 4096
+            assert "出了点问题" not in plain, text[:20]
+        stored = bot.rows("SELECT text FROM questions ORDER BY id")
+        assert stored[0]["text"] == HOSTILE[0]
+        assert any(len(r["text"]) > MAX_QUESTION_CHARS for r in stored)
+        assert bot.rows("SELECT count(*) AS n FROM questions")[0]["n"] >= 5
+        [reply] = await bot.exchange(ALICE, CONFIDENT_QUESTION)
+        assert "依据" in to_plain(reply.params["text"])
+
+
+async def test_unknown_command_is_explained(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        [reply] = await bot.exchange(ALICE, "/frobnicate")
+        assert "/help" in reply.params["text"]
+        [reply] = await bot.exchange(ALICE, "/ask")
+        assert "/ask" in reply.params["text"]
+        [reply] = await bot.exchange(ALICE, f"/ask {CONFIDENT_QUESTION}")
+        assert "依据" in to_plain(reply.params["text"])
