@@ -29,6 +29,7 @@ from storage.migrations import migrate
 BUSY_TIMEOUT_MS = 5_000
 SYNCHRONOUS = "FULL"
 MEMORY = ":memory:"
+CACHE_KIB = 32_768  # staff queries over ~1.5M reports touch tens of MB; the default is 2 MB
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -46,6 +47,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     return conn
 
 

@@ -111,10 +111,15 @@ def add_report(db: Database, draft: ReportDraft, now: dt.datetime) -> int:
                    completion_date, from_pending, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
-                draft.enterprise_id, draft.user_id, draft.task, draft.status, draft.percent,
+                draft.enterprise_id,
+                draft.user_id,
+                draft.task,
+                draft.status,
+                draft.percent,
                 draft.description,
                 draft.completion_date.isoformat() if draft.completion_date else None,
-                int(draft.from_pending), to_db(now),
+                int(draft.from_pending),
+                to_db(now),
             ),
         )
         report_id = cursor.lastrowid
@@ -124,8 +129,7 @@ def add_report(db: Database, draft: ReportDraft, now: dt.datetime) -> int:
                 """INSERT INTO attachments (report_id, file_id, file_unique_id, kind, mime_type,
                        size, file_name)
                    VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                (report_id, a.file_id, a.file_unique_id, a.kind, a.mime_type, a.size,
-                 a.file_name),
+                (report_id, a.file_id, a.file_unique_id, a.kind, a.mime_type, a.size, a.file_name),
             )
     return report_id
 
@@ -138,10 +142,16 @@ def _attachments(db: Database, report_ids: Sequence[int]) -> dict[int, list[Atta
     for row in db.query(
         f"SELECT * FROM attachments WHERE report_id IN ({marks}) ORDER BY id", list(report_ids)
     ):
-        found.setdefault(row["report_id"], []).append(Attachment(
-            row["file_id"], row["file_unique_id"], row["kind"], row["mime_type"], row["size"],
-            row["file_name"],
-        ))
+        found.setdefault(row["report_id"], []).append(
+            Attachment(
+                row["file_id"],
+                row["file_unique_id"],
+                row["kind"],
+                row["mime_type"],
+                row["size"],
+                row["file_name"],
+            )
+        )
     return found
 
 
@@ -174,22 +184,26 @@ def get_report(db: Database, report_id: int) -> Report | None:
 
 def history(db: Database, enterprise_id: int, task: int) -> list[Report]:
     """Every report an enterprise made on one task, oldest first."""
-    rows = list(db.query(
-        "SELECT * FROM reports WHERE enterprise_id = ? AND task = ? ORDER BY id",
-        (enterprise_id, task),
-    ))
+    rows = list(
+        db.query(
+            "SELECT * FROM reports WHERE enterprise_id = ? AND task = ? ORDER BY id",
+            (enterprise_id, task),
+        )
+    )
     return _with_attachments(db, rows)
 
 
 def latest_by_task(db: Database, enterprise_id: int) -> dict[int, Report]:
     """The enterprise's latest report on each task it has reported on."""
-    rows = list(db.query(
-        """SELECT r.* FROM reports r
+    rows = list(
+        db.query(
+            """SELECT r.* FROM reports r
            JOIN (SELECT max(id) AS id FROM reports WHERE enterprise_id = ? GROUP BY task) m
              ON m.id = r.id
            ORDER BY r.task""",
-        (enterprise_id,),
-    ))
+            (enterprise_id,),
+        )
+    )
     return {report.task: report for report in _with_attachments(db, rows)}
 
 
@@ -214,7 +228,7 @@ def _latest_rows(
     *,
     city: str | None,
     industry: str | None,
-    task: int | None,
+    tasks: Sequence[int] | None,
     statuses: Sequence[str] | None,
 ) -> list[dict[str, Any]]:
     """Latest report per enterprise × task (rejected enterprises left out), filtered.
@@ -233,9 +247,9 @@ def _latest_rows(
         )
         params.append(industry)
     task_filter = ""
-    if task is not None:
-        task_filter = " AND r.task = ?"
-        params.append(task)
+    if tasks is not None:
+        task_filter = f" AND r.task IN ({','.join('?' * len(tasks))})"
+        params.extend(tasks)
     status_filter = ""
     if statuses is not None:
         status_filter = f"WHERE r.status IN ({','.join('?' * len(statuses))})"
@@ -259,11 +273,16 @@ def latest_status(
     Attachments are not loaded (lists can be long); use :func:`get_report` for one.
     """
     rows = _latest_rows(
-        db, city=city, industry=industry, task=task,
+        db,
+        city=city,
+        industry=industry,
+        tasks=None if task is None else (task,),
         statuses=None if status is None else (status,),
     )
-    return [StatusRow(row["e_id"], row["e_name"], row["e_code"], row["e_city"], _report(row))
-            for row in rows]
+    return [
+        StatusRow(row["e_id"], row["e_name"], row["e_code"], row["e_city"], _report(row))
+        for row in rows
+    ]
 
 
 def overdue(
@@ -283,12 +302,45 @@ def overdue(
     if not passed:
         return []
     open_statuses = tuple(s for s in REPORT_STATUSES if s not in DONE_STATUSES)
-    found: list[OverdueRow] = []
-    for task, deadline in sorted(passed.items()):
-        rows = _latest_rows(db, city=city, industry=None, task=task, statuses=open_statuses)
-        found.extend(
-            OverdueRow(row["e_id"], row["e_name"], row["e_city"], task, deadline, _report(row))
-            for row in rows
+    rows = _latest_rows(db, city=city, industry=None, tasks=sorted(passed), statuses=open_statuses)
+    return [
+        OverdueRow(
+            row["e_id"],
+            row["e_name"],
+            row["e_city"],
+            row["task"],
+            passed[row["task"]],
+            _report(row),
         )
-    found.sort(key=lambda o: (o.city, o.enterprise_name, o.enterprise_id, o.task))
-    return found
+        for row in rows
+    ]
+
+
+def status_counts(
+    db: Database, *, city: str | None = None, industry: str | None = None
+) -> dict[int, dict[str, int]]:
+    """For a staff overview: task → status → number of enterprises whose latest
+    report on that task has that status. Counting in SQL keeps it fast province-wide."""
+    params: list[Any] = []
+    enterprise_filter = ""
+    if city is not None:
+        enterprise_filter += " AND e.city = ?"
+        params.append(city)
+    if industry is not None:
+        enterprise_filter += (
+            " AND e.id IN (SELECT enterprise_id FROM enterprise_industries WHERE industry = ?)"
+        )
+        params.append(industry)
+    counts: dict[int, dict[str, int]] = {}
+    for row in db.query(
+        f"""SELECT r.task, r.status, count(*) AS n
+            FROM (SELECT max(r.id) AS id FROM enterprises e
+                  JOIN reports r ON r.enterprise_id = e.id
+                  WHERE e.status != 'rejected' {enterprise_filter}
+                  GROUP BY r.enterprise_id, r.task) latest
+            JOIN reports r ON r.id = latest.id
+            GROUP BY r.task, r.status ORDER BY r.task""",
+        params,
+    ):
+        counts.setdefault(row["task"], {})[row["status"]] = row["n"]
+    return counts

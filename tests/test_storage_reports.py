@@ -220,3 +220,14 @@ def test_rejected_enterprises_are_left_out_of_staff_views(db: Database) -> None:
     reject(db, account_id=membership.account.id, approver_id=9, admins=frozenset({9}), now=T0)
     assert latest_status(db) == []
     assert history(db, eid, 3) != []  # the record itself stays
+
+
+def test_status_counts_use_latest_status(db: Database, province: dict[str, int]) -> None:
+    from storage.reports import status_counts
+
+    assert status_counts(db) == {
+        3: {"已完成": 1, "进行中": 1, "未开始": 1},
+        4: {"进行中": 1, "不涉及": 1},
+    }
+    assert status_counts(db, city="洛阳市") == {3: {"未开始": 1}, 4: {"不涉及": 1}}
+    assert status_counts(db, industry="玻璃") == {3: {"进行中": 1}}
