@@ -94,6 +94,7 @@ class LocalBotApi:
     messages: dict[tuple[int, int], JSON] = field(default_factory=dict)
     commands: dict[str, list[JSON]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
+    listeners: list[Callable[[ApiCall], None]] = field(default_factory=list)  # told of each call
     _pending: list[JSON] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: dict[int, itertools.count[int]] = field(default_factory=dict)
@@ -204,7 +205,10 @@ class LocalBotApi:
         """Handle one Bot API request; returns (HTTP status, response body)."""
         decoded = _decode(params)
         if method != "getUpdates":
-            self.calls.append(ApiCall(method, decoded, self.clock()))
+            call = ApiCall(method, decoded, self.clock())
+            self.calls.append(call)
+            for listener in self.listeners:
+                listener(call)
         try:
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:

@@ -1,0 +1,54 @@
+"""One user's updates in order, different users concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Chat, Message, Update, User
+
+from bot.update_order import PerUserUpdateProcessor
+
+
+def _update(update_id: int, user_id: int) -> Update:
+    user = User(user_id, "u", is_bot=False)
+    message = Message(update_id, None, Chat(user_id, "private"), from_user=user, text="x")  # type: ignore[arg-type]
+    return Update(update_id, message=message)
+
+
+async def test_same_user_sequential_other_users_concurrent() -> None:
+    processor = PerUserUpdateProcessor(16)
+    events: list[str] = []
+    release = asyncio.Event()
+
+    async def work(name: str, wait: bool) -> None:
+        events.append(f"start {name}")
+        if wait:
+            await release.wait()
+        events.append(f"end {name}")
+
+    tasks = [
+        asyncio.create_task(processor.process_update(_update(1, 7), work("a1", True))),
+        asyncio.create_task(processor.process_update(_update(2, 7), work("a2", False))),
+        asyncio.create_task(processor.process_update(_update(3, 8), work("b1", False))),
+    ]
+    await asyncio.sleep(0.01)
+    assert events == ["start a1", "start b1", "end b1"], "b overtook a; a2 waits for a1"
+    release.set()
+    await asyncio.gather(*tasks)
+    assert events[3:] == ["end a1", "start a2", "end a2"]
+    assert processor.waiting_keys == 0
+
+
+async def test_listeners_hear_about_every_update_even_failures() -> None:
+    processor = PerUserUpdateProcessor(4)
+    heard: list[int] = []
+    processor.listeners.append(lambda u: heard.append(u.update_id))  # type: ignore[attr-defined]
+
+    async def fail() -> None:
+        raise RuntimeError
+
+    try:
+        await processor.process_update(_update(5, 1), fail())
+    except RuntimeError:
+        pass
+    assert heard == [5]
