@@ -114,10 +114,14 @@ class Engine:
         understood = self._understood(text, expanded)
         if best.complete and understood >= MIN_COVERAGE and not _ambiguous(ranked, intents):
             fact = best.entry.fact
+            # A fact marked "not covered" explains what the plan leaves open: it is said,
+            # but not as a confident answer, and other questions are offered.
+            others = () if fact.covered else tuple(_suggestions(ranked[1:]))
             return Answer(
                 text=f"{fact.answer}\n依据：{fact.clause}",
-                confident=True,
+                confident=fact.covered,
                 sources=(fact.clause,),
+                suggestions=others,
             )
         if best.complete or best.specific >= MIN_SPECIFIC_TO_SUGGEST or understood >= 0.6:
             return self._unsure(ranked)
@@ -178,7 +182,7 @@ class Engine:
             fact_intents = set(entry.fact.intents)
             if intents & fact_intents:
                 intent = 1.0
-            elif fact_intents and (intents or entry.derived and fact_intents <= {"who", "when"}):
+            elif fact_intents and (intents or (entry.derived and fact_intents <= {"who", "when"})):
                 intent = -1.0
             else:
                 intent = 0.0
@@ -223,7 +227,7 @@ class Engine:
         return found
 
     def _unsure(self, ranked: list[_Scored]) -> Answer:
-        suggestions = _dedupe(q for s in ranked[:8] for q in s.entry.fact.questions[:1])[:3]
+        suggestions = _suggestions(ranked)
         lines = ["我不太确定您问的是哪一项。"]
         if suggestions:
             lines.append("您是不是想问：")
@@ -240,6 +244,12 @@ class Engine:
         return Answer(text=text, confident=False, suggestions=self.examples, in_scope=False)
 
 
+def _suggestions(ranked: list[_Scored]) -> list[str]:
+    """The first sample question of the best-ranked facts the plan does answer, at most three."""
+    facts = [s.entry.fact for s in ranked[:8] if s.entry.fact.covered]
+    return _dedupe(q for fact in facts for q in fact.questions[:1])[:3]
+
+
 def _examples(facts: tuple[Fact, ...]) -> tuple[str, ...]:
     """One sample question for each of the commonest needs: a ban, a standard, an office."""
     picked: list[str] = []
@@ -252,7 +262,7 @@ def _examples(facts: tuple[Fact, ...]) -> tuple[str, ...]:
 
 
 def _ambiguous(ranked: list[_Scored], intents: frozenset[str]) -> bool:
-    """A bare topic ("涂料") that several tasks' facts answer equally well is a question to ask back."""
+    """A bare topic ("铸造") that several tasks' facts answer equally well: ask back."""
     if intents:
         return False
     best = ranked[0]

@@ -348,7 +348,7 @@ def _read_rules(c: _Checker, root: Node, tasks: set[int]) -> tuple[Rule, ...]:
 
 
 def _read_facts(c: _Checker, root: Node, tasks: dict[int, Task]) -> tuple[Fact, ...]:
-    allowed = {"id", "task", "clause", "topics", "intents", "answer", "questions"}
+    allowed = {"id", "task", "clause", "topics", "intents", "answer", "questions", "covered"}
     out = []
     seen: dict[str, int] = {}
     for i, node in c.items(root, "facts", "facts"):
@@ -382,6 +382,7 @@ def _read_facts(c: _Checker, root: Node, tasks: dict[int, Task]) -> tuple[Fact, 
             topics=tuple(tuple(a.strip() for a in t.split("|") if a.strip()) for t in topics),
             intents=intents,
             questions=c.strings(node, "questions", what),
+            covered=c.field(node, "covered", bool, what, required=False) is not False,
         ))
     return tuple(out)
 

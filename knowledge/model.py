@@ -97,6 +97,7 @@ class Fact:
     topics: tuple[tuple[str, ...], ...]  # groups of alternative words; each group must appear
     intents: tuple[str, ...] = ()  # kinds of question it answers: when, who, standard, ...
     questions: tuple[str, ...] = ()  # sample phrasings, also used as suggestions
+    covered: bool = True  # False: the answer explains that the plan does not settle this
 
 
 @dataclass(frozen=True)

@@ -117,3 +117,11 @@ def test_dev_set_accuracy_floor(engine: Engine) -> None:
     accuracy = 1 - len(misses) / len(cases)
     assert accuracy >= DEV_FLOOR, "\n".join(misses)
     assert not any("should have said it does not know" in m for m in misses)
+
+
+def test_what_the_plan_leaves_open_is_explained_but_not_claimed(engine: Engine) -> None:
+    answer = engine.ask("燃煤锅炉要淘汰吗")  # the plan has no boiler rule
+    assert not answer.confident and answer.in_scope
+    assert "未" in answer.text and answer.suggestions
+    for suggestion in answer.suggestions:
+        assert engine.ask(suggestion).confident, suggestion
