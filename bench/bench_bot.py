@@ -15,6 +15,12 @@ limit high enough not to trigger; the bare bot has no limiter. Everything else
 (engine, SQLite log with the project's pragmas, handlers, escaping, buttons) is
 what ``lvdong run`` does. Variants: both bots sequential (python-telegram-bot's
 default) and both with per-user ordering + concurrency across users.
+
+``--rtt-ms`` adds a simulated network round trip to every Bot API request. At 0
+(the default) the stand-in answers in microseconds and everything is CPU in one
+process, which is the worst case for lvdong's relative cost; with a realistic
+round trip (Telegram is tens of milliseconds away) sequential processing is
+bounded by the round trip and concurrency across users is what matters.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,9 +120,9 @@ def bare_app(server: BotApiServer, workdir: Path, concurrency: int) -> App:
 
 async def one_round(
     make_app: Callable[[BotApiServer, Path, int], App], concurrency: int, users: int,
-    seconds: float, workdir: Path,
+    seconds: float, workdir: Path, rtt: float = 0.0,
 ) -> RoundResult:
-    async with BotApiServer() as server:
+    async with BotApiServer(latency=rtt) as server:
         api = server.api
         waiting: dict[int, asyncio.Future[float]] = {}
 
@@ -160,6 +166,8 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rtt-ms", type=float, default=0.0,
+                        help="simulated network round trip per Bot API request (Telegram: ~50+)")
     args = parser.parse_args(argv)
 
     variants: list[tuple[str, Callable[[BotApiServer, Path, int], App], int]] = [
@@ -174,12 +182,15 @@ async def main(argv: list[str] | None = None) -> int:
             for name, make_app, concurrency in variants:
                 workdir = Path(tmp) / f"{round_no}-{concurrency}-{make_app.__name__}"
                 workdir.mkdir()
-                result = await one_round(make_app, concurrency, args.users, args.seconds, workdir)
+                result = await one_round(
+                    make_app, concurrency, args.users, args.seconds, workdir, args.rtt_ms / 1000
+                )
                 results[name].append(result)
                 print(f"round {round_no + 1}: {name:<42} {result.rate:7.1f} replies/s",
                       file=sys.stderr)
 
-    print(f"\n{args.users} users, {args.rounds} rounds x {args.seconds:g}s, median of rounds\n")
+    print(f"\n{args.users} users, {args.rounds} rounds x {args.seconds:g}s, "
+          f"simulated RTT {args.rtt_ms:g} ms, median of rounds\n")
     print(f"{'variant':<42} {'replies/s':>10} {'p50 ms':>8} {'p95 ms':>8}")
     medians: dict[str, float] = {}
     for name, rounds in results.items():

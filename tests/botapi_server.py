@@ -48,6 +48,7 @@ class BotApiServer:
     faults: list[Fault] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)  # method of every HTTP request
     port: int = 0
+    latency: float = 0.0  # simulated network round trip added to every request (seconds)
     _runner: web.AppRunner | None = None
     _held: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -97,6 +98,8 @@ class BotApiServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         self.requests.append(method)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if request.match_info["token"] != self.token:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401

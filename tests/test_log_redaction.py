@@ -46,7 +46,8 @@ def test_other_token_shaped_text_is_redacted(log_stream: io.StringIO) -> None:
 
 def test_httpx_request_lines_are_not_logged(log_stream: io.StringIO) -> None:
     assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
-    logging.getLogger("httpx").info('HTTP Request: POST https://api.telegram.org/bot%s/getMe', TOKEN)
+    url = f"https://api.telegram.org/bot{TOKEN}/getMe"
+    logging.getLogger("httpx").info("HTTP Request: POST %s", url)
     logging.getLogger("bot.test").info("still logging at INFO")
     output = log_stream.getvalue()
     assert "HTTP Request" not in output
