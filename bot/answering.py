@@ -23,7 +23,7 @@ MAX_QUESTION_CHARS = 1000  # longer input is cut before it reaches the engine
 MAX_BUTTON_CHARS = 60
 NOT_COVERED = "抱歉，《河南省2021年工业污染防治攻坚方案》没有涉及这个问题。"
 TRY_THESE = "您可以试试下面这些问题："
-EMPTY_QUESTION = "请直接输入您的问题，例如：“燃煤锅炉什么时候要淘汰？”"
+EMPTY_QUESTION = "请直接输入您的问题，例如：“冲天炉要淘汰吗？”"
 
 # Callback data (at most 64 bytes): short keys, never the raw question text.
 SUGGESTION_PREFIX = "s"  # s:<question id>:<index>

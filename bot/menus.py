@@ -36,7 +36,7 @@ class CommandMenu:
 
 START = MenuCommand("start", "开始使用绿动")
 HELP = MenuCommand("help", "我能做什么")
-ASK = MenuCommand("ask", "提问，例如 /ask 燃煤锅炉什么时候淘汰")
+ASK = MenuCommand("ask", "提问，例如 /ask 冲天炉要淘汰吗")
 
 COMMAND_MENUS: tuple[CommandMenu, ...] = (
     CommandMenu("default", (START, HELP, ASK)),
@@ -47,8 +47,9 @@ COMMAND_MENUS: tuple[CommandMenu, ...] = (
 
 # Buttons under /start: questions most enterprises ask first.
 COMMON_QUESTIONS: tuple[str, ...] = (
-    "燃煤锅炉什么时候要淘汰？",
-    "VOCs治理有什么要求？",
+    "冲天炉要淘汰吗？",
+    "木器涂料执行什么标准？",
+    "落后产能淘汰由哪个处负责？",
     "这个方案是哪个部门发的？",
 )
 

@@ -8,7 +8,7 @@ from telegram.ext import ContextTypes
 from bot.addressing import strip_mentions
 from bot.answering import answer_question
 
-ASK_USAGE = "请在 /ask 后面写上您的问题，例如：/ask 燃煤锅炉什么时候要淘汰？"
+ASK_USAGE = "请在 /ask 后面写上您的问题，例如：/ask 冲天炉要淘汰吗？"
 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
