@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bot.answering import MAX_QUESTION_CHARS
 from bot.telegram_html import to_plain
+from knowledge.model import Answer
 from tests.bot_harness import CONFIDENT_QUESTION, NOT_COVERED_QUESTION, running_bot
 
 ALICE = 1001
@@ -145,3 +147,28 @@ async def test_unknown_command_is_explained(tmp_path: Path) -> None:
         assert "/ask" in reply.params["text"]
         [reply] = await bot.exchange(ALICE, f"/ask {CONFIDENT_QUESTION}")
         assert "依据" in to_plain(reply.params["text"])
+
+
+class EchoingEngine:
+    """The real engine's answer with the question echoed in it, as an engine well might."""
+
+    def __init__(self) -> None:
+        from knowledge.engine import load_engine
+        from tests.bot_harness import MINI_KB
+
+        self.engine = load_engine(MINI_KB)
+
+    def ask(self, question: str) -> Answer:
+        answer = self.engine.ask(question)
+        return replace(answer, text=f"您问的是：{question}\n{answer.text}",
+                       sources=(*answer.sources, "附 <表1> & 说明"))
+
+
+async def test_user_and_engine_text_is_escaped_in_replies(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, engine=EchoingEngine()) as bot:
+        for user_id, text in enumerate(HOSTILE[:4], start=3001):
+            [reply] = await bot.exchange(user_id, text)
+            plain = to_plain(reply.params["text"])  # the stand-in rejects broken HTML with 400
+            assert "出了点问题" not in plain
+        [reply] = await bot.exchange(ALICE, "<b>x</b> & * _")
+        assert "您问的是：<b>x</b> & * _" in to_plain(reply.params["text"])
