@@ -22,16 +22,15 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import services
-from bot.addressing import MENTIONS_BOT
-from bot.answering import COMMON_PREFIX, FEEDBACK_PREFIX, SUGGESTION_PREFIX
-from bot.flood_control import FloodGate
-from bot.menus import COMMAND_MENUS, bot_commands, scopes_for
 from bot.sending import ResilientRateLimiter
-from bot.services import AnswerEngine, Clock, SuggestionMemory, system_clock
 from bot.settings import Settings
 from bot.update_order import PerUserUpdateProcessor
-from handlers import ask, errors, feedback, flood, start, suggestions, users
+from handlers import ask, errors, feedback, flood, services, start, suggestions, users
+from handlers.addressing import MENTIONS_BOT
+from handlers.answering import COMMON_PREFIX, FEEDBACK_PREFIX, SUGGESTION_PREFIX
+from handlers.flood_control import FloodGate
+from handlers.menus import COMMAND_MENUS, bot_commands, scopes_for
+from handlers.services import AnswerEngine, Clock, SuggestionMemory, system_clock
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
 
 
 async def set_command_menus(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """``post_init``: publish the command menus of ``bot.menus`` for every scope."""
+    """``post_init``: publish the command menus of ``handlers.menus`` for every scope."""
     settings: Settings = application.bot_data[services.SETTINGS]
     for menu in COMMAND_MENUS:
         for scope in scopes_for(menu, settings.admins):

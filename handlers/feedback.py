@@ -8,9 +8,9 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import services
-from bot.answering import FEEDBACK_PREFIX
-from bot.callback_queries import acknowledge, parse_data
+from handlers import services
+from handlers.answering import FEEDBACK_PREFIX
+from handlers.callback_queries import acknowledge, parse_data
 from storage.questions import record_feedback
 
 _LOGGER = logging.getLogger(__name__)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import services
-from bot.addressing import addressed_to_bot
-from bot.callback_queries import acknowledge
-from bot.flood_control import Verdict
+from handlers import services
+from handlers.addressing import addressed_to_bot
+from handlers.callback_queries import acknowledge
+from handlers.flood_control import Verdict
 
 SLOW_DOWN = "您发得太快了，请慢一点，稍等几秒再问。🙏"
 

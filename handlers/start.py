@@ -6,10 +6,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.answering import COMMON_PREFIX, answer_question
-from bot.callback_queries import acknowledge, parse_data
-from bot.menus import COMMON_QUESTIONS
-from bot.telegram_html import escape
+from handlers.answering import COMMON_PREFIX, answer_question
+from handlers.callback_queries import acknowledge, parse_data
+from handlers.menus import COMMON_QUESTIONS
+from handlers.telegram_html import escape
 
 WELCOME = (
     "<b>您好{name}！我是绿动</b>，解答企业关于"

@@ -9,9 +9,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import services
-from bot.answering import SUGGESTION_PREFIX, answer_question
-from bot.callback_queries import acknowledge, parse_data
+from handlers import services
+from handlers.answering import SUGGESTION_PREFIX, answer_question
+from handlers.callback_queries import acknowledge, parse_data
 
 EXPIRED = "这个按钮已过期，请直接输入您的问题。"
 

@@ -22,8 +22,8 @@ from telegram.request import HTTPXRequest
 from bot.app import build_application, update_processor
 from bot.lifecycle import polling
 from bot.local_api import ApiCall, LocalBotApi
-from bot.services import AnswerEngine
 from bot.settings import Settings
+from handlers.services import AnswerEngine
 from knowledge.engine import load_engine
 from storage.db import open_db
 from tests.botapi_server import BotApiServer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.menus import COMMON_QUESTIONS
+from handlers.menus import COMMON_QUESTIONS
 from knowledge.engine import load_engine
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from bot.answering import MAX_QUESTION_CHARS
-from bot.telegram_html import to_plain
+from handlers.answering import MAX_QUESTION_CHARS
+from handlers.telegram_html import to_plain
 from knowledge.model import Answer
 from tests.bot_harness import CONFIDENT_QUESTION, NOT_COVERED_QUESTION, running_bot
 

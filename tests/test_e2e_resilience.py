@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.telegram_html import to_plain
 from handlers.errors import SORRY
 from handlers.flood import SLOW_DOWN
+from handlers.telegram_html import to_plain
 from knowledge.engine import load_engine
 from tests.bot_harness import (
     CONFIDENT_QUESTION,

@@ -14,8 +14,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyP
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import services
-from bot.telegram_html import MAX_MESSAGE_CHARS, clean, escape, fit, utf16_len
+from handlers import services
+from handlers.telegram_html import MAX_MESSAGE_CHARS, clean, escape, fit, utf16_len
 from knowledge.model import Answer
 from storage.questions import log_question
 
