@@ -11,6 +11,7 @@ cover the question.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -24,7 +25,8 @@ from knowledge.intents import FILLERS, cue_spans, detect_intents
 from knowledge.loader import load_kb
 from knowledge.model import Answer, Fact, KnowledgeBase, Rule
 from knowledge.normalize import normalize
-from knowledge.rules import Verdict, judge, matching_rules
+from knowledge.rules import Verdict, judge, matching_rules, scope_of
+from knowledge.scope import other_region
 from knowledge.vocabulary import Vocabulary
 
 MAX_QUESTION = 500  # characters considered; a 10,000-character paste is cut, not choked on
@@ -38,6 +40,7 @@ W_INTENT = 0.6  # the question asks what the fact answers (negative when it asks
 W_FUZZY = 1.0  # similarity to the fact's sample questions
 DERIVED_PENALTY = 0.25  # a hand-written fact beats a derived one on a tie
 MIN_COVERAGE = 0.4  # share of the question's content the engine understood
+FUZZY_CLEAR = 0.5  # ...unless it is this close to one of the fact's sample questions
 MIN_SPECIFIC_TO_SUGGEST = 3  # a partial match on fewer topic characters is no lead at all
 AMBIGUITY_GAP = 0.35  # complete matches from other tasks this close make a bare topic ambiguous
 
@@ -54,7 +57,7 @@ class _Scored:
     entry: _Entry
     score: float
     complete: bool  # every topic group named
-    specific: int  # characters of matched topic words
+    specific: float  # matched topic characters, each word weighted by its rarity
     fuzzy: float
 
 
@@ -67,10 +70,15 @@ class Engine:
         entries += [_Entry(f, _norm_groups(f), True) for f in derived_facts(kb)]
         self._entries = entries
         self._by_prefix: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        facts_with: dict[str, int] = defaultdict(int)
         for i, entry in enumerate(entries):
+            for alt in {a for group in entry.groups for a in group}:
+                facts_with[alt] += 1
             for g, group in enumerate(entry.groups):
                 for alt in group:
                     self._by_prefix[alt[:2]].append((alt, i, g))
+        # A word many facts share says less about which fact is meant (rarity weighting).
+        self._weight = {alt: len(alt) / math.sqrt(n) for alt, n in facts_with.items()}
         self._questions: list[str] = []
         self._question_owner: list[int] = []
         for i, entry in enumerate(entries):
@@ -91,6 +99,7 @@ class Engine:
             if canonical in self._industries:
                 self._industries.setdefault(alias, self._industries[canonical])
         self.examples = _examples(kb.facts)
+        self._rule_names = [normalize(n) for r in kb.rules for n in (r.equipment, *r.aliases)]
 
     # -- public -------------------------------------------------------------------------
 
@@ -102,23 +111,29 @@ class Engine:
                 confident=False,
                 suggestions=self.examples,
             )
+        if other_region(text, str(self.kb.document.get("region", ""))):
+            return self._not_covered()
         expanded = self.vocabulary.expand(text)
         intents = detect_intents(text)
         rules = matching_rules(self.kb.rules, expanded)
         if rules and not intents & {"standard", "target"}:
             return self._rule_answer(rules, expanded)
         ranked = self._rank(text, expanded, intents)
+        unlisted = self._unlisted_equipment(text) if "ban" in intents else None
+        if unlisted and not (ranked and ranked[0].complete and not ranked[0].entry.fact.covered):
+            return self._not_listed_answer(unlisted)
         if not ranked:
             return self._not_covered()
         best = ranked[0]
         understood = self._understood(text, expanded)
-        if best.complete and understood >= MIN_COVERAGE and not _ambiguous(ranked, intents):
+        clear = understood >= MIN_COVERAGE or best.fuzzy >= FUZZY_CLEAR
+        if best.complete and clear and not _ambiguous(ranked, intents):
             fact = best.entry.fact
             # A fact marked "not covered" explains what the plan leaves open: it is said,
             # but not as a confident answer, and other questions are offered.
             others = () if fact.covered else tuple(_suggestions(ranked[1:]))
             return Answer(
-                text=f"{fact.answer}\n依据：{fact.clause}",
+                text=f"{self._membership(fact, text, expanded)}{fact.answer}\n依据：{fact.clause}",
                 confident=fact.covered,
                 sources=(fact.clause,),
                 suggestions=others,
@@ -156,15 +171,53 @@ class Engine:
             sources=tuple(clauses),
         )
 
+    def _unlisted_equipment(self, text: str) -> str | None:
+        """A furnace or kiln the question asks to eliminate that no rule of the plan names."""
+        if not _ELIMINATION.search(text):
+            return None
+        for match in _EQUIPMENT.finditer(text):
+            word = match.group(0)
+            if word in _GENERIC_EQUIPMENT or any(word in t for t in self._rule_names):
+                continue
+            return word
+        return None
+
+    def _not_listed_answer(self, equipment: str) -> Answer:
+        listed = "；".join(_dedupe(f"{r.action}{scope_of(r)}" for r in self.kb.rules))
+        clauses = _dedupe(self.kb.task(r.task).citation for r in self.kb.rules)
+        return Answer(
+            text=f"{equipment}不在方案列出的淘汰/取缔设备中（未列入）。方案要求的是：{listed}。"
+            f"\n依据：{'；'.join(clauses)}",
+            confident=True,
+            sources=tuple(clauses),
+        )
+
+    def _membership(self, fact: Fact, text: str, expanded: str) -> str:
+        """For a fact that lists members (industries), say whether the one asked about is listed."""
+        if not fact.members:
+            return ""
+        members = [normalize(m) for m in fact.members]
+        named = [self._industries[k] for k in self._industries if k in expanded]
+        if not named and _YES_NO.search(text):
+            named = [w for w in _subjects(text) if w not in fact.answer]
+        inside = [n for n in named if any(normalize(n) in m or m in normalize(n) for m in members)]
+        outside = [n for n in named if n not in inside]
+        if outside and not inside:
+            return f"{'、'.join(_dedupe(outside))}不在所列范围内（未列入）。"
+        if inside:
+            return f"{'、'.join(_dedupe(inside))}属于所列范围。"
+        return ""
+
     # -- facts ----------------------------------------------------------------------------
 
     def _rank(self, text: str, expanded: str, intents: frozenset[str]) -> list[_Scored]:
-        hits: dict[int, dict[int, int]] = defaultdict(dict)
+        hits: dict[int, dict[int, float]] = defaultdict(dict)
         for pos in range(len(expanded)):
             for key in (expanded[pos : pos + 2], expanded[pos]):
                 for alt, i, g in self._by_prefix.get(key, ()):
-                    if expanded.startswith(alt, pos) and len(alt) > hits[i].get(g, 0):
-                        hits[i][g] = len(alt)
+                    weight = self._weight[alt]
+                    if expanded.startswith(alt, pos) and weight > hits[i].get(g, 0.0):
+                        hits[i][g] = weight
         if not hits:
             return []
         fuzzy: dict[int, float] = {}
@@ -179,8 +232,8 @@ class Engine:
             entry = self._entries[i]
             share = len(groups) / len(entry.groups)
             specific = sum(groups.values())
-            fact_intents = set(entry.fact.intents)
-            if intents & fact_intents:
+            fact_intents = _family(entry.fact.intents)
+            if _family(intents) & fact_intents:
                 intent = 1.0
             elif fact_intents and (intents or (entry.derived and fact_intents <= {"who", "when"})):
                 intent = -1.0
@@ -194,7 +247,8 @@ class Engine:
                 - (DERIVED_PENALTY if entry.derived else 0.0)
             )
             scored.append(_Scored(entry, score, share == 1.0, specific, fuzzy.get(i, 0.0)))
-        scored.sort(key=lambda s: s.score, reverse=True)
+        # A fact whose every topic the question names outranks any partial match.
+        scored.sort(key=lambda s: (s.complete, s.score), reverse=True)
         return scored
 
     def _understood(self, text: str, expanded: str) -> float:
@@ -242,6 +296,37 @@ class Engine:
             "截止时间和目标是什么。例如：\n" + "\n".join(f"· {q}" for q in self.examples)
         )
         return Answer(text=text, confident=False, suggestions=self.examples, in_scope=False)
+
+
+# Elimination (not new-capacity) questions about a piece of equipment.
+_ELIMINATION = re.compile(r"淘汰|取缔|拆除|关停|停用|继续用|继续使用|还能用|保留|还可以用|能用吗")
+_EQUIPMENT = re.compile(r"[\u4e00-\u9fffa-z0-9]{1,6}?(?:炉|窑)")
+_GENERIC_EQUIPMENT = frozenset({"炉窑", "窑炉", "工业炉窑", "工业窑炉", "炉子", "工业炉", "窑"})
+_YES_NO = re.compile(r"吗|是否|是不是|属不属于|在不在|算不算|要不要|需不需要|能不能|可不可以|行不|么")
+_SUBJECT = re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:加工厂|厂|企业|公司|行业)")
+_SUBJECT_NOISE = re.compile(r"^(?:我们|我|想|要|新建|新上|一个|一家|普通|是|做|开|的|家)+")
+
+
+# "What is required", "how to do it" and "which ones" are answered by the same facts.
+_DESCRIPTIVE = frozenset({"what", "how", "list"})
+
+
+def _family(intents: Iterable[str]) -> set[str]:
+    """Intents with the descriptive ones folded together."""
+    out = set(intents)
+    if out & _DESCRIPTIVE:
+        out |= _DESCRIPTIVE
+    return out
+
+
+def _subjects(text: str) -> list[str]:
+    """Names of trades a question introduces itself with: 我们是做服装加工的厂 → 服装."""
+    found = []
+    for match in _SUBJECT.finditer(text):
+        word = _SUBJECT_NOISE.sub("", match.group(1))
+        if len(word) >= 2:
+            found.append(word)
+    return found
 
 
 def _suggestions(ranked: list[_Scored]) -> list[str]:

@@ -348,7 +348,8 @@ def _read_rules(c: _Checker, root: Node, tasks: set[int]) -> tuple[Rule, ...]:
 
 
 def _read_facts(c: _Checker, root: Node, tasks: dict[int, Task]) -> tuple[Fact, ...]:
-    allowed = {"id", "task", "clause", "topics", "intents", "answer", "questions", "covered"}
+    allowed = {"id", "task", "clause", "topics", "intents", "answer", "questions", "covered",
+               "members"}
     out = []
     seen: dict[str, int] = {}
     for i, node in c.items(root, "facts", "facts"):
@@ -383,6 +384,7 @@ def _read_facts(c: _Checker, root: Node, tasks: dict[int, Task]) -> tuple[Fact, 
             intents=intents,
             questions=c.strings(node, "questions", what),
             covered=c.field(node, "covered", bool, what, required=False) is not False,
+            members=c.strings(node, "members", what),
         ))
     return tuple(out)
 

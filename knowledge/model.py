@@ -98,6 +98,7 @@ class Fact:
     intents: tuple[str, ...] = ()  # kinds of question it answers: when, who, standard, ...
     questions: tuple[str, ...] = ()  # sample phrasings, also used as suggestions
     covered: bool = True  # False: the answer explains that the plan does not settle this
+    members: tuple[str, ...] = ()  # the closed list the answer enumerates (e.g. industries)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def _fmt(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
-def _scope(rule: Rule) -> str:
+def scope_of(rule: Rule) -> str:
     """The rule's reach in the plan's words, e.g. ``铸造行业10吨/小时及以下的冲天炉``."""
     parts = []
     if rule.industries:
@@ -85,7 +85,7 @@ def matching_rules(rules: tuple[Rule, ...], text: str) -> list[Rule]:
 
 def judge(rule: Rule, text: str, industries_named: set[str]) -> Verdict:
     """Decide whether the unit the question describes falls under ``rule``."""
-    scope = _scope(rule)
+    scope = scope_of(rule)
     when = rule.deadline.wording if rule.deadline else ""
     must = f"{scope}须{when}{rule.action}" if when else f"{scope}须{rule.action}"
 

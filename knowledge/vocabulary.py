@@ -72,24 +72,38 @@ class Vocabulary:
                     self._masked[(len(term), i, term[:i] + term[i + 1 :])].append(term)
                 self._homophones[tuple("".join(_pinyin(c)) for c in term)].append(term)
         self._lengths = sorted({len(t) for t in self.terms if len(t) >= 3 and _is_han(t)})
+        self._known_lengths = sorted({len(t) for t in self.terms if 2 <= len(t) <= 8})
 
     def repairs(self, text: str) -> list[str]:
         """Known terms that a near-miss run of ``text`` was probably meant to be."""
         found: list[str] = []
         scan = text[:_MAX_TYPO_SCAN]
+        known = self._known_positions(scan)
         for length in self._lengths:
             for start in range(len(scan) - length + 1):
                 window = scan[start : start + length]
                 if window in self.terms or not _is_han(window):
                     continue
-                found.extend(self._near(window))
+                found.extend(self._near(window, known[start : start + length]))
         return found
 
-    def _near(self, window: str) -> list[str]:
+    def _known_positions(self, text: str) -> list[bool]:
+        """Characters that already belong to a known word, which a repair must not change:
+        高耗能行业 is 高耗能 + 行业, not a typo of 高耗水行业."""
+        known = [False] * len(text)
+        for length in self._known_lengths:
+            for start in range(len(text) - length + 1):
+                if text[start : start + length] in self.terms:
+                    known[start : start + length] = [True] * length
+        return known
+
+    def _near(self, window: str, known: list[bool]) -> list[str]:
         out = []
         for i in range(len(window)):
             key = (len(window), i, window[:i] + window[i + 1 :])
             for term in self._masked.get(key, ()):
+                if known[i]:
+                    continue
                 if len(term) >= 4 or sounds_alike(window[i], term[i]):
                     out.append(term)
         homophone = tuple("".join(_pinyin(c)) for c in window)

@@ -125,3 +125,39 @@ def test_what_the_plan_leaves_open_is_explained_but_not_claimed(engine: Engine) 
     assert "未" in answer.text and answer.suggestions
     for suggestion in answer.suggestions:
         assert engine.ask(suggestion).confident, suggestion
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("我们想新建一个食品加工厂，在禁止新建的高耗能行业名单里吗", "食品"),  # a listed-elsewhere trade
+        ("普通服装加工厂拆旧设备需要做土壤污染防治方案备案吗", "服装"),  # an unknown trade
+    ],
+)
+def test_a_trade_outside_a_closed_list_is_told_so(engine: Engine, question: str, named: str) -> None:
+    answer = engine.ask(question)
+    assert answer.confident
+    assert f"{named}不在所列范围内" in answer.text, answer.text
+
+
+def test_a_listed_trade_is_confirmed(engine: Engine) -> None:
+    answer = engine.ask("电镀企业拆除设备需要备案吗")
+    assert "电镀属于所列范围" in answer.text and "备案" in answer.text
+
+
+def test_equipment_no_rule_names_is_not_under_elimination(engine: Engine) -> None:
+    answer = engine.ask("铸造用中频感应电炉要淘汰吗")
+    assert answer.confident
+    assert "中频感应电炉不在" in answer.text and "冲天炉" in answer.text
+
+
+def test_another_provinces_rules_are_out_of_scope(engine: Engine) -> None:
+    answer = engine.ask("江苏省工业涂装VOCs排放标准是多少")
+    assert not answer.confident and not answer.in_scope
+    # the plan's own mention of Beijing (its basis) is still answered
+    assert engine.ask("方案和北京冬奥会有什么关系").confident
+
+
+def test_a_known_word_is_not_repaired_into_a_neighbour(engine: Engine) -> None:
+    # 高耗能 is a word of the plan; it must not be "corrected" to 高耗水
+    assert "高耗水" not in engine.vocabulary.expand("高耗能行业")
