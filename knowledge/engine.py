@@ -302,7 +302,9 @@ class Engine:
 _ELIMINATION = re.compile(r"淘汰|取缔|拆除|关停|停用|继续用|继续使用|还能用|保留|还可以用|能用吗")
 _EQUIPMENT = re.compile(r"[\u4e00-\u9fffa-z0-9]{1,6}?(?:炉|窑)")
 _GENERIC_EQUIPMENT = frozenset({"炉窑", "窑炉", "工业炉窑", "工业窑炉", "炉子", "工业炉", "窑"})
-_YES_NO = re.compile(r"吗|是否|是不是|属不属于|在不在|算不算|要不要|需不需要|能不能|可不可以|行不|么")
+_YES_NO = re.compile(
+    r"吗|是否|是不是|属不属于|在不在|算不算|要不要|需不需要|能不能|可不可以|行不|么"
+)
 _SUBJECT = re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:加工厂|厂|企业|公司|行业)")
 _SUBJECT_NOISE = re.compile(r"^(?:我们|我|想|要|新建|新上|一个|一家|普通|是|做|开|的|家)+")
 

@@ -130,11 +130,14 @@ def test_what_the_plan_leaves_open_is_explained_but_not_claimed(engine: Engine) 
 @pytest.mark.parametrize(
     ("question", "named"),
     [
-        ("我们想新建一个食品加工厂，在禁止新建的高耗能行业名单里吗", "食品"),  # a listed-elsewhere trade
+        # a trade the plan lists elsewhere (高耗水), asked about the new-capacity ban
+        ("我们想新建一个食品加工厂，在禁止新建的高耗能行业名单里吗", "食品"),
         ("普通服装加工厂拆旧设备需要做土壤污染防治方案备案吗", "服装"),  # an unknown trade
     ],
 )
-def test_a_trade_outside_a_closed_list_is_told_so(engine: Engine, question: str, named: str) -> None:
+def test_a_trade_outside_a_closed_list_is_told_so(
+    engine: Engine, question: str, named: str
+) -> None:
     answer = engine.ask(question)
     assert answer.confident
     assert f"{named}不在所列范围内" in answer.text, answer.text
