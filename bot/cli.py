@@ -67,6 +67,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_bot(_settings(args))
 
 
+def cmd_start(args: argparse.Namespace) -> int:
+    """The main job: the Telegram bot when a token is set, else the terminal chat."""
+    settings = _settings(args)
+    if settings.has_token:
+        from bot.runner import run_bot
+
+        return run_bot(settings)
+    from bot.terminal import run_terminal_chat
+
+    print("lvdong: 未设置 TELEGRAM_BOT_TOKEN，启动终端对话（lvdong chat）。"
+          "设置令牌后再运行即连接 Telegram（见 lvdong run）。", file=sys.stderr)
+    return run_terminal_chat(settings, role="enterprise", user_id=10001)
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     """The whole bot in this terminal, no token, no network."""
     from bot.terminal import run_terminal_chat
@@ -78,7 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lvdong", description="绿动: 河南工业污染防治攻坚助手")
     parser.add_argument("--config", type=Path, help="KEY=value settings file (env wins)")
     parser.add_argument("--kb", help="knowledge-base YAML (default: LVDONG_KB or the shipped plan)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.set_defaults(func=cmd_start)
+    sub = parser.add_subparsers(dest="command")
+
+    start = sub.add_parser(
+        "start", help="the bot on Telegram if TELEGRAM_BOT_TOKEN is set, else the terminal chat"
+    )
+    start.set_defaults(func=cmd_start)
 
     ask = sub.add_parser("ask", help="answer a question ('-' reads one per line from stdin)")
     ask.add_argument("question")

@@ -1,0 +1,29 @@
+"""The README's main command: ``lvdong`` runs the bot with a token, the terminal chat without."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_bare_lvdong_without_a_token_starts_the_terminal_chat(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    env["LVDONG_DB"] = str(tmp_path / "lvdong.sqlite")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli"],
+        input="燃煤热风炉什么时候淘汰\n/quit\n",
+        capture_output=True, text=True, env=env, timeout=60, check=True,
+    )
+    assert "TELEGRAM_BOT_TOKEN" in proc.stderr  # says why it is the terminal chat
+    assert "燃煤热风炉" in proc.stdout and "依据：二（一）2" in proc.stdout
+    assert (tmp_path / "lvdong.sqlite").exists()  # same database as the bot would use
+
+
+def test_ask_prints_an_answer() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "胶粘剂VOCs限量执行什么标准"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    assert "GB 33372-2020" in proc.stdout
