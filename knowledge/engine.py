@@ -41,6 +41,7 @@ W_FUZZY = 1.0  # similarity to the fact's sample questions
 DERIVED_PENALTY = 0.25  # a hand-written fact beats a derived one on a tie
 MIN_COVERAGE = 0.4  # share of the question's content the engine understood
 FUZZY_CLEAR = 0.5  # ...unless it is this close to one of the fact's sample questions
+FUZZY_SURE = 0.7  # this close to a sample question, a bare topic is not ambiguous
 MIN_SPECIFIC_TO_SUGGEST = 3  # a partial match on fewer topic characters is no lead at all
 AMBIGUITY_GAP = 0.35  # complete matches from other tasks this close make a bare topic ambiguous
 
@@ -152,7 +153,12 @@ class Engine:
         yes = [v for v in verdicts if v.applies is True]
         no = [v for v in verdicts if v.applies is False]
         open_ = [v for v in verdicts if v.applies is None]
-        if yes:
+        if verdicts and all(v.other_industry for v in verdicts):
+            named_ = "、".join(sorted(named))
+            musts = "；".join(_dedupe(v.must for v in verdicts))
+            lead = f"不属于{_actions(verdicts)}范围。"
+            body = [f"{named_}不在此条所列行业内（{musts}）。"]
+        elif yes:
             lead = f"需要{_actions(yes)}。"
             body = [v.reason for v in yes]
         elif no:
@@ -161,7 +167,7 @@ class Engine:
         else:
             lead = ""
             body = [v.reason for v in open_]
-        primary = yes or no or open_
+        primary = yes or no or open_ or verdicts
         chosen = yes or no + open_ if yes or no else open_
         text = lead + "".join(_dedupe(body)) + "".join(_dedupe(v.rule.note for v in primary))
         clauses = _dedupe(self.kb.task(v.rule.task).citation for v in chosen)
@@ -350,9 +356,9 @@ def _examples(facts: tuple[Fact, ...]) -> tuple[str, ...]:
 
 def _ambiguous(ranked: list[_Scored], intents: frozenset[str]) -> bool:
     """A bare topic ("铸造") that several tasks' facts answer equally well: ask back."""
-    if intents:
-        return False
     best = ranked[0]
+    if intents or best.fuzzy >= FUZZY_SURE:
+        return False
     close = [s for s in ranked if s.complete and best.score - s.score <= AMBIGUITY_GAP]
     return len({s.entry.fact.task for s in close}) > 1
 

@@ -33,6 +33,7 @@ class Verdict:
     applies: bool | None  # None: the question does not say enough to decide
     reason: str  # the sentence that explains the decision
     other_industry: bool = False  # ruled out only because the question names another industry
+    must: str = ""  # the rule in the plan's words, e.g. "铸造行业…的冲天炉须2021年年底前淘汰"
 
 
 def quantities(text: str, unit: str) -> list[float]:
@@ -91,7 +92,7 @@ def judge(rule: Rule, text: str, industries_named: set[str]) -> Verdict:
 
     if rule.industries and industries_named and not industries_named & set(rule.industries):
         named = "、".join(sorted(industries_named))
-        return Verdict(rule, False, f"{named}不在此条所列行业内：{must}。", other_industry=True)
+        return Verdict(rule, False, f"{named}不在此条所列行业内：{must}。", True, must)
     known = not rule.industries or bool(industries_named & set(rule.industries))
     prefix = "" if known else f"如属{'、'.join(rule.industries)}行业，"
     if rule.kinds and not any(normalize(k) in text for k in rule.kinds):
