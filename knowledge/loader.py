@@ -67,7 +67,11 @@ class Node(dict[str, Any]):
     key_lines: dict[str, int]
 
 
-class _LineLoader(yaml.SafeLoader):
+# The C parser (libyaml) when PyYAML has it: the same nodes and marks, four times faster.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     """SafeLoader whose mappings are ``Node``s, and which refuses duplicate keys."""
 
     duplicate_keys: list[tuple[int, str]]

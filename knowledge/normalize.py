@@ -136,8 +136,12 @@ def fold_units(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=16384)
 def normalize(text: str) -> str:
-    """The whole preprocessing chain; vocabulary-free, so usable on KB text too."""
+    """The whole preprocessing chain; vocabulary-free, so usable on KB text too.
+
+    Cached: building an engine normalises every KB word, many of them repeatedly.
+    """
     text = clean(text)
     text = to_simplified(text)
     text = arabic_numerals(text)
