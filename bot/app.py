@@ -6,6 +6,7 @@ in-process Bot API) and the tests (an HTTP stand-in); only the requests differ.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -17,17 +18,34 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    PersistenceInput,
     TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
+from bot.persistence import SqlitePersistence
 from bot.sending import ResilientRateLimiter
 from bot.settings import Settings
 from bot.update_order import PerUserUpdateProcessor
-from handlers import ask, errors, feedback, flood, services, start, suggestions, users
+from handlers import (
+    approvals,
+    ask,
+    dialog_flow,
+    errors,
+    feedback,
+    flood,
+    myreports,
+    register,
+    report,
+    services,
+    start,
+    suggestions,
+    users,
+)
 from handlers.addressing import MENTIONS_BOT
 from handlers.answering import COMMON_PREFIX, FEEDBACK_PREFIX, SUGGESTION_PREFIX
+from handlers.dialog_expiry import notify_expired
 from handlers.flood_control import FloodGate
 from handlers.menus import COMMAND_MENUS, bot_commands, scopes_for
 from handlers.services import AnswerEngine, Clock, SuggestionMemory, system_clock
@@ -40,9 +58,15 @@ _LOGGER = logging.getLogger(__name__)
 GROUP_GUARD = -10  # flood control: may stop the update
 GROUP_TRACK = -5  # remember the user; never stops anything
 GROUP_MAIN = 0  # commands, dialogs, button clicks, questions; catch-alls last
+GROUP_PERSIST = 10  # after a dialog step: its new state and draft go to disk at once
+
+# The dialogs, by ConversationHandler name (for the notes on expired dialogs).
+DIALOGS = {d.name: d for d in (register.DIALOG, report.DIALOG)}
 
 
-def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register_handlers(
+    application: Application[Any, Any, Any, Any, Any, Any], dialog_timeout: float | None = None
+) -> None:
     """Every handler of the bot, in one place. Add a new feature's handlers here.
 
     Dialogs (ConversationHandler: /register, /report, /myreports) go in GROUP_MAIN
@@ -52,7 +76,8 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     application.add_handler(TypeHandler(Update, flood.check_flood), group=GROUP_GUARD)
     application.add_handler(TypeHandler(Update, users.track_user), group=GROUP_TRACK)
 
-    private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    private = filters.ChatType.PRIVATE
+    private_text = private & filters.TEXT & ~filters.COMMAND
     group_mention = filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & MENTIONS_BOT
     application.add_handlers(
         [
@@ -60,6 +85,16 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
             CommandHandler("help", start.show_help),
             CommandHandler("ask", ask.ask_command),
             # -- dialogs of other modules go here (before the catch-alls) --
+            register.conversation(dialog_timeout),
+            report.conversation(dialog_timeout),
+            CommandHandler("myreports", myreports.myreports_command, filters=private),
+            CallbackQueryHandler(myreports.on_history, pattern=rf"^{myreports.PREFIX}:"),
+            CommandHandler("pending", approvals.pending_command, filters=private),
+            CallbackQueryHandler(
+                approvals.on_decision,
+                pattern=rf"^(?:{approvals.APPROVE_PREFIX}|{approvals.REJECT_PREFIX}):",
+            ),
+            CommandHandler("cancel", dialog_flow.nothing_to_cancel, filters=private),
             CallbackQueryHandler(start.common_question, pattern=rf"^{COMMON_PREFIX}:"),
             CallbackQueryHandler(suggestions.on_suggestion, pattern=rf"^{SUGGESTION_PREFIX}:"),
             CallbackQueryHandler(feedback.on_feedback, pattern=rf"^{FEEDBACK_PREFIX}:"),
@@ -70,6 +105,9 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
         ],
         group=GROUP_MAIN,
     )
+    application.add_handler(
+        TypeHandler(Update, dialog_flow.persist_dialog_step), group=GROUP_PERSIST
+    )
     application.add_error_handler(errors.on_error)
 
 
@@ -79,6 +117,17 @@ async def set_command_menus(application: Application[Any, Any, Any, Any, Any, An
     for menu in COMMAND_MENUS:
         for scope in scopes_for(menu, settings.admins):
             await application.bot.set_my_commands(bot_commands(menu), scope=scope)
+
+
+async def start_up(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """``post_init``: command menus, then the notes for dialogs that expired while down."""
+    await set_command_menus(application)
+    persistence = application.persistence
+    if isinstance(persistence, SqlitePersistence) and persistence.expired:
+        expired, persistence.expired = persistence.expired, []
+        sent = await notify_expired(application, expired, DIALOGS)
+        _LOGGER.info("%d dialog(s) expired while the bot was down; %d note(s) sent",
+                     len(expired), sent)
 
 
 async def close_services(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -111,8 +160,17 @@ def build_application(
         .base_url(settings.api_base_url)
         .rate_limiter(rate_limiter or ResilientRateLimiter())
         .concurrent_updates(processor)
-        .post_init(set_command_menus)
+        .post_init(start_up)
         .post_shutdown(close_services)
+        .persistence(
+            SqlitePersistence(
+                db,
+                # bot_data holds the engine and the db handle: never persisted.
+                store_data=PersistenceInput(bot_data=False, callback_data=False),
+                conversation_timeout=dt.timedelta(seconds=settings.dialog_timeout),
+                clock=clock,
+            )
+        )
     )
     if request is not None:
         builder = builder.request(request)
@@ -127,9 +185,10 @@ def build_application(
             services.CLOCK: clock,
             services.FLOOD: FloodGate(settings.flood_burst, settings.flood_per_minute),
             services.SUGGESTIONS: SuggestionMemory(),
+            dialog_flow.TIMEOUT_KEY: settings.dialog_timeout,
         }
     )
-    register_handlers(application)
+    register_handlers(application, settings.dialog_timeout)
     return application
 
 

@@ -157,6 +157,54 @@ class LocalBotApi:
         self.messages[(chat["id"], message["message_id"])] = message
         return self._push({"message": message})
 
+    def send_photo(
+        self, user_id: int, *, file_size: int = 50_000, caption: str = "", unique: str = ""
+    ) -> int:
+        """A user sends a photo (Telegram offers it in several sizes); returns the update id."""
+        key = unique or f"p{len(self.files) + 1}"
+        self.files[key] = b""
+        sizes = [
+            {"file_id": f"{key}-s", "file_unique_id": f"{key}-s", "width": 90, "height": 60,
+             "file_size": max(1, file_size // 20)},
+            {"file_id": key, "file_unique_id": f"u{key}", "width": 1280, "height": 853,
+             "file_size": file_size},
+        ]
+        return self._push_user_message(user_id, {"photo": sizes}, caption)
+
+    def send_document(
+        self,
+        user_id: int,
+        *,
+        file_name: str = "报告.pdf",
+        mime_type: str | None = "application/pdf",
+        file_size: int = 100_000,
+        caption: str = "",
+        unique: str = "",
+    ) -> int:
+        """A user sends a file; returns the update id."""
+        key = unique or f"d{len(self.files) + 1}"
+        self.files[key] = b""
+        document: JSON = {"file_id": key, "file_unique_id": f"u{key}", "file_name": file_name,
+                          "file_size": file_size}
+        if mime_type:
+            document["mime_type"] = mime_type
+        return self._push_user_message(user_id, {"document": document}, caption)
+
+    def _push_user_message(self, user_id: int, content: JSON, caption: str) -> int:
+        user = self.user(user_id)
+        chat = self.chat_of(user)
+        message: JSON = {
+            "message_id": self._next_message_id(chat["id"]),
+            "date": int(self.clock()),
+            "chat": chat,
+            "from": user,
+            **content,
+        }
+        if caption:
+            message["caption"] = caption
+        self.messages[(chat["id"], message["message_id"])] = message
+        return self._push({"message": message})
+
     def click(self, user_id: int, chat_id: int, message_id: int, data: str) -> int:
         """A user presses an inline button with callback ``data``; returns the update id."""
         message = self.messages.get((chat_id, message_id))
@@ -192,6 +240,10 @@ class LocalBotApi:
         """Release every waiting long poll (for a fast shutdown)."""
         self._closed = True
         asyncio.get_running_loop().create_task(self._notify())
+
+    def reopen(self) -> None:
+        """Accept long polls again after :meth:`close` (a bot restarted on the same API)."""
+        self._closed = False
 
     @property
     def pending_updates(self) -> int:

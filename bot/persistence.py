@@ -50,14 +50,23 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         self.clock = clock
         self.expired: list[tuple[str, store.ConversationKey]] = []
         self._last_singletons: dict[str, str] = {}
+        # (table, id) -> JSON last written or loaded: PTB hands over the data of every
+        # user and chat that sent an update, changed or not; unchanged data is not rewritten.
+        self._last_data: dict[tuple[str, int], str] = {}
 
     # --- loading (called once by Application.initialize / add_handler) --------------
 
     async def get_user_data(self) -> dict[int, Data]:
-        return store.load_data(self.db, "user_data")
+        return self._load_data("user_data")
 
     async def get_chat_data(self) -> dict[int, Data]:
-        return store.load_data(self.db, "chat_data")
+        return self._load_data("chat_data")
+
+    def _load_data(self, table: str) -> dict[int, Data]:
+        data = store.load_data(self.db, table)
+        for owner_id, value in data.items():
+            self._last_data[(table, owner_id)] = store.to_json(value)
+        return data
 
     async def get_bot_data(self) -> Data:
         data = store.load_singleton(self.db, "bot_data")
@@ -87,10 +96,20 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         store.save_conversation(self.db, name, key, new_state, self.clock())
 
     async def update_user_data(self, user_id: int, data: Data) -> None:
-        store.save_data(self.db, "user_data", user_id, data, self.clock())
+        self._save_data_if_changed("user_data", user_id, data)
 
     async def update_chat_data(self, chat_id: int, data: Data) -> None:
-        store.save_data(self.db, "chat_data", chat_id, data, self.clock())
+        self._save_data_if_changed("chat_data", chat_id, data)
+
+    def _save_data_if_changed(self, table: str, owner_id: int, data: Data) -> None:
+        """Skip the write (and its fsync) when nothing changed; an empty dict that was
+        never stored is not stored either (most users never start a dialog)."""
+        text = store.to_json(data)
+        previous = self._last_data.get((table, owner_id))
+        if previous == text or (previous is None and not data):
+            return
+        store.save_data(self.db, table, owner_id, data, self.clock())
+        self._last_data[(table, owner_id)] = text
 
     async def update_bot_data(self, data: Data) -> None:
         self._save_singleton_if_changed("bot_data", data)
@@ -108,9 +127,11 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
 
     async def drop_chat_data(self, chat_id: int) -> None:
         store.drop_data(self.db, "chat_data", chat_id)
+        self._last_data.pop(("chat_data", chat_id), None)
 
     async def drop_user_data(self, user_id: int) -> None:
         store.drop_data(self.db, "user_data", user_id)
+        self._last_data.pop(("user_data", user_id), None)
 
     # --- nothing external changes our data, and nothing is buffered ------------------
 

@@ -34,6 +34,7 @@ class Settings:
     flood_burst: int = 6  # questions a user may send in a burst
     flood_per_minute: float = 20.0  # sustained questions per minute per user
     max_concurrent_updates: int = 64  # across users; one user's updates stay in order
+    dialog_timeout: float = 1800.0  # seconds of silence after which a dialog is closed
 
     @property
     def has_token(self) -> bool:
@@ -95,6 +96,7 @@ def load_settings(
     burst = _positive(merged, "LVDONG_FLOOD_BURST", "6", integer=True)
     per_minute = _positive(merged, "LVDONG_FLOOD_PER_MINUTE", "20")
     concurrency = _positive(merged, "LVDONG_CONCURRENCY", "64", integer=True)
+    dialog_timeout = _positive(merged, "LVDONG_DIALOG_TIMEOUT", "1800")
     return Settings(
         token=merged.get("TELEGRAM_BOT_TOKEN", "").strip(),
         api_base_url=merged.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL,
@@ -108,4 +110,5 @@ def load_settings(
         flood_burst=int(burst),
         flood_per_minute=per_minute,
         max_concurrent_updates=int(concurrency),
+        dialog_timeout=dialog_timeout,
     )

@@ -37,12 +37,17 @@ class CommandMenu:
 START = MenuCommand("start", "开始使用绿动")
 HELP = MenuCommand("help", "我能做什么")
 ASK = MenuCommand("ask", "提问，例如 /ask 冲天炉要淘汰吗")
+REGISTER = MenuCommand("register", "企业登记（绑定企业）")
+REPORT = MenuCommand("report", "填报任务进展")
+MYREPORTS = MenuCommand("myreports", "查看本企业已报进展")
+CANCEL = MenuCommand("cancel", "取消当前操作")
+PENDING = MenuCommand("pending", "待审核的企业登记（工作人员）")
 
 COMMAND_MENUS: tuple[CommandMenu, ...] = (
     CommandMenu("default", (START, HELP, ASK)),
-    CommandMenu("private", (START, HELP, ASK)),
+    CommandMenu("private", (START, HELP, ASK, REGISTER, REPORT, MYREPORTS, CANCEL)),
     CommandMenu("groups", (ASK, HELP)),
-    CommandMenu("admins", (START, HELP, ASK)),
+    CommandMenu("admins", (START, HELP, ASK, PENDING, REGISTER, REPORT, MYREPORTS, CANCEL)),
 )
 
 # Buttons under /start: questions most enterprises ask first.

@@ -122,12 +122,19 @@ def settings_for(server: BotApiServer, tmp_path: Path, **overrides: Any) -> Sett
 @contextlib.asynccontextmanager
 async def running_bot(
     tmp_path: Path, *, engine: AnswerEngine | None = None, read_timeout: float = 1.0,
+    server: BotApiServer | None = None, clock: FakeClock | None = None,
     **settings_overrides: Any,
 ) -> AsyncIterator[RunningBot]:
-    async with BotApiServer() as server:
+    """The bot on a fresh stand-in; pass ``server`` (and ``clock``) of an earlier run to
+    restart the bot against the same Telegram and the same SQLite file."""
+    async with contextlib.AsyncExitStack() as stack:
+        if server is None:
+            server = await stack.enter_async_context(BotApiServer())
+        else:
+            server.api.reopen()  # the previous run closed it to release its long polls
         settings = settings_for(server, tmp_path, **settings_overrides)
         db = open_db(settings.db_path)
-        clock = FakeClock()
+        clock = clock or FakeClock()
         app = build_application(
             settings,
             engine=engine or load_engine(MINI_KB),

@@ -1,0 +1,114 @@
+"""/myreports: the enterprise's latest status on each task, and each task's history."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from handlers import services
+from handlers.callback_queries import acknowledge, parse_data
+from handlers.dialog_flow import in_rows, keyboard
+from handlers.telegram_html import MAX_MESSAGE_CHARS, escape
+from storage.clock import format_local
+from storage.enterprises import Membership, enterprise_of_user
+from storage.fields import TASK_COUNT
+from storage.reports import Report, history, latest_by_task
+
+PREFIX = "mr"
+NOT_REGISTERED = "请先发送 /register 登记企业，绑定后才能查看进展。"
+CLAIM_PENDING = "您的绑定申请正在审核，审核通过后才能查看本企业的进展。"
+NOTHING_YET = "本企业还没有填报过进展。发送 /report 开始填报。"
+HISTORY_LIMIT = MAX_MESSAGE_CHARS - 200  # leave room for the heading
+
+
+def _titles(context: ContextTypes.DEFAULT_TYPE) -> dict[int, str]:
+    kb = getattr(services.engine(context.bot_data), "kb", None)
+    return {task.number: task.title for task in getattr(kb, "tasks", ())}
+
+
+def _status(report: Report) -> str:
+    if report.percent is not None and report.status == "进行中":
+        return f"{report.status} {report.percent}%"
+    return report.status
+
+
+def latest_line(report: Report, title: str) -> str:
+    date = f"，{'完成于' if report.status == '已完成' else '预计'}{report.completion_date}" if (
+        report.completion_date) else ""
+    return (f"{report.task}. {escape(title)} — <b>{escape(_status(report))}</b>{date}"
+            f"（{format_local(report.created_at)[:10]}）")
+
+
+def history_entry(report: Report) -> str:
+    lines = [f"<b>#{report.id}</b> {format_local(report.created_at)} · {escape(_status(report))}"]
+    if report.completion_date:
+        label = "实际完成" if report.status == "已完成" else "预计完成"
+        lines.append(f"{label}：{report.completion_date.isoformat()}")
+    if report.description:
+        lines.append(f"说明：{escape(report.description)}")
+    if report.attachments:
+        lines.append(f"附件：{len(report.attachments)}个")
+    if report.from_pending:
+        lines.append("（企业审核通过前所报）")
+    return "\n".join(lines)
+
+
+def _membership(user_id: int, context: ContextTypes.DEFAULT_TYPE) -> Membership | None:
+    return enterprise_of_user(services.db(context.bot_data), user_id)
+
+
+async def myreports_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    membership = _membership(user.id, context)
+    if membership is None or not membership.can_report:
+        await message.reply_text(NOT_REGISTERED if membership is None else CLAIM_PENDING)
+        return
+    latest = latest_by_task(services.db(context.bot_data), membership.enterprise.id)
+    if not latest:
+        await message.reply_text(NOTHING_YET)
+        return
+    titles = _titles(context)
+    name = escape(membership.enterprise.name)
+    lines = [f"<b>{name}</b> 各任务最新进展（{len(latest)}/{TASK_COUNT}项）："]
+    lines += [latest_line(r, titles.get(task, f"任务{task}")) for task, r in latest.items()]
+    lines.append("\n点下方按钮查看某项任务的历次填报。")
+    buttons = [(f"任务{task}历史", f"{PREFIX}:{task}") for task in latest]
+    await message.reply_text(
+        "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=keyboard(in_rows(buttons, 4))
+    )
+
+
+async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A click on ``mr:<task>``: every report on that task, newest first."""
+    query = update.callback_query
+    if query is None or update.effective_chat is None:
+        return
+    parsed = parse_data(query.data, PREFIX, 1)
+    membership = _membership(query.from_user.id, context)
+    if parsed is None or membership is None or not membership.can_report:
+        await acknowledge(query, NOT_REGISTERED if membership is None else None)
+        return
+    await acknowledge(query)
+    task = parsed[0]
+    reports = history(services.db(context.bot_data), membership.enterprise.id, task)
+    title = _titles(context).get(task, f"任务{task}")
+    head = f"<b>任务{task}. {escape(title)}</b> 历次填报（共{len(reports)}次，最新在前）：\n\n"
+    if not reports:
+        await context.bot.send_message(update.effective_chat.id, f"任务{task}还没有填报记录。")
+        return
+    entries: list[str] = []
+    used = 0
+    for report in reversed(reports):
+        entry = history_entry(report)
+        if used + len(entry) + 2 > HISTORY_LIMIT:
+            entries.append(f"……（另有{len(reports) - len(entries)}次较早的填报未显示）")
+            break
+        entries.append(entry)
+        used += len(entry) + 2
+    await context.bot.send_message(
+        update.effective_chat.id, head + "\n\n".join(entries), parse_mode=ParseMode.HTML
+    )
