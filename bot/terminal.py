@@ -43,7 +43,10 @@ class TerminalClient:
     def input_to_update(self, line: str) -> int | None:
         """Turn one typed line into an update; None if nothing was sent."""
         choice = line.removeprefix("#").strip()
-        if choice.isdigit() and self.buttons:
+        pressed = line.strip().startswith("#")
+        if choice.isdigit() and self.buttons and (
+            pressed or len(choice) == 1 or int(choice) <= len(self.buttons)
+        ):  # a longer number that is no button (a phone, a percentage) is typed text
             index = int(choice) - 1
             if not 0 <= index < len(self.buttons):
                 self.out.write(f"（没有按钮 {choice}，可选 1–{len(self.buttons)}）\n")
@@ -83,6 +86,8 @@ class TerminalClient:
     def _show_buttons(self, call: ApiCall, markup: Any) -> None:
         rows = (markup or {}).get("inline_keyboard") or []
         if not rows:
+            if call.method == "sendMessage":
+                self.buttons = []  # a new prompt without buttons: digits are typed text
             return
         message_id = self._message_id_of(call)
         self.buttons = []

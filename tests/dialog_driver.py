@@ -117,3 +117,27 @@ async def register(
     if confirm:
         reply = await chat.press("确认提交")
     return reply
+
+
+async def report(
+    chat: Chat,
+    *,
+    task: int = 8,
+    status: str = "进行中",
+    percent: str | None = "60",
+    description: str = "已完成燃煤锅炉改造方案，正在施工。",
+    date: str | None = "12月底",
+    confirm: bool = True,
+) -> str:
+    """Go through /report with valid answers and no attachments; returns the last reply."""
+    await chat.say("/report")
+    await chat.say(str(task))
+    await chat.press(status)
+    if status == "进行中":
+        await (chat.press("跳过") if percent is None else chat.say(percent))
+    await chat.say(description)
+    await (chat.press("跳过") if date is None else chat.say(date))
+    reply = await chat.press("完成")
+    if confirm:
+        reply = await chat.press("确认提交")
+    return reply

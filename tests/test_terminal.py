@@ -49,3 +49,31 @@ def test_lvdong_chat_subprocess_with_piped_stdin(tmp_path: Path) -> None:
     assert "admin" in result.stdout and "依据" in result.stdout
     assert "[1] 👍 有用" in result.stdout
     assert "再见" in result.stdout
+
+
+async def test_chat_drives_register_through_buttons_and_typed_text(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from knowledge.engine import load_engine
+    from storage.enterprises import enterprise_of_user
+    from tests.dialog_driver import credit_code
+
+    settings = Settings(db_path=tmp_path / "chat.sqlite", flood_burst=1000)
+    industries = load_engine().kb.industries
+    chem = industries.index("化工") + 1
+    done = len(industries) + 1
+    script = "\n".join([
+        "/register", "终端测试有限公司", "12345", credit_code(9),
+        "1",  # [1] 郑州市
+        "中原区", str(chem), str(done), "赵六", "13812345678", "1",  # [1] 确认提交
+    ])
+    out = io.StringIO()
+    rc = await chat(replace(settings), role="enterprise", user_id=5151,
+                    stdin=io.StringIO(script), stdout=out)
+    text = out.getvalue()
+    assert rc == 0
+    assert "应为18位，您输入了5位" in text
+    assert "[1] 郑州市" in text and "已选：化工" in text
+    assert "已提交“终端测试有限公司”的登记申请" in text
+    membership = enterprise_of_user(open_db(settings.db_path), 5151)
+    assert membership is not None and membership.enterprise.phone == "13812345678"

@@ -1,0 +1,173 @@
+"""/report and /myreports over the HTTP stand-in: steps, validation, attachments, history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from handlers.report_attachments import MAX_ATTACHMENTS, MAX_BYTES
+from knowledge.engine import Engine
+from storage.enterprises import enterprise_of_user
+from storage.reports import history, latest_by_task
+from tests.bot_harness import running_bot
+from tests.dialog_driver import Chat, register, report
+
+ALICE, BOB, ADMIN = 1001, 1002, 900
+
+
+async def test_report_needs_a_bound_enterprise(tmp_path: Path, engine: Engine) -> None:
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        bob = Chat(bot, BOB)
+        assert "请先发送 /register" in await bob.say("/report")
+        assert "请先发送 /register" in await bob.say("/myreports")
+
+
+async def test_tasks_of_the_enterprise_industries_come_first_then_all_26(
+    tmp_path: Path, engine: Engine
+) -> None:
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await register(alice, industries=("汽车",))
+        reply = await alice.say("/report")
+        assert "与贵企业行业相关的任务" in reply
+        relevant = [t.number for t in engine.kb.tasks if "汽车" in t.industries]
+        labels = alice.labels()
+        assert [int(label.split(".")[0]) for label in labels[:-1]] == relevant
+        assert labels[-1] == "全部任务（26项）"
+        reply = await alice.press("全部任务（26项）")
+        assert "第1/3页" in reply
+        assert alice.labels()[0].startswith("1.") and "下一页 ›" in alice.labels()
+        await alice.press("下一页 ›")
+        await alice.press("下一页 ›")
+        assert alice.labels()[0].startswith("21.") and "‹ 上一页" in alice.labels()
+        _, data = alice.button(alice.labels()[5])
+        assert data == "rp:t:26"
+        assert "任务26" in await alice.press(alice.labels()[5])
+
+
+async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
+    tmp_path: Path, engine: Engine
+) -> None:
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await register(alice)
+        await alice.say("/report")
+        reply = await alice.say("第30项")
+        assert "任务编号应在1到26之间" in reply and "第1步" in reply
+        assert "第2步" in await alice.say("第8项")
+        reply = await alice.say("差不多吧")
+        assert "请选择进展状态" in reply and "第2步" in reply
+        assert "第3步" in await alice.press("进行中")
+        reply = await alice.say("150")
+        assert "应在0到100之间，您填写的是150" in reply and "第3步" in reply
+        reply = await alice.say("六成")
+        assert "请填写完成比例" in reply and "第3步" in reply
+        assert "第4步" in await alice.say("百分之六十")
+        reply = await alice.say("很" * 501)
+        assert "最多500字，您输入了501字" in reply and "第4步" in reply
+        assert "第5步" in await alice.say("锅炉改造施工中")
+        reply = await alice.say("下下个月吧")
+        assert "没有看懂这个日期" in reply and "第5步" in reply
+        reply = await alice.say("2021年2月30日")
+        assert "不是有效日期" in reply and "第5步" in reply
+        reply = await alice.press("跳过")
+        assert "不能跳过" in reply and "第5步" in reply
+        assert "第6步" in await alice.say("2021年12月31日")
+
+        reply = await alice.document(file_name="方案.docx", mime_type="application/msword")
+        assert "只接受照片和PDF文件" in reply and "方案.docx" in reply and "已添加0个" in reply
+        reply = await alice.document(file_size=MAX_BYTES + 1)
+        assert "文件太大" in reply and "已添加0个" in reply
+        reply = await alice.say("附件在路上")
+        assert "只接受照片和PDF" in reply and "第6步" in reply
+        assert "已添加1个" in await alice.photo()
+        reply = await alice.photo(unique="same")
+        assert "已添加2个" in reply
+        assert "已经添加过了" in await alice.photo(unique="same")
+        for _ in range(MAX_ATTACHMENTS - 2):
+            await alice.document()
+        reply = await alice.document()
+        assert f"最多只能添加{MAX_ATTACHMENTS}个附件" in reply
+        assert f"已添加{MAX_ATTACHMENTS}个" in reply
+
+        summary = await alice.press("完成")
+        for expected in ("任务：8.", "进行中（完成约60%）", "锅炉改造施工中", "2021-12-31",
+                         f"附件：{MAX_ATTACHMENTS}个", "待审核企业"):
+            assert expected in summary
+        reply = await alice.press("确认提交")
+        assert "已收到，报告编号 #1" in reply
+        membership = enterprise_of_user(bot.db, ALICE)
+        assert membership is not None
+        [stored] = history(bot.db, membership.enterprise.id, 8)
+        assert stored.status == "进行中" and stored.percent == 60
+        assert stored.from_pending, "a pending enterprise's report is flagged"
+        assert [a.kind for a in stored.attachments] == ["photo", "photo"] + ["document"] * 3
+        photo = stored.attachments[0]
+        assert photo.file_id.startswith("p") and photo.size == 50_000, "the largest size"
+        assert stored.attachments[2].mime_type == "application/pdf"
+        assert stored.attachments[2].file_name == "报告.pdf"
+
+
+async def test_status_rules_done_and_not_applicable(tmp_path: Path, engine: Engine) -> None:
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await register(alice)
+        await alice.say("/report")
+        await alice.say("3")
+        assert "第4步" in await alice.press("已完成"), "no percentage for 已完成"
+        await alice.say("已经全部完成")
+        reply = await alice.say("2021-12-31")  # the harness clock is 2021-06-01
+        assert "不能晚于今天（2021-06-01）" in reply
+        await alice.say("5月底")
+        assert "实际完成日期：2021-05-31" in await alice.press("完成")
+        await alice.press("确认提交")
+        summary = await report(alice, task=4, status="不涉及", date=None, confirm=False)
+        assert "状态：不涉及" in summary and "完成日期：—" in summary
+        assert "报告编号" in await alice.press("确认提交")
+        membership = enterprise_of_user(bot.db, ALICE)
+        assert membership is not None
+        latest = latest_by_task(bot.db, membership.enterprise.id)
+        assert latest[3].percent == 100 and latest[4].completion_date is None
+
+
+async def test_edit_from_the_summary_changes_one_field(tmp_path: Path, engine: Engine) -> None:
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await register(alice)
+        await report(alice, confirm=False)
+        await alice.press("修改")
+        await alice.press("情况说明")
+        summary = await alice.say("改为：设备已到货")
+        assert "改为：设备已到货" in summary and "进行中（完成约60%）" in summary
+        await alice.press("修改")
+        await alice.press("状态和比例")
+        await alice.press("已完成")
+        assert "实际完成日期" in await alice.say("6月1日")  # the date is asked again
+        assert "报告编号" in await alice.press("确认提交")
+
+
+async def test_history_kept_across_reports_and_shown_by_myreports(
+    tmp_path: Path, engine: Engine
+) -> None:
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await register(alice)
+        assert "还没有填报过" in await alice.say("/myreports")
+        await report(alice, task=8, percent="20", description="开始改造")
+        bot.clock.advance(86400 * 10)
+        await report(alice, task=8, percent="70", description="主体完工")
+        await report(alice, task=18, status="未开始", description="正在招标", date="明年3月")
+        bot.clock.advance(86400 * 10)
+        await report(alice, task=8, status="已完成", description="验收通过", date="6月15日")
+
+        listing = await alice.say("/myreports")
+        assert "各任务最新进展（2/26项）" in listing
+        assert "8. 严控煤炭消费总量 — 已完成" in listing
+        assert "18. " in listing and "未开始" in listing and "2022-03-31" in listing
+        assert "进行中 70%" not in listing, "only the latest report per task"
+        assert alice.labels() == ["任务8历史", "任务18历史"]
+
+        shown = await alice.press("任务8历史")
+        assert "共3次，最新在前" in shown
+        assert shown.index("验收通过") < shown.index("主体完工") < shown.index("开始改造")
+        assert "进行中 70%" in shown and "进行中 20%" in shown
+        assert "#1 2021-06-01" in shown and "#4 2021-06-21" in shown
