@@ -69,9 +69,11 @@ def register_handlers(
 ) -> None:
     """Every handler of the bot, in one place. Add a new feature's handlers here.
 
-    Dialogs (ConversationHandler: /register, /report, /myreports) go in GROUP_MAIN
-    *before* the question catch-alls, so a user in the middle of a dialog has their
-    text handled by the dialog, not taken as a question.
+    Dialogs (ConversationHandler: /register, /report) go in GROUP_MAIN *before* the
+    question catch-alls, so a user in the middle of a dialog has their text handled by
+    the dialog, not taken as a question. /start, /help and /ask come first and keep
+    working during a dialog; any other command is answered by the dialog ("finish or
+    /cancel"). GROUP_PERSIST writes a dialog step to disk before the user's next update.
     """
     application.add_handler(TypeHandler(Update, flood.check_flood), group=GROUP_GUARD)
     application.add_handler(TypeHandler(Update, users.track_user), group=GROUP_TRACK)
@@ -95,6 +97,10 @@ def register_handlers(
                 pattern=rf"^(?:{approvals.APPROVE_PREFIX}|{approvals.REJECT_PREFIX}):",
             ),
             CommandHandler("cancel", dialog_flow.nothing_to_cancel, filters=private),
+            CallbackQueryHandler(
+                dialog_flow.ended_dialog_button,
+                pattern=rf"^(?:{register.PREFIX}|{report.PREFIX}):",
+            ),
             CallbackQueryHandler(start.common_question, pattern=rf"^{COMMON_PREFIX}:"),
             CallbackQueryHandler(suggestions.on_suggestion, pattern=rf"^{SUGGESTION_PREFIX}:"),
             CallbackQueryHandler(feedback.on_feedback, pattern=rf"^{FEEDBACK_PREFIX}:"),

@@ -292,3 +292,12 @@ async def nothing_to_cancel(update: Update, context: Context) -> None:
     """/cancel outside any dialog."""
     if update.effective_message is not None:
         await update.effective_message.reply_text(NOTHING_TO_CANCEL)
+
+
+BUTTON_OF_ENDED_DIALOG = "这一步已经结束了。需要时请重新发送 /register 或 /report。"
+
+
+async def ended_dialog_button(update: Update, context: Context) -> None:
+    """A dialog's button pressed after that dialog ended (done, cancelled, timed out)."""
+    if update.callback_query is not None:
+        await acknowledge(update.callback_query, BUTTON_OF_ENDED_DIALOG)

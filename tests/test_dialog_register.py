@@ -107,7 +107,13 @@ async def test_cancel_at_any_step_and_commands_during_a_dialog(
         assert len(bot.rows("SELECT * FROM questions")) == 1
         # cancel from the summary's button
         await register(alice, confirm=False)
+        message_id, ok = alice.button("确认提交")
         assert "已取消企业登记" in await alice.press("取消")
+        assert enterprise_of_user(bot.db, ALICE) is None
+        # a button of the ended dialog is answered (no spinner) and changes nothing
+        calls = await bot.click(ALICE, ALICE, message_id, ok)
+        assert [c.params.get("text") for c in calls if c.method == "answerCallbackQuery"] == [
+            "这一步已经结束了。需要时请重新发送 /register 或 /report。"]
         assert enterprise_of_user(bot.db, ALICE) is None
 
 
