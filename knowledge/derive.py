@@ -71,6 +71,9 @@ def office_facts(kb: KnowledgeBase) -> list[Fact]:
         tasks = [t for t in kb.tasks if office in t.offices]
         listed = "；".join(f"{t.number}.{t.title}" for t in tasks)
         answer = f"{office}：{duty}" + (f"。负责任务：{listed}。" if listed else "")
+        key_tasks = _key_tasks_of(kb, office)
+        if key_tasks:
+            answer += f"附件重点任务：{'；'.join(key_tasks)}"
         facts.append(
             Fact(
                 id=f"office-{office}",
@@ -83,6 +86,18 @@ def office_facts(kb: KnowledgeBase) -> list[Fact]:
             )
         )
     return facts
+
+
+def _key_tasks_of(kb: KnowledgeBase, office: str) -> list[str]:
+    """The appendix's key tasks (document.key_tasks) assigned to ``office``."""
+    items = kb.document.get("key_tasks") or []
+    if not isinstance(items, list):
+        return []
+    return [
+        str(item.get("text", ""))
+        for item in items
+        if isinstance(item, dict) and item.get("office") == office
+    ]
 
 
 def standard_numbers(standard: Standard) -> tuple[str, ...]:

@@ -24,9 +24,9 @@ from knowledge.derive import derived_facts, standard_numbers
 from knowledge.intents import FILLERS, cue_spans, detect_intents
 from knowledge.loader import load_kb
 from knowledge.model import Answer, Fact, KnowledgeBase, Rule
-from knowledge.normalize import normalize
+from knowledge.normalize import drop_negated, normalize
 from knowledge.rules import Verdict, judge, matching_rules, scope_of
-from knowledge.scope import other_region
+from knowledge.scope import HENAN_PLACES, other_region
 from knowledge.vocabulary import Vocabulary
 
 MAX_QUESTION = 500  # characters considered; a 10,000-character paste is cut, not choked on
@@ -38,9 +38,14 @@ W_SPECIFIC = 0.12  # per character of the matched topic words (capped)
 SPECIFIC_CAP = 12
 W_INTENT = 0.6  # the question asks what the fact answers (negative when it asks otherwise)
 W_FUZZY = 1.0  # similarity to the fact's sample questions
+W_ANSWER = 1.5  # the question's words reappearing in the answer (above the floor)
+ANSWER_FLOOR = 0.3  # partial similarity any two sentences on the plan reach by chance
+ANSWER_CHECK = 15  # leaders whose answers are compared with the question
 DERIVED_PENALTY = 0.25  # a hand-written fact beats a derived one on a tie
 MIN_COVERAGE = 0.4  # share of the question's content the engine understood
 FUZZY_CLEAR = 0.5  # ...unless it is this close to one of the fact's sample questions
+GIVING_MARGIN = 0.8  # how far behind a fact that gives the asked kind of answer may be
+UNCOVERED_MARGIN = 0.5  # how close a "plan does not say" fact must be to win
 FUZZY_SURE = 0.7  # this close to a sample question, a bare topic is not ambiguous
 MIN_SPECIFIC_TO_SUGGEST = 3  # a partial match on fewer topic characters is no lead at all
 AMBIGUITY_GAP = 0.35  # complete matches from other tasks this close make a bare topic ambiguous
@@ -70,6 +75,7 @@ class Engine:
         entries = [_Entry(f, _norm_groups(f), False) for f in kb.facts]
         entries += [_Entry(f, _norm_groups(f), True) for f in derived_facts(kb)]
         self._entries = entries
+        self._answers = {id(e): normalize(e.fact.answer) for e in entries}
         self._by_prefix: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
         facts_with: dict[str, int] = defaultdict(int)
         for i, entry in enumerate(entries):
@@ -114,8 +120,9 @@ class Engine:
             )
         if other_region(text, str(self.kb.document.get("region", ""))):
             return self._not_covered()
-        expanded = self.vocabulary.expand(text)
         intents = detect_intents(text)
+        text = drop_negated(text)
+        expanded = self.vocabulary.expand(text)
         rules = matching_rules(self.kb.rules, expanded)
         if rules and not intents & {"standard", "target"}:
             return self._rule_answer(rules, expanded)
@@ -125,10 +132,11 @@ class Engine:
             return self._not_listed_answer(unlisted)
         if not ranked:
             return self._not_covered()
-        best = ranked[0]
+        ranked = _prefer_giving(ranked, intents)
+        best = _prefer_uncovered(ranked)
         understood = self._understood(text, expanded)
         clear = understood >= MIN_COVERAGE or best.fuzzy >= FUZZY_CLEAR
-        if best.complete and clear and not _ambiguous(ranked, intents):
+        if best.complete and clear and not _ambiguous(ranked, intents) and _gives(best, intents):
             fact = best.entry.fact
             # A fact marked "not covered" explains what the plan leaves open: it is said,
             # but not as a confident answer, and other questions are offered.
@@ -204,6 +212,7 @@ class Engine:
             return ""
         members = [normalize(m) for m in fact.members]
         named = [self._industries[k] for k in self._industries if k in expanded]
+        named += [p for p in HENAN_PLACES if p in text]
         if not named and _YES_NO.search(text):
             named = [w for w in _subjects(text) if w not in fact.answer]
         inside = [n for n in named if any(normalize(n) in m or m in normalize(n) for m in members)]
@@ -239,8 +248,11 @@ class Engine:
             share = len(groups) / len(entry.groups)
             specific = sum(groups.values())
             fact_intents = _family(entry.fact.intents)
-            if _family(intents) & fact_intents:
+            if intents & _SPECIFIC & fact_intents:
                 intent = 1.0
+            elif _family(intents) & fact_intents:
+                # "时间要求是什么" asks for a date: a description only half answers it.
+                intent = 0.5 if intents & _SPECIFIC else 1.0
             elif fact_intents and (intents or (entry.derived and fact_intents <= {"who", "when"})):
                 intent = -1.0
             else:
@@ -253,6 +265,12 @@ class Engine:
                 - (DERIVED_PENALTY if entry.derived else 0.0)
             )
             scored.append(_Scored(entry, score, share == 1.0, specific, fuzzy.get(i, 0.0)))
+        # Questions often paraphrase the plan's own sentence: among the leaders, how much of
+        # the question reappears in the fact's answer is a last, strong hint.
+        scored.sort(key=lambda s: s.score, reverse=True)
+        for s in scored[:ANSWER_CHECK]:
+            overlap = fuzz.partial_ratio(core, self._answers[id(s.entry)]) / 100
+            s.score += W_ANSWER * max(0.0, overlap - ANSWER_FLOOR)
         # A fact whose every topic the question names outranks any partial match.
         scored.sort(key=lambda s: (s.complete, s.score), reverse=True)
         return scored
@@ -287,6 +305,7 @@ class Engine:
         return found
 
     def _unsure(self, ranked: list[_Scored]) -> Answer:
+        """Ask back with the sample questions of the leading facts."""
         suggestions = _suggestions(ranked)
         lines = ["我不太确定您问的是哪一项。"]
         if suggestions:
@@ -352,6 +371,41 @@ def _examples(facts: tuple[Fact, ...]) -> tuple[str, ...]:
                 picked.append(fact.questions[0])
                 break
     return tuple(picked[:3])
+
+
+# Intents that ask for one particular kind of fact; a fact that gives another kind
+# (an office when a standard number was asked for) is no answer.
+_SPECIFIC = frozenset({"when", "who", "standard", "target"})
+
+
+def _gives(best: _Scored, intents: frozenset[str]) -> bool:
+    """Whether a derived fact gives what the question asks for: the office of a task is
+    no answer to "which standard". Hand-written facts are trusted to their author."""
+    if not best.entry.derived:
+        return True
+    asked = intents & _SPECIFIC
+    return not asked or bool(asked & _family(best.entry.fact.intents))
+
+
+def _prefer_giving(ranked: list[_Scored], intents: frozenset[str]) -> list[_Scored]:
+    """Move up the best complete fact that gives the kind of answer asked for, when the
+    leader does not ("的时间要求是什么" wants the dates, not the task's description)."""
+    if _gives(ranked[0], intents):
+        return ranked
+    for s in ranked[1:4]:
+        if s.complete and _gives(s, intents) and ranked[0].score - s.score <= GIVING_MARGIN:
+            return [s, *(r for r in ranked if r is not s)]
+    return ranked
+
+
+def _prefer_uncovered(ranked: list[_Scored]) -> _Scored:
+    """A complete fact that says the plan leaves this open beats a near-tie that answers
+    something else: 罚款多少 is about penalties, which the plan does not set."""
+    best = ranked[0]
+    for s in ranked[1:6]:
+        if s.complete and not s.entry.fact.covered and best.score - s.score <= UNCOVERED_MARGIN:
+            return s
+    return best
 
 
 def _ambiguous(ranked: list[_Scored], intents: frozenset[str]) -> bool:

@@ -136,6 +136,18 @@ def fold_units(text: str) -> str:
     return text
 
 
+_NEGATED = re.compile(
+    r"(?:(?<!有)没有|(?<!是)不是|不涉及|不含|(?<!属)不属于|并非|(?<!用)不用|没用|不使用|没使用)"
+    r"([\u4e00-\u9fffa-z0-9]{2,10}?)(?=[,.;!?、。，；！？]|的|$)"
+)
+
+
+def drop_negated(text: str) -> str:
+    """Remove what the question says it is *not* (``没有冲天炉``, ``不是间歇式固定床``),
+    so a word the user rules out is not matched as the subject."""
+    return _NEGATED.sub("～", text)
+
+
 @lru_cache(maxsize=16384)
 def normalize(text: str) -> str:
     """The whole preprocessing chain; vocabulary-free, so usable on KB text too.

@@ -33,3 +33,13 @@ def other_region(text: str, home: str) -> str | None:
                 return name
             start = text.find(name, start + 1)
     return None
+
+
+# Henan's prefecture-level cities, 济源示范区 and the province-administered
+# counties (cities), by the names people type. A question naming one of them can
+# be checked against a fact's list of places ("周口有没有列入…").
+HENAN_PLACES = (
+    "郑州", "开封", "洛阳", "平顶山", "安阳", "鹤壁", "新乡", "焦作", "濮阳", "许昌", "漯河",
+    "三门峡", "南阳", "商丘", "信阳", "周口", "驻马店", "济源", "巩义", "兰考", "汝州", "滑县",
+    "长垣", "邓州", "永城", "固始", "鹿邑", "新蔡", "长葛",
+)

@@ -164,3 +164,39 @@ def test_another_provinces_rules_are_out_of_scope(engine: Engine) -> None:
 def test_a_known_word_is_not_repaired_into_a_neighbour(engine: Engine) -> None:
     # 高耗能 is a word of the plan; it must not be "corrected" to 高耗水
     assert "高耗水" not in engine.vocabulary.expand("高耗能行业")
+
+
+def test_what_the_user_rules_out_is_not_the_subject(engine: Engine) -> None:
+    # "没有冲天炉": the unit asked about is the induction furnace, not a cupola
+    answer = engine.ask("我们铸造厂熔炼用的是中频感应电炉，没有冲天炉，这个也要淘汰吗")
+    assert answer.confident and "中频感应电炉不在" in answer.text
+    # "不是间歇式固定床": only the diameter rule applies, and 3.5 m is above it
+    answer = engine.ask("厂里有台煤气发生炉，连续式的，不是间歇式固定床，炉膛直径三米五，要淘汰吗")
+    assert answer.text.startswith("不属于") and "3米" in answer.text
+
+
+def test_a_place_outside_a_list_of_cities_is_told_so(engine: Engine) -> None:
+    answer = engine.ask("周口有没有列入铸造专业产业园建设的城市？")
+    assert "周口不在所列范围内" in answer.text and "新乡" in answer.text
+
+
+def test_the_plans_own_sentence_finds_its_fact(engine: Engine) -> None:
+    answer = engine.ask("哪个市探索建立土壤重点监管单位规范化管理机制")
+    assert answer.confident and "平顶山" in answer.text
+
+
+def test_a_standard_the_plan_does_not_name_is_not_invented(engine: Engine) -> None:
+    answer = engine.ask("油墨VOCs含量限值的国标号是多少")
+    assert not answer.confident and "没有油墨" in answer.text
+
+
+def test_every_sample_question_is_answered(engine: Engine) -> None:
+    """Sample questions are what suggestion buttons send: each must get a confident answer."""
+    unanswered = [
+        q
+        for fact in engine.kb.facts
+        if fact.covered
+        for q in fact.questions
+        if not engine.ask(q).confident
+    ]
+    assert not unanswered
