@@ -160,3 +160,27 @@ def test_data_must_be_json(tmp_path: Path) -> None:
     db = open_db(tmp_path / "x.db")
     with pytest.raises(TypeError):
         save_conversation(db, "a", (1,), object(), T0)
+
+
+async def test_unchanged_or_empty_user_data_is_not_rewritten(tmp_path: Path) -> None:
+    """PTB hands over every active user's data each interval; only changes cost a commit."""
+    path = tmp_path / "lvdong.db"
+    clock = Clock(T0)
+    persistence = SqlitePersistence(open_db(path), clock=clock)
+    await persistence.update_user_data(1, {})
+    await persistence.update_chat_data(1, {})
+    assert on_disk(path, "SELECT count(*) FROM user_data") == [(0,)]
+    await persistence.update_user_data(1, {"register": {"name": "甲"}})
+    clock.now = T0 + dt.timedelta(minutes=1)
+    await persistence.update_user_data(1, {"register": {"name": "甲"}})
+    assert on_disk(path, "SELECT updated_at FROM user_data") == [
+        ("2021-06-01T08:00:00.000000+00:00",)
+    ]
+    await persistence.update_user_data(1, {})  # the draft was dropped: that is a change
+    assert on_disk(path, "SELECT data FROM user_data") == [("{}",)]
+    restarted = fresh(path)
+    assert await restarted.get_user_data() == {1: {}}
+    await restarted.update_user_data(1, {})
+    assert on_disk(path, "SELECT updated_at FROM user_data") == [
+        ("2021-06-01T08:01:00.000000+00:00",)
+    ]
