@@ -91,6 +91,11 @@ def draft(context: Context, dialog: Dialog) -> dict[str, Any]:
     return value
 
 
+def in_dialog(user_data: Mapping[str, Any] | None) -> bool:
+    """Whether the user is in the middle of some dialog (a draft waiting at a step)."""
+    return any(isinstance(v, dict) and STEP in v for v in (user_data or {}).values())
+
+
 def clear_draft(context: Context, dialog: Dialog) -> None:
     if context.user_data is not None:
         context.user_data.pop(dialog.name, None)

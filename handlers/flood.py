@@ -3,6 +3,10 @@
 Runs in an early group. An update over the user's budget stops there
 (``ApplicationHandlerStop``): the first one gets a polite "慢一点", the rest of
 that burst is dropped quietly until the bucket refills.
+
+Only what costs an answer counts: questions, and the buttons that ask one
+(suggestions, common questions). Dialog steps and their buttons (toggling
+industries, paging tasks) and 👍/👎 clicks are cheap and never throttled.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from handlers import services
 from handlers.addressing import addressed_to_bot
+from handlers.answering import COMMON_PREFIX, SUGGESTION_PREFIX
 from handlers.callback_queries import acknowledge
+from handlers.dialog_flow import in_dialog
 from handlers.flood_control import Verdict
 
 SLOW_DOWN = "您发得太快了，请慢一点，稍等几秒再问。🙏"
@@ -20,7 +26,7 @@ SLOW_DOWN = "您发得太快了，请慢一点，稍等几秒再问。🙏"
 
 async def check_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
-    if user is None or not addressed_to_bot(update):
+    if user is None or not addressed_to_bot(update) or not _asks_question(update, context):
         return
     now = services.now(context.bot_data).timestamp()
     verdict = services.flood_gate(context.bot_data).check(user.id, now)
@@ -34,3 +40,11 @@ async def check_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     elif update.callback_query is not None:
         await acknowledge(update.callback_query)
     raise ApplicationHandlerStop
+
+
+def _asks_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether this update will be answered by the engine (what flood control protects)."""
+    query = update.callback_query
+    if query is not None:
+        return (query.data or "").startswith((f"{SUGGESTION_PREFIX}:", f"{COMMON_PREFIX}:"))
+    return not in_dialog(context.user_data)
