@@ -27,3 +27,18 @@ def test_ask_prints_an_answer() -> None:
         capture_output=True, text=True, timeout=60, check=True,
     )
     assert "GB 33372-2020" in proc.stdout
+
+
+def test_grant_gives_a_role_in_the_database(tmp_path: Path) -> None:
+    from storage.db import open_db
+    from storage.users import Role, role_of, staff_city
+
+    env = {**os.environ, "LVDONG_DB": str(tmp_path / "lvdong.sqlite")}
+    run = [sys.executable, "-m", "bot.cli", "grant"]
+    subprocess.run([*run, "42", "staff", "--city", "郑州"], env=env, check=True, timeout=60)
+    bad = subprocess.run([*run, "43", "staff", "--city", "火星"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2 and "火星" in bad.stderr
+    db = open_db(tmp_path / "lvdong.sqlite")
+    assert role_of(db, 42, frozenset()) is Role.STAFF and staff_city(db, 42) == "郑州市"
+    assert role_of(db, 43, frozenset()) is Role.ENTERPRISE
