@@ -8,13 +8,16 @@ when the engine is unsure, and 👍/👎 feedback buttons.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from handlers import services
+from handlers.services import AnswerEngine
 from handlers.telegram_html import MAX_MESSAGE_CHARS, clean, escape, fit, utf16_len
 from knowledge.model import Answer
 from storage.questions import log_question
@@ -29,6 +32,9 @@ EMPTY_QUESTION = "请直接输入您的问题，例如：“冲天炉要淘汰�
 SUGGESTION_PREFIX = "s"  # s:<question id>:<index>
 FEEDBACK_PREFIX = "f"  # f:<question id>:<1 useful | 0 not useful>
 COMMON_PREFIX = "q"  # q:<index into the common questions>
+
+ANSWER_CACHE = "answer_cache"  # bot_data key of the AnswerCache
+ANSWER_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,21 @@ def feedback_row(question_id: int) -> list[InlineKeyboardButton]:
     ]
 
 
-def render_answer(answer: Answer, question_id: int) -> Reply:
-    """The HTML reply and keyboard for ``answer`` to question ``question_id``."""
+@dataclass(frozen=True)
+class RenderedAnswer:
+    """The part of a reply that depends only on the engine's answer, not on the question id."""
+
+    answer: Answer
+    html: str
+    suggestion_labels: tuple[str, ...]  # button texts of the first three suggestions
+
+    @property
+    def answered(self) -> bool:
+        return self.answer.in_scope and bool(self.answer.text.strip())
+
+
+def render_text(answer: Answer) -> RenderedAnswer:
+    """Escape and fit the engine's answer (the costly, question-id-free part of a reply)."""
     text = answer.text.strip() or (NOT_COVERED if not answer.in_scope else "")
     tail_parts: list[str] = []
     if answer.sources and "依据" not in text:
@@ -63,16 +82,72 @@ def render_answer(answer: Answer, question_id: int) -> Reply:
     budget = MAX_MESSAGE_CHARS - utf16_len(tail) - 4
     body = escape(fit(text, budget)) if text else ""
     html = "\n\n".join(part for part in (body, tail) if part) or escape(NOT_COVERED)
+    labels = tuple(fit(suggestion, MAX_BUTTON_CHARS) for suggestion in answer.suggestions[:3])
+    return RenderedAnswer(answer=answer, html=html, suggestion_labels=labels)
 
+
+def keyboard_for(rendered: RenderedAnswer, question_id: int) -> InlineKeyboardMarkup:
+    """Suggestion buttons (if any), then the 👍/👎 row, all keyed by ``question_id``."""
     rows = [
-        [InlineKeyboardButton(
-            fit(suggestion, MAX_BUTTON_CHARS),
-            callback_data=f"{SUGGESTION_PREFIX}:{question_id}:{index}",
-        )]
-        for index, suggestion in enumerate(answer.suggestions[:3])
+        [InlineKeyboardButton(label, callback_data=f"{SUGGESTION_PREFIX}:{question_id}:{index}")]
+        for index, label in enumerate(rendered.suggestion_labels)
     ]
     rows.append(feedback_row(question_id))
-    return Reply(html=html, keyboard=InlineKeyboardMarkup(rows))
+    return InlineKeyboardMarkup(rows)
+
+
+def render_answer(answer: Answer, question_id: int) -> Reply:
+    """The HTML reply and keyboard for ``answer`` to question ``question_id``."""
+    rendered = render_text(answer)
+    return Reply(html=rendered.html, keyboard=keyboard_for(rendered, question_id))
+
+
+class AnswerCache:
+    """Recently rendered answers, keyed by the normalised question (least recently used go).
+
+    The engine is a pure function of the question text and the knowledge base it was
+    built from, so asking it again for a question it has just answered (a common
+    question button, a suggestion, the same FAQ from many users) only costs time:
+    about a millisecond of CPU per question, plus escaping and fitting the reply.
+    Cached entries are tied to the engine object they came from; a different engine
+    (a reloaded knowledge base) empties the cache. ``capacity=0`` turns it off.
+    Exceptions are not cached. Every question is still logged, one row per ask.
+    """
+
+    def __init__(self, capacity: int = ANSWER_CACHE_SIZE) -> None:
+        self.capacity = capacity
+        self.hits = 0
+        self.misses = 0
+        self._engine: AnswerEngine | None = None
+        self._items: OrderedDict[str, RenderedAnswer] = OrderedDict()
+
+    def answer(self, engine: AnswerEngine, question: str) -> RenderedAnswer:
+        """The rendered answer of ``engine`` to the normalised ``question``."""
+        if engine is not self._engine:
+            self._items.clear()
+            self._engine = engine
+        cached = self._items.get(question)
+        if cached is not None:
+            self.hits += 1
+            self._items.move_to_end(question)
+            return cached
+        self.misses += 1
+        rendered = render_text(engine.ask(question))
+        if self.capacity > 0:
+            self._items[question] = rendered
+            if len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return rendered
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def answer_cache(bot_data: dict[Any, Any]) -> AnswerCache:
+    cache = bot_data.get(ANSWER_CACHE)
+    if cache is None:
+        cache = bot_data[ANSWER_CACHE] = AnswerCache()
+    return cache  # type: ignore[no-any-return]
 
 
 async def answer_question(
@@ -88,24 +163,24 @@ async def answer_question(
     text = normalize_question(question)
     if not text:
         return await context.bot.send_message(chat_id, EMPTY_QUESTION)
-    answer = services.engine(bot_data).ask(text)
+    rendered = answer_cache(bot_data).answer(services.engine(bot_data), text)
+    answer = rendered.answer
     question_id = log_question(
         services.db(bot_data),
         user_id=user_id,
         chat_id=chat_id,
         text=clean(question)[:4096],
-        answered=answer.in_scope and bool(answer.text.strip()),
+        answered=rendered.answered,
         confident=answer.confident,
         sources=answer.sources,
         now=services.now(bot_data),
     )
     services.suggestions(bot_data).remember(question_id, answer.suggestions)
-    reply = render_answer(answer, question_id)
     return await context.bot.send_message(
         chat_id,
-        reply.html,
+        rendered.html,
         parse_mode=ParseMode.HTML,
-        reply_markup=reply.keyboard,
+        reply_markup=keyboard_for(rendered, question_id),
         reply_parameters=(
             ReplyParameters(reply_to.message_id, allow_sending_without_reply=True)
             if reply_to is not None

@@ -69,9 +69,9 @@ class BotApiServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        sockets = getattr(site._server, "sockets", None)
+        assert sockets, "the site is listening"
+        self.port = int(sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
         self.api.close()
