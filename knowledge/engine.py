@@ -136,7 +136,8 @@ class Engine:
         best = _prefer_uncovered(ranked)
         understood = self._understood(text, expanded)
         clear = understood >= MIN_COVERAGE or best.fuzzy >= FUZZY_CLEAR
-        if best.complete and clear and not _ambiguous(ranked, intents) and _gives(best, intents):
+        settled = not _ambiguous(ranked, intents, text) and _gives(best, intents)
+        if best.complete and clear and settled:
             fact = best.entry.fact
             # A fact marked "not covered" explains what the plan leaves open: it is said,
             # but not as a confident answer, and other questions are offered.
@@ -190,7 +191,9 @@ class Engine:
         if not _ELIMINATION.search(text):
             return None
         for match in _EQUIPMENT.finditer(text):
-            word = match.group(0)
+            word = re.split(r"[的是用有台个把种了]", match.group(0))[-1]
+            if len(word) < 2:
+                continue
             if word in _GENERIC_EQUIPMENT or any(word in t for t in self._rule_names):
                 continue
             return word
@@ -211,11 +214,18 @@ class Engine:
         if not fact.members:
             return ""
         members = [normalize(m) for m in fact.members]
+        # Industries and places the KB knows by name must match a member exactly (or
+        # contain it); 化工 is not 传统煤化工. Trades read loosely off the question
+        # (我们是做服装加工的厂) may match either way.
         named = [self._industries[k] for k in self._industries if k in expanded]
         named += [p for p in HENAN_PLACES if p in text]
+        loose = False
         if not named and _YES_NO.search(text):
-            named = [w for w in _subjects(text) if w not in fact.answer]
-        inside = [n for n in named if any(normalize(n) in m or m in normalize(n) for m in members)]
+            named, loose = [w for w in _subjects(text) if w not in fact.answer], True
+        inside = [
+            n for n in named
+            if any(m in normalize(n) or (loose and normalize(n) in m) for m in members)
+        ]
         outside = [n for n in named if n not in inside]
         if outside and not inside:
             return f"{'、'.join(_dedupe(outside))}不在所列范围内（未列入）。"
@@ -383,8 +393,11 @@ def _gives(best: _Scored, intents: frozenset[str]) -> bool:
     no answer to "which standard". Hand-written facts are trusted to their author."""
     if not best.entry.derived:
         return True
+    offered = _family(best.entry.fact.intents)
     asked = intents & _SPECIFIC
-    return not asked or bool(asked & _family(best.entry.fact.intents))
+    if asked:
+        return bool(asked & offered)
+    return not intents or bool(_family(intents) & offered)
 
 
 def _prefer_giving(ranked: list[_Scored], intents: frozenset[str]) -> list[_Scored]:
@@ -408,10 +421,11 @@ def _prefer_uncovered(ranked: list[_Scored]) -> _Scored:
     return best
 
 
-def _ambiguous(ranked: list[_Scored], intents: frozenset[str]) -> bool:
-    """A bare topic ("铸造") that several tasks' facts answer equally well: ask back."""
+def _ambiguous(ranked: list[_Scored], intents: frozenset[str], text: str) -> bool:
+    """A bare topic ("铸造") that several tasks' facts answer equally well: ask back.
+    A yes/no question ("纺织厂要参加水效领跑者吗") is not a bare topic."""
     best = ranked[0]
-    if intents or best.fuzzy >= FUZZY_SURE:
+    if intents or best.fuzzy >= FUZZY_SURE or _YES_NO.search(text):
         return False
     close = [s for s in ranked if s.complete and best.score - s.score <= AMBIGUITY_GAP]
     return len({s.entry.fact.task for s in close}) > 1

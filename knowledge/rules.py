@@ -36,10 +36,26 @@ class Verdict:
     must: str = ""  # the rule in the plan's words, e.g. "铸造行业…的冲天炉须2021年年底前淘汰"
 
 
-def quantities(text: str, unit: str) -> list[float]:
-    """Numbers in ``text`` carrying ``unit`` (``吨/小时`` also accepts a bare 吨)."""
+@dataclass(frozen=True)
+class Quantity:
+    """A size read from a question; ``above`` for "10吨以上", "超过10吨", "大于10吨"."""
+
+    value: float
+    above: bool = False
+
+
+_ABOVE_AFTER = re.compile(r"^(?:以上|多|出头|往上|左右以上)")
+_ABOVE_BEFORE = re.compile(r"(?:超过|大于|高于|多于|超出)$")
+
+
+def quantities(text: str, unit: str) -> list[Quantity]:
+    """Sizes in ``text`` carrying ``unit`` (``吨/小时`` also accepts a bare 吨)."""
     pattern = _QUANTITY_UNITS.get(unit, re.escape(unit))
-    return [float(m.group(1)) for m in re.finditer(rf"(\d+(?:\.\d+)?)(?:{pattern})", text)]
+    found = []
+    for m in re.finditer(rf"(\d+(?:\.\d+)?)(?:{pattern})", text):
+        above = bool(_ABOVE_AFTER.match(text[m.end() :]) or _ABOVE_BEFORE.search(text[: m.start()]))
+        found.append(Quantity(float(m.group(1)), above))
+    return found
 
 
 def fuel_of(text: str) -> str | None:
@@ -101,10 +117,13 @@ def judge(rule: Rule, text: str, industries_named: set[str]) -> Verdict:
     if rule.fuels and fuel == "other":
         return Verdict(rule, False, f"不以煤为燃料的，不在此列：{must}。")
     if rule.condition:
-        values = quantities(text, rule.condition.unit)
-        if values:
-            value = values[0]
+        sizes = quantities(text, rule.condition.unit)
+        if sizes:
+            value = sizes[0].value
             shown = f"{_fmt(value)}{rule.condition.unit}"
+            if sizes[0].above and value >= rule.condition.limit:
+                return Verdict(rule, False, f"{prefix}超过{shown}的不在“{rule.condition.wording}”"
+                                            f"范围内，不属于此条{rule.action}范围（{must}）。")
             if _within(value, rule.condition):
                 return Verdict(rule, True, f"{prefix}{shown}在“{rule.condition.wording}”范围内，"
                                            f"属于{rule.action}范围：{must}。")

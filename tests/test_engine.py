@@ -200,3 +200,21 @@ def test_every_sample_question_is_answered(engine: Engine) -> None:
         if not engine.ask(q).confident
     ]
     assert not unanswered
+
+
+@pytest.mark.parametrize(
+    ("question", "verdict"),
+    [
+        ("新建陶瓷厂在禁止之列吗", "陶瓷不在所列范围内"),
+        ("新建化工项目禁止吗", "化工不在所列范围内"),  # only 传统煤化工 is barred
+        ("扩建水泥产能可以吗", "水泥属于所列范围"),
+    ],
+)
+def test_new_capacity_ban_by_industry(engine: Engine, question: str, verdict: str) -> None:
+    answer = engine.ask(question)
+    assert answer.confident and verdict in answer.text and "禁止新建" in answer.text
+
+
+def test_a_derived_office_fact_does_not_answer_a_yes_no_question(engine: Engine) -> None:
+    answer = engine.ask("新建陶瓷厂在禁止之列吗")
+    assert "由材料工业处、装备工业处负责。" not in answer.text.split("\n")[0]

@@ -80,3 +80,8 @@ def test_coal_hot_air_furnace(engine: Engine) -> None:
 def test_typo_reaches_the_rule(engine: Engine) -> None:
     answer = engine.ask("冲天护要淘汰吗")
     assert answer.confident and _says(answer.text, "冲天炉", "淘汰")
+
+
+def test_a_size_above_the_threshold_in_words(engine: Engine) -> None:
+    answer = engine.ask("铸造厂10吨以上的冲天炉还能用吗")
+    assert answer.text.startswith("不属于") and "超过10吨/小时" in answer.text
