@@ -47,6 +47,8 @@ FUZZY_CLEAR = 0.5  # ...unless it is this close to one of the fact's sample ques
 GIVING_MARGIN = 0.8  # how far behind a fact that gives the asked kind of answer may be
 UNCOVERED_MARGIN = 0.5  # how close a "plan does not say" fact must be to win
 FUZZY_SURE = 0.7  # this close to a sample question, a bare topic is not ambiguous
+SHORT_MATCH = 2  # a match on this many topic characters or fewer is thin...
+THIN_COVERAGE = 0.5  # ...and needs this share of the question understood
 MIN_SPECIFIC_TO_SUGGEST = 3  # a partial match on fewer topic characters is no lead at all
 AMBIGUITY_GAP = 0.35  # complete matches from other tasks this close make a bare topic ambiguous
 
@@ -65,6 +67,7 @@ class _Scored:
     complete: bool  # every topic group named
     specific: float  # matched topic characters, each word weighted by its rarity
     fuzzy: float
+    chars: int = 0  # characters of the longest topic words matched, unweighted
 
 
 class Engine:
@@ -135,7 +138,9 @@ class Engine:
         ranked = _prefer_giving(ranked, intents)
         best = _prefer_uncovered(ranked)
         understood = self._understood(text, expanded)
-        clear = understood >= MIN_COVERAGE or best.fuzzy >= FUZZY_CLEAR
+        # One short word in common ("食品") is thin evidence: the rest must be understood too.
+        needed = MIN_COVERAGE if best.chars > SHORT_MATCH else THIN_COVERAGE
+        clear = understood >= needed or best.fuzzy >= FUZZY_CLEAR
         settled = not _ambiguous(ranked, intents, text) and _gives(best, intents)
         if best.complete and clear and settled:
             fact = best.entry.fact
@@ -237,12 +242,14 @@ class Engine:
 
     def _rank(self, text: str, expanded: str, intents: frozenset[str]) -> list[_Scored]:
         hits: dict[int, dict[int, float]] = defaultdict(dict)
+        lengths: dict[int, dict[int, int]] = defaultdict(dict)
         for pos in range(len(expanded)):
             for key in (expanded[pos : pos + 2], expanded[pos]):
                 for alt, i, g in self._by_prefix.get(key, ()):
-                    weight = self._weight[alt]
-                    if expanded.startswith(alt, pos) and weight > hits[i].get(g, 0.0):
-                        hits[i][g] = weight
+                    if not expanded.startswith(alt, pos):
+                        continue
+                    hits[i][g] = max(hits[i].get(g, 0.0), self._weight[alt])
+                    lengths[i][g] = max(lengths[i].get(g, 0), len(alt))
         if not hits:
             return []
         fuzzy: dict[int, float] = {}
@@ -274,7 +281,8 @@ class Engine:
                 + W_FUZZY * fuzzy.get(i, 0.0)
                 - (DERIVED_PENALTY if entry.derived else 0.0)
             )
-            scored.append(_Scored(entry, score, share == 1.0, specific, fuzzy.get(i, 0.0)))
+            scored.append(_Scored(entry, score, share == 1.0, specific, fuzzy.get(i, 0.0),
+                                  sum(lengths[i].values())))
         # Questions often paraphrase the plan's own sentence: among the leaders, how much of
         # the question reappears in the fact's answer is a last, strong hint.
         scored.sort(key=lambda s: s.score, reverse=True)

@@ -14,6 +14,7 @@ never erase what the user wrote):
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
@@ -25,6 +26,7 @@ from knowledge.normalize import normalize
 # Initials and finals people confuse when typing by pinyin or by ear.
 _FUZZY_INITIALS = [{"l", "n"}, {"h", "f"}, {"zh", "z"}, {"ch", "c"}, {"sh", "s"}, {"r", "l"},
                    {"h", "l"}]
+_KILN = re.compile(r"[\u4e00-\u9fff]窑")
 _MAX_TYPO_SCAN = 120  # characters of a question scanned for typos; the rest is rarely key
 
 
@@ -113,6 +115,9 @@ class Vocabulary:
     def expand(self, text: str) -> str:
         """``text`` plus the canonical words its aliases and typos stand for."""
         extra: list[str] = []
+        # Any kind of kiln (轮窑, 隧道窑, 辊道窑 …) is a 炉窑 in the plan's words.
+        if "炉窑" in self.terms and _KILN.search(text):
+            extra.append("炉窑")
         for alias in self._alias_keys:
             if alias in text:
                 extra.append(self.aliases[alias])

@@ -218,3 +218,13 @@ def test_new_capacity_ban_by_industry(engine: Engine, question: str, verdict: st
 def test_a_derived_office_fact_does_not_answer_a_yes_no_question(engine: Engine) -> None:
     answer = engine.ask("新建陶瓷厂在禁止之列吗")
     assert "由材料工业处、装备工业处负责。" not in answer.text.split("\n")[0]
+
+
+def test_one_short_word_in_common_is_not_enough(engine: Engine) -> None:
+    # 食品 is an industry the plan names, but the question is about a licence it never mentions
+    assert not engine.ask("食品经营许可证在哪里办").confident
+
+
+def test_another_documents_name_is_not_this_document(engine: Engine) -> None:
+    answer = engine.ask("公共领域车辆电动化行动方案由谁出台")
+    assert "装备工业处" in answer.text and "厅长办公会议" not in answer.text

@@ -73,3 +73,9 @@ def test_vocabulary_repairs_typos_and_maps_aliases() -> None:
     assert "胶粘剂" in vocab.expand("胶水用什么标准")
     assert "冲天炉" in vocab.expand("化铁护")  # typo of an alias, then the alias
     assert vocab.expand("今天天气怎么样") == "今天天气怎么样"
+
+
+def test_any_kind_of_kiln_is_a_kiln() -> None:
+    vocab = Vocabulary(["炉窑", "冲天炉"], {})
+    assert "炉窑" in vocab.expand("隧道窑有什么要求")
+    assert "炉窑" not in vocab.expand("冲天炉有什么要求")
