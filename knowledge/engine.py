@@ -124,7 +124,7 @@ class Engine:
         if other_region(text, str(self.kb.document.get("region", ""))):
             return self._not_covered()
         intents = detect_intents(text)
-        text = drop_negated(text)
+        text = _THIS_DOCUMENT.sub("本方案", drop_negated(text), count=1)
         expanded = self.vocabulary.expand(text)
         rules = matching_rules(self.kb.rules, expanded)
         if rules and not intents & {"standard", "target"}:
@@ -340,6 +340,9 @@ class Engine:
         )
         return Answer(text=text, confident=False, suggestions=self.examples, in_scope=False)
 
+
+# A question that opens with a bare document noun means the document at hand.
+_THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|上)")
 
 # Elimination (not new-capacity) questions about a piece of equipment.
 _ELIMINATION = re.compile(r"淘汰|取缔|拆除|关停|停用|继续用|继续使用|还能用|保留|还可以用|能用吗")

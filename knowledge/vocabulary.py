@@ -8,8 +8,9 @@ never erase what the user wrote):
 * typo repair: a run of characters that is one character away from a known
   term of three or more characters, where the differing characters sound
   alike (``冲天护`` → ``冲天炉``), or any run that is a homophone of a known
-  term (``冲天路``). Terms of four or more characters accept any single
-  substitution.
+  term (``冲天路``). Terms of five or more characters accept any single
+  substitution (``非道路移动机戒``); shorter ones are too easily a different
+  word (``方案由谁`` is not a typo of ``方案是谁``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from knowledge.normalize import normalize
 # Initials and finals people confuse when typing by pinyin or by ear.
 _FUZZY_INITIALS = [{"l", "n"}, {"h", "f"}, {"zh", "z"}, {"ch", "c"}, {"sh", "s"}, {"r", "l"},
                    {"h", "l"}]
+ANY_TYPO_LENGTH = 5  # from this length on, any one wrong character is repaired
 _KILN = re.compile(r"[\u4e00-\u9fff]窑")
 _MAX_TYPO_SCAN = 120  # characters of a question scanned for typos; the rest is rarely key
 
@@ -106,7 +108,7 @@ class Vocabulary:
             for term in self._masked.get(key, ()):
                 if known[i]:
                     continue
-                if len(term) >= 4 or sounds_alike(window[i], term[i]):
+                if len(term) >= ANY_TYPO_LENGTH or sounds_alike(window[i], term[i]):
                     out.append(term)
         homophone = tuple("".join(_pinyin(c)) for c in window)
         out.extend(self._homophones.get(homophone, ()))

@@ -79,3 +79,9 @@ def test_any_kind_of_kiln_is_a_kiln() -> None:
     vocab = Vocabulary(["炉窑", "冲天炉"], {})
     assert "炉窑" in vocab.expand("隧道窑有什么要求")
     assert "炉窑" not in vocab.expand("冲天炉有什么要求")
+
+
+def test_short_terms_need_a_sound_alike_substitution() -> None:
+    vocab = Vocabulary(["方案是谁", "非道路移动机械"], {})
+    assert "方案是谁" not in vocab.expand("行动方案由谁出台")
+    assert "非道路移动机械" in vocab.expand("非道路移动机戒要装什么")
