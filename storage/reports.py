@@ -236,16 +236,7 @@ def _latest_rows(
     Filtering on status must happen *after* picking the latest report: an
     enterprise that was 进行中 and is now 已完成 must not show up as 进行中.
     """
-    params: list[Any] = []
-    enterprise_filter = ""
-    if city is not None:
-        enterprise_filter += " AND e.city = ?"
-        params.append(city)
-    if industry is not None:
-        enterprise_filter += (
-            " AND e.id IN (SELECT enterprise_id FROM enterprise_industries WHERE industry = ?)"
-        )
-        params.append(industry)
+    enterprise_filter, params = _enterprise_filter(city, industry)
     task_filter = ""
     if tasks is not None:
         task_filter = f" AND r.task IN ({','.join('?' * len(tasks))})"
@@ -316,21 +307,24 @@ def overdue(
     ]
 
 
+def _enterprise_filter(city: str | None, industry: str | None) -> tuple[str, list[Any]]:
+    """SQL conditions on the enterprise ``e`` for the staff filters, and their parameters."""
+    sql, params = "", []
+    if city is not None:
+        sql += " AND e.city = ?"
+        params.append(city)
+    if industry is not None:
+        sql += " AND e.id IN (SELECT enterprise_id FROM enterprise_industries WHERE industry = ?)"
+        params.append(industry)
+    return sql, params
+
+
 def status_counts(
     db: Database, *, city: str | None = None, industry: str | None = None
 ) -> dict[int, dict[str, int]]:
     """For a staff overview: task → status → number of enterprises whose latest
     report on that task has that status. Counting in SQL keeps it fast province-wide."""
-    params: list[Any] = []
-    enterprise_filter = ""
-    if city is not None:
-        enterprise_filter += " AND e.city = ?"
-        params.append(city)
-    if industry is not None:
-        enterprise_filter += (
-            " AND e.id IN (SELECT enterprise_id FROM enterprise_industries WHERE industry = ?)"
-        )
-        params.append(industry)
+    enterprise_filter, params = _enterprise_filter(city, industry)
     counts: dict[int, dict[str, int]] = {}
     for row in db.query(
         f"""SELECT r.task, r.status, count(*) AS n
