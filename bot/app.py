@@ -49,6 +49,7 @@ from handlers.dialog_expiry import notify_expired
 from handlers.flood_control import FloodGate
 from handlers.menus import COMMAND_MENUS, bot_commands, scopes_for
 from handlers.services import AnswerEngine, Clock, SuggestionMemory, system_clock
+from storage.users import Role, users_with_role
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -120,8 +121,10 @@ def register_handlers(
 async def set_command_menus(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """``post_init``: publish the command menus of ``handlers.menus`` for every scope."""
     settings: Settings = application.bot_data[services.SETTINGS]
+    # Staff granted in the database see the staff menu too (from the next start).
+    staff = settings.admins | set(users_with_role(services.db(application.bot_data), Role.STAFF))
     for menu in COMMAND_MENUS:
-        for scope in scopes_for(menu, settings.admins):
+        for scope in scopes_for(menu, staff):
             await application.bot.set_my_commands(bot_commands(menu), scope=scope)
 
 

@@ -28,7 +28,7 @@ class MenuCommand:
 
 @dataclass(frozen=True)
 class CommandMenu:
-    """The commands shown in one scope: ``default``, ``private``, ``groups`` or ``admins``."""
+    """The commands shown in one scope: ``default``, ``private``, ``groups`` or ``staff``."""
 
     scope: str
     commands: tuple[MenuCommand, ...]
@@ -47,7 +47,7 @@ COMMAND_MENUS: tuple[CommandMenu, ...] = (
     CommandMenu("default", (START, HELP, ASK)),
     CommandMenu("private", (START, HELP, ASK, REGISTER, REPORT, MYREPORTS, CANCEL)),
     CommandMenu("groups", (ASK, HELP)),
-    CommandMenu("admins", (START, HELP, ASK, PENDING, REGISTER, REPORT, MYREPORTS, CANCEL)),
+    CommandMenu("staff", (START, HELP, ASK, PENDING, REGISTER, REPORT, MYREPORTS, CANCEL)),
 )
 
 # Buttons under /start: questions most enterprises ask first.
@@ -59,16 +59,17 @@ COMMON_QUESTIONS: tuple[str, ...] = (
 )
 
 
-def scopes_for(menu: CommandMenu, admins: Iterable[int]) -> list[BotCommandScope]:
-    """The Bot API scopes a menu applies to (``admins``: each admin's private chat)."""
+def scopes_for(menu: CommandMenu, staff: Iterable[int]) -> list[BotCommandScope]:
+    """The Bot API scopes a menu applies to (``staff``: the private chat of each staff
+    member and administrator)."""
     if menu.scope == "default":
         return [BotCommandScopeDefault()]
     if menu.scope == "private":
         return [BotCommandScopeAllPrivateChats()]
     if menu.scope == "groups":
         return [BotCommandScopeAllGroupChats()]
-    if menu.scope == "admins":
-        return [BotCommandScopeChat(chat_id=admin) for admin in sorted(admins)]
+    if menu.scope == "staff":
+        return [BotCommandScopeChat(chat_id=user) for user in sorted(staff)]
     raise ValueError(f"unknown menu scope {menu.scope!r}")
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 from handlers.answering import MAX_QUESTION_CHARS
 from handlers.telegram_html import to_plain
 from knowledge.model import Answer
-from tests.bot_harness import CONFIDENT_QUESTION, NOT_COVERED_QUESTION, running_bot
+from storage.db import open_db
+from storage.users import Role, grant_role
+from tests.bot_harness import CONFIDENT_QUESTION, NOT_COVERED_QUESTION, FakeClock, running_bot
 
 ALICE = 1001
 
@@ -33,6 +35,16 @@ async def test_command_menus_are_set_at_start_up(tmp_path: Path) -> None:
         admin = [c for c in bot.api.sent(method="setMyCommands")
                  if c.params["scope"].get("chat_id") == 900]
         assert admin, "settings admins get their own menu"
+
+
+async def test_staff_granted_in_the_database_get_the_staff_menu(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "lvdong.sqlite")
+    grant_role(db, 4242, Role.STAFF, "郑州市", FakeClock().now)
+    db.conn.close()
+    async with running_bot(tmp_path) as bot:
+        menus = [c for c in bot.api.sent(method="setMyCommands")
+                 if c.params["scope"].get("chat_id") == 4242]
+        assert menus and "pending" in str(menus[0].params["commands"])
 
 
 async def test_question_is_answered_with_its_basis_and_logged(tmp_path: Path) -> None:
