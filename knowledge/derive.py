@@ -12,6 +12,8 @@ import re
 
 from knowledge.model import Fact, KnowledgeBase, Standard, Task
 
+_DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
+
 
 def _group(words: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w for w in words if w))
@@ -118,8 +120,9 @@ def standard_facts(kb: KnowledgeBase) -> list[Fact]:
     facts = []
     for std in kb.standards:
         task = kb.task(std.task)
-        covers = "、".join(std.covers)
-        note = f"{std.note}" if std.note else ""
+        covers = std.covers[0]  # the rest are other names people use for it
+        note = std.note
+        dated = ("when",) if _DATE.search(note) else ()
         facts.append(
             Fact(
                 id=f"standard-{std.number}-covers",
@@ -127,7 +130,7 @@ def standard_facts(kb: KnowledgeBase) -> list[Fact]:
                 clause=task.citation,
                 answer=f"{std.number}《{std.title}》，适用于{covers}。{note}",
                 topics=(standard_numbers(std),),
-                intents=("what", "list", "standard", "how"),
+                intents=("what", "list", "standard", "how", *dated),
                 questions=(f"{std.number}是什么标准？",),
             )
         )
@@ -138,7 +141,7 @@ def standard_facts(kb: KnowledgeBase) -> list[Fact]:
                 clause=task.citation,
                 answer=f"{covers}执行《{std.title}》（{std.number}）。{note}",
                 topics=(_group(list(std.covers)),),
-                intents=("standard",),
+                intents=("standard", *dated),
                 questions=(f"{std.covers[0]}执行什么标准？",),
             )
         )
