@@ -233,7 +233,10 @@ class Engine:
         ]
         outside = [n for n in named if n not in inside]
         if outside and not inside:
-            return f"{'、'.join(_dedupe(outside))}不在所列范围内（未列入）。"
+            listed = "" if all(m in fact.answer for m in fact.members[:3]) else (
+                f"所列为：{'、'.join(fact.members)}。"
+            )
+            return f"{'、'.join(_dedupe(outside))}不在所列范围内（未列入）。{listed}"
         if inside:
             return f"{'、'.join(_dedupe(inside))}属于所列范围。"
         return ""
@@ -351,7 +354,7 @@ _GENERIC_EQUIPMENT = frozenset({"炉窑", "窑炉", "工业炉窑", "工业窑�
 _YES_NO = re.compile(
     r"吗|是否|是不是|属不属于|在不在|算不算|要不要|需不需要|能不能|可不可以|行不|么"
 )
-_SUBJECT = re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:加工厂|厂|企业|公司|行业)")
+_SUBJECT = re.compile(r"([\u4e00-\u9fff]{2,8}?)(?:加工厂|厂|企业|公司|行业|项目)")
 _SUBJECT_NOISE = re.compile(r"^(?:我们|我|想|要|新建|新上|一个|一家|普通|是|做|开|的|家)+")
 
 

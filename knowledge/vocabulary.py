@@ -27,6 +27,17 @@ from knowledge.normalize import normalize
 # Initials and finals people confuse when typing by pinyin or by ear.
 _FUZZY_INITIALS = [{"l", "n"}, {"h", "f"}, {"zh", "z"}, {"ch", "c"}, {"sh", "s"}, {"r", "l"},
                    {"h", "l"}]
+# Everyday words of questions about industry, never typos of a knowledge-base term.
+COMMON_WORDS = frozenset(
+    {
+        "企业", "公司", "工厂", "厂里", "行业", "项目", "标准", "要求", "部门", "单位",
+        "时间", "生产", "排放", "管理", "政策", "技术", "设备", "设施", "问题", "什么",
+        "怎么", "哪些", "多少", "可以", "需要", "规定", "方案", "文件", "工作", "情况",
+        "我们", "你们", "现在", "今年", "明年", "环保", "治理", "改造", "建设", "检测",
+        "监测", "材料", "产品", "产能", "能源", "车辆", "机械", "城市", "地方", "国家",
+        "全省",
+    }
+)
 ANY_TYPO_LENGTH = 5  # from this length on, any one wrong character is repaired
 _KILN = re.compile(r"[\u4e00-\u9fff]窑")
 _MAX_TYPO_SCAN = 120  # characters of a question scanned for typos; the rest is rarely key
@@ -76,7 +87,9 @@ class Vocabulary:
                     self._masked[(len(term), i, term[:i] + term[i + 1 :])].append(term)
                 self._homophones[tuple("".join(_pinyin(c)) for c in term)].append(term)
         self._lengths = sorted({len(t) for t in self.terms if len(t) >= 3 and _is_han(t)})
-        self._known_lengths = sorted({len(t) for t in self.terms if 2 <= len(t) <= 8})
+        self._known_lengths = sorted(
+            {len(t) for t in self.terms | COMMON_WORDS if 2 <= len(t) <= 8}
+        )
 
     def repairs(self, text: str) -> list[str]:
         """Known terms that a near-miss run of ``text`` was probably meant to be."""
@@ -93,11 +106,12 @@ class Vocabulary:
 
     def _known_positions(self, text: str) -> list[bool]:
         """Characters that already belong to a known word, which a repair must not change:
-        高耗能行业 is 高耗能 + 行业, not a typo of 高耗水行业."""
+        高耗能行业 is 高耗能 + 行业, not a typo of 高耗水行业; 工业企业 is not 工业漆."""
         known = [False] * len(text)
         for length in self._known_lengths:
             for start in range(len(text) - length + 1):
-                if text[start : start + length] in self.terms:
+                word = text[start : start + length]
+                if word in self.terms or word in COMMON_WORDS:
                     known[start : start + length] = [True] * length
         return known
 
@@ -110,8 +124,9 @@ class Vocabulary:
                     continue
                 if len(term) >= ANY_TYPO_LENGTH or sounds_alike(window[i], term[i]):
                     out.append(term)
-        homophone = tuple("".join(_pinyin(c)) for c in window)
-        out.extend(self._homophones.get(homophone, ()))
+        if not any(known):
+            homophone = tuple("".join(_pinyin(c)) for c in window)
+            out.extend(self._homophones.get(homophone, ()))
         return out
 
     def expand(self, text: str) -> str:

@@ -133,6 +133,7 @@ def test_dev_set_accuracy_floor(engine: Engine) -> None:
         ("questions_enterprise.yaml", 0.95),
         ("questions_heldout_style.yaml", 0.95),
         ("questions_adversarial.yaml", 0.85),
+        ("questions_final_blind.yaml", 0.95),
     ],
 )
 def test_own_question_sets_hold_their_floor(engine: Engine, name: str, floor: float) -> None:
@@ -250,3 +251,13 @@ def test_one_short_word_in_common_is_not_enough(engine: Engine) -> None:
 def test_another_documents_name_is_not_this_document(engine: Engine) -> None:
     answer = engine.ask("公共领域车辆电动化行动方案由谁出台")
     assert "装备工业处" in answer.text and "厅长办公会议" not in answer.text
+
+
+def test_a_trade_outside_a_list_is_shown_the_list(engine: Engine) -> None:
+    answer = engine.ask("我们是造纸厂，拆除旧生产线需要报备土壤污染防治工作方案吗")
+    assert "造纸不在所列范围内" in answer.text and "电镀" in answer.text
+
+
+def test_a_project_names_its_trade(engine: Engine) -> None:
+    answer = engine.ask("新建锂电池正极材料项目在禁止新增产能的名单里吗")
+    assert "不在所列范围内" in answer.text

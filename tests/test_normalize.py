@@ -85,3 +85,9 @@ def test_short_terms_need_a_sound_alike_substitution() -> None:
     vocab = Vocabulary(["方案是谁", "非道路移动机械"], {})
     assert "方案是谁" not in vocab.expand("行动方案由谁出台")
     assert "非道路移动机械" in vocab.expand("非道路移动机戒要装什么")
+
+
+def test_everyday_words_are_not_repaired_into_kb_terms() -> None:
+    vocab = Vocabulary(["工业漆", "冲天炉"], {})
+    assert "工业漆" not in vocab.expand("工业企业厂界噪声标准")  # 企业 is a word, not a typo
+    assert "冲天炉" in vocab.expand("冲天护")
