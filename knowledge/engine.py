@@ -68,6 +68,7 @@ class _Scored:
     specific: float  # matched topic characters, each word weighted by its rarity
     fuzzy: float
     chars: int = 0  # characters of the longest topic words matched, unweighted
+    subject: bool = True  # the first topic group (the fact's subject) is named
 
 
 class Engine:
@@ -153,7 +154,10 @@ class Engine:
                 sources=(fact.clause,),
                 suggestions=others,
             )
-        if best.complete or best.specific >= MIN_SPECIFIC_TO_SUGGEST or understood >= 0.6:
+        # A partial match is a lead only if it names some fact's subject (its first
+        # topic group): "怎么样" alone matches phrasing, not a subject.
+        lead = best.specific >= MIN_SPECIFIC_TO_SUGGEST or understood >= 0.6
+        if best.complete or (lead and any(s.subject for s in ranked[:5])):
             return self._unsure(ranked)
         return self._not_covered()
 
@@ -285,7 +289,7 @@ class Engine:
                 - (DERIVED_PENALTY if entry.derived else 0.0)
             )
             scored.append(_Scored(entry, score, share == 1.0, specific, fuzzy.get(i, 0.0),
-                                  sum(lengths[i].values())))
+                                  sum(lengths[i].values()), 0 in groups))
         # Questions often paraphrase the plan's own sentence: among the leaders, how much of
         # the question reappears in the fact's answer is a last, strong hint.
         scored.sort(key=lambda s: s.score, reverse=True)
