@@ -185,8 +185,8 @@ class Engine:
         else:
             lead = ""
             body = [v.reason for v in open_]
-        primary = yes or no or open_ or verdicts
-        chosen = yes or no + open_ if yes or no else open_
+        primary = yes or no or open_  # whose notes are shown
+        chosen = yes or (no + open_)  # whose clauses are cited
         text = lead + "".join(_dedupe(body)) + "".join(_dedupe(v.rule.note for v in primary))
         clauses = _dedupe(self.kb.task(v.rule.task).citation for v in chosen)
         return Answer(
