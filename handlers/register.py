@@ -43,7 +43,7 @@ from handlers.dialog_flow import (
 from handlers.telegram_html import escape
 from storage.credit_code import check_credit_code
 from storage.enterprises import Outcome, Registration, enterprise_of_user, register
-from storage.fields import FieldError, parse_phone
+from storage.fields import FieldError, parse_line, parse_phone
 from storage.regions import DIRECT_COUNTIES, REGIONS, normalize_region
 
 DIALOG = Dialog(name="register", command="register", title="企业登记")
@@ -194,12 +194,9 @@ async def start(update: Update, context: Context) -> object:
 
 @dialog_step(DIALOG)
 async def got_name(update: Update, context: Context) -> object:
-    name = " ".join(text_of(update).split())
-    if not name:
-        return await ask(update, context, NAME, "企业名称不能为空。")
-    if len(name) > NAME_LIMIT:
-        return await ask(update, context, NAME,
-                         f"企业名称最多{NAME_LIMIT}字，您输入了{len(name)}字。")
+    name = parse_line(text_of(update), label="企业名称", limit=NAME_LIMIT)
+    if isinstance(name, FieldError):
+        return await ask(update, context, NAME, name.message)
     draft(context, DIALOG)["name"] = name
     return await _next(update, context, NAME)
 
@@ -249,10 +246,10 @@ async def city_text(update: Update, context: Context) -> object:
 
 @dialog_step(DIALOG)
 async def got_county(update: Update, context: Context) -> object:
-    county = " ".join(text_of(update).split())
-    if len(county) > COUNTY_LIMIT:
-        return await ask(update, context, COUNTY,
-                         f"县（市、区）名称最多{COUNTY_LIMIT}字，您输入了{len(county)}字。")
+    county = parse_line(text_of(update), label="县（市、区）名称", limit=COUNTY_LIMIT,
+                        required=False)
+    if isinstance(county, FieldError):
+        return await ask(update, context, COUNTY, county.message)
     draft(context, DIALOG)["county"] = county or None
     return await _next(update, context, COUNTY)
 
@@ -300,12 +297,9 @@ async def industry_text(update: Update, context: Context) -> object:
 
 @dialog_step(DIALOG)
 async def got_contact(update: Update, context: Context) -> object:
-    contact = " ".join(text_of(update).split())
-    if not contact:
-        return await ask(update, context, CONTACT, "联系人姓名不能为空。")
-    if len(contact) > CONTACT_LIMIT:
-        return await ask(update, context, CONTACT,
-                         f"联系人姓名最多{CONTACT_LIMIT}字，您输入了{len(contact)}字。")
+    contact = parse_line(text_of(update), label="联系人姓名", limit=CONTACT_LIMIT)
+    if isinstance(contact, FieldError):
+        return await ask(update, context, CONTACT, contact.message)
     draft(context, DIALOG)["contact"] = contact
     return await _next(update, context, CONTACT)
 

@@ -248,6 +248,17 @@ def parse_description(
     return value
 
 
+def parse_line(text: str, *, label: str, limit: int, required: bool = True) -> str | FieldError:
+    """One line of text (a name, a county, a contact person): inner whitespace folded,
+    at most ``limit`` characters; the error names the field."""
+    value = " ".join(text.split())
+    if required and not value:
+        return FieldError(f"{label}不能为空。")
+    if len(value) > limit:
+        return FieldError(f"{label}最多{limit}字，您输入了{len(value)}字。")
+    return value
+
+
 def parse_task_number(text: str) -> int | FieldError:
     """A task number 1–26, typed as "3", "第3项", "任务三" and the like."""
     value = _clean(text)

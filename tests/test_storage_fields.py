@@ -212,3 +212,14 @@ def test_normalize_region() -> None:
     assert normalize_region("济源市") == "济源示范区"
     assert normalize_region("固始") == "固始县"
     assert normalize_region("北京") is None
+
+
+def test_parse_line_folds_spaces_and_names_the_field() -> None:
+    from storage.fields import FieldError, parse_line
+
+    assert parse_line("  河南  绿源 ", label="企业名称", limit=10) == "河南 绿源"
+    empty = parse_line("   ", label="企业名称", limit=10)
+    assert isinstance(empty, FieldError) and empty.message == "企业名称不能为空。"
+    assert parse_line("", label="县", limit=10, required=False) == ""
+    long = parse_line("一" * 11, label="联系人姓名", limit=10)
+    assert isinstance(long, FieldError) and "最多10字，您输入了11字" in long.message
