@@ -26,7 +26,16 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes, ConversationHandler
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning
 
 from handlers import services
@@ -280,6 +289,39 @@ def busy_handler(dialog: Dialog, reprompt: Reprompt) -> Step:
 
     busy.__name__ = f"busy_{dialog.name}"
     return busy
+
+
+def conversation_handler(
+    dialog: Dialog,
+    *,
+    prefix: str,
+    states: dict[object, list[BaseHandler[Update, Any, Any]]],
+    entry: Step,
+    reprompt: Reprompt,
+    timeout: float | None,
+) -> ConversationHandler[Any]:
+    """The ConversationHandler every dialog is: started by its command in private chats,
+    persisted under its name, closed with a note on timeout; /cancel and the 取消 button
+    end it, and any other command or stray button shows the current step again."""
+    cancel = cancel_handler(dialog)
+    busy = busy_handler(dialog, reprompt)
+    with per_user_dialogs():
+        return ConversationHandler(
+            entry_points=[CommandHandler(dialog.command, entry, filters=filters.ChatType.PRIVATE)],
+            states={
+                **states,
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, timeout_handler(dialog))],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                CallbackQueryHandler(cancel, pattern=rf"^{prefix}:cancel$"),
+                MessageHandler(filters.COMMAND | ~filters.TEXT, busy),
+                CallbackQueryHandler(busy, pattern=rf"^{prefix}:"),
+            ],
+            name=dialog.name,
+            persistent=True,
+            conversation_timeout=timeout,
+        )
 
 
 def forget_drafts(user_data: Mapping[int, Any], user_id: int, names: Sequence[str]) -> bool:

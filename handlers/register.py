@@ -13,10 +13,8 @@ from telegram.constants import ParseMode
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -26,19 +24,16 @@ from handlers.dialog_flow import (
     END,
     Context,
     Dialog,
-    busy_handler,
     callback_tail,
-    cancel_handler,
     clear_draft,
     close_buttons,
+    conversation_handler,
     dialog_step,
     draft,
     in_rows,
     keyboard,
-    per_user_dialogs,
     send,
     text_of,
-    timeout_handler,
 )
 from handlers.telegram_html import escape
 from storage.credit_code import check_credit_code
@@ -391,7 +386,6 @@ async def reprompt(update: Update, context: Context, state: str) -> object:
 
 def conversation(timeout: float | None) -> ConversationHandler[Any]:
     text = filters.TEXT & ~filters.COMMAND
-    private = filters.ChatType.PRIVATE
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
         NAME: [MessageHandler(text, got_name)],
         CODE: [MessageHandler(text, got_code)],
@@ -408,20 +402,7 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                   MessageHandler(text, confirm_text)],
         EDIT: [CallbackQueryHandler(edit_field, pattern=rf"^{PREFIX}:fix:"),
                MessageHandler(text, edit_text)],
-        ConversationHandler.TIMEOUT: [TypeHandler(Update, timeout_handler(DIALOG))],
     }
-    cancel = cancel_handler(DIALOG)
-    with per_user_dialogs():
-        return ConversationHandler(
-            entry_points=[CommandHandler("register", start, filters=private)],
-            states=states,
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                CallbackQueryHandler(cancel, pattern=rf"^{PREFIX}:cancel$"),
-                MessageHandler(filters.COMMAND | ~filters.TEXT, busy_handler(DIALOG, reprompt)),
-                CallbackQueryHandler(busy_handler(DIALOG, reprompt), pattern=rf"^{PREFIX}:"),
-            ],
-            name=DIALOG.name,
-            persistent=True,
-            conversation_timeout=timeout,
-        )
+    return conversation_handler(
+        DIALOG, prefix=PREFIX, states=states, entry=start, reprompt=reprompt, timeout=timeout
+    )

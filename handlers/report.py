@@ -16,10 +16,8 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -28,19 +26,16 @@ from handlers.dialog_flow import (
     END,
     Context,
     Dialog,
-    busy_handler,
     callback_tail,
-    cancel_handler,
     clear_draft,
     close_buttons,
+    conversation_handler,
     dialog_step,
     draft,
     in_rows,
     keyboard,
-    per_user_dialogs,
     send,
     text_of,
-    timeout_handler,
 )
 from handlers.report_attachments import (
     MAX_ATTACHMENTS,
@@ -505,20 +500,7 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                   MessageHandler(text, confirm_text)],
         EDIT: [CallbackQueryHandler(edit_field, pattern=rf"^{PREFIX}:fix:"),
                MessageHandler(text, edit_text)],
-        ConversationHandler.TIMEOUT: [TypeHandler(Update, timeout_handler(DIALOG))],
     }
-    cancel = cancel_handler(DIALOG)
-    with per_user_dialogs():
-        return ConversationHandler(
-            entry_points=[CommandHandler("report", start, filters=filters.ChatType.PRIVATE)],
-            states=states,
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                CallbackQueryHandler(cancel, pattern=rf"^{PREFIX}:cancel$"),
-                MessageHandler(filters.COMMAND | ~filters.TEXT, busy_handler(DIALOG, reprompt)),
-                CallbackQueryHandler(busy_handler(DIALOG, reprompt), pattern=rf"^{PREFIX}:"),
-            ],
-            name=DIALOG.name,
-            persistent=True,
-            conversation_timeout=timeout,
-        )
+    return conversation_handler(
+        DIALOG, prefix=PREFIX, states=states, entry=start, reprompt=reprompt, timeout=timeout
+    )
