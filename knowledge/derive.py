@@ -20,41 +20,29 @@ def _group(words: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 
 def task_facts(task: Task) -> list[Fact]:
+    """A task's office, summary and (when it has any) deadlines, each as a fact."""
     topics = (_group([*task.keywords, task.title]),)
+
+    def fact(kind: str, answer: str, intents: tuple[str, ...], question: str) -> Fact:
+        return Fact(
+            id=f"task-{task.number}-{kind}",
+            task=task.number,
+            clause=task.citation,
+            answer=answer,
+            topics=topics,
+            intents=intents,
+            questions=(question,),
+        )
+
     offices = "、".join(task.offices)
     facts = [
-        Fact(
-            id=f"task-{task.number}-who",
-            task=task.number,
-            clause=task.citation,
-            answer=f"“{task.title}”（任务{task.number}）由{offices}负责。",
-            topics=topics,
-            intents=("who",),
-            questions=(f"{task.title}由哪个处负责？",),
-        ),
-        Fact(
-            id=f"task-{task.number}-about",
-            task=task.number,
-            clause=task.citation,
-            answer=_summary(task),
-            topics=topics,
-            intents=("what", "how"),
-            questions=(f"{task.title}有什么要求？",),
-        ),
+        fact("who", f"“{task.title}”（任务{task.number}）由{offices}负责。", ("who",),
+             f"{task.title}由哪个处负责？"),
+        fact("about", _summary(task), ("what", "how"), f"{task.title}有什么要求？"),
     ]
     if task.deadlines:
         when = "；".join(f"{d.wording}{d.what}" for d in task.deadlines)
-        facts.append(
-            Fact(
-                id=f"task-{task.number}-when",
-                task=task.number,
-                clause=task.citation,
-                answer=f"{when}。",
-                topics=topics,
-                intents=("when",),
-                questions=(f"{task.title}的时间要求是什么？",),
-            )
-        )
+        facts.append(fact("when", f"{when}。", ("when",), f"{task.title}的时间要求是什么？"))
     return facts
 
 
