@@ -200,7 +200,7 @@ def lvdong_app(
         rate_limiter=ResilientRateLimiter(paced=False),
     )
     if not cache:
-        from handlers.answering import ANSWER_CACHE, AnswerCache
+        from handlers.public.answering import ANSWER_CACHE, AnswerCache
 
         app.bot_data[ANSWER_CACHE] = AnswerCache(capacity=0)
     return app

@@ -28,27 +28,17 @@ from bot.persistence import SqlitePersistence
 from bot.sending import ResilientRateLimiter
 from bot.settings import Settings
 from bot.update_order import PerUserUpdateProcessor
-from handlers import (
-    approvals,
-    ask,
-    dialog_flow,
-    errors,
-    feedback,
-    flood,
-    myreports,
-    register,
-    report,
-    services,
-    start,
-    suggestions,
-    users,
-)
-from handlers.addressing import MENTIONS_BOT
-from handlers.answering import COMMON_PREFIX, FEEDBACK_PREFIX, SUGGESTION_PREFIX
-from handlers.dialog_expiry import notify_expired
-from handlers.flood_control import FloodGate
-from handlers.menus import COMMAND_MENUS, bot_commands, scopes_for
-from handlers.services import AnswerEngine, Clock, SuggestionMemory, system_clock
+from handlers.core import dialogs as dialog_flow
+from handlers.core import errors, flood, services, users
+from handlers.core.addressing import MENTIONS_BOT
+from handlers.core.dialog_expiry import notify_expired
+from handlers.core.flood_control import FloodGate
+from handlers.core.menus import COMMAND_MENUS, bot_commands, scopes_for
+from handlers.core.services import AnswerEngine, Clock, SuggestionMemory, system_clock
+from handlers.enterprise import myreports, register, report
+from handlers.public import ask, feedback, start, suggestions
+from handlers.public.answering import COMMON_PREFIX, FEEDBACK_PREFIX, SUGGESTION_PREFIX
+from handlers.staff import approvals
 from storage.users import Role, users_with_role
 
 _LOGGER = logging.getLogger(__name__)
@@ -119,7 +109,7 @@ def register_handlers(
 
 
 async def set_command_menus(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """``post_init``: publish the command menus of ``handlers.menus`` for every scope."""
+    """``post_init``: publish the command menus of ``handlers.core.menus`` for every scope."""
     settings: Settings = application.bot_data[services.SETTINGS]
     # Staff granted in the database see the staff menu too (from the next start).
     staff = settings.admins | set(users_with_role(services.db(application.bot_data), Role.STAFF))

@@ -29,7 +29,7 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
-from handlers.telegram_html import MAX_MESSAGE_CHARS, HtmlError, to_plain, utf16_len
+from handlers.core.telegram_html import MAX_MESSAGE_CHARS, HtmlError, to_plain, utf16_len
 
 JSON = dict[str, Any]
 

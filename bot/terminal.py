@@ -18,8 +18,8 @@ from bot.app import build_application, update_processor
 from bot.lifecycle import polling
 from bot.local_api import ApiCall, LocalBotApi, LocalRequest
 from bot.settings import Settings
-from handlers.services import system_clock
-from handlers.telegram_html import HtmlError, to_plain
+from handlers.core.services import system_clock
+from handlers.core.telegram_html import HtmlError, to_plain
 
 BANNER = (
     "绿动 · 终端对话（本地模拟 Telegram，无需令牌、不联网）\n"

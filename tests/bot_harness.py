@@ -23,7 +23,7 @@ from bot.app import build_application, update_processor
 from bot.lifecycle import polling
 from bot.local_api import ApiCall, LocalBotApi
 from bot.settings import Settings
-from handlers.services import AnswerEngine
+from handlers.core.services import AnswerEngine
 from knowledge.engine import load_engine
 from storage.db import open_db
 from tests.botapi_server import BotApiServer

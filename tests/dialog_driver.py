@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.local_api import ApiCall
-from handlers.telegram_html import to_plain
+from handlers.core.telegram_html import to_plain
 from storage.credit_code import check_character, org_check_character
 from tests.bot_harness import RunningBot
 

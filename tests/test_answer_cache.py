@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.answering import AnswerCache, render_answer
+from handlers.public.answering import AnswerCache, render_answer
 from knowledge.engine import load_engine
 from knowledge.model import Answer
 from tests.bot_harness import CONFIDENT_QUESTION, MINI_KB, NOT_COVERED_QUESTION, running_bot

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.menus import COMMON_QUESTIONS
+from handlers.core.menus import COMMON_QUESTIONS
 from knowledge.engine import load_engine
 
 

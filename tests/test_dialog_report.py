@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handlers.report_attachments import MAX_ATTACHMENTS, MAX_BYTES
+from handlers.enterprise.attachments import MAX_ATTACHMENTS, MAX_BYTES
 from knowledge.engine import Engine
 from storage.enterprises import enterprise_of_user
 from storage.reports import history, latest_by_task

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from handlers.answering import MAX_QUESTION_CHARS
-from handlers.telegram_html import to_plain
+from handlers.core.telegram_html import to_plain
+from handlers.public.answering import MAX_QUESTION_CHARS
 from knowledge.model import Answer
 from storage.db import open_db
 from storage.users import Role, grant_role

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from handlers.errors import SORRY
-from handlers.flood import SLOW_DOWN
-from handlers.telegram_html import to_plain
+from handlers.core.errors import SORRY
+from handlers.core.flood import SLOW_DOWN
+from handlers.core.telegram_html import to_plain
 from knowledge.engine import load_engine
 from tests.bot_harness import (
     CONFIDENT_QUESTION,
@@ -113,7 +113,7 @@ async def test_handler_exception_gets_an_apology_and_the_bot_keeps_answering(
     async with running_bot(tmp_path, engine=engine) as bot:
         [apology] = await bot.exchange(ALICE, "boom")
         assert apology.params["text"] == SORRY
-        [logged] = [r for r in caplog.records if r.name == "handlers.errors"]
+        [logged] = [r for r in caplog.records if r.name == "handlers.core.errors"]
         assert logged.levelno == logging.ERROR and logged.exc_info is not None
         assert "boom" in logged.getMessage(), "the update is logged with the error"
         [reply] = await bot.exchange(ALICE, CONFIDENT_QUESTION)

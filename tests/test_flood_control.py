@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.flood_control import FloodGate, Verdict
+from handlers.core.flood_control import FloodGate, Verdict
 
 
 def test_burst_then_warn_once_then_drop() -> None:

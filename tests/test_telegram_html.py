@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.telegram_html import HtmlError, escape, fit, to_plain, utf16_len
+from handlers.core.telegram_html import HtmlError, escape, fit, to_plain, utf16_len
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,8 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import services
-from handlers.dialog_flow import (
+from handlers.core import services
+from handlers.core.dialogs import (
     END,
     Context,
     Dialog,
@@ -37,14 +37,14 @@ from handlers.dialog_flow import (
     send,
     text_of,
 )
-from handlers.report_attachments import (
+from handlers.core.telegram_html import escape
+from handlers.enterprise.attachments import (
     MAX_ATTACHMENTS,
     MAX_BYTES,
     add_attachment,
     attachment_of,
     from_json,
 )
-from handlers.telegram_html import escape
 from storage.clock import local_today
 from storage.enterprises import Membership, enterprise_of_user
 from storage.fields import (

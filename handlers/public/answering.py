@@ -16,9 +16,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyP
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from handlers import services
-from handlers.services import AnswerEngine
-from handlers.telegram_html import MAX_MESSAGE_CHARS, clean, escape, fit, utf16_len
+from handlers.core import services
+from handlers.core.services import AnswerEngine
+from handlers.core.telegram_html import MAX_MESSAGE_CHARS, clean, escape, fit, utf16_len
 from knowledge.model import Answer
 from storage.questions import log_question
 

@@ -11,8 +11,8 @@ import datetime as dt
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers import services
-from handlers.addressing import addressed_to_bot
+from handlers.core import services
+from handlers.core.addressing import addressed_to_bot
 from storage.users import touch_user
 
 TOUCH_EVERY = dt.timedelta(minutes=5)

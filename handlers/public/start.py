@@ -6,10 +6,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from handlers.answering import COMMON_PREFIX, answer_question
-from handlers.callback_queries import acknowledge, parse_data
-from handlers.menus import COMMON_QUESTIONS
-from handlers.telegram_html import escape
+from handlers.core.callback_queries import acknowledge, parse_data
+from handlers.core.menus import COMMON_QUESTIONS
+from handlers.core.telegram_html import escape
+from handlers.public.answering import COMMON_PREFIX, answer_question
 
 WELCOME = (
     "<b>您好{name}！我是绿动</b>，解答企业关于"

@@ -18,9 +18,9 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import approvals, services
-from handlers.callback_queries import acknowledge
-from handlers.dialog_flow import (
+from handlers.core import services
+from handlers.core.callback_queries import acknowledge
+from handlers.core.dialogs import (
     END,
     Context,
     Dialog,
@@ -35,7 +35,8 @@ from handlers.dialog_flow import (
     send,
     text_of,
 )
-from handlers.telegram_html import escape
+from handlers.core.telegram_html import escape
+from handlers.staff import approvals
 from storage.credit_code import check_credit_code
 from storage.enterprises import Outcome, Registration, enterprise_of_user, register
 from storage.fields import FieldError, parse_line, parse_phone

@@ -14,12 +14,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from handlers import services
-from handlers.addressing import addressed_to_bot
-from handlers.answering import COMMON_PREFIX, SUGGESTION_PREFIX
-from handlers.callback_queries import acknowledge
-from handlers.dialog_flow import in_dialog
-from handlers.flood_control import Verdict
+from handlers.core import services
+from handlers.core.addressing import addressed_to_bot
+from handlers.core.callback_queries import acknowledge
+from handlers.core.dialogs import in_dialog
+from handlers.core.flood_control import Verdict
+from handlers.public.answering import COMMON_PREFIX, SUGGESTION_PREFIX
 
 SLOW_DOWN = "您发得太快了，请慢一点，稍等几秒再问。🙏"
 

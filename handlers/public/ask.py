@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers.addressing import strip_mentions
-from handlers.answering import answer_question
+from handlers.core.addressing import strip_mentions
+from handlers.public.answering import answer_question
 
 ASK_USAGE = "请在 /ask 后面写上您的问题，例如：/ask 冲天炉要淘汰吗？"
 

@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from handlers.callback_queries import is_stale_query
+from handlers.core.callback_queries import is_stale_query
 
 _LOGGER = logging.getLogger(__name__)
 SORRY = "抱歉，处理您的消息时出了点问题，请稍后再试，或换个说法提问。"

@@ -15,7 +15,7 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application
 
-from handlers.dialog_flow import Dialog, forget_drafts
+from handlers.core.dialogs import Dialog, forget_drafts
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from handlers import services
-from handlers.callback_queries import acknowledge, parse_data
-from handlers.dialog_flow import in_rows, keyboard
-from handlers.telegram_html import MAX_MESSAGE_CHARS, escape
+from handlers.core import services
+from handlers.core.callback_queries import acknowledge, parse_data
+from handlers.core.dialogs import in_rows, keyboard
+from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape
 from storage.clock import format_local
 from storage.enterprises import Membership, enterprise_of_user
 from storage.fields import TASK_COUNT

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from handlers.flood_control import FloodGate
+from handlers.core.flood_control import FloodGate
 from knowledge.model import Answer
 
 Clock = Callable[[], dt.datetime]

@@ -17,10 +17,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from handlers import services
-from handlers.callback_queries import acknowledge, parse_data
-from handlers.dialog_flow import keyboard
-from handlers.telegram_html import escape
+from handlers.core import services
+from handlers.core.callback_queries import acknowledge, parse_data
+from handlers.core.dialogs import keyboard
+from handlers.core.telegram_html import escape
 from storage.enterprises import (
     Account,
     AlreadyDecided,

@@ -8,9 +8,9 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from handlers import services
-from handlers.answering import FEEDBACK_PREFIX
-from handlers.callback_queries import acknowledge, parse_data
+from handlers.core import services
+from handlers.core.callback_queries import acknowledge, parse_data
+from handlers.public.answering import FEEDBACK_PREFIX
 from storage.questions import record_feedback
 
 _LOGGER = logging.getLogger(__name__)

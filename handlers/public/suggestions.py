@@ -9,9 +9,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers import services
-from handlers.answering import SUGGESTION_PREFIX, answer_question
-from handlers.callback_queries import acknowledge, parse_data
+from handlers.core import services
+from handlers.core.callback_queries import acknowledge, parse_data
+from handlers.public.answering import SUGGESTION_PREFIX, answer_question
 
 EXPIRED = "这个按钮已过期，请直接输入您的问题。"
 

@@ -38,8 +38,8 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from handlers import services
-from handlers.callback_queries import acknowledge
+from handlers.core import services
+from handlers.core.callback_queries import acknowledge
 
 _LOGGER = logging.getLogger(__name__)
 
