@@ -200,9 +200,9 @@ def lvdong_app(
         rate_limiter=ResilientRateLimiter(paced=False),
     )
     if not cache:
-        from handlers.public.answering import ANSWER_CACHE, AnswerCache
+        from handlers.core.answer_cache import AnswerCache
 
-        app.bot_data[ANSWER_CACHE] = AnswerCache(capacity=0)
+        app.bot_data.answer_cache = AnswerCache(capacity=0)
     return app
 
 

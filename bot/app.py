@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 from sqlite_utils import Database
 from telegram import Update
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     PersistenceInput,
     TypeHandler,
@@ -29,12 +28,12 @@ from bot.sending import ResilientRateLimiter
 from bot.settings import Settings
 from bot.update_order import PerUserUpdateProcessor
 from handlers.core import dialogs as dialog_flow
-from handlers.core import errors, flood, services, users
+from handlers.core import errors, flood, users
 from handlers.core.addressing import MENTIONS_BOT
+from handlers.core.context import AnswerEngine, App, BotData, Clock, Context, system_clock
 from handlers.core.dialog_expiry import notify_expired
 from handlers.core.flood_control import FloodGate
 from handlers.core.menus import COMMAND_MENUS, bot_commands, scopes_for
-from handlers.core.services import AnswerEngine, Clock, SuggestionMemory, system_clock
 from handlers.enterprise import myreports, register, report
 from handlers.public import ask, feedback, start, suggestions
 from handlers.public.answering import COMMON_PREFIX, FEEDBACK_PREFIX, SUGGESTION_PREFIX
@@ -56,7 +55,7 @@ DIALOGS = {d.name: d for d in (register.DIALOG, report.DIALOG)}
 
 
 def register_handlers(
-    application: Application[Any, Any, Any, Any, Any, Any], dialog_timeout: float | None = None
+    application: App, dialog_timeout: float | None = None
 ) -> None:
     """Every handler of the bot, in one place. Add a new feature's handlers here.
 
@@ -108,17 +107,17 @@ def register_handlers(
     application.add_error_handler(errors.on_error)
 
 
-async def set_command_menus(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def set_command_menus(application: App) -> None:
     """``post_init``: publish the command menus of ``handlers.core.menus`` for every scope."""
-    settings: Settings = application.bot_data[services.SETTINGS]
+    bot_data = application.bot_data
     # Staff granted in the database see the staff menu too (from the next start).
-    staff = settings.admins | set(users_with_role(services.db(application.bot_data), Role.STAFF))
+    staff = bot_data.admins | set(users_with_role(bot_data.db, Role.STAFF))
     for menu in COMMAND_MENUS:
         for scope in scopes_for(menu, staff):
             await application.bot.set_my_commands(bot_commands(menu), scope=scope)
 
 
-async def start_up(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def start_up(application: App) -> None:
     """``post_init``: command menus, then the notes for dialogs that expired while down."""
     await set_command_menus(application)
     persistence = application.persistence
@@ -129,9 +128,9 @@ async def start_up(application: Application[Any, Any, Any, Any, Any, Any]) -> No
                      len(expired), sent)
 
 
-async def close_services(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def close_services(application: App) -> None:
     """``post_shutdown``: close the database."""
-    db: Database | None = application.bot_data.get(services.DB)
+    db: Database | None = getattr(application.bot_data, "db", None)
     if db is not None:
         db.conn.close()
         _LOGGER.info("database closed")
@@ -146,7 +145,7 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     clock: Clock = system_clock,
     rate_limiter: ResilientRateLimiter | None = None,
-) -> Application[Any, Any, Any, Any, Any, Any]:
+) -> App:
     """The bot, ready to ``run_polling``/``run_webhook`` or to be started by hand.
 
     ``request``/``get_updates_request`` replace the HTTP client (the in-process Bot
@@ -161,6 +160,7 @@ def build_application(
         .concurrent_updates(processor)
         .post_init(start_up)
         .post_shutdown(close_services)
+        .context_types(ContextTypes(context=Context, bot_data=BotData))
         .persistence(
             SqlitePersistence(
                 db,
@@ -176,23 +176,20 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
-    application.bot_data.update(
-        {
-            services.SETTINGS: settings,
-            services.ENGINE: engine,
-            services.DB: db,
-            services.CLOCK: clock,
-            services.FLOOD: FloodGate(settings.flood_burst, settings.flood_per_minute),
-            services.SUGGESTIONS: SuggestionMemory(),
-            dialog_flow.TIMEOUT_KEY: settings.dialog_timeout,
-        }
-    )
+    bot_data = application.bot_data
+    bot_data.engine = engine
+    bot_data.kb = engine.kb
+    bot_data.db = db
+    bot_data.clock = clock
+    bot_data.admins = settings.admins
+    bot_data.dialog_timeout = settings.dialog_timeout
+    bot_data.flood = FloodGate(settings.flood_burst, settings.flood_per_minute)
     register_handlers(application, settings.dialog_timeout)
     return application
 
 
 def update_processor(
-    application: Application[Any, Any, Any, Any, Any, Any],
+    application: App,
 ) -> PerUserUpdateProcessor:
     """The application's update processor (to listen for processed updates)."""
     processor = application.update_processor

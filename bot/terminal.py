@@ -18,7 +18,7 @@ from bot.app import build_application, update_processor
 from bot.lifecycle import polling
 from bot.local_api import ApiCall, LocalBotApi, LocalRequest
 from bot.settings import Settings
-from handlers.core.services import system_clock
+from handlers.core.context import system_clock
 from handlers.core.telegram_html import HtmlError, to_plain
 
 BANNER = (

@@ -17,10 +17,14 @@ from typing import Any
 import yaml
 
 from knowledge.model import (
+    DEFAULT_STATUSES,
+    Audience,
     Condition,
+    DateKind,
     Deadline,
     Fact,
     KnowledgeBase,
+    ProgressStatus,
     Rule,
     Section,
     Standard,
@@ -245,7 +249,7 @@ def _read_tasks(
     c: _Checker, root: Node, sections: dict[str, Section], offices: dict[str, str]
 ) -> tuple[Task, ...]:
     allowed = {"number", "section", "title", "offices", "keywords", "industries",
-               "deadlines", "targets", "text"}
+               "deadlines", "targets", "text", "audience"}
     out: list[Task] = []
     seen: dict[int, int] = {}
     for i, node in c.items(root, "tasks", "tasks"):
@@ -272,6 +276,8 @@ def _read_tasks(
                 c.fail(c.line_of(node, "offices"),
                        f"{what}: office {office!r} is not listed under top-level 'offices'")
         section = sections.get(section_id)
+        industries = c.strings(node, "industries", what)
+        audience = _audience(c, node, what, industries)
         out.append(Task(
             number=number or 0,
             section=section_id,
@@ -281,9 +287,61 @@ def _read_tasks(
             offices=task_offices,
             keywords=c.strings(node, "keywords", what),
             deadlines=tuple(deadlines),
-            industries=c.strings(node, "industries", what),
+            industries=industries,
             targets=c.strings(node, "targets", what),
+            audience=audience,
         ))
+    return tuple(out)
+
+
+def _audience(c: _Checker, node: Node, what: str, industries: tuple[str, ...]) -> Audience:
+    """``audience``: all | industries | none; by default the task's industries, if any."""
+    default = Audience.INDUSTRIES if industries else Audience.NONE
+    raw = c.text(node, "audience", what, required=False)
+    if not raw:
+        return default
+    try:
+        audience = Audience(raw)
+    except ValueError:
+        choices = ", ".join(a.value for a in Audience)
+        c.fail(c.line_of(node, "audience"), f"{what}: audience {raw!r} is not one of {choices}")
+        return default
+    if audience is Audience.INDUSTRIES and not industries:
+        c.fail(c.line_of(node, "audience"), f"{what}: audience 'industries' needs 'industries'")
+    return audience
+
+
+def _read_progress(c: _Checker, root: Node) -> tuple[ProgressStatus, ...]:
+    """``progress: {statuses: [...]}``: what enterprises may report; default the four of
+    :data:`knowledge.model.DEFAULT_STATUSES`."""
+    if "progress" not in root:
+        return DEFAULT_STATUSES
+    progress = c.mapping(root["progress"], "progress", c.line_of(root, "progress"))
+    if progress is None:
+        return DEFAULT_STATUSES
+    c.unknown_keys(progress, {"statuses"}, "progress")
+    out: list[ProgressStatus] = []
+    for i, node in c.items(progress, "statuses", "progress"):
+        what = f"progress status[{i}]"
+        c.unknown_keys(node, {"name", "done", "asks_percent", "date"}, what)
+        name = c.text(node, "name", what)
+        done = c.field(node, "done", bool, what, required=False)
+        percent = c.field(node, "asks_percent", bool, what, required=False)
+        raw_date = c.text(node, "date", what, required=False) or DateKind.EXPECTED.value
+        try:
+            date = DateKind(raw_date)
+        except ValueError:
+            c.fail(c.line_of(node, "date"), f"{what}: date {raw_date!r} is not one of "
+                   + ", ".join(k.value for k in DateKind))
+            date = DateKind.EXPECTED
+        if name in {s.name for s in out}:
+            c.fail(node.line, f"{what}: duplicate status {name!r}")
+        out.append(ProgressStatus(name, bool(done), bool(percent), date))
+    if not out:
+        c.fail(c.line_of(root, "progress"), "progress: 'statuses' needs at least one status")
+        return DEFAULT_STATUSES
+    if not any(s.done for s in out):
+        c.fail(c.line_of(root, "progress"), "progress: no status is marked 'done: true'")
     return tuple(out)
 
 
@@ -419,7 +477,7 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     if root is None:
         return None, c.problems
     c.unknown_keys(root, {"format", "document", "sections", "tasks", "offices", "industries",
-                          "aliases", "standards", "rules", "facts"}, "top level")
+                          "aliases", "standards", "rules", "facts", "progress"}, "top level")
     version = c.field(root, "format", int, "top level")
     if version is not None and version != FORMAT_VERSION:
         c.fail(c.line_of(root, "format"), f"format {version} is not supported "
@@ -446,6 +504,7 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         aliases=_read_mapping_of_text(c, root, "aliases"),
         industries=c.strings(root, "industries", "top level"),
         offices=offices,
+        statuses=_read_progress(c, root),
     )
     return kb, c.problems
 

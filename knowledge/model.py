@@ -7,7 +7,9 @@ dataclasses once; the engine only ever reads them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -19,9 +21,17 @@ class Deadline:
     what: str
 
 
+class Audience(StrEnum):
+    """Which registered enterprises a task concerns (reminders, overdue lists, /report)."""
+
+    ALL = "all"  # every enterprise (those it does not fit answer 不涉及 once)
+    INDUSTRIES = "industries"  # enterprises of one of the task's industries
+    NONE = "none"  # government work: no enterprise is reminded of it
+
+
 @dataclass(frozen=True)
 class Task:
-    """One numbered task of the plan (1..26)."""
+    """One numbered task of the plan."""
 
     number: int
     section: str  # section id, e.g. "air"
@@ -33,11 +43,46 @@ class Task:
     deadlines: tuple[Deadline, ...] = ()
     industries: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
+    audience: Audience = Audience.INDUSTRIES
+
+    def concerns(self, industries: Iterable[str]) -> bool:
+        """Whether this task concerns an enterprise of ``industries``."""
+        if self.audience is Audience.ALL:
+            return True
+        if self.audience is Audience.NONE:
+            return False
+        return not set(self.industries).isdisjoint(industries)
 
     @property
     def citation(self) -> str:
         """How an answer cites this task: ``二（一）2 加快落后产能淘汰｜产业政策处负责``."""
         return f"{self.clause} {self.title}｜{'、'.join(self.offices)}负责"
+
+
+class DateKind(StrEnum):
+    """What the date of a progress report means for a status."""
+
+    EXPECTED = "expected"  # planned completion (required)
+    ACTUAL = "actual"  # when it was done (required, not in the future)
+    OPTIONAL = "optional"  # may be skipped
+
+
+@dataclass(frozen=True)
+class ProgressStatus:
+    """A status an enterprise may report on a task, e.g. 进行中."""
+
+    name: str
+    done: bool = False  # the task needs nothing more from the enterprise (已完成, 不涉及)
+    asks_percent: bool = False  # the dialog asks how far along it is
+    date: DateKind = DateKind.EXPECTED
+
+
+DEFAULT_STATUSES: tuple[ProgressStatus, ...] = (
+    ProgressStatus("未开始"),
+    ProgressStatus("进行中", asks_percent=True),
+    ProgressStatus("已完成", done=True, date=DateKind.ACTUAL),
+    ProgressStatus("不涉及", done=True, date=DateKind.OPTIONAL),
+)
 
 
 @dataclass(frozen=True)
@@ -115,12 +160,54 @@ class KnowledgeBase:
     aliases: dict[str, str] = field(default_factory=dict)  # colloquial -> canonical
     industries: tuple[str, ...] = ()
     offices: dict[str, str] = field(default_factory=dict)  # office -> what it is responsible for
+    statuses: tuple[ProgressStatus, ...] = DEFAULT_STATUSES  # what enterprises may report
 
     def task(self, number: int) -> Task:
         for task in self.tasks:
             if task.number == number:
                 return task
         raise KeyError(number)
+
+    @property
+    def title(self) -> str:
+        """The plan's title as messages show it: ``《…》``."""
+        return f"《{self.document.get('title', '')}》"
+
+    @property
+    def task_numbers(self) -> tuple[int, ...]:
+        return tuple(task.number for task in self.tasks)
+
+    def status(self, name: str) -> ProgressStatus | None:
+        for status in self.statuses:
+            if status.name == name:
+                return status
+        return None
+
+    @property
+    def done_statuses(self) -> tuple[str, ...]:
+        """Statuses after which an enterprise is no longer reminded of a task."""
+        return tuple(s.name for s in self.statuses if s.done)
+
+    def tasks_concerning(self, industries: Iterable[str]) -> tuple[Task, ...]:
+        """The tasks that concern an enterprise of ``industries``, in task order.
+
+        The one answer to "which tasks concern this enterprise": reminders, overdue
+        lists, /report's first page and the staff views all use it (or, in SQL,
+        :meth:`concern`, which says the same thing as data).
+        """
+        chosen = tuple(industries)
+        return tuple(task for task in self.tasks if task.concerns(chosen))
+
+    def concern(self) -> dict[int, frozenset[str] | None]:
+        """Task number → the industries it concerns; ``None``: every enterprise.
+        Tasks that concern no enterprise are left out."""
+        out: dict[int, frozenset[str] | None] = {}
+        for task in self.tasks:
+            if task.audience is Audience.ALL:
+                out[task.number] = None
+            elif task.audience is Audience.INDUSTRIES and task.industries:
+                out[task.number] = frozenset(task.industries)
+        return out
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from bot.app import build_application, update_processor
 from bot.lifecycle import polling
 from bot.local_api import ApiCall, LocalBotApi
 from bot.settings import Settings
-from handlers.core.services import AnswerEngine
+from handlers.core.context import AnswerEngine
 from knowledge.engine import load_engine
 from storage.db import open_db
 from tests.botapi_server import BotApiServer
@@ -104,6 +104,7 @@ class ExplodingEngine:
 
     def __init__(self, engine: AnswerEngine) -> None:
         self.engine = engine
+        self.kb = engine.kb
 
     def ask(self, question: str) -> Any:
         if "boom" in question:

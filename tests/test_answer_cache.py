@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.public.answering import AnswerCache, render_answer
+from handlers.core.answer_cache import AnswerCache
+from handlers.public.answering import render_answer, render_text
 from knowledge.engine import load_engine
 from knowledge.model import Answer
 from tests.bot_harness import CONFIDENT_QUESTION, MINI_KB, NOT_COVERED_QUESTION, running_bot
@@ -17,6 +18,7 @@ class CountingEngine:
     """An engine that counts the questions it is asked (and can be made to fail)."""
 
     def __init__(self, answer: Answer | None = None) -> None:
+        self.kb = load_engine(MINI_KB).kb
         self.asked: list[str] = []
         self.fail = False
         self.answer = answer or Answer(text="答：<要淘汰> & 立即", confident=False,
@@ -32,8 +34,8 @@ class CountingEngine:
 def test_same_question_asks_the_engine_once() -> None:
     engine = CountingEngine()
     cache = AnswerCache()
-    first = cache.answer(engine, "冲天炉要淘汰吗？")
-    second = cache.answer(engine, "冲天炉要淘汰吗？")
+    first = cache.answer(engine, "冲天炉要淘汰吗？", render_text)
+    second = cache.answer(engine, "冲天炉要淘汰吗？", render_text)
     assert engine.asked == ["冲天炉要淘汰吗？"]
     assert second is first
     assert (cache.hits, cache.misses) == (1, 1)
@@ -41,7 +43,7 @@ def test_same_question_asks_the_engine_once() -> None:
 
 def test_cached_rendering_is_what_render_answer_produces() -> None:
     engine = CountingEngine()
-    rendered = AnswerCache().answer(engine, "q")
+    rendered = AnswerCache().answer(engine, "q", render_text)
     reply = render_answer(engine.answer, 42)
     assert rendered.html == reply.html
     assert "&lt;要淘汰&gt; &amp; 立即" in rendered.html  # escaped once, not twice
@@ -51,21 +53,21 @@ def test_cached_rendering_is_what_render_answer_produces() -> None:
 def test_a_different_engine_empties_the_cache() -> None:
     old, new = CountingEngine(), CountingEngine(Answer(text="新", confident=True))
     cache = AnswerCache()
-    cache.answer(old, "q")
-    assert cache.answer(new, "q").answer.text == "新"
+    cache.answer(old, "q", render_text)
+    assert cache.answer(new, "q", render_text).answer.text == "新"
     assert new.asked == ["q"]
 
 
 def test_least_recently_used_goes_first_when_full() -> None:
     engine = CountingEngine()
     cache = AnswerCache(capacity=2)
-    cache.answer(engine, "a")
-    cache.answer(engine, "b")
-    cache.answer(engine, "a")  # a is now the most recent
-    cache.answer(engine, "c")  # evicts b
+    cache.answer(engine, "a", render_text)
+    cache.answer(engine, "b", render_text)
+    cache.answer(engine, "a", render_text)  # a is now the most recent
+    cache.answer(engine, "c", render_text)  # evicts b
     engine.asked.clear()
-    cache.answer(engine, "a")
-    cache.answer(engine, "b")
+    cache.answer(engine, "a", render_text)
+    cache.answer(engine, "b", render_text)
     assert engine.asked == ["b"]
     assert len(cache) == 2
 
@@ -73,8 +75,8 @@ def test_least_recently_used_goes_first_when_full() -> None:
 def test_capacity_zero_turns_the_cache_off() -> None:
     engine = CountingEngine()
     cache = AnswerCache(capacity=0)
-    cache.answer(engine, "q")
-    cache.answer(engine, "q")
+    cache.answer(engine, "q", render_text)
+    cache.answer(engine, "q", render_text)
     assert engine.asked == ["q", "q"]
     assert len(cache) == 0
 
@@ -84,9 +86,9 @@ def test_failures_are_not_cached() -> None:
     engine.fail = True
     cache = AnswerCache()
     with pytest.raises(RuntimeError):
-        cache.answer(engine, "q")
+        cache.answer(engine, "q", render_text)
     engine.fail = False
-    assert cache.answer(engine, "q").answer is engine.answer
+    assert cache.answer(engine, "q", render_text).answer is engine.answer
     assert len(engine.asked) == 2
 
 

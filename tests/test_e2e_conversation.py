@@ -87,7 +87,7 @@ async def test_suggestion_button_still_works_after_a_restart(tmp_path: Path) -> 
         await bot.exchange(ALICE, NOT_COVERED_QUESTION)
         message_id = bot.last_message_id(ALICE)
         button = bot.api.buttons(ALICE, message_id)[0]
-        bot.app.bot_data["suggestions"].__init__()  # what a restart does to the memory
+        bot.app.bot_data.suggestions.__init__()  # what a restart does to the memory
         calls = await bot.click(ALICE, ALICE, message_id, button["callback_data"])
         [answer] = [c for c in calls if c.method == "sendMessage"]
         assert "抱歉" not in to_plain(answer.params["text"])
@@ -169,6 +169,7 @@ class EchoingEngine:
         from tests.bot_harness import MINI_KB
 
         self.engine = load_engine(MINI_KB)
+        self.kb = self.engine.kb
 
     def ask(self, question: str) -> Answer:
         answer = self.engine.ask(question)

@@ -111,3 +111,39 @@ def test_kb_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["kb", "check", str(broken)]) == 1
     err = capsys.readouterr().err
     assert f"{broken}:{_line_of(broken, 'whom')}: fact 'office-boiler': unknown intent" in err
+
+
+def test_which_tasks_concern_an_enterprise_follow_its_industries() -> None:
+    kb = load_kb()
+    casting = {t.number for t in kb.tasks_concerning(["铸造"])}
+    assert {2, 5, 7, 16} <= casting  # the tasks that name 铸造
+    assert 13 in casting  # audience: all (door-access systems of every enterprise)
+    assert 17 not in casting and 1 not in casting  # coatings; the eight named relocations
+    assert {t.number for t in kb.tasks_concerning(["服装"])} == {
+        n for n, industries in kb.concern().items() if industries is None
+    }
+    assert kb.done_statuses == ("已完成", "不涉及")
+
+
+def test_audience_and_progress_are_checked_with_their_lines(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "    keywords: [锅炉]", "    keywords: [锅炉]\n    audience: everyone")
+    [problem] = validate_file(path)
+    assert problem.line == _line_of(path, "audience: everyone")
+    assert "audience 'everyone'" in problem.message
+    path = _write(tmp_path, MINI.read_text(encoding="utf-8") + (
+        "progress:\n  statuses:\n    - {name: 在做}\n    - {name: 在做, date: someday}\n"
+    ))
+    messages = [p.message for p in validate_file(path)]
+    assert any("duplicate status '在做'" in m for m in messages)
+    assert any("date 'someday'" in m for m in messages)
+    assert any("no status is marked 'done: true'" in m for m in messages)
+
+
+def test_another_plan_brings_its_own_statuses(tmp_path: Path) -> None:
+    path = _write(tmp_path, MINI.read_text(encoding="utf-8") + (
+        "progress:\n  statuses:\n    - {name: 计划中}\n    - {name: 已验收, done: true, date: actual}\n"
+    ))
+    kb = load_kb(path)
+    assert [s.name for s in kb.statuses] == ["计划中", "已验收"]
+    assert kb.done_statuses == ("已验收",)
+    assert kb.title == "《测试行动方案》"

@@ -87,7 +87,7 @@ async def test_clean_shutdown_keeps_every_question(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
         for n in range(20):
             await bot.exchange(2000 + n, CONFIDENT_QUESTION)
-        path = bot.app.bot_data["settings"].db_path
+        path = tmp_path / "lvdong.sqlite"
     # the application has shut down and closed the database: the WAL was checkpointed
     wal = Path(f"{path}-wal")
     assert not wal.exists() or wal.stat().st_size == 0

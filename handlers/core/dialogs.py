@@ -30,7 +30,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     TypeHandler,
@@ -38,18 +37,15 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from handlers.core import services
 from handlers.core.callback_queries import acknowledge
+from handlers.core.context import BotData, Context
 
 _LOGGER = logging.getLogger(__name__)
 
 END = ConversationHandler.END
-TOUCHED = "dialog_touched"  # bot_data key: ids of updates a dialog step handled
-TIMEOUT_KEY = "dialog_timeout"  # bot_data key: seconds of silence that close a dialog
 STAMP = "_touched_at"  # draft key: when the user last moved the dialog (UTC ISO)
 STEP = "_step"  # draft key: the state the dialog waits in (to show its prompt again)
 
-Context = ContextTypes.DEFAULT_TYPE
 Step = Callable[[Update, Context], Coroutine[Any, Any, object]]
 
 
@@ -110,8 +106,8 @@ def clear_draft(context: Context, dialog: Dialog) -> None:
         context.user_data.pop(dialog.name, None)
 
 
-def dialog_timeout(bot_data: Mapping[str, Any]) -> dt.timedelta | None:
-    seconds = bot_data.get(TIMEOUT_KEY)
+def dialog_timeout(bot_data: BotData) -> dt.timedelta | None:
+    seconds = bot_data.dialog_timeout
     return dt.timedelta(seconds=float(seconds)) if seconds else None
 
 
@@ -121,7 +117,7 @@ def _stale(context: Context, dialog: Dialog) -> bool:
     stamp = draft(context, dialog).get(STAMP)
     if timeout is None or not isinstance(stamp, str):
         return False
-    return services.now(context.bot_data) - dt.datetime.fromisoformat(stamp) > timeout
+    return context.bot_data.now() - dt.datetime.fromisoformat(stamp) > timeout
 
 
 def dialog_step(dialog: Dialog, *, entry: bool = False) -> Callable[[Step], Step]:
@@ -139,7 +135,7 @@ def dialog_step(dialog: Dialog, *, entry: bool = False) -> Callable[[Step], Step
             state = await step(update, context)
             if context.user_data is not None and dialog.name in context.user_data:
                 current = draft(context, dialog)
-                current[STAMP] = services.now(context.bot_data).isoformat()
+                current[STAMP] = context.bot_data.now().isoformat()
                 if isinstance(state, str):
                     current[STEP] = state
             mark_touched(update, context)
@@ -151,8 +147,7 @@ def dialog_step(dialog: Dialog, *, entry: bool = False) -> Callable[[Step], Step
 
 
 def mark_touched(update: Update, context: Context) -> None:
-    touched: set[int] = context.bot_data.setdefault(TOUCHED, set())
-    touched.add(update.update_id)
+    context.bot_data.touched.add(update.update_id)
 
 
 async def persist_dialog_step(update: Update, context: Context) -> None:
@@ -162,8 +157,8 @@ async def persist_dialog_step(update: Update, context: Context) -> None:
     ext4), against a Bot API round trip of tens of milliseconds; only dialog updates pay
     it, questions do not.
     """
-    touched: set[int] | None = context.bot_data.get(TOUCHED)
-    if not touched or update.update_id not in touched:
+    touched = context.bot_data.touched
+    if update.update_id not in touched:
         return
     touched.discard(update.update_id)
     application = context.application

@@ -12,9 +12,9 @@ import logging
 
 from telegram import Update
 from telegram.error import NetworkError, TelegramError
-from telegram.ext import ContextTypes
 
 from handlers.core.callback_queries import is_stale_query
+from handlers.core.context import Context
 
 _LOGGER = logging.getLogger(__name__)
 SORRY = "抱歉，处理您的消息时出了点问题，请稍后再试，或换个说法提问。"
@@ -26,7 +26,7 @@ def _describe(update: object) -> str:
     return repr(update)[:2000]
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     error = context.error
     if error is not None and is_stale_query(error):
         _LOGGER.info("stale callback query ignored: %s", error)

@@ -12,11 +12,11 @@ industries, paging tasks) and 👍/👎 clicks are cheap and never throttled.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
-from handlers.core import services
 from handlers.core.addressing import addressed_to_bot
 from handlers.core.callback_queries import acknowledge
+from handlers.core.context import Context
 from handlers.core.dialogs import in_dialog
 from handlers.core.flood_control import Verdict
 from handlers.public.answering import COMMON_PREFIX, SUGGESTION_PREFIX
@@ -24,12 +24,12 @@ from handlers.public.answering import COMMON_PREFIX, SUGGESTION_PREFIX
 SLOW_DOWN = "您发得太快了，请慢一点，稍等几秒再问。🙏"
 
 
-async def check_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def check_flood(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or not addressed_to_bot(update) or not _asks_question(update, context):
         return
-    now = services.now(context.bot_data).timestamp()
-    verdict = services.flood_gate(context.bot_data).check(user.id, now)
+    now = context.bot_data.now().timestamp()
+    verdict = context.bot_data.flood.check(user.id, now)
     if verdict is Verdict.ALLOW:
         return
     if verdict is Verdict.WARN:
@@ -42,7 +42,7 @@ async def check_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     raise ApplicationHandlerStop
 
 
-def _asks_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def _asks_question(update: Update, context: Context) -> bool:
     """Whether this update will be answered by the engine (what flood control protects)."""
     query = update.callback_query
     if query is not None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
-from handlers.core import services
 from handlers.core.callback_queries import acknowledge, parse_data
+from handlers.core.context import Context
 from handlers.core.dialogs import in_rows, keyboard
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape
 from storage.clock import format_local
@@ -22,9 +21,8 @@ NOTHING_YET = "本企业还没有填报过进展。发送 /report 开始填报�
 HISTORY_LIMIT = MAX_MESSAGE_CHARS - 200  # leave room for the heading
 
 
-def _titles(context: ContextTypes.DEFAULT_TYPE) -> dict[int, str]:
-    kb = getattr(services.engine(context.bot_data), "kb", None)
-    return {task.number: task.title for task in getattr(kb, "tasks", ())}
+def _titles(context: Context) -> dict[int, str]:
+    return {task.number: task.title for task in context.bot_data.kb.tasks}
 
 
 def _status(report: Report) -> str:
@@ -54,11 +52,11 @@ def history_entry(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _membership(user_id: int, context: ContextTypes.DEFAULT_TYPE) -> Membership | None:
-    return enterprise_of_user(services.db(context.bot_data), user_id)
+def _membership(user_id: int, context: Context) -> Membership | None:
+    return enterprise_of_user(context.bot_data.db, user_id)
 
 
-async def myreports_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def myreports_command(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -67,7 +65,7 @@ async def myreports_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if membership is None or not membership.can_report:
         await message.reply_text(NOT_REGISTERED if membership is None else CLAIM_PENDING)
         return
-    latest = latest_by_task(services.db(context.bot_data), membership.enterprise.id)
+    latest = latest_by_task(context.bot_data.db, membership.enterprise.id)
     if not latest:
         await message.reply_text(NOTHING_YET)
         return
@@ -82,7 +80,7 @@ async def myreports_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     )
 
 
-async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_history(update: Update, context: Context) -> None:
     """A click on ``mr:<task>``: every report on that task, newest first."""
     query = update.callback_query
     if query is None or update.effective_chat is None:
@@ -94,7 +92,7 @@ async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     await acknowledge(query)
     task = parsed[0]
-    reports = history(services.db(context.bot_data), membership.enterprise.id, task)
+    reports = history(context.bot_data.db, membership.enterprise.id, task)
     title = _titles(context).get(task, f"任务{task}")
     head = f"<b>任务{task}. {escape(title)}</b> 历次填报（共{len(reports)}次，最新在前）：\n\n"
     if not reports:

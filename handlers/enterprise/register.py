@@ -18,11 +18,10 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.core import services
 from handlers.core.callback_queries import acknowledge
+from handlers.core.context import Context
 from handlers.core.dialogs import (
     END,
-    Context,
     Dialog,
     callback_tail,
     clear_draft,
@@ -76,8 +75,7 @@ STATUS_WORDS = {"pending": "待审核", "approved": "已通过", "rejected": "�
 
 def industries_of(context: Context) -> tuple[str, ...]:
     """The KB's industry list (the multi-select's choices)."""
-    kb = getattr(services.engine(context.bot_data), "kb", None)
-    return tuple(getattr(kb, "industries", ()) or ())
+    return context.bot_data.kb.industries
 
 
 # --- prompts -------------------------------------------------------------------------
@@ -177,7 +175,7 @@ async def start(update: Update, context: Context) -> object:
     user = update.effective_user
     if user is None:
         return END
-    membership = enterprise_of_user(services.db(context.bot_data), user.id)
+    membership = enterprise_of_user(context.bot_data.db, user.id)
     if membership is not None:
         status = STATUS_WORDS.get(membership.account.status.value, "")
         await send(update, context, ALREADY_BOUND.format(
@@ -349,7 +347,7 @@ async def confirm(update: Update, context: Context) -> object:
         return END
     try:
         registration = register(
-            services.db(context.bot_data),
+            context.bot_data.db,
             user_id=user.id,
             name=data["name"],
             credit_code=data["code"],
@@ -358,7 +356,7 @@ async def confirm(update: Update, context: Context) -> object:
             industries=data["industries"],
             contact_name=data["contact"],
             phone=data["phone"],
-            now=services.now(context.bot_data),
+            now=context.bot_data.now(),
         )
     except ValueError as exc:
         return await ask(update, context, CONFIRM, f"无法提交：{exc}")

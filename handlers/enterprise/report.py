@@ -21,10 +21,9 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.core import services
+from handlers.core.context import Context
 from handlers.core.dialogs import (
     END,
-    Context,
     Dialog,
     callback_tail,
     clear_draft,
@@ -90,23 +89,21 @@ CLAIM_PENDING = "您的绑定申请正在审核，审核通过后才能填报进
 
 
 def task_titles(context: Context) -> dict[int, str]:
-    kb = getattr(services.engine(context.bot_data), "kb", None)
-    titles = {task.number: task.title for task in getattr(kb, "tasks", ())}
+    titles = {task.number: task.title for task in context.bot_data.kb.tasks}
     return {n: titles.get(n, f"任务{n}") for n in range(1, TASK_COUNT + 1)}
 
 
 def relevant_tasks(context: Context, industries: Sequence[str]) -> list[int]:
     """Tasks naming one of the enterprise's industries, in task order."""
-    kb = getattr(services.engine(context.bot_data), "kb", None)
     mine = set(industries)
-    return [task.number for task in getattr(kb, "tasks", ()) if mine & set(task.industries)]
+    return [task.number for task in context.bot_data.kb.tasks if mine & set(task.industries)]
 
 
 def _membership(update: Update, context: Context) -> Membership | None:
     user = update.effective_user
     if user is None:
         return None
-    return enterprise_of_user(services.db(context.bot_data), user.id)
+    return enterprise_of_user(context.bot_data.db, user.id)
 
 
 # --- prompts -------------------------------------------------------------------------
@@ -349,7 +346,7 @@ async def got_description(update: Update, context: Context) -> object:
 @dialog_step(DIALOG)
 async def got_date(update: Update, context: Context) -> object:
     data = draft(context, DIALOG)
-    today = local_today(services.now(context.bot_data))
+    today = local_today(context.bot_data.now())
     done = data.get("status") == DONE
     date = parse_date(text_of(update), today=today, prefer="past" if done else "future")
     if isinstance(date, FieldError):
@@ -459,8 +456,8 @@ async def confirm(update: Update, context: Context) -> object:
         return END
     report = _report_draft(data, membership, user.id)
     try:
-        report_id = add_report(services.db(context.bot_data), report,
-                               services.now(context.bot_data))
+        report_id = add_report(context.bot_data.db, report,
+                               context.bot_data.now())
     except ValueError as exc:
         return await ask(update, context, CONFIRM, f"无法提交：{exc}")
     # add_report has committed: only now is the report acknowledged.

@@ -8,16 +8,12 @@ when the engine is unsure, and 👍/👎 feedback buttons.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
-from handlers.core import services
-from handlers.core.services import AnswerEngine
+from handlers.core.context import Context
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, clean, escape, fit, utf16_len
 from knowledge.model import Answer
 from storage.questions import log_question
@@ -33,8 +29,6 @@ SUGGESTION_PREFIX = "s"  # s:<question id>:<index>
 FEEDBACK_PREFIX = "f"  # f:<question id>:<1 useful | 0 not useful>
 COMMON_PREFIX = "q"  # q:<index into the common questions>
 
-ANSWER_CACHE = "answer_cache"  # bot_data key of the AnswerCache
-ANSWER_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -102,56 +96,8 @@ def render_answer(answer: Answer, question_id: int) -> Reply:
     return Reply(html=rendered.html, keyboard=keyboard_for(rendered, question_id))
 
 
-class AnswerCache:
-    """Recently rendered answers, keyed by the normalised question (least recently used go).
-
-    The engine is a pure function of the question text and the knowledge base it was
-    built from, so asking it again for a question it has just answered (a common
-    question button, a suggestion, the same FAQ from many users) only costs time:
-    about a millisecond of CPU per question, plus escaping and fitting the reply.
-    Cached entries are tied to the engine object they came from; a different engine
-    (a reloaded knowledge base) empties the cache. ``capacity=0`` turns it off.
-    Exceptions are not cached. Every question is still logged, one row per ask.
-    """
-
-    def __init__(self, capacity: int = ANSWER_CACHE_SIZE) -> None:
-        self.capacity = capacity
-        self.hits = 0
-        self.misses = 0
-        self._engine: AnswerEngine | None = None
-        self._items: OrderedDict[str, RenderedAnswer] = OrderedDict()
-
-    def answer(self, engine: AnswerEngine, question: str) -> RenderedAnswer:
-        """The rendered answer of ``engine`` to the normalised ``question``."""
-        if engine is not self._engine:
-            self._items.clear()
-            self._engine = engine
-        cached = self._items.get(question)
-        if cached is not None:
-            self.hits += 1
-            self._items.move_to_end(question)
-            return cached
-        self.misses += 1
-        rendered = render_text(engine.ask(question))
-        if self.capacity > 0:
-            self._items[question] = rendered
-            if len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-        return rendered
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-def answer_cache(bot_data: dict[Any, Any]) -> AnswerCache:
-    cache = bot_data.get(ANSWER_CACHE)
-    if cache is None:
-        cache = bot_data[ANSWER_CACHE] = AnswerCache()
-    return cache  # type: ignore[no-any-return]
-
-
 async def answer_question(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     *,
     question: str,
     user_id: int,
@@ -163,19 +109,19 @@ async def answer_question(
     text = normalize_question(question)
     if not text:
         return await context.bot.send_message(chat_id, EMPTY_QUESTION)
-    rendered = answer_cache(bot_data).answer(services.engine(bot_data), text)
+    rendered: RenderedAnswer = bot_data.answer_cache.answer(bot_data.engine, text, render_text)
     answer = rendered.answer
     question_id = log_question(
-        services.db(bot_data),
+        bot_data.db,
         user_id=user_id,
         chat_id=chat_id,
         text=clean(question)[:4096],
         answered=rendered.answered,
         confident=answer.confident,
         sources=answer.sources,
-        now=services.now(bot_data),
+        now=bot_data.now(),
     )
-    services.suggestions(bot_data).remember(question_id, answer.suggestions)
+    bot_data.suggestions.remember(question_id, answer.suggestions)
     return await context.bot.send_message(
         chat_id,
         rendered.html,

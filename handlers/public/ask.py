@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from handlers.core.addressing import strip_mentions
+from handlers.core.context import Context
 from handlers.public.answering import answer_question
 
 ASK_USAGE = "请在 /ask 后面写上您的问题，例如：/ask 冲天炉要淘汰吗？"
 
 
-async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def _answer(update: Update, context: Context, question: str) -> None:
     message = update.effective_message
     if message is None or update.effective_chat is None or update.effective_user is None:
         return
@@ -25,19 +25,19 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     )
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: Context) -> None:
     """A private message: the whole text is the question."""
     if update.effective_message is not None:
         await _answer(update, context, update.effective_message.text or "")
 
 
-async def on_mention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_mention(update: Update, context: Context) -> None:
     """A group message mentioning the bot: the text without the mention is the question."""
     if update.effective_message is not None:
         await _answer(update, context, strip_mentions(update.effective_message))
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: Context) -> None:
     """``/ask 问题`` (also ``/ask@bot 问题`` in groups)."""
     question = " ".join(context.args or ())
     if not question.strip():

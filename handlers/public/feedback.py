@@ -6,10 +6,9 @@ import logging
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
-from handlers.core import services
 from handlers.core.callback_queries import acknowledge, parse_data
+from handlers.core.context import Context
 from handlers.public.answering import FEEDBACK_PREFIX
 from storage.questions import record_feedback
 
@@ -30,7 +29,7 @@ def _without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMark
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_feedback(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
@@ -41,11 +40,11 @@ async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     question_id, useful = parsed[0], parsed[1] == 1
     try:
         record_feedback(
-            services.db(context.bot_data),
+            context.bot_data.db,
             question_id=question_id,
             user_id=query.from_user.id,
             useful=useful,
-            now=services.now(context.bot_data),
+            now=context.bot_data.now(),
         )
     except LookupError:
         await acknowledge(query, UNKNOWN)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from handlers.core.callback_queries import acknowledge, parse_data
+from handlers.core.context import Context
 from handlers.core.menus import COMMON_QUESTIONS
 from handlers.core.telegram_html import escape
 from handlers.public.answering import COMMON_PREFIX, answer_question
@@ -35,7 +35,7 @@ def common_questions_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
@@ -48,12 +48,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_help(update: Update, context: Context) -> None:
     if update.effective_message is not None:
         await update.effective_message.reply_text(HELP, parse_mode=ParseMode.HTML)
 
 
-async def common_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def common_question(update: Update, context: Context) -> None:
     """A click on one of the /start buttons asks that question."""
     query = update.callback_query
     if query is None or update.effective_chat is None:
@@ -68,6 +68,6 @@ async def common_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     )
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: Context) -> None:
     if update.effective_message is not None:
         await update.effective_message.reply_text(UNKNOWN_COMMAND)

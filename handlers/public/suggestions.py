@@ -7,10 +7,9 @@ suggestion memory, or after a restart from the clicked button itself.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from handlers.core import services
 from handlers.core.callback_queries import acknowledge, parse_data
+from handlers.core.context import Context
 from handlers.public.answering import SUGGESTION_PREFIX, answer_question
 
 EXPIRED = "这个按钮已过期，请直接输入您的问题。"
@@ -28,14 +27,14 @@ def _button_text(update: Update, data: str) -> str | None:
     return None
 
 
-async def on_suggestion(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_suggestion(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or update.effective_chat is None:
         return
     parsed = parse_data(query.data, SUGGESTION_PREFIX, 2)
     question = None
     if parsed is not None:
-        question = services.suggestions(context.bot_data).get(parsed[0], parsed[1])
+        question = context.bot_data.suggestions.get(parsed[0], parsed[1])
         if question is None:
             question = _button_text(update, query.data or "")
     if question is None or question.endswith("…"):

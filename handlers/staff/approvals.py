@@ -9,16 +9,14 @@ enterprise) is told the outcome.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import ContextTypes
 
-from handlers.core import services
 from handlers.core.callback_queries import acknowledge, parse_data
+from handlers.core.context import BotData, Context
 from handlers.core.dialogs import keyboard
 from handlers.core.telegram_html import escape
 from storage.enterprises import (
@@ -57,10 +55,9 @@ STAFF_ONLY = "只有工作人员可以使用这个命令。"
 STATUS_WORDS = {Status.PENDING: "待审核", Status.APPROVED: "已批准", Status.REJECTED: "已驳回"}
 
 
-def admins(bot_data: Mapping[str, Any]) -> frozenset[int]:
-    """The settings' admins (handlers do not import ``bot.settings``)."""
-    settings = bot_data.get(services.SETTINGS)
-    return frozenset(getattr(settings, "admins", frozenset()))
+def admins(bot_data: BotData) -> frozenset[int]:
+    """The settings' admins."""
+    return bot_data.admins
 
 
 def application_text(
@@ -86,14 +83,14 @@ def decision_keyboard(account_id: int) -> InlineKeyboardMarkup | None:
                       ("驳回", f"{REJECT_PREFIX}:{account_id}")]])
 
 
-def deciders(bot_data: Mapping[str, Any], city: str) -> list[int]:
+def deciders(bot_data: BotData, city: str) -> list[int]:
     """Who is asked to decide for ``city``: its staff, province-wide staff, admins."""
-    found = staff_for_city(services.db(bot_data), city)
+    found = staff_for_city(bot_data.db, city)
     return sorted(set(found) | admins(bot_data))
 
 
 async def notify_deciders(
-    context: ContextTypes.DEFAULT_TYPE, registration: Registration, *, applicant: str = ""
+    context: Context, registration: Registration, *, applicant: str = ""
 ) -> int:
     """Send the application with 批准/驳回 buttons to every decider; returns how many got it."""
     text = application_text(registration.enterprise, registration.account, applicant)
@@ -115,14 +112,14 @@ async def notify_deciders(
     return sent
 
 
-async def _tell(context: ContextTypes.DEFAULT_TYPE, user_id: int, text: str) -> None:
+async def _tell(context: Context, user_id: int, text: str) -> None:
     try:
         await context.bot.send_message(user_id, text)
     except (Forbidden, BadRequest) as exc:
         _LOGGER.warning("could not tell user %s the decision: %s", user_id, exc.message)
 
 
-async def _announce(context: ContextTypes.DEFAULT_TYPE, decision: Decision) -> None:
+async def _announce(context: Context, decision: Decision) -> None:
     name = decision.enterprise.name
     note = APPROVED_NOTE if decision.account.status is Status.APPROVED else REJECTED_NOTE
     await _tell(context, decision.account.user_id, note.format(name=name))
@@ -130,7 +127,7 @@ async def _announce(context: ContextTypes.DEFAULT_TYPE, decision: Decision) -> N
         await _tell(context, other.user_id, REJECTED_NOTE.format(name=name))
 
 
-async def on_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_decision(update: Update, context: Context) -> None:
     """A click on 批准 (``apy:<account>``) or 驳回 (``apn:<account>``)."""
     query = update.callback_query
     if query is None or query.data is None:
@@ -143,11 +140,11 @@ async def on_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     decide = approve if prefix == APPROVE_PREFIX else reject
     try:
         decision = decide(
-            services.db(context.bot_data),
+            context.bot_data.db,
             account_id=parsed[0],
             approver_id=query.from_user.id,
             admins=admins(context.bot_data),
-            now=services.now(context.bot_data),
+            now=context.bot_data.now(),
         )
     except NotAllowed:
         await acknowledge(query, NOT_ALLOWED)
@@ -179,13 +176,13 @@ async def _close(query: Any, suffix: str) -> None:
         _LOGGER.info("decision message not updated: %s", exc.message)
 
 
-async def pending_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pending_command(update: Update, context: Context) -> None:
     """/pending (staff): the applications awaiting a decision, each with its buttons."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
         return
-    db = services.db(context.bot_data)
+    db = context.bot_data.db
     role = role_of(db, user.id, admins(context.bot_data))
     if role not in (Role.STAFF, Role.ADMIN):
         await message.reply_text(STAFF_ONLY)

@@ -1,0 +1,97 @@
+"""The typed ``bot_data`` and callback context every handler receives.
+
+python-telegram-bot lets an application choose the classes of its context and of
+``bot_data`` (``ContextTypes``; see PTB's ``contexttypesbot.py``). lvdong's
+``bot_data`` is :class:`BotData`: the long-lived services, as typed attributes,
+filled in once by ``bot.app.build_application``. Handlers write
+``context.bot_data.db`` instead of indexing a dict with string keys.
+
+``bot_data`` is never persisted (it holds the engine and the database handle);
+dialog drafts live in ``user_data``, which is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from sqlite_utils import Database
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from handlers.core.answer_cache import AnswerCache
+from handlers.core.flood_control import FloodGate
+from knowledge.model import Answer, KnowledgeBase
+
+Clock = Callable[[], dt.datetime]
+
+
+class AnswerEngine(Protocol):
+    """What the bot needs of ``knowledge.engine.Engine``."""
+
+    @property
+    def kb(self) -> KnowledgeBase: ...
+
+    def ask(self, question: str) -> Answer: ...
+
+
+def system_clock() -> dt.datetime:
+    """The production clock: aware UTC now."""
+    return dt.datetime.now(dt.UTC)
+
+
+class SuggestionMemory:
+    """Suggestions offered with recent answers, by question id, so buttons carry a short key.
+
+    Bounded: the oldest entries go first. After a restart the memory is empty and the
+    suggestion handler falls back to the button's own text.
+    """
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[int, tuple[str, ...]] = OrderedDict()
+
+    def remember(self, question_id: int, suggestions: Sequence[str]) -> None:
+        if not suggestions:
+            return
+        self._items[question_id] = tuple(suggestions)
+        self._items.move_to_end(question_id)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    def get(self, question_id: int, index: int) -> str | None:
+        items = self._items.get(question_id, ())
+        return items[index] if 0 <= index < len(items) else None
+
+
+class BotData:
+    """The services handlers use. PTB creates it empty; ``build_application`` fills it.
+
+    Attributes declared without a value here are set by ``build_application``
+    before the first update; reading one earlier is a wiring bug (AttributeError).
+    """
+
+    engine: AnswerEngine
+    kb: KnowledgeBase
+    db: Database
+    clock: Clock
+    admins: frozenset[int]  # the settings' administrators (LVDONG_ADMINS)
+    dialog_timeout: float  # seconds of silence that close a dialog; 0: never
+    flood: FloodGate
+
+    def __init__(self) -> None:
+        self.suggestions = SuggestionMemory()
+        self.answer_cache: AnswerCache[Any] = AnswerCache()
+        self.touched: set[int] = set()  # ids of updates a dialog step handled (to persist)
+        self.users_seen: dict[int, tuple[str, dt.datetime]] = {}  # id -> (name, last written)
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """The context of every lvdong handler: ``context.bot_data`` is a :class:`BotData`."""
+
+
+App = Application[Any, Context, Any, Any, BotData, Any]
