@@ -141,7 +141,8 @@ def test_audience_and_progress_are_checked_with_their_lines(tmp_path: Path) -> N
 
 def test_another_plan_brings_its_own_statuses(tmp_path: Path) -> None:
     path = _write(tmp_path, MINI.read_text(encoding="utf-8") + (
-        "progress:\n  statuses:\n    - {name: 计划中}\n    - {name: 已验收, done: true, date: actual}\n"
+        "progress:\n  statuses:\n    - {name: 计划中}\n"
+        "    - {name: 已验收, done: true, date: actual}\n"
     ))
     kb = load_kb(path)
     assert [s.name for s in kb.statuses] == ["计划中", "已验收"]
