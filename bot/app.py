@@ -2,18 +2,23 @@
 
 The same application runs under ``lvdong run`` (Telegram), ``lvdong chat`` (the
 in-process Bot API) and the tests (an HTTP stand-in); only the requests differ.
+What the bot offers, and who may use it, is declared in :mod:`handlers.policy`;
+this module only turns that declaration into handlers, in explicit groups.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 
 from sqlite_utils import Database
 from telegram import Update
 from telegram.ext import (
     ApplicationBuilder,
+    BaseRateLimiter,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -24,76 +29,81 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.persistence import SqlitePersistence
-from bot.sending import ResilientRateLimiter
+from bot.sending import PacedRateLimiter, SendBudget
 from bot.settings import Settings
 from bot.update_order import PerUserUpdateProcessor
-from handlers.core import dialogs as dialog_flow
-from handlers.core import errors, flood, users
+from handlers import policy
+from handlers.core import dialogs, errors, flood, users
+from handlers.core.access import AccessGuard, Command, Where
 from handlers.core.addressing import MENTIONS_BOT
 from handlers.core.context import AnswerEngine, App, BotData, Clock, Context, system_clock
 from handlers.core.dialog_expiry import notify_expired
 from handlers.core.flood_control import FloodGate
-from handlers.core.menus import COMMAND_MENUS, bot_commands, scopes_for
-from handlers.enterprise import myreports, register, report
-from handlers.public import ask, feedback, start, suggestions
-from handlers.public.answering import COMMON_PREFIX, FEEDBACK_PREFIX, SUGGESTION_PREFIX
-from handlers.staff import approvals
+from handlers.core.menus import publish_menus
+from handlers.delivery import chat_members, reminders
+from handlers.delivery.outbox import OutboxSender
+from handlers.officials import notices
+from handlers.public import ask, start
 from storage.users import Role, users_with_role
 
 _LOGGER = logging.getLogger(__name__)
 
 # Handler groups. ORDER MATTERS: python-telegram-bot runs groups in ascending
 # order; within a group only the first matching handler runs. A handler raising
-# ApplicationHandlerStop ends processing of that update (flood control does).
-GROUP_GUARD = -10  # flood control: may stop the update
+# ApplicationHandlerStop ends processing of that update (flood control and the
+# access guard do).
+GROUP_FLOOD = -10  # flood control: may stop the update
+GROUP_ACCESS = -8  # the access policy: refuses what the declaration does not allow
 GROUP_TRACK = -5  # remember the user; never stops anything
 GROUP_MAIN = 0  # commands, dialogs, button clicks, questions; catch-alls last
 GROUP_PERSIST = 10  # after a dialog step: its new state and draft go to disk at once
 
-# The dialogs, by ConversationHandler name (for the notes on expired dialogs).
-DIALOGS = {d.name: d for d in (register.DIALOG, report.DIALOG)}
+ALL_COMMANDS: tuple[Command, ...] = policy.COMMANDS
+DIALOG_NAMES = {entry.dialog.name: entry.dialog for entry in policy.DIALOGS}
 
 
-def register_handlers(
-    application: App, dialog_timeout: float | None = None
-) -> None:
-    """Every handler of the bot, in one place. Add a new feature's handlers here.
+def _command_handler(command: Command) -> CommandHandler[Context, object]:
+    assert command.callback is not None
+    chats: filters.BaseFilter = (
+        filters.ChatType.PRIVATE if command.where is Where.PRIVATE else filters.ALL
+    )
+    if command.payload:
+        chats = chats & filters.Regex(rf"^/{command.name}(?:@\w+)?\s+{command.payload}")
+    return CommandHandler(command.name, command.callback, filters=chats)
 
-    Dialogs (ConversationHandler: /register, /report) go in GROUP_MAIN *before* the
+
+def register_handlers(application: App, dialog_timeout: float | None = None) -> None:
+    """Every handler of the bot, from :mod:`handlers.policy`, in explicit groups.
+
+    Dialogs (ConversationHandlers) go in GROUP_MAIN *before* the other commands and the
     question catch-alls, so a user in the middle of a dialog has their text handled by
-    the dialog, not taken as a question. /start, /help and /ask come first and keep
-    working during a dialog; any other command is answered by the dialog ("finish or
-    /cancel"). GROUP_PERSIST writes a dialog step to disk before the user's next update.
+    the dialog, not taken as a question, and any other command is answered by the
+    dialog ("finish or /cancel"); commands declared ``in_dialogs`` (/start, /help,
+    /ask) come first and keep working. A dialog's button pressed after it ended gets a
+    short note. GROUP_PERSIST writes a dialog step to disk before the user's next update.
     """
-    application.add_handler(TypeHandler(Update, flood.check_flood), group=GROUP_GUARD)
+    application.add_handler(TypeHandler(Update, flood.check_flood), group=GROUP_FLOOD)
+    application.add_handler(
+        TypeHandler(Update, AccessGuard(policy.COMMANDS, policy.BUTTONS)), group=GROUP_ACCESS
+    )
     application.add_handler(TypeHandler(Update, users.track_user), group=GROUP_TRACK)
 
-    private = filters.ChatType.PRIVATE
-    private_text = private & filters.TEXT & ~filters.COMMAND
+    with_callback = [c for c in policy.COMMANDS if c.callback is not None]
+    first = [c for c in with_callback if c.in_dialogs]
+    later = [c for c in with_callback if not c.in_dialogs]
+    dialog_prefixes = "|".join(entry.prefix for entry in policy.DIALOGS)
+    private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     group_mention = filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & MENTIONS_BOT
     application.add_handlers(
         [
-            CommandHandler("start", start.start),
-            CommandHandler("help", start.show_help),
-            CommandHandler("ask", ask.ask_command),
-            # -- dialogs of other modules go here (before the catch-alls) --
-            register.conversation(dialog_timeout),
-            report.conversation(dialog_timeout),
-            CommandHandler("myreports", myreports.myreports_command, filters=private),
-            CallbackQueryHandler(myreports.on_history, pattern=rf"^{myreports.PREFIX}:"),
-            CommandHandler("pending", approvals.pending_command, filters=private),
-            CallbackQueryHandler(
-                approvals.on_decision,
-                pattern=rf"^(?:{approvals.APPROVE_PREFIX}|{approvals.REJECT_PREFIX}):",
-            ),
-            CommandHandler("cancel", dialog_flow.nothing_to_cancel, filters=private),
-            CallbackQueryHandler(
-                dialog_flow.ended_dialog_button,
-                pattern=rf"^(?:{register.PREFIX}|{report.PREFIX}):",
-            ),
-            CallbackQueryHandler(start.common_question, pattern=rf"^{COMMON_PREFIX}:"),
-            CallbackQueryHandler(suggestions.on_suggestion, pattern=rf"^{SUGGESTION_PREFIX}:"),
-            CallbackQueryHandler(feedback.on_feedback, pattern=rf"^{FEEDBACK_PREFIX}:"),
+            # a command with a payload (/start inv_...) before the same command without
+            *(_command_handler(c) for c in sorted(first, key=lambda c: not c.payload)),
+            *(entry.build(dialog_timeout) for entry in policy.DIALOGS),
+            *(_command_handler(c) for c in later),
+            *(CallbackQueryHandler(b.callback, pattern=rf"^{b.prefix}:")
+              for b in policy.BUTTONS if b.callback is not None),
+            CallbackQueryHandler(dialogs.ended_dialog_button, pattern=rf"^(?:{dialog_prefixes}):"),
+            ChatMemberHandler(chat_members.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
             # -- catch-alls: keep last --
             MessageHandler(private_text, ask.on_text),
             MessageHandler(group_mention, ask.on_mention),
@@ -101,31 +111,41 @@ def register_handlers(
         ],
         group=GROUP_MAIN,
     )
-    application.add_handler(
-        TypeHandler(Update, dialog_flow.persist_dialog_step), group=GROUP_PERSIST
-    )
+    application.add_handler(TypeHandler(Update, dialogs.persist_dialog_step), group=GROUP_PERSIST)
     application.add_error_handler(errors.on_error)
 
 
-async def set_command_menus(application: App) -> None:
-    """``post_init``: publish the command menus of ``handlers.core.menus`` for every scope."""
-    bot_data = application.bot_data
-    # Staff granted in the database see the staff menu too (from the next start).
-    staff = bot_data.admins | set(users_with_role(bot_data.db, Role.STAFF))
-    for menu in COMMAND_MENUS:
-        for scope in scopes_for(menu, staff):
-            await application.bot.set_my_commands(bot_commands(menu), scope=scope)
+def _roles(bot_data: BotData) -> dict[int, Role]:
+    """Users with a menu of their own: officials, staff and admins (database and settings)."""
+    roles = {user: role for role in (Role.OFFICIAL, Role.STAFF, Role.ADMIN)
+             for user in users_with_role(bot_data.db, role)}
+    roles.update({admin: Role.ADMIN for admin in bot_data.admins})
+    return roles
 
 
 async def start_up(application: App) -> None:
-    """``post_init``: command menus, then the notes for dialogs that expired while down."""
-    await set_command_menus(application)
+    """``post_init``: menus, the outbox sender, notes for dialogs that expired while the
+    bot was down, and the reminders (a run missed while down is planned now)."""
+    bot_data = application.bot_data
+    await publish_menus(application.bot, bot_data.commands, _roles(bot_data))
+    await bot_data.outbox.start()
     persistence = application.persistence
     if isinstance(persistence, SqlitePersistence) and persistence.expired:
         expired, persistence.expired = persistence.expired, []
-        sent = await notify_expired(application, expired, DIALOGS)
-        _LOGGER.info("%d dialog(s) expired while the bot was down; %d note(s) sent",
-                     len(expired), sent)
+        queued = await notify_expired(application, expired, DIALOG_NAMES)
+        _LOGGER.info("%d dialog(s) expired while the bot was down; %d note(s) queued",
+                     len(expired), queued)
+    reminders.run_reminders(bot_data, bot_data.reminders)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            reminders.tick, interval=reminders.TICK_SECONDS, first=reminders.TICK_SECONDS,
+            name="reminders",
+        )
+
+
+async def stop_services(application: App) -> None:
+    """``post_stop``: let the outbox finish what is in flight (and record it)."""
+    await application.bot_data.outbox.stop()
 
 
 async def close_services(application: App) -> None:
@@ -144,21 +164,23 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     clock: Clock = system_clock,
-    rate_limiter: ResilientRateLimiter | None = None,
+    rate_limiter: BaseRateLimiter[dict[str, object]] | None = None,
 ) -> App:
     """The bot, ready to ``run_polling``/``run_webhook`` or to be started by hand.
 
     ``request``/``get_updates_request`` replace the HTTP client (the in-process Bot
-    API, tests); ``rate_limiter`` replaces the default paced limiter (benchmark).
+    API, tests); ``rate_limiter`` replaces the paced limiter (benchmark: pacing off).
     """
+    budget = SendBudget(settings.max_rate, settings.send_rate)
     processor = PerUserUpdateProcessor(settings.max_concurrent_updates)
     builder = (
         ApplicationBuilder()
         .token(settings.token or "0:local")
         .base_url(settings.api_base_url)
-        .rate_limiter(rate_limiter or ResilientRateLimiter())
+        .rate_limiter(rate_limiter or PacedRateLimiter(budget))
         .concurrent_updates(processor)
         .post_init(start_up)
+        .post_stop(stop_services)
         .post_shutdown(close_services)
         .context_types(ContextTypes(context=Context, bot_data=BotData))
         .persistence(
@@ -175,7 +197,7 @@ def build_application(
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
-    application = builder.build()
+    application: App = builder.build()
     bot_data = application.bot_data
     bot_data.engine = engine
     bot_data.kb = engine.kb
@@ -184,13 +206,26 @@ def build_application(
     bot_data.admins = settings.admins
     bot_data.dialog_timeout = settings.dialog_timeout
     bot_data.flood = FloodGate(settings.flood_burst, settings.flood_per_minute)
+    bot_data.commands = ALL_COMMANDS
+    bot_data.reminders = reminders.ReminderSettings(
+        settings.reminder_time, settings.reminder_days, settings.reminder_catchup_days
+    )
+    bot_data.invite_hours = settings.invite_hours
+    bot_data.outbox = OutboxSender(
+        application.bot, db, clock,
+        pace=budget.take_outbox if rate_limiter is None else _unpaced,
+        concurrency=settings.outbox_concurrency,
+        on_progress=functools.partial(notices.show_progress, application),
+    )
     register_handlers(application, settings.dialog_timeout)
     return application
 
 
-def update_processor(
-    application: App,
-) -> PerUserUpdateProcessor:
+async def _unpaced() -> None:
+    """Outbox pacing when a custom rate limiter is given (the benchmark's bare setups)."""
+
+
+def update_processor(application: App) -> PerUserUpdateProcessor:
     """The application's update processor (to listen for processed updates)."""
     processor = application.update_processor
     assert isinstance(processor, PerUserUpdateProcessor)

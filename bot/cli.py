@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.cli_officials import add_commands
 from bot.settings import Settings, SettingsError, load_settings
 
 
@@ -88,30 +89,6 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return run_terminal_chat(_settings(args), role=args.as_role, user_id=args.user_id)
 
 
-def cmd_grant(args: argparse.Namespace) -> int:
-    """Give a Telegram user a role (staff of a city, or of the province without --city)."""
-    from storage.clock import utc_now
-    from storage.db import open_db
-    from storage.regions import normalize_region
-    from storage.users import Role, grant_role
-
-    city = None
-    if args.city:
-        city = normalize_region(args.city)
-        if city is None:
-            print(f"lvdong: 不认识的地市 {args.city!r}（例如 郑州市、济源示范区、巩义市）",
-                  file=sys.stderr)
-            return 2
-    db = open_db(_settings(args).db_path)
-    try:
-        grant_role(db, args.user_id, Role(args.role), city, utc_now())
-    finally:
-        db.conn.close()
-    where = city or "全省"
-    print(f"user {args.user_id}: {args.role}" + (f" ({where})" if args.role == "staff" else ""))
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lvdong", description="绿动: 河南工业污染防治攻坚助手")
     parser.add_argument("--config", type=Path, help="KEY=value settings file (env wins)")
@@ -138,11 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="start the Telegram bot")
     run.set_defaults(func=cmd_run)
 
-    grant = sub.add_parser("grant", help="give a Telegram user a role in the database")
-    grant.add_argument("user_id", type=int, help="the Telegram user id")
-    grant.add_argument("role", choices=["enterprise", "official", "staff"])
-    grant.add_argument("--city", help="staff of this city or county (default: the province)")
-    grant.set_defaults(func=cmd_grant)
+    add_commands(sub, lambda command: lambda args: command(args, _settings(args)))
 
     chat = sub.add_parser("chat", help="try the bot in this terminal, without a token")
     chat.add_argument(

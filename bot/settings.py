@@ -7,7 +7,9 @@ in a log line or a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,13 @@ class Settings:
     flood_per_minute: float = 20.0  # sustained questions per minute per user
     max_concurrent_updates: int = 64  # across users; one user's updates stay in order
     dialog_timeout: float = 1800.0  # seconds of silence after which a dialog is closed
+    max_rate: float = 30.0  # messages a second, replies and outbox together (Telegram: ~30)
+    send_rate: float = 25.0  # messages a second the outbox may take of that
+    outbox_concurrency: int = 8  # outbox sends in flight at once (bounds "uncertain")
+    reminder_time: dt.time = dt.time(9, 0)  # Beijing time of the daily reminders
+    reminder_days: tuple[int, ...] = (30, 7, 1)  # days before a deadline to remind
+    reminder_catchup_days: int = 7  # a missed reminder older than this is not sent
+    invite_hours: float = 72.0  # how long an invitation link stays valid
 
     @property
     def has_token(self) -> bool:
@@ -79,6 +88,22 @@ def _positive(merged: Mapping[str, str], key: str, default: str, *, integer: boo
     return float(value)
 
 
+def _time(merged: Mapping[str, str], key: str, default: str) -> dt.time:
+    raw = (merged.get(key) or default).strip()
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise SettingsError(f"{key}: {raw!r} is not a time of day like 09:00")
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def _days(merged: Mapping[str, str], key: str, default: str) -> tuple[int, ...]:
+    raw = (merged.get(key) or default).replace("，", ",")
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not parts or not all(part.isdigit() and 0 < int(part) <= 366 for part in parts):
+        raise SettingsError(f"{key}: {raw!r} should be days before a deadline, like 30,7,1")
+    return tuple(sorted({int(part) for part in parts}, reverse=True))
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, config_file: Path | None = None
 ) -> Settings:
@@ -97,6 +122,11 @@ def load_settings(
     per_minute = _positive(merged, "LVDONG_FLOOD_PER_MINUTE", "20")
     concurrency = _positive(merged, "LVDONG_CONCURRENCY", "64", integer=True)
     dialog_timeout = _positive(merged, "LVDONG_DIALOG_TIMEOUT", "1800")
+    max_rate = _positive(merged, "LVDONG_MAX_RATE", "30")
+    send_rate = _positive(merged, "LVDONG_SEND_RATE", "25")
+    if send_rate > max_rate:
+        raise SettingsError(
+            f"LVDONG_SEND_RATE ({send_rate:g}) cannot exceed LVDONG_MAX_RATE ({max_rate:g})")
     return Settings(
         token=merged.get("TELEGRAM_BOT_TOKEN", "").strip(),
         api_base_url=merged.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL,
@@ -111,4 +141,12 @@ def load_settings(
         flood_per_minute=per_minute,
         max_concurrent_updates=int(concurrency),
         dialog_timeout=dialog_timeout,
+        max_rate=max_rate,
+        send_rate=send_rate,
+        outbox_concurrency=int(_positive(merged, "LVDONG_OUTBOX_CONCURRENCY", "8", integer=True)),
+        reminder_time=_time(merged, "LVDONG_REMINDER_TIME", "09:00"),
+        reminder_days=_days(merged, "LVDONG_REMINDER_DAYS", "30,7,1"),
+        reminder_catchup_days=int(
+            _positive(merged, "LVDONG_REMINDER_CATCHUP_DAYS", "7", integer=True)),
+        invite_hours=_positive(merged, "LVDONG_INVITE_HOURS", "72"),
     )

@@ -128,7 +128,7 @@ def _grant(settings: Settings, db: Any, role: str, user_id: int) -> Settings:
 
     if role == Role.ADMIN.value:
         return dataclasses.replace(settings, admins=settings.admins | {user_id})
-    grant_role(db, user_id, Role(role), None, system_clock())
+    grant_role(db, user_id, Role(role), (), system_clock())
     return settings
 
 

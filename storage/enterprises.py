@@ -24,7 +24,7 @@ from storage.clock import from_db, to_db
 from storage.credit_code import check_credit_code
 from storage.db import transaction
 from storage.regions import is_region
-from storage.users import Role, get_user, role_of
+from storage.users import Role, role_of, scope_of
 
 
 class Status(StrEnum):
@@ -46,6 +46,11 @@ class RegistrationError(Exception):
 
 class NotAllowed(RegistrationError, PermissionError):
     """The user may not decide registrations for this enterprise's region."""
+
+
+class OwnCase(NotAllowed):
+    """The decider is the applicant, or speaks for the same enterprise: nobody decides
+    on their own case."""
 
 
 class AlreadyDecided(RegistrationError):
@@ -82,6 +87,7 @@ class Account:
     phone: str
     created_at: dt.datetime
     decided_by: int | None
+    decided_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,7 @@ def _account(row: dict[str, Any]) -> Account:
         phone=row["phone"],
         created_at=from_db(row["created_at"]),
         decided_by=row["decided_by"],
+        decided_at=from_db(row["decided_at"]) if row["decided_at"] else None,
     )
 
 
@@ -342,14 +349,20 @@ def _set_industries(db: Database, enterprise_id: int, industries: Iterable[str])
 
 def may_decide(db: Database, user_id: int, city: str, admins: frozenset[int]) -> bool:
     """Whether ``user_id`` may approve or reject registrations in ``city``: admins,
-    province-wide staff, and the staff of that exact region."""
+    and staff whose scope covers it."""
     role = role_of(db, user_id, admins)
     if role is Role.ADMIN:
         return True
-    if role is not Role.STAFF:
-        return False
-    user = get_user(db, user_id)
-    return user is not None and (user.city is None or user.city == city)
+    return role is Role.STAFF and scope_of(db, user_id).covers(city)
+
+
+def speaks_for(db: Database, user_id: int, enterprise_id: int) -> bool:
+    """Whether ``user_id`` has a live (pending or approved) account on the enterprise."""
+    return bool(db.execute(
+        """SELECT 1 FROM accounts WHERE user_id = ? AND enterprise_id = ?
+           AND status IN ('pending', 'approved')""",
+        (user_id, enterprise_id),
+    ).fetchone())
 
 
 def _pending_account(
@@ -360,6 +373,8 @@ def _pending_account(
         raise LookupError(f"no account {account_id}")
     enterprise = get_enterprise(db, account.enterprise_id)
     assert enterprise is not None
+    if account.user_id == decider_id or speaks_for(db, decider_id, enterprise.id):
+        raise OwnCase(f"user {decider_id} may not decide on their own enterprise's case")
     if not may_decide(db, decider_id, enterprise.city, admins):
         raise NotAllowed(f"user {decider_id} may not decide for {enterprise.city}")
     if account.status is not Status.PENDING:

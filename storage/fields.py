@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from storage.clock import SHANGHAI
+
 DESCRIPTION_LIMIT = 500
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
@@ -286,3 +288,65 @@ def parse_status(text: str) -> str | FieldError:
     if status is None:
         return FieldError("请选择进展状态：" + "、".join(REPORT_STATUSES) + "。")
     return status
+
+
+# --- a time to send something (Beijing time) ------------------------------------------
+
+_CLOCK = r"(\d{1,2})(?::|：|点|時|时)(\d{1,2})?分?"
+_SEND_FULL = re.compile(rf"(\d{{4}})[-/.年](\d{{1,2}})[-/.月](\d{{1,2}})[日号]?{_CLOCK}")
+_SEND_MONTH_DAY = re.compile(rf"(\d{{1,2}})[-/.月](\d{{1,2}})[日号]?{_CLOCK}")
+_SEND_RELATIVE = re.compile(rf"(今天|明天|后天)?(上午|早上|下午|晚上)?{_CLOCK}")
+_DAY_OFFSETS = {None: 0, "今天": 0, "明天": 1, "后天": 2}
+
+
+def parse_send_time(
+    text: str, *, now: dt.datetime, max_ahead: dt.timedelta = dt.timedelta(days=180)
+) -> dt.datetime | FieldError:
+    """When to send, typed in Beijing time: ``2026-12-05 09:00``, ``12月5日 9:00``,
+    ``明天 9:00``, ``下午3点``, ``9:30`` (today, or tomorrow once that time has passed).
+    ``now`` is aware; the result is aware (Asia/Shanghai), in the future, and at most
+    ``max_ahead`` away."""
+    local_now = now.astimezone(SHANGHAI)
+    value = _clean(text)
+    day: dt.date | None = None
+    clock: tuple[str, str | None]
+    if match := _SEND_FULL.fullmatch(value):
+        year, month, mday = (int(g) for g in match.groups()[:3])
+        checked = _make_date(year, month, mday)
+        if isinstance(checked, FieldError):
+            return checked
+        day, clock = checked, (match[4], match[5])
+    elif match := _SEND_MONTH_DAY.fullmatch(value):
+        checked = _resolve_month_day(int(match[1]), int(match[2]), local_now.date(), "future")
+        if isinstance(checked, FieldError):
+            return checked
+        day, clock = checked, (match[3], match[4])
+    elif match := _SEND_RELATIVE.fullmatch(value):
+        hour_text, minute_text = match[3], match[4]
+        hour = int(hour_text)
+        if match[2] in ("下午", "晚上") and hour < 12:
+            hour_text = str(hour + 12)
+        day = local_now.date() + dt.timedelta(days=_DAY_OFFSETS[match[1]])
+        clock = (hour_text, minute_text)
+        if match[1] is None:
+            candidate = _at(day, clock)
+            if isinstance(candidate, dt.datetime) and candidate <= local_now:
+                day += dt.timedelta(days=1)
+    else:
+        return FieldError(
+            "没有看懂这个时间，请按 2026-12-05 09:00、明天 9:00 或 下午3点 的格式填写。")
+    when = _at(day, clock)
+    if isinstance(when, FieldError):
+        return when
+    if when <= local_now:
+        return FieldError(f"{when:%Y-%m-%d %H:%M} 已经过去了，请填写将来的时间。")
+    if when - local_now > max_ahead:
+        return FieldError(f"最多只能提前{max_ahead.days}天安排发送。")
+    return when
+
+
+def _at(day: dt.date, clock: tuple[str, str | None]) -> dt.datetime | FieldError:
+    hour, minute = int(clock[0]), int(clock[1] or 0)
+    if hour > 23 or minute > 59:
+        return FieldError(f"{clock[0]}:{clock[1] or '00'} 不是有效的时刻。")
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)

@@ -159,7 +159,185 @@ def _003_staff_query_indexes(db: Database) -> None:
     ))
 
 
-MIGRATIONS: tuple[Migration, ...] = (_001_core, _002_dialog_state, _003_staff_query_indexes)
+def _004_scopes_outbox_plan_free(db: Database) -> None:
+    """Officials' work: scopes of several cities, audit, invites, deadlines, notices, the
+    outbox and the reminder runs; reports lose the 2021 plan's task range and statuses.
+
+    ``users`` and ``reports`` are rebuilt (SQLite cannot drop a CHECK): a user's region
+    moves to ``user_regions`` (no rows: the whole province), and the plan's shape —
+    which task numbers and statuses exist — is checked against the knowledge base in
+    code, so another plan's YAML works with the same database. Runs with foreign keys
+    off, as SQLite's table-rebuild procedure requires; ``migrate`` checks them after.
+    """
+    _run(db, (
+        """CREATE TABLE user_regions (
+            user_id INTEGER NOT NULL,
+            region TEXT NOT NULL,
+            PRIMARY KEY (user_id, region)
+        )""",
+        "INSERT INTO user_regions (user_id, region) SELECT user_id, city FROM users"
+        " WHERE city IS NOT NULL",
+        """CREATE TABLE users_v4 (
+            user_id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL DEFAULT 'enterprise'
+                CHECK (role IN ('enterprise', 'official', 'staff', 'admin')),
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            role_granted_at TEXT,
+            reachable INTEGER NOT NULL DEFAULT 1 CHECK (reachable IN (0, 1)),
+            reachable_changed_at TEXT
+        )""",
+        """INSERT INTO users_v4 (user_id, name, role, first_seen, last_seen, role_granted_at)
+            SELECT user_id, name, role, first_seen, last_seen, role_granted_at FROM users""",
+        "DROP TABLE users",
+        "ALTER TABLE users_v4 RENAME TO users",
+        "CREATE INDEX users_role ON users (role)",
+        """CREATE TABLE reports_v4 (
+            id INTEGER PRIMARY KEY,
+            enterprise_id INTEGER NOT NULL REFERENCES enterprises (id),
+            user_id INTEGER NOT NULL,
+            task INTEGER NOT NULL CHECK (task > 0),
+            status TEXT NOT NULL CHECK (length(status) > 0),
+            percent INTEGER CHECK (percent IS NULL OR percent BETWEEN 0 AND 100),
+            description TEXT NOT NULL DEFAULT '',
+            completion_date TEXT,
+            from_pending INTEGER NOT NULL CHECK (from_pending IN (0, 1)),
+            created_at TEXT NOT NULL
+        )""",
+        "INSERT INTO reports_v4 SELECT * FROM reports",
+        "DROP TABLE reports",
+        "ALTER TABLE reports_v4 RENAME TO reports",
+        "CREATE INDEX reports_enterprise_task ON reports (enterprise_id, task, id)",
+        "CREATE INDEX reports_task_status ON reports (task, status)",
+        "CREATE INDEX reports_created ON reports (created_at)",
+        """CREATE TRIGGER reports_no_update BEFORE UPDATE ON reports
+            BEGIN SELECT RAISE(ABORT, 'reports are append-only'); END""",
+        """CREATE TRIGGER reports_no_delete BEFORE DELETE ON reports
+            BEGIN SELECT RAISE(ABORT, 'reports are append-only'); END""",
+        # The latest report per (enterprise, task), kept by a trigger in the same
+        # transaction as the report: province-wide views never scan the history.
+        """CREATE TABLE latest_reports (
+            enterprise_id INTEGER NOT NULL REFERENCES enterprises (id),
+            task INTEGER NOT NULL,
+            report_id INTEGER NOT NULL REFERENCES reports (id),
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (enterprise_id, task)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX latest_reports_task ON latest_reports (task, status)",
+        """INSERT INTO latest_reports (enterprise_id, task, report_id, status, created_at)
+            SELECT r.enterprise_id, r.task, r.id, r.status, r.created_at
+            FROM reports r JOIN (SELECT max(id) AS id FROM reports
+                                 GROUP BY enterprise_id, task) m ON m.id = r.id""",
+        """CREATE TRIGGER reports_keep_latest AFTER INSERT ON reports BEGIN
+            INSERT INTO latest_reports (enterprise_id, task, report_id, status, created_at)
+            VALUES (NEW.enterprise_id, NEW.task, NEW.id, NEW.status, NEW.created_at)
+            ON CONFLICT (enterprise_id, task) DO UPDATE SET
+                report_id = excluded.report_id, status = excluded.status,
+                created_at = excluded.created_at
+            WHERE excluded.report_id > latest_reports.report_id;
+        END""",
+        # Who did what to whom, for /audit. Append-only like the reports.
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor_id INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}'
+        )""",
+        """CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+        """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+        # Single-use invitations; only a hash of the code is kept.
+        """CREATE TABLE invites (
+            id INTEGER PRIMARY KEY,
+            code_hash TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('enterprise', 'official', 'staff', 'admin')),
+            regions TEXT NOT NULL DEFAULT '[]',
+            created_by INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_by INTEGER,
+            used_at TEXT
+        )""",
+        # Deadlines officials add to the calendar (the plan's own come from the YAML).
+        """CREATE TABLE deadlines (
+            id INTEGER PRIMARY KEY,
+            task INTEGER NOT NULL,
+            due TEXT NOT NULL,
+            text TEXT NOT NULL,
+            industries TEXT NOT NULL DEFAULT '[]',
+            regions TEXT NOT NULL DEFAULT '[]',
+            created_by INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            cancelled_at TEXT,
+            cancelled_by INTEGER
+        )""",
+        "CREATE INDEX deadlines_due ON deadlines (due)",
+        """CREATE TABLE notices (
+            id INTEGER PRIMARY KEY,
+            created_by INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            audience TEXT NOT NULL,
+            regions TEXT NOT NULL DEFAULT '[]',
+            text TEXT NOT NULL,
+            send_at TEXT NOT NULL,
+            cancelled_at TEXT,
+            cancelled_by INTEGER,
+            progress_chat_id INTEGER,
+            progress_message_id INTEGER
+        )""",
+        # The outbox: one message, many recipients; one row per (message, recipient),
+        # written before anything is sent.
+        """CREATE TABLE outbox_messages (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            markup TEXT,
+            notice_id INTEGER REFERENCES notices (id),
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES outbox_messages (id),
+            chat_id INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN
+                ('queued', 'sending', 'sent', 'failed', 'blocked', 'uncertain', 'cancelled')),
+            not_before TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            updated_at TEXT NOT NULL,
+            sent_message_id INTEGER,
+            priority INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (message_id, chat_id)
+        )""",
+        "CREATE INDEX outbox_due ON outbox (priority DESC, not_before, id) WHERE status = 'queued'",
+        "CREATE INDEX outbox_sending ON outbox (id) WHERE status = 'sending'",
+        "CREATE INDEX outbox_by_message ON outbox (message_id, status)",
+        # Which reminders fell due and were planned: one row per (deadline, kind).
+        """CREATE TABLE reminder_runs (
+            key TEXT PRIMARY KEY,
+            deadline_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            due_on TEXT NOT NULL,
+            planned_at TEXT NOT NULL,
+            recipients INTEGER NOT NULL,
+            skipped INTEGER NOT NULL,
+            stale INTEGER NOT NULL DEFAULT 0 CHECK (stale IN (0, 1))
+        )""",
+    ))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _001_core,
+    _002_dialog_state,
+    _003_staff_query_indexes,
+    _004_scopes_outbox_plan_free,
+)
 LATEST = len(MIGRATIONS)
 
 
@@ -181,17 +359,29 @@ def migrate(db: Database, target: int = LATEST) -> list[int]:
     if schema_version(db) > LATEST:
         raise RuntimeError("database schema is newer than this code; upgrade lvdong")
     applied: list[int] = []
-    while schema_version(db) < target:
-        db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = schema_version(db)
-            if version < target:
-                MIGRATIONS[version](db)
-                db.conn.execute(f"PRAGMA user_version = {version + 1}")
-                applied.append(version + 1)
-            db.conn.execute("COMMIT")
-        except BaseException:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
-            raise
+    conn = db.conn
+    foreign_keys = int(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+    # SQLite's table-rebuild procedure: foreign keys off (it cannot change inside a
+    # transaction), then checked before each migration commits.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        while schema_version(db) < target:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = schema_version(db)
+                if version < target:
+                    MIGRATIONS[version](db)
+                    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration {version + 1} broke foreign keys: "
+                                           f"{broken[:3]}")
+                    conn.execute(f"PRAGMA user_version = {version + 1}")
+                    applied.append(version + 1)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {foreign_keys}")
     return applied

@@ -25,6 +25,7 @@ from bot.local_api import ApiCall, LocalBotApi
 from bot.settings import Settings
 from handlers.core.context import AnswerEngine
 from knowledge.engine import load_engine
+from storage.clock import to_db
 from storage.db import open_db
 from tests.botapi_server import BotApiServer
 
@@ -71,6 +72,22 @@ class RunningBot:
                 await self._changed.wait()
 
         await asyncio.wait_for(all_done(), timeout)
+
+    def outbox_pending(self) -> int:
+        """Deliveries due now that the outbox has not finished with."""
+        return int(self.db.execute(
+            "SELECT count(*) FROM outbox WHERE status IN ('queued', 'sending') AND not_before <= ?",
+            (to_db(self.clock()),),
+        ).fetchone()[0])
+
+    async def outbox_drained(self, timeout: float = WAIT) -> None:
+        """Wait until the outbox has sent everything due (what the bot says on its own)."""
+        async def drained() -> None:
+            while self.outbox_pending() or self.app.bot_data.outbox.busy:
+                self.app.bot_data.outbox.wake()
+                await asyncio.sleep(0.005)
+
+        await asyncio.wait_for(drained(), timeout)
 
     async def exchange(
         self, user_id: int, text: str, *, chat_id: int | None = None

@@ -85,6 +85,7 @@ class Chat:
         before = len(self.bot.api.calls)
         update_id = act()  # type: ignore[operator]
         await self.bot.wait_processed(update_id)
+        await self.bot.outbox_drained()
         return texts(self.bot.api.calls[before:], self.user_id)
 
 

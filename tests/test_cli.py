@@ -31,14 +31,24 @@ def test_ask_prints_an_answer() -> None:
 
 def test_grant_gives_a_role_in_the_database(tmp_path: Path) -> None:
     from storage.db import open_db
-    from storage.users import Role, role_of, staff_city
+    from storage.audit import latest
+    from storage.users import Role, role_of, scope_of
 
     env = {**os.environ, "LVDONG_DB": str(tmp_path / "lvdong.sqlite")}
-    run = [sys.executable, "-m", "bot.cli", "grant"]
-    subprocess.run([*run, "42", "staff", "--city", "郑州"], env=env, check=True, timeout=60)
-    bad = subprocess.run([*run, "43", "staff", "--city", "火星"], env=env, capture_output=True,
-                         text=True, timeout=60)
+    run = [sys.executable, "-m", "bot.cli"]
+    subprocess.run([*run, "grant", "42", "staff", "--city", "郑州", "--city", "洛阳"], env=env,
+                   check=True, timeout=60)
+    subprocess.run([*run, "grant", "44", "official"], env=env, check=True, timeout=60)
+    bad = subprocess.run([*run, "grant", "43", "staff", "--city", "火星"], env=env,
+                         capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "火星" in bad.stderr
     db = open_db(tmp_path / "lvdong.sqlite")
-    assert role_of(db, 42, frozenset()) is Role.STAFF and staff_city(db, 42) == "郑州市"
+    assert role_of(db, 42, frozenset()) is Role.STAFF
+    assert scope_of(db, 42).regions == {"郑州市", "洛阳市"}
+    assert role_of(db, 44, frozenset()) is Role.OFFICIAL and scope_of(db, 44).province
     assert role_of(db, 43, frozenset()) is Role.ENTERPRISE
+    db.conn.close()
+    subprocess.run([*run, "revoke", "42"], env=env, check=True, timeout=60)
+    db = open_db(tmp_path / "lvdong.sqlite")
+    assert role_of(db, 42, frozenset()) is Role.ENTERPRISE and scope_of(db, 42).province
+    assert [e.action for e in latest(db)] == ["revoke", "grant", "grant"]

@@ -39,7 +39,7 @@ async def test_command_menus_are_set_at_start_up(tmp_path: Path) -> None:
 
 async def test_staff_granted_in_the_database_get_the_staff_menu(tmp_path: Path) -> None:
     db = open_db(tmp_path / "lvdong.sqlite")
-    grant_role(db, 4242, Role.STAFF, "郑州市", FakeClock().now)
+    grant_role(db, 4242, Role.STAFF, ["郑州市"], FakeClock().now)
     db.conn.close()
     async with running_bot(tmp_path) as bot:
         menus = [c for c in bot.api.sent(method="setMyCommands")

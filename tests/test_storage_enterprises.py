@@ -42,10 +42,10 @@ def code(n: int) -> str:
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
     db = open_db(tmp_path / "lvdong.db")
-    grant_role(db, ZZ_STAFF, Role.STAFF, "郑州市", T0)
-    grant_role(db, LY_STAFF, Role.STAFF, "洛阳市", T0)
-    grant_role(db, PROVINCE_STAFF, Role.STAFF, None, T0)
-    grant_role(db, OFFICIAL, Role.OFFICIAL, None, T0)
+    grant_role(db, ZZ_STAFF, Role.STAFF, ["郑州市"], T0)
+    grant_role(db, LY_STAFF, Role.STAFF, ["洛阳市"], T0)
+    grant_role(db, PROVINCE_STAFF, Role.STAFF, (), T0)
+    grant_role(db, OFFICIAL, Role.OFFICIAL, (), T0)
     return db
 
 

@@ -16,7 +16,17 @@ from storage.questions import (
     record_feedback,
     unanswered,
 )
-from storage.users import Role, get_user, grant_role, role_of, staff_for_city, touch_user
+from storage.users import (
+    Role,
+    Scope,
+    get_user,
+    grant_role,
+    revoke_role,
+    role_of,
+    set_reachable,
+    touch_user,
+    users_covering,
+)
 
 T0 = dt.datetime(2021, 6, 1, 8, 0, tzinfo=dt.UTC)
 ADMINS = frozenset({1})
@@ -43,37 +53,60 @@ def test_unknown_user_is_enterprise(db: Database) -> None:
 
 
 def test_settings_admins_win_over_stored_role(db: Database) -> None:
-    grant_role(db, 1, Role.OFFICIAL, None, T0)
+    grant_role(db, 1, Role.OFFICIAL, (), T0)
     assert role_of(db, 1, ADMINS) is Role.ADMIN
     assert role_of(db, 1, frozenset()) is Role.OFFICIAL
 
 
-def test_grant_role_keeps_name_and_sets_city(db: Database) -> None:
+def test_grant_role_keeps_name_and_sets_scope(db: Database) -> None:
     touch_user(db, 10, "李四", T0)
-    grant_role(db, 10, Role.STAFF, "郑州市", T0)
+    grant_role(db, 10, Role.STAFF, ["郑州市", "洛阳市"], T0)
     user = get_user(db, 10)
     assert user is not None and user.name == "李四"
-    assert (user.role, user.city) == (Role.STAFF, "郑州市")
-    grant_role(db, 10, Role.ENTERPRISE, None, T0)
+    assert (user.role, user.scope) == (Role.STAFF, Scope(frozenset({"郑州市", "洛阳市"})))
+    assert user.scope.describe() == "郑州市、洛阳市" and not user.scope.province
+    grant_role(db, 10, Role.ENTERPRISE, (), T0)
     assert role_of(db, 10, ADMINS) is Role.ENTERPRISE
-    assert get_user(db, 10).city is None  # type: ignore[union-attr]
+    assert get_user(db, 10).scope.province  # type: ignore[union-attr]
 
 
-def test_grant_role_refuses_city_for_non_staff_and_unknown_city(db: Database) -> None:
+def test_officials_have_scopes_too_and_revoking_clears_them(db: Database) -> None:
+    grant_role(db, 11, Role.OFFICIAL, ["郑州市"], T0)
+    assert get_user(db, 11).scope.regions == {"郑州市"}  # type: ignore[union-attr]
+    revoked = revoke_role(db, 11, T0)
+    assert revoked is not None and revoked.role is Role.ENTERPRISE and revoked.scope.province
+    assert revoke_role(db, 999, T0) is None
+
+
+def test_grant_role_refuses_cities_for_other_roles_and_unknown_cities(db: Database) -> None:
     with pytest.raises(ValueError):
-        grant_role(db, 10, Role.OFFICIAL, "郑州市", T0)
+        grant_role(db, 10, Role.ENTERPRISE, ["郑州市"], T0)
     with pytest.raises(ValueError):
-        grant_role(db, 10, Role.STAFF, "北京市", T0)
+        grant_role(db, 10, Role.ADMIN, ["郑州市"], T0)
+    with pytest.raises(ValueError):
+        grant_role(db, 10, Role.STAFF, ["北京市"], T0)
 
 
-def test_staff_for_city_includes_province_staff_only(db: Database) -> None:
-    grant_role(db, 20, Role.STAFF, "郑州市", T0)
-    grant_role(db, 21, Role.STAFF, None, T0)
-    grant_role(db, 22, Role.STAFF, "洛阳市", T0)
-    grant_role(db, 23, Role.OFFICIAL, None, T0)
-    assert staff_for_city(db, "郑州市") == [20, 21]
-    assert staff_for_city(db, "洛阳市") == [21, 22]
-    assert staff_for_city(db, "滑县") == [21]
+def test_users_covering_a_region_include_province_wide_ones_only_of_that_role(
+    db: Database,
+) -> None:
+    grant_role(db, 20, Role.STAFF, ["郑州市"], T0)
+    grant_role(db, 21, Role.STAFF, (), T0)
+    grant_role(db, 22, Role.STAFF, ["洛阳市", "郑州市"], T0)
+    grant_role(db, 23, Role.OFFICIAL, (), T0)
+    assert users_covering(db, Role.STAFF, "郑州市") == [20, 21, 22]
+    assert users_covering(db, Role.STAFF, "洛阳市") == [21, 22]
+    assert users_covering(db, Role.STAFF, "滑县") == [21]
+    assert users_covering(db, Role.OFFICIAL, "滑县") == [23]
+
+
+def test_a_blocked_user_is_reachable_again_once_they_write(db: Database) -> None:
+    touch_user(db, 30, "王五", T0)
+    assert set_reachable(db, 30, False, T0)
+    assert not set_reachable(db, 30, False, T0)  # no change
+    assert get_user(db, 30).reachable is False  # type: ignore[union-attr]
+    touch_user(db, 30, "王五", T0 + dt.timedelta(minutes=1))
+    assert get_user(db, 30).reachable is True  # type: ignore[union-attr]
 
 
 # --- questions -----------------------------------------------------------------------

@@ -15,14 +15,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlite_utils import Database
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from handlers.core.answer_cache import AnswerCache
 from handlers.core.flood_control import FloodGate
+from handlers.delivery.outbox import OutboxSender
 from knowledge.model import Answer, KnowledgeBase
+
+if TYPE_CHECKING:
+    from handlers.core.access import Command
+    from handlers.delivery.reminders import ReminderSettings
 
 Clock = Callable[[], dt.datetime]
 
@@ -79,6 +84,10 @@ class BotData:
     admins: frozenset[int]  # the settings' administrators (LVDONG_ADMINS)
     dialog_timeout: float  # seconds of silence that close a dialog; 0: never
     flood: FloodGate
+    outbox: OutboxSender  # everything the bot sends on its own goes through it
+    commands: tuple[Command, ...]  # the declared commands (handlers.policy), for /help
+    reminders: ReminderSettings
+    invite_hours: float  # how long an invitation link stays valid
 
     def __init__(self) -> None:
         self.suggestions = SuggestionMemory()

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
-from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application
-
-from handlers.core.dialogs import Dialog, forget_drafts
+from handlers.core.context import App
+from handlers.core.dialogs import Dialog, expiry_note, forget_drafts
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -23,14 +20,15 @@ ConversationKey = tuple[int | str, ...]
 
 
 async def notify_expired(
-    application: Application[Any, Any, Any, Any, Any, Any],
+    application: App,
     expired: Iterable[tuple[str, ConversationKey]],
     dialogs: Mapping[str, Dialog],
 ) -> int:
-    """Send the timeout note for each expired ``(handler name, (chat, user))``; returns
-    how many notes were sent."""
-    sent = 0
+    """Queue the timeout note for each expired ``(handler name, (chat, user))`` in the
+    outbox and drop the drafts; returns how many notes were queued."""
+    queued = 0
     users: set[int] = set()
+    stamp = application.bot_data.now().isoformat()
     for name, key in expired:
         dialog = dialogs.get(name)
         if dialog is None or not key or not isinstance(key[0], int):
@@ -40,15 +38,11 @@ async def notify_expired(
             application.user_data, user_id, _names(dialogs.values())
         ):
             users.add(user_id)
-        try:
-            await application.bot.send_message(chat_id, dialog.timed_out)
-            sent += 1
-        except (Forbidden, BadRequest) as exc:
-            _LOGGER.info("expired-dialog note not delivered to %s: %s", chat_id, exc.message)
+        queued += application.bot_data.outbox.queue(expiry_note(dialog, chat_id, stamp), [chat_id])
     if users and application.persistence is not None:
         application.mark_data_for_update_persistence(user_ids=users)
         await application.update_persistence()
-    return sent
+    return queued
 
 
 def _names(dialogs: Iterable[Dialog]) -> Sequence[str]:

@@ -39,6 +39,7 @@ from telegram.warnings import PTBUserWarning
 
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
+from storage.outbox import Message
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -249,12 +250,23 @@ def cancel_handler(dialog: Dialog) -> Step:
     return cancel
 
 
+def expiry_note(dialog: Dialog, chat_id: int, stamp: str) -> Message:
+    """The outbox message telling a user their dialog was closed (``stamp``: when)."""
+    return Message(key=f"expiry:{dialog.name}:{chat_id}:{stamp}", kind="expiry",
+                   text=dialog.timed_out)
+
+
 def timeout_handler(dialog: Dialog) -> Step:
-    """Runs in the ConversationHandler's TIMEOUT state with the dialog's last update."""
+    """Runs in the ConversationHandler's TIMEOUT state with the dialog's last update: the
+    bot speaks on its own here, so the note goes through the outbox."""
 
     async def timed_out(update: Update, context: Context) -> object:
         clear_draft(context, dialog)
-        await send(update, context, dialog.timed_out)
+        chat = update.effective_chat
+        if chat is not None:
+            context.bot_data.outbox.queue(
+                expiry_note(dialog, chat.id, context.bot_data.now().isoformat()), [chat.id]
+            )
         if update.effective_user is not None:
             context.application.mark_data_for_update_persistence(
                 user_ids=update.effective_user.id

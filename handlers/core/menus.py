@@ -1,54 +1,31 @@
-"""What the bot offers, as data: command menus per scope, and the common questions.
+"""Command menus and /help, built from the access declaration (``handlers.policy``).
 
-``post_init`` turns ``COMMAND_MENUS`` into ``set_my_commands`` calls. A new
-command (say ``/register``) is one line in the right menu(s) here plus its
-handler in ``bot.app.register_handlers``.
+Telegram shows a command menu per scope: all private chats get the commands any
+user may use, groups get those that work in groups, and each official, staff
+member and admin gets a menu of their own in their private chat
+(``BotCommandScopeChat``), set at start-up and again whenever their role changes.
+``/help`` lists the same commands the asking user may use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import logging
+from collections.abc import Iterable, Sequence
 
 from telegram import (
+    Bot,
     BotCommand,
-    BotCommandScope,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     BotCommandScopeDefault,
 )
+from telegram.error import BadRequest, Forbidden
 
+from handlers.core.access import Command, Where
+from storage.users import Role
 
-@dataclass(frozen=True)
-class MenuCommand:
-    command: str
-    description: str  # shown in Telegram's menu, Simplified Chinese
-
-
-@dataclass(frozen=True)
-class CommandMenu:
-    """The commands shown in one scope: ``default``, ``private``, ``groups`` or ``staff``."""
-
-    scope: str
-    commands: tuple[MenuCommand, ...]
-
-
-START = MenuCommand("start", "开始使用绿动")
-HELP = MenuCommand("help", "我能做什么")
-ASK = MenuCommand("ask", "提问，例如 /ask 冲天炉要淘汰吗")
-REGISTER = MenuCommand("register", "企业登记（绑定企业）")
-REPORT = MenuCommand("report", "填报任务进展")
-MYREPORTS = MenuCommand("myreports", "查看本企业已报进展")
-CANCEL = MenuCommand("cancel", "取消当前操作")
-PENDING = MenuCommand("pending", "待审核的企业登记（工作人员）")
-
-COMMAND_MENUS: tuple[CommandMenu, ...] = (
-    CommandMenu("default", (START, HELP, ASK)),
-    CommandMenu("private", (START, HELP, ASK, REGISTER, REPORT, MYREPORTS, CANCEL)),
-    CommandMenu("groups", (ASK, HELP)),
-    CommandMenu("staff", (START, HELP, ASK, PENDING, REGISTER, REPORT, MYREPORTS, CANCEL)),
-)
+_LOGGER = logging.getLogger(__name__)
 
 # Buttons under /start: questions most enterprises ask first.
 COMMON_QUESTIONS: tuple[str, ...] = (
@@ -59,19 +36,52 @@ COMMON_QUESTIONS: tuple[str, ...] = (
 )
 
 
-def scopes_for(menu: CommandMenu, staff: Iterable[int]) -> list[BotCommandScope]:
-    """The Bot API scopes a menu applies to (``staff``: the private chat of each staff
-    member and administrator)."""
-    if menu.scope == "default":
-        return [BotCommandScopeDefault()]
-    if menu.scope == "private":
-        return [BotCommandScopeAllPrivateChats()]
-    if menu.scope == "groups":
-        return [BotCommandScopeAllGroupChats()]
-    if menu.scope == "staff":
-        return [BotCommandScopeChat(chat_id=user) for user in sorted(staff)]
-    raise ValueError(f"unknown menu scope {menu.scope!r}")
+def allowed(commands: Iterable[Command], role: Role, *, in_group: bool = False) -> list[Command]:
+    """The commands ``role`` may use (in a group: only those that work there)."""
+    return [
+        command for command in commands
+        if role in command.need.roles and (not in_group or command.where is Where.ANYWHERE)
+    ]
 
 
-def bot_commands(menu: CommandMenu) -> list[BotCommand]:
-    return [BotCommand(c.command, c.description) for c in menu.commands]
+def menu(commands: Iterable[Command], role: Role, *, in_group: bool = False) -> list[BotCommand]:
+    return [BotCommand(c.name, c.summary) for c in allowed(commands, role, in_group=in_group)
+            if c.menu]
+
+
+async def publish_menus(
+    bot: Bot, commands: Sequence[Command], roles: dict[int, Role]
+) -> None:
+    """Menus for every scope: default and private chats (what any user may do), groups,
+    and each user in ``roles`` with a role of their own."""
+    everyone = menu(commands, Role.ENTERPRISE)
+    await bot.set_my_commands(everyone, scope=BotCommandScopeDefault())
+    await bot.set_my_commands(everyone, scope=BotCommandScopeAllPrivateChats())
+    await bot.set_my_commands(
+        menu(commands, Role.ENTERPRISE, in_group=True), scope=BotCommandScopeAllGroupChats()
+    )
+    for user_id, role in sorted(roles.items()):
+        await update_menu(bot, commands, user_id, role)
+
+
+async def update_menu(bot: Bot, commands: Sequence[Command], user_id: int, role: Role) -> None:
+    """Give one user the menu of their role (an enterprise user: the common one)."""
+    scope = BotCommandScopeChat(chat_id=user_id)
+    try:
+        if role is Role.ENTERPRISE:
+            await bot.delete_my_commands(scope=scope)
+        else:
+            await bot.set_my_commands(menu(commands, role), scope=scope)
+    except (BadRequest, Forbidden) as exc:  # a user who never opened the bot has no chat
+        _LOGGER.info("menu of user %s not set: %s", user_id, exc.message)
+
+
+def help_lines(commands: Iterable[Command], role: Role, *, in_group: bool = False) -> list[str]:
+    """``/cmd — what it does`` (with an example where one helps), for /help."""
+    lines = []
+    for command in allowed(commands, role, in_group=in_group):
+        line = f"/{command.name} — {command.summary}"
+        if command.usage:
+            line += f"（例：{command.usage}）"
+        lines.append(line)
+    return lines

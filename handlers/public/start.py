@@ -5,11 +5,13 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
+from handlers.core.access import ROLE_NAMES
 from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import Context
-from handlers.core.menus import COMMON_QUESTIONS
+from handlers.core.menus import COMMON_QUESTIONS, help_lines
 from handlers.core.telegram_html import escape
 from handlers.public.answering import COMMON_PREFIX, answer_question
+from storage.users import role_of
 
 WELCOME = (
     "<b>您好{name}！我是绿动</b>，解答企业关于"
@@ -22,9 +24,9 @@ HELP = (
     "• 私聊：直接发送问题。\n"
     "• 群聊：@我 再加问题，或发送 /ask 问题。\n"
     "• 回答下方的 👍/👎 帮助我们改进。\n"
-    "• 拿不准时，我会给出几个相关问题供您点选。\n\n"
-    "命令：/start 开始 · /help 帮助 · /ask 提问"
+    "• 拿不准时，我会给出几个相关问题供您点选。"
 )
+HELP_COMMANDS = "<b>您可以使用的命令</b>（{role}）"
 UNKNOWN_COMMAND = "没有这个命令。发送 /help 查看我能做什么，或直接输入您的问题。"
 
 
@@ -49,8 +51,17 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def show_help(update: Update, context: Context) -> None:
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(HELP, parse_mode=ParseMode.HTML)
+    """How to ask, then the commands this user may use (from the access declaration)."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    role = role_of(context.bot_data.db, user.id, context.bot_data.admins)
+    in_group = update.effective_chat is not None and update.effective_chat.type != "private"
+    lines = help_lines(context.bot_data.commands, role, in_group=in_group)
+    text = "\n\n".join([HELP, HELP_COMMANDS.format(role=ROLE_NAMES[role]),
+                         "\n".join(escape(line) for line in lines)])
+    await message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
 async def common_question(update: Update, context: Context) -> None:

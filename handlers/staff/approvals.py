@@ -1,38 +1,49 @@
 """Staff approve or reject registrations: 批准 / 驳回 buttons, and /pending.
 
-Who is asked: the staff of the enterprise's region, province-wide staff, and the
-admins of the settings. Whoever clicks first decides; a second click is told it
-was already decided. The applicant (and anyone whose claim fell with a rejected
-enterprise) is told the outcome.
+Who is asked: the staff whose scope covers the enterprise's region, and the
+admins — never the applicant, nor anyone who already speaks for that enterprise
+(nobody decides on their own case; the access policy refuses such a click too).
+Whoever clicks first decides; the decision, its audit entry and the note to the
+applicant commit together, and the note goes out through the outbox. A later
+click on another copy of the application is told who decided and when.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest
 
+from handlers.core.access import actor_of
 from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import BotData, Context
 from handlers.core.dialogs import keyboard
 from handlers.core.telegram_html import escape
+from storage import audit
+from storage.clock import format_local
+from storage.db import transaction
 from storage.enterprises import (
     Account,
     AlreadyDecided,
     Decision,
     Enterprise,
     NotAllowed,
+    OwnCase,
     Registration,
     Status,
     approve,
+    get_account,
+    get_enterprise,
     may_decide,
     pending_for_city,
     reject,
+    speaks_for,
 )
-from storage.users import Role, role_of, staff_city, staff_for_city
+from storage.outbox import Message, Priority
+from storage.users import Role, get_user, users_covering
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,19 +56,15 @@ APPROVED_NOTE = (
 )
 REJECTED_NOTE = (
     "很抱歉，您的企业登记（{name}）未通过审核。"
-    "如有疑问请联系当地生态环境部门，核实后可重新发送 /register。"
+    "如有疑问，请联系所在地工业和信息化主管部门；核实信息后可重新发送 /register。"
 )
 NOT_ALLOWED = "您无权审批该地区的登记申请。"
-ALREADY = "该申请已由其他工作人员处理（{status}）。"
+OWN_CASE = "不能审批与您本人或本企业有关的申请，请由其他工作人员处理。"
+DECIDED = "该申请已由{who}于{when}处理：{status}。"
 GONE = "找不到这条申请。"
-NOTHING_PENDING = "目前没有待审核的登记申请。"
-STAFF_ONLY = "只有工作人员可以使用这个命令。"
+NOTHING_PENDING = "目前没有待审核的登记申请（您负责的范围内）。"
 STATUS_WORDS = {Status.PENDING: "待审核", Status.APPROVED: "已批准", Status.REJECTED: "已驳回"}
-
-
-def admins(bot_data: BotData) -> frozenset[int]:
-    """The settings' admins."""
-    return bot_data.admins
+PENDING_SHOWN = 20
 
 
 def application_text(
@@ -83,48 +90,74 @@ def decision_keyboard(account_id: int) -> InlineKeyboardMarkup | None:
                       ("驳回", f"{REJECT_PREFIX}:{account_id}")]])
 
 
-def deciders(bot_data: BotData, city: str) -> list[int]:
-    """Who is asked to decide for ``city``: its staff, province-wide staff, admins."""
-    found = staff_for_city(bot_data.db, city)
-    return sorted(set(found) | admins(bot_data))
+def deciders(bot_data: BotData, enterprise: Enterprise, applicant_id: int) -> list[int]:
+    """Who is asked to decide: staff covering the region and admins, minus the applicant
+    and anyone who speaks for the enterprise."""
+    db = bot_data.db
+    found = set(users_covering(db, Role.STAFF, enterprise.city)) | bot_data.admins
+    return sorted(
+        user for user in found
+        if user != applicant_id and not speaks_for(db, user, enterprise.id)
+    )
 
 
 async def notify_deciders(
     context: Context, registration: Registration, *, applicant: str = ""
 ) -> int:
-    """Send the application with 批准/驳回 buttons to every decider; returns how many got it."""
-    text = application_text(registration.enterprise, registration.account, applicant)
-    markup = decision_keyboard(registration.account.id)
-    sent = 0
-    for user_id in deciders(context.bot_data, registration.enterprise.city):
-        if user_id == registration.account.user_id:
-            continue
-        try:
-            await context.bot.send_message(
-                user_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-            )
-            sent += 1
-        except (Forbidden, BadRequest) as exc:  # never started the bot, or blocked it
-            _LOGGER.warning("could not notify decider %s: %s", user_id, exc.message)
-    if sent == 0:
-        _LOGGER.warning("registration %s: no staff to notify in %s",
-                        registration.account.id, registration.enterprise.city)
-    return sent
+    """Queue the application with 批准/驳回 buttons for every decider; returns how many."""
+    account = registration.account
+    text = application_text(registration.enterprise, account, applicant)
+    markup = decision_keyboard(account.id)
+    message = Message(
+        key=f"application:{account.id}", kind="application", text=text,
+        markup=json.dumps(markup.to_dict(), ensure_ascii=False) if markup else None,
+    )
+    chats = deciders(context.bot_data, registration.enterprise, account.user_id)
+    if not chats:
+        _LOGGER.warning("application %s: no staff covers its region", account.id)
+        return 0
+    return context.bot_data.outbox.queue(message, chats, priority=Priority.PERSONAL)
 
 
-async def _tell(context: Context, user_id: int, text: str) -> None:
-    try:
-        await context.bot.send_message(user_id, text)
-    except (Forbidden, BadRequest) as exc:
-        _LOGGER.warning("could not tell user %s the decision: %s", user_id, exc.message)
-
-
-async def _announce(context: Context, decision: Decision) -> None:
+def _notes(decision: Decision) -> list[tuple[Message, list[int]]]:
+    """The outcome for the applicant, and for anyone whose claim fell with it."""
     name = decision.enterprise.name
-    note = APPROVED_NOTE if decision.account.status is Status.APPROVED else REJECTED_NOTE
-    await _tell(context, decision.account.user_id, note.format(name=name))
+    approved = decision.account.status is Status.APPROVED
+    note = (APPROVED_NOTE if approved else REJECTED_NOTE).format(name=escape(name))
+    out = [(Message(key=f"decision:account:{decision.account.id}", kind="decision", text=note),
+            [decision.account.user_id])]
     for other in decision.also_decided:
-        await _tell(context, other.user_id, REJECTED_NOTE.format(name=name))
+        out.append((Message(key=f"decision:account:{other.id}", kind="decision",
+                            text=REJECTED_NOTE.format(name=escape(name))), [other.user_id]))
+    return out
+
+
+def decide(bot_data: BotData, account_id: int, decider_id: int, *, approved: bool) -> Decision:
+    """Approve or reject, write the audit entry and queue the notes, in one transaction."""
+    db = bot_data.db
+    now = bot_data.now()
+    with transaction(db):
+        decision = (approve if approved else reject)(
+            db, account_id=account_id, approver_id=decider_id, admins=bot_data.admins, now=now,
+        )
+        audit.record(
+            db, actor_id=decider_id, action="approve" if approved else "reject",
+            subject=f"account:{account_id}", now=now,
+            enterprise=decision.enterprise.id, also=[a.id for a in decision.also_decided],
+        )
+        for message, chats in _notes(decision):
+            bot_data.outbox.queue(message, chats, priority=Priority.PERSONAL)
+    return decision
+
+
+def _outcome_line(bot_data: BotData, account: Account) -> str:
+    who = "系统"
+    if account.decided_by is not None:
+        user = get_user(bot_data.db, account.decided_by)
+        who = user.name if user is not None and user.name else f"ID {account.decided_by}"
+    when = format_local(account.decided_at) if account.decided_at else ""
+    return (f"<b>{STATUS_WORDS[account.status]}</b>（{escape(who)}"
+            + (f"，{when}" if when else "") + "）")
 
 
 async def on_decision(update: Update, context: Context) -> None:
@@ -137,65 +170,70 @@ async def on_decision(update: Update, context: Context) -> None:
     if parsed is None or prefix not in (APPROVE_PREFIX, REJECT_PREFIX):
         await acknowledge(query)
         return
-    decide = approve if prefix == APPROVE_PREFIX else reject
+    bot_data = context.bot_data
     try:
-        decision = decide(
-            context.bot_data.db,
-            account_id=parsed[0],
-            approver_id=query.from_user.id,
-            admins=admins(context.bot_data),
-            now=context.bot_data.now(),
-        )
+        decision = decide(bot_data, parsed[0], query.from_user.id,
+                          approved=prefix == APPROVE_PREFIX)
+    except OwnCase:
+        await acknowledge(query, OWN_CASE)
+        return
     except NotAllowed:
         await acknowledge(query, NOT_ALLOWED)
         return
     except AlreadyDecided as exc:
-        status = STATUS_WORDS[exc.account.status]
-        await acknowledge(query, ALREADY.format(status=status))
-        await _close(query, f"\n\n（{status}，由其他工作人员处理）")
+        account = exc.account
+        who = "您" if account.decided_by == query.from_user.id else "其他工作人员"
+        await acknowledge(query, DECIDED.format(
+            who=who, when=format_local(account.decided_at) if account.decided_at else "",
+            status=STATUS_WORDS[account.status]))
+        await _show_outcome(bot_data, query, account)
         return
     except LookupError:
         await acknowledge(query, GONE)
         return
-    verdict = STATUS_WORDS[decision.account.status]
-    await acknowledge(query, verdict)
-    await _close(query, f"\n\n<b>{verdict}</b>（{escape(query.from_user.full_name)}）")
-    await _announce(context, decision)
+    await acknowledge(query, STATUS_WORDS[decision.account.status])
+    await _show_outcome(bot_data, query, decision.account)
 
 
-async def _close(query: Any, suffix: str) -> None:
-    """Show the outcome under the application and remove its buttons."""
-    message = query.message
-    html = getattr(message, "text_html", None) if message is not None else None
+async def _show_outcome(bot_data: BotData, query: object, account: Account) -> None:
+    """Rewrite the application message as it was, plus who decided and when, without
+    buttons. Built from the database, so a repeated click changes nothing."""
+    enterprise = get_enterprise(bot_data.db, account.enterprise_id)
+    current = get_account(bot_data.db, account.id) or account
+    if enterprise is None:
+        return
+    text = application_text(enterprise, current).replace("<b>待审核：", "<b>", 1)
     try:
-        if html:
-            await query.edit_message_text(html + suffix, parse_mode=ParseMode.HTML)
-        else:
-            await query.edit_message_reply_markup(None)
-    except BadRequest as exc:
+        await query.edit_message_text(  # type: ignore[attr-defined]
+            f"{text}\n\n{_outcome_line(bot_data, current)}", parse_mode=ParseMode.HTML
+        )
+    except BadRequest as exc:  # "message is not modified": already shows the outcome
         _LOGGER.info("decision message not updated: %s", exc.message)
 
 
 async def pending_command(update: Update, context: Context) -> None:
-    """/pending (staff): the applications awaiting a decision, each with its buttons."""
+    """/pending (staff): the applications awaiting a decision in the user's scope, each
+    with its buttons; their own cases are left out."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
         return
-    db = context.bot_data.db
-    role = role_of(db, user.id, admins(context.bot_data))
-    if role not in (Role.STAFF, Role.ADMIN):
-        await message.reply_text(STAFF_ONLY)
-        return
-    city = staff_city(db, user.id) if role is Role.STAFF else None
+    bot_data = context.bot_data
+    db = bot_data.db
+    actor = actor_of(bot_data, user.id)
+    regions = None if actor.is_admin or actor.scope.province else actor.scope.regions
     items = [
-        item for item in pending_for_city(db, city)
-        if may_decide(db, user.id, item.enterprise.city, admins(context.bot_data))
+        item for item in pending_for_city(db, None)
+        if (regions is None or item.enterprise.city in regions)
+        and item.account.user_id != user.id and not speaks_for(db, user.id, item.enterprise.id)
+        and may_decide(db, user.id, item.enterprise.city, bot_data.admins)
     ]
     if not items:
         await message.reply_text(NOTHING_PENDING)
         return
-    for item in items[:20]:
+    if len(items) > PENDING_SHOWN:
+        await message.reply_text(f"共{len(items)}条待审核，先显示最早的{PENDING_SHOWN}条。")
+    for item in items[:PENDING_SHOWN]:
         await message.reply_text(
             application_text(item.enterprise, item.account),
             parse_mode=ParseMode.HTML,

@@ -1,0 +1,303 @@
+"""Who may use what: the types of the access declaration, and the one check.
+
+``handlers.policy`` declares every command, button prefix and dialog of the bot
+with the :class:`Need` it has: the roles allowed and, for a button that names an
+object (an application, an enterprise, a report, a notice), what that object is,
+so its region can be checked against the user's scope and its owners against the
+user (nobody decides on their own case). :class:`AccessGuard` runs in an early
+handler group on every update and refuses, with a plain message, anything the
+declaration does not allow — a forged or replayed button never reaches its
+handler, and a command or button that is not declared at all is refused (or, for
+commands, answered as unknown), so a new one cannot forget its check.
+
+Commands whose arguments name a city (``/reports 郑州``) check them against
+:attr:`Actor.scope` in the handler, with :func:`refuse_region`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlite_utils import Database
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from handlers.core.callback_queries import acknowledge
+from handlers.core.context import BotData, Context
+from storage.calendar import deadline_regions
+from storage.notices import get_notice
+from storage.users import PROVINCE, Role, Scope, role_of, scope_of
+
+_LOGGER = logging.getLogger(__name__)
+
+Callback = Callable[[Update, Context], Coroutine[Any, Any, object]]
+
+ANYONE = frozenset(Role)
+OFFICIALS = frozenset({Role.OFFICIAL, Role.ADMIN})
+STAFF = frozenset({Role.STAFF, Role.ADMIN})
+OFFICIALS_AND_STAFF = frozenset({Role.OFFICIAL, Role.STAFF, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+
+MAX_ID_DIGITS = 15  # ids in callback data; anything longer is forged
+
+NOT_ALLOWED = "您没有权限使用{what}。发送 /help 查看您可以使用的功能。"
+OUT_OF_SCOPE = "这不在您负责的范围（{scope}）内。"
+OWN_CASE = "不能处理与您本人或本企业有关的申请或报告，请由其他工作人员处理。"
+NOT_YOURS = "这个按钮只对提问的人有效。"
+GONE = "找不到这条记录了，可能已被删除或按钮已过期。"
+BROKEN = "这个按钮已失效。"
+
+ROLE_NAMES = {
+    Role.ENTERPRISE: "企业用户",
+    Role.OFFICIAL: "业务处室",
+    Role.STAFF: "工作人员",
+    Role.ADMIN: "管理员",
+}
+
+
+class Target(StrEnum):
+    """What the first id in a button's data names (``prefix:<id>:...``)."""
+
+    NONE = "none"
+    ACCOUNT = "account"  # a registration or claim: region of its enterprise, owner the applicant
+    ENTERPRISE = "enterprise"  # region of the enterprise, owners the users who speak for it
+    REPORT = "report"  # region of its enterprise, owners the users who speak for it
+    NOTICE = "notice"  # the regions it went to (none: the province), owner the sender
+    QUESTION = "question"  # a logged question: owner the asker
+    DEADLINE = "deadline"  # an official's deadline: its regions, owner who added it
+
+
+class Relation(StrEnum):
+    ANY = "any"
+    NOT_OWN = "not_own"  # the user must not be an owner of the target (own case)
+    OWN = "own"  # the user must be an owner of the target
+
+
+@dataclass(frozen=True)
+class Need:
+    """What using a command or button requires."""
+
+    roles: frozenset[Role]
+    target: Target = Target.NONE
+    relation: Relation = Relation.ANY
+
+
+class Where(StrEnum):
+    PRIVATE = "private"  # private chats only
+    ANYWHERE = "anywhere"  # private chats and groups
+
+
+@dataclass(frozen=True)
+class Command:
+    """A slash command. ``callback`` None: the entry of a dialog (registered with it)."""
+
+    name: str
+    need: Need
+    summary: str  # menu and /help text, Simplified Chinese
+    callback: Callback | None = None
+    usage: str = ""  # an example for /help, e.g. "/reports 洛阳 任务13 已完成"
+    payload: str = ""  # a deep-link payload prefix this variant handles (/start inv_...)
+    where: Where = Where.PRIVATE
+    in_dialogs: bool = False  # also works in the middle of a dialog (/start, /help, /ask)
+    menu: bool = True  # shown in Telegram's command menu
+
+
+@dataclass(frozen=True)
+class Button:
+    """Inline buttons whose callback data start with ``prefix:``. ``callback`` None:
+    handled inside a dialog."""
+
+    prefix: str
+    need: Need
+    callback: Callback | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who sent an update, as far as access goes."""
+
+    user_id: int
+    role: Role
+    scope: Scope = PROVINCE
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def covers(self, region: str | None) -> bool:
+        """Admins cover everything; officials and staff their scope."""
+        return self.is_admin or self.scope.covers(region)
+
+
+def actor_of(bot_data: BotData, user_id: int) -> Actor:
+    role = role_of(bot_data.db, user_id, bot_data.admins)
+    if role in (Role.OFFICIAL, Role.STAFF):
+        return Actor(user_id, role, scope_of(bot_data.db, user_id))
+    return Actor(user_id, role)
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    region: str | None  # None: no single region (the whole province)
+    owners: frozenset[int] = field(default_factory=frozenset)
+    regions: frozenset[str] | None = None  # several regions (a deadline's); None: one/none
+
+
+def _enterprise_users(db: Database, enterprise_id: int) -> frozenset[int]:
+    return frozenset(int(row[0]) for row in db.execute(
+        "SELECT user_id FROM accounts WHERE enterprise_id = ? AND status IN "
+        "('pending', 'approved')", (enterprise_id,)))
+
+
+def _account(db: Database, key: int) -> TargetInfo | None:
+    row = db.execute(
+        "SELECT a.user_id, e.city, e.id FROM accounts a JOIN enterprises e "
+        "ON e.id = a.enterprise_id WHERE a.id = ?", (key,)).fetchone()
+    if row is None:
+        return None
+    return TargetInfo(row[1], frozenset({int(row[0])}) | _enterprise_users(db, int(row[2])))
+
+
+def _enterprise(db: Database, key: int) -> TargetInfo | None:
+    row = db.execute("SELECT city FROM enterprises WHERE id = ?", (key,)).fetchone()
+    return TargetInfo(row[0], _enterprise_users(db, key)) if row else None
+
+
+def _report(db: Database, key: int) -> TargetInfo | None:
+    row = db.execute(
+        "SELECT e.city, e.id, r.user_id FROM reports r JOIN enterprises e "
+        "ON e.id = r.enterprise_id WHERE r.id = ?", (key,)).fetchone()
+    if row is None:
+        return None
+    return TargetInfo(row[0], frozenset({int(row[2])}) | _enterprise_users(db, int(row[1])))
+
+
+def _notice(db: Database, key: int) -> TargetInfo | None:
+    notice = get_notice(db, key)
+    if notice is None:
+        return None
+    return TargetInfo(None, frozenset({notice.created_by}), regions=notice.regions)
+
+
+def _question(db: Database, key: int) -> TargetInfo | None:
+    row = db.execute("SELECT user_id FROM questions WHERE id = ?", (key,)).fetchone()
+    return TargetInfo(None, frozenset({int(row[0])})) if row else None
+
+
+def _deadline(db: Database, key: int) -> TargetInfo | None:
+    row = db.execute("SELECT created_by FROM deadlines WHERE id = ?", (key,)).fetchone()
+    if row is None:
+        return None
+    regions = deadline_regions(db, key) or frozenset()
+    return TargetInfo(None, frozenset({int(row[0])}), regions=regions)
+
+
+RESOLVERS: Mapping[Target, Callable[[Database, int], TargetInfo | None]] = {
+    Target.ACCOUNT: _account,
+    Target.ENTERPRISE: _enterprise,
+    Target.REPORT: _report,
+    Target.NOTICE: _notice,
+    Target.QUESTION: _question,
+    Target.DEADLINE: _deadline,
+}
+# Targets owned by a place: officials and staff may touch them only inside their scope.
+_REGIONAL = frozenset({Target.ACCOUNT, Target.ENTERPRISE, Target.REPORT, Target.NOTICE,
+                       Target.DEADLINE})
+
+
+def refusal(need: Need, actor: Actor, db: Database, target_id: int | None, what: str) -> str | None:
+    """Why ``actor`` may not do it (a message for them), or None when allowed."""
+    if actor.role not in need.roles:
+        return NOT_ALLOWED.format(what=what)
+    if need.target is Target.NONE:
+        return None
+    if target_id is None:
+        return BROKEN
+    info = RESOLVERS[need.target](db, target_id)
+    if info is None:
+        return GONE
+    if need.relation is Relation.NOT_OWN and actor.user_id in info.owners:
+        return OWN_CASE
+    if need.relation is Relation.OWN and actor.user_id not in info.owners:
+        return NOT_YOURS
+    if need.target in _REGIONAL and actor.role is not Role.ENTERPRISE:
+        if info.regions is not None:
+            inside = actor.is_admin or actor.scope.province or (
+                bool(info.regions) and info.regions <= actor.scope.regions)
+        else:
+            inside = actor.covers(info.region)
+        if not inside:
+            return OUT_OF_SCOPE.format(scope=actor.scope.describe())
+    return None
+
+
+def refuse_region(actor: Actor, region: str | None) -> str | None:
+    """For a command argument naming a region: why it is out of the actor's scope."""
+    if actor.covers(region):
+        return None
+    return OUT_OF_SCOPE.format(scope=actor.scope.describe())
+
+
+def command_name(update: Update) -> str | None:
+    """``/notify@lvdong_bot 文本`` → ``notify``; None for anything that is not a command."""
+    message = update.effective_message
+    text = message.text if message is not None else None
+    if not text or not text.startswith("/"):
+        return None
+    name = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+    return name.split("@", 1)[0].lower() or None
+
+
+def button_target(data: str) -> tuple[str, int | None]:
+    """``"apy:31"`` → ``("apy", 31)``; the id is None when absent, not a plain number
+    of at most :data:`MAX_ID_DIGITS` digits (a forged value), or not positive."""
+    prefix, _, rest = data.partition(":")
+    first = rest.split(":", 1)[0]
+    if first.isascii() and first.isdigit() and len(first) <= MAX_ID_DIGITS and int(first) > 0:
+        return prefix, int(first)
+    return prefix, None
+
+
+class AccessGuard:
+    """The one check, run for every update before any handler that does the work."""
+
+    def __init__(self, commands: Iterable[Command], buttons: Iterable[Button]) -> None:
+        self.commands = {command.name: command for command in commands}
+        self.buttons = {button.prefix: button for button in buttons}
+
+    async def __call__(self, update: Update, context: Context) -> None:
+        user = update.effective_user
+        if user is None:
+            return
+        query = update.callback_query
+        if query is not None:
+            prefix, target_id = button_target(query.data or "")
+            button = self.buttons.get(prefix)
+            if button is None:
+                await acknowledge(query, BROKEN)
+                raise ApplicationHandlerStop
+            actor = actor_of(context.bot_data, user.id)
+            reason = refusal(button.need, actor, context.bot_data.db, target_id, "这个按钮")
+            if reason is not None:
+                _LOGGER.info("refused button %s for user %s (%s)", prefix, user.id, actor.role)
+                await acknowledge(query, reason)
+                raise ApplicationHandlerStop
+            return
+        name = command_name(update)
+        if name is None:
+            return
+        command = self.commands.get(name)
+        if command is None:
+            return  # not ours: answered as an unknown command (or by a dialog)
+        actor = actor_of(context.bot_data, user.id)
+        reason = refusal(command.need, actor, context.bot_data.db, None, f" /{name}")
+        if reason is not None:
+            _LOGGER.info("refused /%s for user %s (%s)", name, user.id, actor.role)
+            message = update.effective_message
+            if message is not None:
+                await message.reply_text(reason)
+            raise ApplicationHandlerStop

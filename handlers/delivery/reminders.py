@@ -1,0 +1,150 @@
+"""Deadline reminders, driven by the database.
+
+Once a minute (PTB's JobQueue, used only as a clock tick) :func:`run_reminders`
+looks at the calendar. For each deadline, the runs that have fallen due — some
+days before it (``LVDONG_REMINDER_DAYS``, default 30, 7 and 1), and the day after
+it — are planned once (:mod:`storage.reminders`): the approved enterprises the
+deadline concerns that have not reported 已完成/不涉及 on its task get a reminder,
+after the deadline an overdue notice, and each official whose scope holds overdue
+enterprises a summary. A run is due from ``LVDONG_REMINDER_TIME`` (Beijing time)
+on its day; one missed while the bot was down is caught up once, unless more
+than ``LVDONG_REMINDER_CATCHUP_DAYS`` late, when it is recorded as stale and not
+sent (nobody wants a "30 days left" note after the deadline).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from handlers.core.context import BotData, Context
+from handlers.core.plan import calendar, date_words
+from handlers.core.telegram_html import escape
+from storage.audiences import recipients, select_enterprises
+from storage.calendar import CalendarEntry
+from storage.clock import to_local
+from storage.outbox import Message
+from storage.regions import REGIONS
+from storage.reminders import Run, due_runs, plan, planned
+from storage.users import Role, scoped_users
+
+_LOGGER = logging.getLogger(__name__)
+
+TICK_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    time: dt.time = dt.time(9, 0)  # Beijing time from which a day's runs go out
+    days_before: tuple[int, ...] = (30, 7, 1)
+    catch_up_days: int = 7
+
+
+def reminder_day(now: dt.datetime, at: dt.time) -> dt.date:
+    """The last Beijing date whose reminder time has come."""
+    local = to_local(now)
+    return local.date() if local.time() >= at else local.date() - dt.timedelta(days=1)
+
+
+def _title(bot_data: BotData, entry: CalendarEntry) -> str:
+    try:
+        return bot_data.kb.task(entry.task).title
+    except KeyError:
+        return ""
+
+
+def _citation(bot_data: BotData, entry: CalendarEntry) -> str:
+    try:
+        return bot_data.kb.task(entry.task).citation
+    except KeyError:
+        return ""
+
+
+def reminder_text(bot_data: BotData, entry: CalendarEntry, run: Run) -> str:
+    title = escape(_title(bot_data, entry))
+    what = escape(entry.what)
+    if run.kind == "overdue":
+        head = (f"⚠️ <b>逾期提醒</b>：任务{entry.task}“{title}”要求{escape(date_words(entry))}"
+                f"{what}，截止日期已过，贵企业尚未报告完成。")
+        tail = "请尽快用 /report 填报进展；如不涉及该任务，也请选择“不涉及”填报。"
+    else:
+        days = (entry.due - run.due_on).days
+        head = (f"⏰ <b>截止提醒</b>：任务{entry.task}“{title}”要求{escape(date_words(entry))}"
+                f"{what}，还有{days}天。")
+        tail = "如已完成或不涉及，请用 /report 填报，之后不再提醒。"
+    basis = _citation(bot_data, entry)
+    return "\n".join([head, tail] + ([f"依据：{escape(basis)}"] if basis else []))
+
+
+def summary_text(bot_data: BotData, entry: CalendarEntry, scope: str, cities: Counter[str]) -> str:
+    total = sum(cities.values())
+    by_city = "、".join(f"{city}{cities[city]}家" for city in REGIONS if cities[city])
+    return (f"📋 <b>逾期汇总</b>：任务{entry.task}“{escape(_title(bot_data, entry))}”"
+            f"（截止{escape(date_words(entry))}）在您负责的范围（{escape(scope)}）内有"
+            f"<b>{total}</b>家已审核企业尚未报告完成：{escape(by_city)}。发送 /overdue 查看名单。")
+
+
+def _not_done(bot_data: BotData, entry: CalendarEntry) -> tuple[list[int], int]:
+    """Approved enterprises the deadline concerns that are not done; and how many were
+    skipped because they are."""
+    db = bot_data.db
+    open_ = select_enterprises(db, regions=entry.regions, industries=entry.industries,
+                               task=entry.task, not_done=bot_data.kb.done_statuses)
+    everyone = select_enterprises(db, regions=entry.regions, industries=entry.industries)
+    return open_, len(everyone) - len(open_)
+
+
+def _deliveries(
+    bot_data: BotData, entry: CalendarEntry, run: Run
+) -> tuple[list[tuple[Message, list[int]]], int]:
+    db = bot_data.db
+    open_, skipped = _not_done(bot_data, entry)
+    if run.kind != "summary":
+        message = Message(key=f"reminder:{run.key}", kind=run.kind.split(":")[0],
+                          text=reminder_text(bot_data, entry, run))
+        return [(message, recipients(db, open_))], skipped
+    cities: Counter[str] = Counter()
+    if open_:
+        marks = ",".join("?" * len(open_))
+        for row in db.execute(f"SELECT city FROM enterprises WHERE id IN ({marks})", open_):
+            cities[row[0]] += 1
+    deliveries = []
+    for official, scope in scoped_users(db, Role.OFFICIAL).items():
+        mine = Counter({city: n for city, n in cities.items() if scope.covers(city)})
+        if not mine:
+            continue
+        text = summary_text(bot_data, entry, scope.describe(), mine)
+        deliveries.append((Message(key=f"summary:{run.key}:{official}", kind="summary",
+                                   text=text), [official]))
+    return deliveries, skipped
+
+
+def run_reminders(bot_data: BotData, settings: ReminderSettings) -> int:
+    """Plan every reminder run that has fallen due and was not planned; returns how many
+    runs were planned now (stale ones included)."""
+    now = bot_data.now()
+    today = reminder_day(now, settings.time)
+    count = 0
+    for entry in calendar(bot_data):
+        if entry.industries == frozenset():
+            continue  # government work: no enterprise to remind
+        runs = due_runs(entry.key, entry.due, today=today, offsets=settings.days_before)
+        done = planned(bot_data.db, [run.key for run in runs])
+        for run in runs:
+            if run.key in done:
+                continue
+            stale = (today - run.due_on).days > settings.catch_up_days
+            deliveries, skipped = ([], 0) if stale else _deliveries(bot_data, entry, run)
+            if plan(bot_data.db, run, deliveries, skipped=skipped, now=now, stale=stale):
+                count += 1
+    if count:
+        bot_data.outbox.wake()
+        _LOGGER.info("planned %d reminder run(s) for %s", count, today.isoformat())
+    return count
+
+
+async def tick(context: Context) -> None:
+    """JobQueue callback: plan what has fallen due (the database remembers the rest)."""
+    run_reminders(context.bot_data, context.bot_data.reminders)

@@ -1,0 +1,110 @@
+"""Every command, button and dialog of the bot, with who may use it — in one place.
+
+``bot.app`` registers the handlers from this declaration, the command menus and
+``/help`` are built from it, :class:`handlers.core.access.AccessGuard` enforces it
+on every update, and the access-matrix test walks it. A new command is one
+:class:`Command` here; a new dialog is one :class:`DialogEntry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import ConversationHandler
+
+from handlers.admin import roles
+from handlers.core import dialogs
+from handlers.core.access import (
+    ADMINS,
+    ANYONE,
+    OFFICIALS,
+    STAFF,
+    Button,
+    Command,
+    Need,
+    Relation,
+    Target,
+    Where,
+)
+from handlers.core.dialogs import Dialog
+from handlers.enterprise import myreports, register, report
+from handlers.officials import deadline_add, notices, notify
+from handlers.public import answering, ask, deadlines, feedback, start, suggestions
+from handlers.staff import approvals
+from storage.invites import CODE_PREFIX
+
+
+@dataclass(frozen=True)
+class DialogEntry:
+    """A dialog: its command, its buttons' prefix and who may start it."""
+
+    dialog: Dialog
+    prefix: str
+    build: Callable[[float | None], ConversationHandler[Any]]
+    need: Need
+    summary: str
+    usage: str = ""
+
+    @property
+    def command(self) -> Command:
+        return Command(self.dialog.command, self.need, self.summary, usage=self.usage)
+
+    @property
+    def button(self) -> Button:
+        return Button(self.prefix, self.need)
+
+
+DIALOGS: tuple[DialogEntry, ...] = (
+    DialogEntry(register.DIALOG, register.PREFIX, register.conversation, Need(ANYONE),
+                "企业登记（绑定企业）"),
+    DialogEntry(report.DIALOG, report.PREFIX, report.conversation, Need(ANYONE),
+                "填报任务进展"),
+    DialogEntry(notify.DIALOG, notify.PREFIX, notify.conversation, Need(OFFICIALS),
+                "向企业发送通知"),
+    DialogEntry(deadline_add.DIALOG, deadline_add.PREFIX, deadline_add.conversation,
+                Need(OFFICIALS), "新增截止日期（/deadline add）或查看、撤销自己新增的",
+                usage="/deadline add"),
+)
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", Need(ANYONE), "开始使用绿动", roles.start_with_invite, where=Where.PRIVATE,
+            in_dialogs=True, payload=CODE_PREFIX, menu=False),
+    Command("start", Need(ANYONE), "开始使用绿动", start.start, where=Where.ANYWHERE,
+            in_dialogs=True),
+    Command("help", Need(ANYONE), "我能做什么", start.show_help, where=Where.ANYWHERE,
+            in_dialogs=True),
+    Command("ask", Need(ANYONE), "提问，例如 /ask 冲天炉要淘汰吗", ask.ask_command,
+            usage="/ask 冲天炉要淘汰吗", where=Where.ANYWHERE, in_dialogs=True),
+    *(entry.command for entry in DIALOGS),
+    Command("myreports", Need(ANYONE), "查看本企业已报进展", myreports.myreports_command),
+    Command("deadlines", Need(ANYONE), "截止日期日程（已过的会注明）", deadlines.deadlines_command),
+    Command("cancel", Need(ANYONE), "取消当前操作", dialogs.nothing_to_cancel),
+    Command("notices", Need(OFFICIALS), "已发和定时的通知及送达情况", notices.notices_command),
+    Command("pending", Need(STAFF), "待审核的企业登记", approvals.pending_command),
+    Command("grant", Need(ADMINS), "授予角色", roles.grant_command,
+            usage="/grant 123456789 staff 郑州 洛阳"),
+    Command("revoke", Need(ADMINS), "撤销角色", roles.revoke_command, usage="/revoke 123456789"),
+    Command("invite", Need(ADMINS), "生成一次性邀请链接", roles.invite_command,
+            usage="/invite official 郑州"),
+    Command("audit", Need(ADMINS), "最近的操作记录", roles.audit_command, usage="/audit 20"),
+)
+
+BUTTONS: tuple[Button, ...] = (
+    Button(answering.COMMON_PREFIX, Need(ANYONE), start.common_question),
+    Button(answering.SUGGESTION_PREFIX, Need(ANYONE), suggestions.on_suggestion),
+    Button(answering.FEEDBACK_PREFIX, Need(ANYONE, Target.QUESTION, Relation.OWN),
+           feedback.on_feedback),
+    Button(myreports.PREFIX, Need(ANYONE), myreports.on_history),
+    Button(approvals.APPROVE_PREFIX, Need(STAFF, Target.ACCOUNT, Relation.NOT_OWN),
+           approvals.on_decision),
+    Button(approvals.REJECT_PREFIX, Need(STAFF, Target.ACCOUNT, Relation.NOT_OWN),
+           approvals.on_decision),
+    Button(notices.CANCEL_PREFIX, Need(OFFICIALS, Target.NOTICE), notices.on_cancel),
+    Button(notices.RESEND_PREFIX, Need(OFFICIALS, Target.NOTICE), notices.on_resend),
+    Button(notices.PAGE_PREFIX, Need(OFFICIALS), notices.on_page),
+    Button(deadline_add.WITHDRAW_PREFIX, Need(OFFICIALS, Target.DEADLINE),
+           deadline_add.on_withdraw),
+    *(entry.button for entry in DIALOGS),
+)

@@ -1,0 +1,145 @@
+"""Who a notice or a reminder goes to: approved enterprises chosen by city, industry,
+or "not yet done with a task", within the sender's scope — and the Telegram users who
+speak for them.
+
+What the plan says about who a task concerns is knowledge, not storage: callers pass
+it in as ``concern`` (task → industries, ``None`` for every enterprise; see
+``KnowledgeBase.concern``) and the statuses that count as done. Nothing here knows
+how many tasks there are or what they are called.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.users import Scope
+
+Concern = Mapping[int, frozenset[str] | None]
+
+
+class AudienceKind(StrEnum):
+    ALL = "all"  # every approved enterprise (in scope)
+    CITY = "city"  # the approved enterprises of one region
+    INDUSTRY = "industry"  # ... of one industry
+    TASK = "task"  # ... that a task concerns and that are not done with it
+
+
+@dataclass(frozen=True)
+class Audience:
+    kind: AudienceKind
+    value: str = ""  # the region, the industry, or the task number
+
+    def describe(self) -> str:
+        """How previews and lists name the audience, e.g. ``尚未完成任务13的企业``."""
+        if self.kind is AudienceKind.ALL:
+            return "全部已审核企业"
+        if self.kind is AudienceKind.CITY:
+            return f"{self.value}的已审核企业"
+        if self.kind is AudienceKind.INDUSTRY:
+            return f"{self.value}行业的已审核企业"
+        return f"尚未完成任务{self.value}的已审核企业"
+
+    @property
+    def task(self) -> int | None:
+        return int(self.value) if self.kind is AudienceKind.TASK else None
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": self.kind.value, "value": self.value}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Audience:
+        data = json.loads(text)
+        return cls(AudienceKind(data["kind"]), str(data.get("value", "")))
+
+
+def _in(column: str, values: Collection[Any]) -> tuple[str, list[Any]]:
+    return f"{column} IN ({','.join('?' * len(values))})", list(values)
+
+
+def select_enterprises(
+    db: Database,
+    *,
+    regions: Iterable[str] = (),
+    industries: Iterable[str] | None = None,
+    task: int | None = None,
+    not_done: Collection[str] = (),
+    approved_only: bool = True,
+) -> list[int]:
+    """Ids of enterprises matching every given condition, in id order.
+
+    ``regions`` empty: anywhere. ``industries`` None: any industry. With ``task``,
+    only enterprises whose latest report on it is not one of ``not_done`` (the done
+    statuses) — an enterprise that never reported on the task is not done with it.
+    """
+    where = ["e.status = 'approved'" if approved_only else "e.status != 'rejected'"]
+    params: list[Any] = []
+    chosen_regions = sorted(set(regions))
+    if chosen_regions:
+        sql, values = _in("e.city", chosen_regions)
+        where.append(sql)
+        params += values
+    if industries is not None:
+        chosen = sorted(set(industries))
+        if not chosen:
+            return []
+        sql, values = _in("industry", chosen)
+        where.append(f"e.id IN (SELECT enterprise_id FROM enterprise_industries WHERE {sql})")
+        params += values
+    if task is not None and not_done:
+        sql, values = _in("l.status", sorted(not_done))
+        where.append(
+            f"NOT EXISTS (SELECT 1 FROM latest_reports l WHERE l.enterprise_id = e.id "
+            f"AND l.task = ? AND {sql})"
+        )
+        params += [task, *values]
+    rows = db.execute(
+        f"SELECT e.id FROM enterprises e WHERE {' AND '.join(where)} ORDER BY e.id", params
+    )
+    return [int(row[0]) for row in rows]
+
+
+def audience_enterprises(
+    db: Database, audience: Audience, *, scope: Scope, concern: Concern, done: Collection[str]
+) -> list[int]:
+    """The approved enterprises ``audience`` names, limited to ``scope``.
+
+    A task audience is the enterprises the task concerns (by ``concern``) that are
+    not done with it; a task that concerns no enterprise has an empty audience.
+    """
+    regions = scope.regions
+    if audience.kind is AudienceKind.ALL:
+        return select_enterprises(db, regions=regions)
+    if audience.kind is AudienceKind.CITY:
+        if not scope.covers(audience.value):
+            return []
+        return select_enterprises(db, regions=[audience.value])
+    if audience.kind is AudienceKind.INDUSTRY:
+        return select_enterprises(db, regions=regions, industries=[audience.value])
+    task = audience.task
+    assert task is not None
+    if task not in concern:
+        return []
+    return select_enterprises(
+        db, regions=regions, industries=concern[task], task=task, not_done=done
+    )
+
+
+def recipients(db: Database, enterprise_ids: Iterable[int]) -> list[int]:
+    """The Telegram users who speak for these enterprises (approved accounts), in order."""
+    ids = list(enterprise_ids)
+    users: dict[int, None] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        sql, values = _in("enterprise_id", chunk)
+        for row in db.execute(
+            f"SELECT user_id FROM accounts WHERE status = 'approved' AND {sql} ORDER BY id",
+            values,
+        ):
+            users[int(row[0])] = None
+    return list(users)

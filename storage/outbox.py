@@ -1,0 +1,265 @@
+"""The outbox: every message the bot sends on its own, written down before it is sent.
+
+A *message* (``outbox_messages``) is one text with a unique ``key`` that says what it
+is (``notice:12``, ``reminder:kb:2:1:before:7``, ``decision:account:31``); a
+*delivery* (``outbox``) is that message for one chat, unique per (message, chat).
+Queuing the same key and chat twice adds nothing, which is what makes reminders,
+approval notes and retries after a crash idempotent.
+
+A delivery's life::
+
+    queued --claimed, about to be handed to the API--> sending --> sent
+    sending --> failed      (Telegram rejected it: chat not found, ...)
+    sending --> blocked     (the user blocked the bot)
+    sending --> uncertain   (handed over, no answer came back)
+    sending --> queued      (429, or a connection that failed before sending: later)
+    queued  --> cancelled   (a notice withdrawn before it went out)
+
+``sending`` is committed *before* the API call. If the process dies during the
+call, :func:`recover` turns those rows into ``uncertain`` at the next start: the
+message may or may not have reached the user, so it is neither sent again
+(a duplicate) nor silently dropped; officials see the count. At most the sender's
+concurrency can be in that state at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlite_utils import Database
+
+from storage.clock import to_db
+from storage.db import transaction
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    UNCERTAIN = "uncertain"
+    CANCELLED = "cancelled"
+
+
+FINAL = frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.BLOCKED,
+                   DeliveryStatus.UNCERTAIN, DeliveryStatus.CANCELLED})
+
+
+class Priority:
+    """Higher goes first: a note to one person should not wait behind a mass notice."""
+
+    BULK = 0  # notices, reminders
+    PERSONAL = 10  # approval results, review notes, dialog-expiry notes
+
+
+@dataclass(frozen=True)
+class Message:
+    """What to send: HTML ``text`` and an optional inline keyboard as JSON."""
+
+    key: str
+    kind: str  # "notice", "reminder", "overdue", "summary", "decision", "review", ...
+    text: str
+    markup: str | None = None
+    notice_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    message_id: int
+    chat_id: int
+    kind: str
+    text: str
+    markup: str | None
+    notice_id: int | None
+    attempts: int
+
+
+def enqueue(
+    db: Database,
+    message: Message,
+    chat_ids: Iterable[int],
+    *,
+    now: dt.datetime,
+    not_before: dt.datetime | None = None,
+    priority: int = Priority.BULK,
+) -> tuple[int, int]:
+    """Queue ``message`` for each chat; return (message id, deliveries added).
+
+    Idempotent by ``message.key`` and chat: a message already queued keeps its text,
+    and a chat it was already queued for is not added again. Joins the caller's
+    transaction if one is open (so a decision and its note commit together).
+    """
+    stamp = to_db(now)
+    start = to_db(not_before or now)
+    with transaction(db):
+        db.execute(
+            """INSERT INTO outbox_messages (key, kind, text, markup, notice_id, created_at)
+               VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING""",
+            (message.key, message.kind, message.text, message.markup, message.notice_id, stamp),
+        )
+        message_id = int(db.execute(
+            "SELECT id FROM outbox_messages WHERE key = ?", (message.key,)
+        ).fetchone()[0])
+        before = db.execute("SELECT total_changes()").fetchone()[0]
+        db.conn.executemany(
+            """INSERT INTO outbox (message_id, chat_id, not_before, updated_at, priority)
+               VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id, chat_id) DO NOTHING""",
+            [(message_id, chat_id, start, stamp, priority) for chat_id in dict.fromkeys(chat_ids)],
+        )
+        added = db.execute("SELECT total_changes()").fetchone()[0] - before
+    return message_id, int(added)
+
+
+def due(
+    db: Database, now: dt.datetime, limit: int, *, skip: Sequence[int] = ()
+) -> list[Delivery]:
+    """Up to ``limit`` queued deliveries whose time has come, most urgent first, at most
+    one per chat, leaving out the delivery ids in ``skip`` (already being sent).
+    Nothing is changed: :func:`mark_sending` claims a delivery just before its call."""
+    rows = db.execute(
+        """SELECT o.id, o.message_id, o.chat_id, m.kind, m.text, m.markup, m.notice_id,
+                  o.attempts
+           FROM outbox o JOIN outbox_messages m ON m.id = o.message_id
+           WHERE o.status = 'queued' AND o.not_before <= ?
+           ORDER BY o.priority DESC, o.not_before, o.id LIMIT ?""",
+        (to_db(now), limit + len(skip)),
+    ).fetchall()
+    skipped = set(skip)
+    chats: set[int] = set()
+    out: list[Delivery] = []
+    for row in rows:
+        delivery = Delivery(*row)
+        if delivery.id in skipped or delivery.chat_id in chats:
+            continue
+        chats.add(delivery.chat_id)
+        out.append(delivery)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def next_due(db: Database) -> dt.datetime | None:
+    """When the earliest queued delivery may go (None: nothing queued)."""
+    row = db.execute("SELECT min(not_before) FROM outbox WHERE status = 'queued'").fetchone()
+    return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def mark_sending(db: Database, delivery_id: int, now: dt.datetime) -> bool:
+    """Claim a queued delivery right before handing it to the API (committed first).
+    False if it is no longer queued (cancelled meanwhile): then do not send it."""
+    cursor = db.execute(
+        """UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?
+           WHERE id = ? AND status = 'queued'""",
+        (to_db(now), delivery_id),
+    )
+    return cursor.rowcount == 1
+
+
+def finish(
+    db: Database,
+    delivery_id: int,
+    status: DeliveryStatus,
+    now: dt.datetime,
+    *,
+    error: str | None = None,
+    sent_message_id: int | None = None,
+) -> None:
+    """Record how a send ended (a final status)."""
+    if status not in FINAL:
+        raise ValueError(f"not a final status: {status}")
+    db.execute(
+        """UPDATE outbox SET status = ?, error = ?, sent_message_id = ?, updated_at = ?
+           WHERE id = ?""",
+        (status.value, error, sent_message_id, to_db(now), delivery_id),
+    )
+
+
+def retry_later(
+    db: Database, delivery_id: int, at: dt.datetime, now: dt.datetime, error: str
+) -> None:
+    """The send did not happen (429, a connection that failed before sending): queue it
+    again for ``at``."""
+    db.execute(
+        """UPDATE outbox SET status = 'queued', not_before = ?, error = ?, updated_at = ?
+           WHERE id = ?""",
+        (to_db(at), error, to_db(now), delivery_id),
+    )
+
+
+def block_unreachable(db: Database, now: dt.datetime) -> int:
+    """Queued deliveries to users known to have blocked the bot become ``blocked``
+    without a call; returns how many."""
+    cursor = db.execute(
+        """UPDATE outbox SET status = 'blocked', error = 'user blocked the bot',
+               updated_at = ?
+           WHERE status = 'queued' AND chat_id IN (SELECT user_id FROM users
+                                                   WHERE reachable = 0)""",
+        (to_db(now),),
+    )
+    return cursor.rowcount
+
+
+def recover(db: Database, now: dt.datetime) -> int:
+    """At start-up: deliveries left ``sending`` by a crash become ``uncertain``."""
+    cursor = db.execute(
+        """UPDATE outbox SET status = 'uncertain',
+               error = 'the process stopped before Telegram answered', updated_at = ?
+           WHERE status = 'sending'""",
+        (to_db(now),),
+    )
+    return cursor.rowcount
+
+
+def requeue_uncertain(db: Database, message_id: int, now: dt.datetime) -> int:
+    """An official chose to send the uncertain deliveries of a message again (accepting
+    that some recipients may get it twice); returns how many were queued."""
+    cursor = db.execute(
+        """UPDATE outbox SET status = 'queued', not_before = ?, updated_at = ?
+           WHERE message_id = ? AND status = 'uncertain'""",
+        (to_db(now), to_db(now), message_id),
+    )
+    return cursor.rowcount
+
+
+def cancel_message(db: Database, message_id: int, now: dt.datetime) -> int:
+    """Withdraw a message's deliveries that have not gone out; returns how many."""
+    cursor = db.execute(
+        """UPDATE outbox SET status = 'cancelled', updated_at = ?
+           WHERE message_id = ? AND status = 'queued'""",
+        (to_db(now), message_id),
+    )
+    return cursor.rowcount
+
+
+def counts(db: Database, message_id: int) -> Counter[DeliveryStatus]:
+    """How many deliveries of a message are in each status."""
+    return Counter({
+        DeliveryStatus(row[0]): int(row[1])
+        for row in db.execute(
+            "SELECT status, count(*) FROM outbox WHERE message_id = ? GROUP BY status",
+            (message_id,),
+        )
+    })
+
+
+def message_id_of(db: Database, key: str) -> int | None:
+    row = db.execute("SELECT id FROM outbox_messages WHERE key = ?", (key,)).fetchone()
+    return int(row[0]) if row else None
+
+
+def deliveries_to(db: Database, chat_id: int) -> list[tuple[str, str]]:
+    """(message key, status) of everything queued for one chat, oldest first (tests, ops)."""
+    return [
+        (row[0], row[1])
+        for row in db.execute(
+            """SELECT m.key, o.status FROM outbox o JOIN outbox_messages m ON m.id = o.message_id
+               WHERE o.chat_id = ? ORDER BY o.id""",
+            (chat_id,),
+        )
+    ]
