@@ -30,8 +30,8 @@ def test_ask_prints_an_answer() -> None:
 
 
 def test_grant_gives_a_role_in_the_database(tmp_path: Path) -> None:
-    from storage.db import open_db
     from storage.audit import latest
+    from storage.db import open_db
     from storage.users import Role, role_of, scope_of
 
     env = {**os.environ, "LVDONG_DB": str(tmp_path / "lvdong.sqlite")}
