@@ -205,6 +205,19 @@ class LocalBotApi:
         self.messages[(chat["id"], message["message_id"])] = message
         return self._push({"message": message})
 
+    def set_blocked(self, user_id: int, blocked: bool) -> int:
+        """A user blocks (or unblocks) the bot: Telegram sends a ``my_chat_member`` update;
+        returns its update id."""
+        user = self.user(user_id)
+        member = {"user": self.bot_user, "status": "member"}
+        kicked = {"user": self.bot_user, "status": "kicked", "until_date": 0}
+        old, new = (member, kicked) if blocked else (kicked, member)
+        change: JSON = {
+            "chat": self.chat_of(user), "from": user, "date": int(self.clock()),
+            "old_chat_member": old, "new_chat_member": new,
+        }
+        return self._push({"my_chat_member": change})
+
     def click(self, user_id: int, chat_id: int, message_id: int, data: str) -> int:
         """A user presses an inline button with callback ``data``; returns the update id."""
         message = self.messages.get((chat_id, message_id))

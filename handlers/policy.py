@@ -75,7 +75,7 @@ COMMANDS: tuple[Command, ...] = (
             in_dialogs=True),
     Command("help", Need(ANYONE), "我能做什么", start.show_help, where=Where.ANYWHERE,
             in_dialogs=True),
-    Command("ask", Need(ANYONE), "提问，例如 /ask 冲天炉要淘汰吗", ask.ask_command,
+    Command("ask", Need(ANYONE), "提问（群聊中使用）", ask.ask_command,
             usage="/ask 冲天炉要淘汰吗", where=Where.ANYWHERE, in_dialogs=True),
     *(entry.command for entry in DIALOGS),
     Command("myreports", Need(ANYONE), "查看本企业已报进展", myreports.myreports_command),

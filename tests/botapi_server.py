@@ -11,6 +11,11 @@ Faults can be injected per method, to see the bot survive them:
 * ``"502"`` — HTTP 502 with an HTML body, as a proxy in front of Telegram would send
 * ``"timeout"`` — the response is held back longer than the client waits; the
   request is dropped (as if lost on the way), so a retry is not a duplicate.
+* ``"slow"`` — the request is carried out (a message *is* delivered), then the
+  response is held back longer than the client waits: the ambiguous case.
+* ``"403"`` — ``Forbidden: bot was blocked by the user``.
+
+A fault may be limited to one chat (``chat_id``).
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ class Fault:
     kind: str  # "429" | "502" | "timeout"
     times: int = 1
     retry_after: int = 1
-    delay: float = 2.0  # for "timeout": how long the response is held back
+    delay: float = 2.0  # for "timeout" and "slow": how long the response is held back
+    chat_id: int | None = None  # only requests to this chat
     hits: int = 0
 
 
@@ -86,14 +92,25 @@ class BotApiServer:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    def _fault_for(self, method: str) -> Fault | None:
+    def _fault_for(self, method: str, chat_id: object) -> Fault | None:
         for fault in self.faults:
             if fault.hits >= fault.times:
+                continue
+            if fault.chat_id is not None and str(fault.chat_id) != str(chat_id):
                 continue
             if fault.method == method or (fault.method == "*" and method != "getUpdates"):
                 fault.hits += 1
                 return fault
         return None
+
+    def deliveries(self, text: str = "") -> dict[int, int]:
+        """How many messages (containing ``text``) each chat received."""
+        counts: dict[int, int] = {}
+        for call in self.api.sent():
+            if text in str(call.params.get("text", "")):
+                chat = int(call.params["chat_id"])
+                counts[chat] = counts.get(chat, 0) + 1
+        return counts
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
@@ -104,7 +121,8 @@ class BotApiServer:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
-        fault = self._fault_for(method)
+        params, files = await _read_params(request)
+        fault = self._fault_for(method, params.get("chat_id"))
         if fault is not None:
             if fault.kind == "429":
                 return web.json_response(
@@ -118,6 +136,11 @@ class BotApiServer:
                     status=502, text="<html><body>502 Bad Gateway</body></html>",
                     content_type="text/html",
                 )
+            if fault.kind == "403":
+                return web.json_response(
+                    {"ok": False, "error_code": 403,
+                     "description": "Forbidden: bot was blocked by the user"}, status=403,
+                )
             if fault.kind == "timeout":
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.sleep(fault.delay)
@@ -125,8 +148,10 @@ class BotApiServer:
                     {"ok": False, "error_code": 504, "description": "Gateway Timeout"},
                     status=504,
                 )
-        params, files = await _read_params(request)
         status, body = await self.api.call(method, params, files)
+        if fault is not None and fault.kind == "slow":
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(fault.delay)
         return web.Response(
             status=status, body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
             content_type="application/json",

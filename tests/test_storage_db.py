@@ -132,3 +132,44 @@ def test_to_local_and_local_today_use_beijing_time() -> None:
     now = dt.datetime(2021, 12, 31, 17, 0, tzinfo=dt.UTC)  # 01:00 on 1 January in Henan
     assert to_local(to_db(now)).hour == 1
     assert local_today(now) == dt.date(2022, 1, 1)
+
+
+def test_version_3_data_survives_the_move_to_scopes_and_a_plan_free_schema(
+    tmp_path: Path,
+) -> None:
+    """Migration 4 rebuilds users and reports: staff cities become scopes, reports,
+    their attachments and append-only triggers stay, the latest-report table is filled,
+    and a task number or status another plan uses is accepted."""
+    path = tmp_path / "v3.db"
+    old = Database(connect(path))
+    migrations.migrate(old, target=3)
+    stamp = "2021-06-01T00:00:00.000000+00:00"
+    old.execute("INSERT INTO users (user_id, role, city, first_seen, last_seen) "
+                "VALUES (5, 'staff', '郑州市', ?, ?), (6, 'staff', NULL, ?, ?)",
+                (stamp, stamp, stamp, stamp))
+    old.execute("INSERT INTO enterprises (id, name, credit_code, city, contact_name, phone, "
+                "created_at, updated_at) VALUES (1, '甲', 'X', '郑州市', 'a', '1', ?, ?)",
+                (stamp, stamp))
+    for report_id, status in ((1, "进行中"), (2, "已完成")):
+        old.execute("INSERT INTO reports (id, enterprise_id, user_id, task, status, "
+                    "from_pending, created_at) VALUES (?, 1, 5, 2, ?, 0, ?)",
+                    (report_id, status, stamp))
+    old.execute("INSERT INTO attachments (report_id, file_id, file_unique_id, kind) "
+                "VALUES (2, 'f', 'u', 'photo')")
+    old.conn.commit()
+    old.close()
+
+    db = open_db(path)
+    assert db.execute("SELECT user_id, region FROM user_regions").fetchall() == [(5, "郑州市")]
+    assert "city" not in {column.name for column in db["users"].columns}
+    assert db.execute("SELECT count(*) FROM attachments").fetchone() == (1,)
+    assert db.execute("SELECT report_id, status FROM latest_reports").fetchall() == [
+        (2, "已完成")]
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert db.execute("PRAGMA foreign_keys").fetchone() == (1,), "restored after migrating"
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("DELETE FROM reports")
+    db.execute("INSERT INTO reports (enterprise_id, user_id, task, status, from_pending, "
+               "created_at) VALUES (1, 5, 30, '已验收', 0, ?)", (stamp,))
+    assert db.execute("SELECT status FROM latest_reports WHERE task = 30").fetchone() == (
+        "已验收",)

@@ -40,7 +40,8 @@ def allowed(commands: Iterable[Command], role: Role, *, in_group: bool = False) 
     """The commands ``role`` may use (in a group: only those that work there)."""
     return [
         command for command in commands
-        if role in command.need.roles and (not in_group or command.where is Where.ANYWHERE)
+        if role in command.need.roles and not command.payload
+        and (not in_group or command.where is Where.ANYWHERE)
     ]
 
 

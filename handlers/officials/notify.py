@@ -31,7 +31,7 @@ from handlers.core.dialogs import (
     text_of,
 )
 from handlers.core.telegram_html import escape
-from handlers.officials.notices import describe, preview, queue_notice
+from handlers.officials.notices import buttons, describe, preview, queue_notice
 from storage.audiences import Audience, AudienceKind
 from storage.clock import format_local, from_db, to_db
 from storage.fields import FieldError, parse_description, parse_send_time, parse_task_number
@@ -296,7 +296,8 @@ async def confirm(update: Update, context: Context) -> object:
     bot_data.outbox.wake()
     changed = "" if count == data.get("count") else f"（预览后接收人数有变化，以{count}位为准）"
     message = await context.bot.send_message(
-        chat.id, describe(bot_data.db, notice, now) + changed, parse_mode="HTML"
+        chat.id, describe(bot_data.db, notice, now) + changed, parse_mode="HTML",
+        reply_markup=keyboard([buttons(bot_data.db, notice, now)]),
     )
     set_progress_message(bot_data.db, notice.id, chat.id, message.message_id)
     return END
