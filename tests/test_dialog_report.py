@@ -9,7 +9,7 @@ from knowledge.engine import Engine
 from storage.enterprises import enterprise_of_user
 from storage.reports import history, latest_by_task
 from tests.bot_harness import running_bot
-from tests.dialog_driver import Chat, register, report
+from tests.dialog_driver import Chat, register_approved, report
 
 ALICE, BOB, ADMIN = 1001, 1002, 900
 
@@ -26,10 +26,11 @@ async def test_tasks_of_the_enterprise_industries_come_first_then_all_26(
 ) -> None:
     async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
         alice = Chat(bot, ALICE)
-        await register(alice, industries=("汽车",))
+        await register_approved(alice, industries=("汽车",))
         reply = await alice.say("/report")
         assert "与贵企业行业相关的任务" in reply
-        relevant = [t.number for t in engine.kb.tasks if "汽车" in t.industries]
+        relevant = [t.number for t in engine.kb.tasks_concerning(["汽车"])]
+        assert 10 in relevant and 8 not in relevant and len(relevant) <= 10
         labels = alice.labels()
         assert [int(label.split(".")[0]) for label in labels[:-1]] == relevant
         assert labels[-1] == "全部任务（26项）"
@@ -49,7 +50,7 @@ async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
 ) -> None:
     async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
         alice = Chat(bot, ALICE)
-        await register(alice)
+        await register_approved(alice)
         await alice.say("/report")
         reply = await alice.say("第30项")
         assert "任务编号应在1到26之间" in reply and "第1步" in reply
@@ -91,7 +92,7 @@ async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
 
         summary = await alice.press("完成")
         for expected in ("任务：8.", "进行中（完成约60%）", "锅炉改造施工中", "2021-12-31",
-                         f"附件：{MAX_ATTACHMENTS}个", "待审核企业"):
+                         f"附件：{MAX_ATTACHMENTS}个"):
             assert expected in summary
         reply = await alice.press("确认提交")
         assert "已收到，报告编号 #1" in reply
@@ -99,7 +100,7 @@ async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
         assert membership is not None
         [stored] = history(bot.db, membership.enterprise.id, 8)
         assert stored.status == "进行中" and stored.percent == 60
-        assert stored.from_pending, "a pending enterprise's report is flagged"
+        assert not stored.from_pending, "only approved accounts report"
         assert [a.kind for a in stored.attachments] == ["photo", "photo"] + ["document"] * 3
         photo = stored.attachments[0]
         assert photo.file_id.startswith("p") and photo.size == 50_000, "the largest size"
@@ -110,7 +111,7 @@ async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
 async def test_status_rules_done_and_not_applicable(tmp_path: Path, engine: Engine) -> None:
     async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
         alice = Chat(bot, ALICE)
-        await register(alice)
+        await register_approved(alice)
         await alice.say("/report")
         await alice.say("3")
         assert "第4步" in await alice.press("已完成"), "no percentage for 已完成"
@@ -121,7 +122,7 @@ async def test_status_rules_done_and_not_applicable(tmp_path: Path, engine: Engi
         assert "实际完成日期：2021-05-31" in await alice.press("完成")
         await alice.press("确认提交")
         summary = await report(alice, task=4, status="不涉及", date=None, confirm=False)
-        assert "状态：不涉及" in summary and "完成日期：—" in summary
+        assert "状态：不涉及" in summary and "相关日期：—" in summary
         assert "报告编号" in await alice.press("确认提交")
         membership = enterprise_of_user(bot.db, ALICE)
         assert membership is not None
@@ -132,7 +133,7 @@ async def test_status_rules_done_and_not_applicable(tmp_path: Path, engine: Engi
 async def test_edit_from_the_summary_changes_one_field(tmp_path: Path, engine: Engine) -> None:
     async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
         alice = Chat(bot, ALICE)
-        await register(alice)
+        await register_approved(alice)
         await report(alice, confirm=False)
         await alice.press("修改")
         await alice.press("情况说明")
@@ -150,7 +151,7 @@ async def test_history_kept_across_reports_and_shown_by_myreports(
 ) -> None:
     async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
         alice = Chat(bot, ALICE)
-        await register(alice)
+        await register_approved(alice)
         assert "还没有填报过" in await alice.say("/myreports")
         await report(alice, task=8, percent="20", description="开始改造")
         bot.clock.advance(86400 * 10)
@@ -170,4 +171,4 @@ async def test_history_kept_across_reports_and_shown_by_myreports(
         assert "共3次，最新在前" in shown
         assert shown.index("验收通过") < shown.index("主体完工") < shown.index("开始改造")
         assert "进行中 70%" in shown and "进行中 20%" in shown
-        assert "#1 2021-06-01" in shown and "#4 2021-06-21" in shown
+        assert "#1 填报于 2021-06-01" in shown and "#4 填报于 2021-06-21" in shown

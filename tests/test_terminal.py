@@ -59,7 +59,7 @@ async def test_chat_drives_register_through_buttons_and_typed_text(tmp_path: Pat
     from tests.dialog_driver import credit_code
 
     settings = Settings(db_path=tmp_path / "chat.sqlite", flood_burst=1000)
-    industries = load_engine().kb.industries
+    industries = [c.name for c in load_engine().kb.industry_choices]
     chem = industries.index("化工") + 1
     done = len(industries) + 1
     script = "\n".join([

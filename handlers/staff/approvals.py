@@ -28,7 +28,7 @@ from storage.enterprises import (
     Registration,
     Status,
     approve,
-    may_decide,
+    may_decide_for,
     pending_for_city,
     reject,
 )
@@ -44,8 +44,8 @@ APPROVED_NOTE = (
     "现在可以用 /report 填报任务进展，用 /myreports 查看已报内容。"
 )
 REJECTED_NOTE = (
-    "很抱歉，您的企业登记（{name}）未通过审核。"
-    "如有疑问请联系当地生态环境部门，核实后可重新发送 /register。"
+    "很抱歉，您的企业登记（{name}）未通过本平台工作人员的审核。"
+    "请核实企业名称、信用代码和所在地后，可重新发送 /register 登记。"
 )
 NOT_ALLOWED = "您无权审批该地区的登记申请。"
 ALREADY = "该申请已由其他工作人员处理（{status}）。"
@@ -65,6 +65,7 @@ def application_text(
 ) -> str:
     kind = "新企业登记" if account.kind == "founder" else "已登记企业的绑定申请"
     county = f" {enterprise.county}" if enterprise.county else ""
+    entered = account.details
     lines = [
         f"<b>待审核：{kind}</b>",
         f"企业名称：{escape(enterprise.name)}",
@@ -75,6 +76,12 @@ def application_text(
         f"Telegram 用户：{escape(applicant or '')} (ID {account.user_id})",
         f"申请编号：{account.id}",
     ]
+    if entered is not None and (entered.name, entered.city) != (enterprise.name, enterprise.city):
+        lines.append(f"申请人填写：{escape(entered.name)}，{escape(entered.city)}")
+    code_region = enterprise.code_region
+    if code_region is not None and code_region != enterprise.city:
+        lines.append(f"⚠️ 信用代码在{escape(code_region)}登记，与所选地市不一致"
+                     "（已同时发给两地工作人员）")
     return "\n".join(lines)
 
 
@@ -83,10 +90,11 @@ def decision_keyboard(account_id: int) -> InlineKeyboardMarkup | None:
                       ("驳回", f"{REJECT_PREFIX}:{account_id}")]])
 
 
-def deciders(bot_data: BotData, city: str) -> list[int]:
-    """Who is asked to decide for ``city``: its staff, province-wide staff, admins."""
-    found = staff_for_city(bot_data.db, city)
-    return sorted(set(found) | admins(bot_data))
+def deciders(bot_data: BotData, enterprise: Enterprise) -> list[int]:
+    """Who is asked to decide: the staff of the enterprise's regions (its city, and the
+    one its credit code was issued in), province-wide staff, admins."""
+    found = {user for region in enterprise.regions for user in staff_for_city(bot_data.db, region)}
+    return sorted(found | admins(bot_data))
 
 
 async def notify_deciders(
@@ -96,7 +104,7 @@ async def notify_deciders(
     text = application_text(registration.enterprise, registration.account, applicant)
     markup = decision_keyboard(registration.account.id)
     sent = 0
-    for user_id in deciders(context.bot_data, registration.enterprise.city):
+    for user_id in deciders(context.bot_data, registration.enterprise):
         if user_id == registration.account.user_id:
             continue
         try:
@@ -190,7 +198,7 @@ async def pending_command(update: Update, context: Context) -> None:
     city = staff_city(db, user.id) if role is Role.STAFF else None
     items = [
         item for item in pending_for_city(db, city)
-        if may_decide(db, user.id, item.enterprise.city, admins(context.bot_data))
+        if may_decide_for(db, user.id, item.enterprise, admins(context.bot_data))
     ]
     if not items:
         await message.reply_text(NOTHING_PENDING)
