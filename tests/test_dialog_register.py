@@ -158,7 +158,7 @@ async def test_rejection_is_told_and_allows_registering_again(
         alice = Chat(bot, ALICE)
         await register(alice)
         await Chat(bot, ADMIN).press("驳回")
-        assert any("未通过审核" in c.params["text"] for c in bot.api.sent(ALICE))
+        assert any("未通过本平台工作人员的审核" in c.params["text"] for c in bot.api.sent(ALICE))
         assert enterprise_of_user(bot.db, ALICE) is None
         assert "第1步" in await alice.say("/register")
 
