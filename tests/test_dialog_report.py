@@ -172,3 +172,25 @@ async def test_history_kept_across_reports_and_shown_by_myreports(
         assert shown.index("验收通过") < shown.index("主体完工") < shown.index("开始改造")
         assert "进行中 70%" in shown and "进行中 20%" in shown
         assert "#1 填报于 2021-06-01" in shown and "#4 填报于 2021-06-21" in shown
+
+
+async def test_myreports_labels_dates_and_flags_an_expected_date_already_past(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """Issue 11, item 12: "进行中 60%，预计2021-12-31（2026-12-01）" said neither what the
+    second date was nor that the first had passed."""
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await register_approved(alice)
+        await report(alice, task=8, percent="60", date="2021-12-31")
+        await report(alice, task=3, status="已完成", description="已验收", date="5月底")
+        listing = await alice.say("/myreports")
+        assert "进行中 60%；预计完成 2021-12-31；填报于 2021-06-01" in listing
+        assert "已完成；实际完成 2021-05-31；填报于 2021-06-01" in listing
+        assert "已过预计日期" not in listing
+        bot.clock.advance(86400 * 214)  # 2022-01-01
+        listing = await alice.say("/myreports")
+        assert "预计完成 2021-12-31（⚠️ 已过预计日期，请及时更新进展）" in listing
+        assert listing.count("已过预计日期") == 1, "a done task is not flagged"
+        shown = await alice.press("任务8历史")
+        assert "预计完成 2021-12-31（⚠️ 已过预计日期" in shown and "#1 填报于 2021-06-01" in shown
