@@ -306,11 +306,15 @@ def parse_task_number(text: str, numbers: Sequence[int]) -> int | FieldError:
     value = re.sub(r"^(?:任务|第)", "", value)
     value = re.sub(r"(?:项|条|号)?(?:任务)?$", "", value)
     number = _number(value)
-    span = f"{min(numbers)}到{max(numbers)}" if numbers else "—"
+    ordered = sorted(numbers)
+    contiguous = bool(ordered) and ordered == list(range(ordered[0], ordered[-1] + 1))
+    span = f"{ordered[0]}到{ordered[-1]}" if contiguous else "、".join(map(str, ordered))
     if number is None:
-        return FieldError(f"请填写任务编号（{span}的数字）。")
+        return FieldError(f"请填写任务编号（{span}）。")
     if number not in numbers:
-        return FieldError(f"任务编号应在{span}之间，您填写的是{_shown(number)}。")
+        if contiguous:
+            return FieldError(f"任务编号应在{span}之间，您填写的是{_shown(number)}。")
+        return FieldError(f"没有任务{_shown(number)}，任务编号为：{span}。")
     return number
 
 

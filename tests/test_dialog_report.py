@@ -194,3 +194,60 @@ async def test_myreports_labels_dates_and_flags_an_expected_date_already_past(
         assert listing.count("已过预计日期") == 1, "a done task is not flagged"
         shown = await alice.press("任务8历史")
         assert "预计完成 2021-12-31（⚠️ 已过预计日期" in shown and "#1 填报于 2021-06-01" in shown
+
+
+OTHER_PLAN = """
+format: 1
+document: {number: 测试〔2023〕2号, title: 另一个测试方案}
+sections:
+  - {id: air, clause: 二（一）, title: 大气}
+tasks:
+  - {number: 2, section: air, title: 化工整治, offices: [测试处], industries: [化工],
+     text: 化工企业整治。}
+  - {number: 5, section: air, title: 全体自查, offices: [测试处], audience: all, text: 全体自查。}
+  - {number: 7, section: air, title: 政府工作, offices: [测试处], text: 政府自己的工作。}
+offices: {测试处: 测试}
+industries: [化工, 制药]
+progress:
+  statuses:
+    - {name: 未开始, date: optional}
+    - {name: 进行中}
+    - {name: 已完成, done: true, date: actual}
+standards: []
+aliases: {}
+rules: []
+facts: []
+"""
+
+
+async def test_the_report_dialog_takes_the_plan_from_the_knowledge_base(
+    tmp_path: Path
+) -> None:
+    """Another plan's YAML: its task numbers, statuses and their behaviour, its first page."""
+    from knowledge.engine import load_engine
+
+    path = tmp_path / "other.yaml"
+    path.write_text(OTHER_PLAN, encoding="utf-8")
+    other = load_engine(path)
+    async with running_bot(tmp_path, engine=other, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await register_approved(alice, industries=("化工",))
+        reply = await alice.say("/report")
+        assert alice.labels() == ["2. 化工整治", "5. 全体自查", "全部任务（3项）"]
+        reply = await alice.say("3")
+        assert "没有任务3，任务编号为：2、5、7" in reply
+        reply = await alice.say("5")
+        assert alice.labels() == ["未开始", "进行中", "已完成"], "the KB's statuses, no 不涉及"
+        assert "请选择进展状态：未开始、进行中、已完成" in await alice.say("不涉及")
+        reply = await alice.press("进行中")
+        assert "第4步" in reply, "this plan's 进行中 asks no percentage"
+        assert "第5步：请输入预计完成日期" in await alice.say("自查中")
+        assert "已取消" in await alice.say("/cancel")
+        await alice.say("/report")
+        await alice.say("2")
+        await alice.press("未开始")
+        await alice.say("尚未安排")
+        assert "第6步" in await alice.press("跳过"), "this plan's 未开始 has an optional date"
+        summary = await alice.press("完成")
+        assert "相关日期：—" in summary and "完成约" not in summary
+        assert "报告编号 #1" in await alice.press("确认提交")

@@ -195,6 +195,7 @@ def test_task_number_out_of_range() -> None:
     # another plan's numbers: the range and the message follow them
     assert parse_task_number("27", (27, 28)) == 27
     assert "27到28" in error_of(parse_task_number("3", (27, 28)))
+    assert "没有任务3，任务编号为：2、5" in error_of(parse_task_number("3", (2, 5)))
 
 
 @pytest.mark.parametrize(
