@@ -251,3 +251,25 @@ async def test_the_report_dialog_takes_the_plan_from_the_knowledge_base(
         summary = await alice.press("完成")
         assert "相关日期：—" in summary and "完成约" not in summary
         assert "报告编号 #1" in await alice.press("确认提交")
+
+
+async def test_a_renamed_exe_is_not_a_pdf(tmp_path: Path, engine: Engine) -> None:
+    """Issue 9: the bot downloads the file (getFile) and checks its leading bytes."""
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await register_approved(alice)
+        await report(alice, confirm=False)
+        await alice.press("修改")
+        await alice.press("附件（重新添加）")
+        reply = await alice.document(file_name="验收报告.pdf", content=b"MZ\x90\x00" + b"\0" * 600)
+        assert "“验收报告.pdf”的内容不是PDF格式" in reply and "已添加0个" in reply
+        reply = await alice.document(file_name="伪装\u202efdp.exe", mime_type="application/pdf",
+                                     content=b"MZ" + b"\0" * 100)
+        assert "伪装fdp.exe" in reply, "the name is shown without its bidi override"
+        preamble = b"junk before the header\n%PDF-1.7\n"  # allowed within the first 1 KB
+        assert "已添加1个" in await alice.document(content=preamble)
+        assert "已添加2个" in await alice.document(file_name="方案.pdf")
+        assert "附件：2个" in await alice.press("完成")
+        downloads = [c for c in bot.api.calls if c.method == "downloadFile"]
+        assert len(downloads) == 4, "every claimed PDF was fetched through getFile"
+        assert "file" in bot.server.requests, "over HTTP, at /file/bot<token>/<path>"

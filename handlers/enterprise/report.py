@@ -54,6 +54,7 @@ from handlers.enterprise.attachments import (
     MAX_BYTES,
     add_attachment,
     attachment_of,
+    check_content,
     from_json,
 )
 from knowledge.model import DateKind, ProgressStatus
@@ -407,6 +408,9 @@ async def got_file(update: Update, context: Context) -> object:
     stored = add_attachment(list(data.get("attachments") or ()), attachment)
     if isinstance(stored, FieldError):
         return await ask(update, context, ATTACH, stored.message)
+    wrong = await check_content(context.bot, attachment)
+    if wrong is not None:
+        return await ask(update, context, ATTACH, wrong.message)
     data["attachments"] = stored
     return await ask(update, context, ATTACH)
 
