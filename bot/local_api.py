@@ -402,7 +402,8 @@ class LocalBotApi:
 
     def download(self, file_path: str) -> bytes | None:
         """The bytes at ``file_path`` (from ``getFile``), or None: what Telegram serves at
-        ``https://api.telegram.org/file/bot<token>/<file_path>``."""
+        ``https://api.telegram.org/file/bot<token>/<file_path>``. The transcript records
+        the download as a ``downloadFile`` call (no Bot API method: a plain GET)."""
         file_id = file_path.removeprefix(FILE_PATH_PREFIX)
         if not file_path.startswith(FILE_PATH_PREFIX) or file_id not in self.files:
             return None
