@@ -65,6 +65,10 @@ async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
         assert "第4步" in await alice.say("百分之六十")
         reply = await alice.say("很" * 501)
         assert "最多500字，您输入了501字" in reply and "第4步" in reply
+        reply = await alice.say("👍👍！")
+        assert "不能只有表情或符号" in reply and "第4步" in reply
+        reply = await alice.say("፩")
+        assert "不能只有表情或符号" in reply, "an Ethiopic digit is no decimal figure"
         assert "第5步" in await alice.say("锅炉改造施工中")
         reply = await alice.say("下下个月吧")
         assert "没有看懂这个日期" in reply and "第5步" in reply
