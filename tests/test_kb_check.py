@@ -156,7 +156,8 @@ def test_another_plan_brings_its_own_statuses(tmp_path: Path) -> None:
         ("  - {name: 炉, members: [化工, 钢铁]}", "members: [化工, 钢铁]", "'钢铁' is not in"),
         ("  - {name: 甲, members: [化工]}\n  - {name: 乙, members: [化工]}",
          "name: 乙", "already in another group"),
-        ("  - {name: 化工, members: [制药]}", "name: 化工, members: [制药]", "name '化工' is taken"),
+        ("  - {name: 化工, members: [制药]}", "name: 化工, members: [制药]",
+         "name '化工' is taken"),
     ],
 )
 def test_industry_groups_are_checked(tmp_path: Path, groups: str, needle: str, message: str
