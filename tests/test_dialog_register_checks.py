@@ -199,3 +199,21 @@ def _buttons(bot: object, chat_id: int) -> list[tuple[int, str]]:
         for (cid, mid), message in api.messages.items() if cid == chat_id
         for button in api.buttons(cid, mid) if "callback_data" in button
     ]
+
+
+async def test_a_code_from_outside_henan_is_confirmed_and_flagged(
+    tmp_path: Path, engine: Engine
+) -> None:
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await until_city(alice, credit_code(8, "110105"))  # issued in Beijing
+        reply = await alice.press("郑州市")
+        assert "不是在河南省登记的" in reply and "第3步" in reply
+        assert "第4步" in await alice.press("郑州市")
+        await alice.say("中原区")
+        await alice.press("化工")
+        await alice.press("完成")
+        await alice.say("张三")
+        assert "信用代码不是在河南省登记的" in await alice.say("13812345678")
+        await alice.press("确认提交")
+        assert "信用代码不是在河南省登记的" in bot.api.sent(ADMIN)[-1].params["text"]

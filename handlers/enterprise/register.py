@@ -200,10 +200,13 @@ def summary(data: dict[str, Any]) -> str:
     ]
     if data.get("claim"):
         lines.append("（该信用代码已由其他账号登记，提交后为绑定申请）")
-    region = region_of_division(str(data.get("code", ""))[2:8])
+    division = str(data.get("code", ""))[2:8]
+    region = region_of_division(division)
     if region is not None and region != data.get("city"):
         lines.append(f"⚠️ 信用代码显示在{escape(region)}登记，与所在地市不一致，"
                      "将同时交两地工作人员核实。")
+    elif division and not division.startswith(HENAN):
+        lines.append("⚠️ 信用代码不是在河南省登记的，工作人员将核实。")
     return "\n".join(lines)
 
 

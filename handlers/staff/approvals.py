@@ -32,6 +32,7 @@ from storage.enterprises import (
     pending_for_city,
     reject,
 )
+from storage.regions import HENAN
 from storage.users import Role, role_of, staff_city, staff_for_city
 
 _LOGGER = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ def application_text(
     if code_region is not None and code_region != enterprise.city:
         lines.append(f"⚠️ 信用代码在{escape(code_region)}登记，与所选地市不一致"
                      "（已同时发给两地工作人员）")
+    elif enterprise.credit_code[2:4] != HENAN:
+        lines.append("⚠️ 信用代码不是在河南省登记的，请核实")
     return "\n".join(lines)
 
 
