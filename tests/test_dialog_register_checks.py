@@ -140,7 +140,8 @@ async def test_typed_industry_names_are_understood(tmp_path: Path, engine: Engin
         assert "家具制造、钢结构制造、卷材制造" in reply
         await alice.press("完成")
         await alice.say("张三")
-        await alice.say("13812345678")
+        summary = await alice.say("13812345678")
+        assert "所属行业：玻璃、铸造、家具制造" in summary, "choices, not their members"
         await alice.press("确认提交")
         membership = enterprise_of_user(bot.db, ALICE)
         assert membership is not None

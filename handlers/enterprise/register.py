@@ -177,7 +177,7 @@ def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | N
     if state == PHONE:
         return "第7步：请输入联系电话（手机号，或带区号的固定电话如 0371-12345678）。", None
     if state == CONFIRM:
-        return (summary(data) + "\n\n请核对以上信息。",
+        return (summary(context) + "\n\n请核对以上信息。",
                 keyboard([[("确认提交", f"{PREFIX}:ok"), ("修改", f"{PREFIX}:edit"),
                            ("取消", f"{PREFIX}:cancel")]]))
     if state == EDIT:
@@ -186,15 +186,17 @@ def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | N
     raise ValueError(f"unknown state {state}")
 
 
-def summary(data: dict[str, Any]) -> str:
+def summary(context: Context) -> str:
+    data = draft(context, DIALOG)
     county = data.get("county") or "—"
+    industries = "、".join(c.name for c in _chosen_choices(context))
     lines = [
         "<b>登记信息</b>",
         f"企业名称：{escape(str(data.get('name', '')))}",
         f"信用代码：{escape(str(data.get('code', '')))}",
         f"所在地市：{escape(str(data.get('city', '')))}",
         f"县（市、区）：{escape(str(county))}",
-        f"所属行业：{escape('、'.join(data.get('industries') or ()))}",
+        f"所属行业：{escape(industries)}",
         f"联系人：{escape(str(data.get('contact', '')))}",
         f"联系电话：{escape(str(data.get('phone', '')))}",
     ]
