@@ -28,6 +28,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.local_api import file_base_url
 from bot.persistence import SqlitePersistence
 from bot.sending import PacedRateLimiter, SendBudget
 from bot.settings import Settings
@@ -177,6 +178,7 @@ def build_application(
         ApplicationBuilder()
         .token(settings.token or "0:local")
         .base_url(settings.api_base_url)
+        .base_file_url(file_base_url(settings.api_base_url))
         .rate_limiter(rate_limiter or PacedRateLimiter(budget))
         .concurrent_updates(processor)
         .post_init(start_up)

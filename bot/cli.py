@@ -14,6 +14,8 @@ from pathlib import Path
 from bot.cli_officials import add_commands
 from bot.settings import Settings, SettingsError, load_settings
 
+DEFAULT_CHAT_USER = 10001  # the user `lvdong chat` plays unless --user-id says otherwise
+
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(config_file=getattr(args, "config", None))
@@ -79,7 +81,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 
     print("lvdong: 未设置 TELEGRAM_BOT_TOKEN，启动终端对话（lvdong chat）。"
           "设置令牌后再运行即连接 Telegram（见 lvdong run）。", file=sys.stderr)
-    return run_terminal_chat(settings, role="enterprise", user_id=10001)
+    return run_terminal_chat(settings, role=None, user_id=DEFAULT_CHAT_USER)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -117,12 +119,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(sub, lambda command: lambda args: command(args, _settings(args)))
 
-    chat = sub.add_parser("chat", help="try the bot in this terminal, without a token")
-    chat.add_argument(
-        "--as", dest="as_role", default="enterprise",
-        choices=["enterprise", "official", "staff", "admin"],
+    chat = sub.add_parser(
+        "chat", help="try the bot in this terminal, without a token",
+        description="The whole bot in this terminal: no token, no network, the same "
+                    "database as `lvdong run`. Buttons are lettered [a], [b] ...: type the "
+                    "letter to press one; a typed number is always text. Log records go to "
+                    "lvdong-chat.log next to the database.",
     )
-    chat.add_argument("--user-id", type=int, default=10001)
+    chat.add_argument(
+        "--as", dest="as_role", default=None, metavar="ROLE",
+        choices=["enterprise", "official", "staff", "admin"],
+        help="who you are: enterprise, official, staff or admin. Default: the role the "
+             "database gives --user-id. The chat never writes a role: 'admin' holds for "
+             "this session only (like LVDONG_ADMINS); any other role must be the stored "
+             "one, else the chat refuses to start (grant it with `lvdong grant`).",
+    )
+    chat.add_argument(
+        "--user-id", type=int, default=DEFAULT_CHAT_USER, metavar="N",
+        help=f"the Telegram user id you play (default {DEFAULT_CHAT_USER}); the id of a real "
+             "user means acting as that user on the shared database",
+    )
     chat.set_defaults(func=cmd_chat)
     return parser
 

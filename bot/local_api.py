@@ -4,7 +4,9 @@
 out updates through long-polling ``getUpdates``, numbers the messages the bot
 sends, validates them the way Telegram does (HTML parse mode, 4096 characters,
 64-byte callback data), remembers callback queries so that a stale one is
-refused with Telegram's "query is too old", and keeps a transcript. A driver (a
+refused with Telegram's "query is too old", serves the files users sent (``getFile``
+and then a GET of ``/file/bot<token>/<file_path>``, as Telegram does), and keeps
+a transcript. A driver (a
 test, the terminal chat, the benchmark) plays the users: :meth:`send_text` and
 :meth:`click` inject updates.
 
@@ -34,6 +36,11 @@ from handlers.core.telegram_html import MAX_MESSAGE_CHARS, HtmlError, to_plain, 
 JSON = dict[str, Any]
 
 BOT_ID = 7000000001
+FILE_PATH_PREFIX = "documents/"  # file_path of a stored file: this + its file_id
+# What a user's PDF starts with (a minimal, well-formed PDF), unless a test says otherwise.
+SAMPLE_PDF = (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
+              b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\n"
+              b"trailer <</Root 1 0 R>>\n%%EOF\n")
 BOT_USERNAME = "lvdong_local_bot"
 CALLBACK_QUERY_LIFETIME = 15 * 60.0  # seconds Telegram accepts an answer for (roughly)
 
@@ -177,15 +184,18 @@ class LocalBotApi:
         *,
         file_name: str = "报告.pdf",
         mime_type: str | None = "application/pdf",
-        file_size: int = 100_000,
+        file_size: int | None = None,
         caption: str = "",
         unique: str = "",
+        content: bytes = SAMPLE_PDF,
     ) -> int:
-        """A user sends a file; returns the update id."""
+        """A user sends a file (``content``; ``file_size`` claims another size, e.g. one
+        too big to download); returns the update id."""
         key = unique or f"d{len(self.files) + 1}"
-        self.files[key] = b""
+        self.files[key] = content
+        size = len(content) if file_size is None else file_size
         document: JSON = {"file_id": key, "file_unique_id": f"u{key}", "file_name": file_name,
-                          "file_size": file_size}
+                          "file_size": size}
         if mime_type:
             document["mime_type"] = mime_type
         return self._push_user_message(user_id, {"document": document}, caption)
@@ -400,8 +410,18 @@ class LocalBotApi:
             raise ApiError(400, "Bad Request: invalid file_id")
         return {
             "file_id": file_id, "file_unique_id": f"u{file_id}",
-            "file_size": len(self.files[file_id]), "file_path": f"documents/{file_id}",
+            "file_size": len(self.files[file_id]), "file_path": FILE_PATH_PREFIX + file_id,
         }
+
+    def download(self, file_path: str) -> bytes | None:
+        """The bytes at ``file_path`` (from ``getFile``), or None: what Telegram serves at
+        ``https://api.telegram.org/file/bot<token>/<file_path>``. The transcript records
+        the download as a ``downloadFile`` call (no Bot API method: a plain GET)."""
+        file_id = file_path.removeprefix(FILE_PATH_PREFIX)
+        if not file_path.startswith(FILE_PATH_PREFIX) or file_id not in self.files:
+            return None
+        self.calls.append(ApiCall("downloadFile", {"file_path": file_path}, self.clock()))
+        return self.files[file_id]
 
     # ------------------------------------------------------------------ helpers
 
@@ -560,6 +580,17 @@ def _entities(text: str) -> list[JSON]:
     return entities
 
 
+FILE_URL_PART = "/file/bot"
+
+
+def file_base_url(api_base_url: str) -> str:
+    """Where a Bot API server serves files, from where it serves methods: Telegram's
+    ``https://api.telegram.org/bot`` → ``https://api.telegram.org/file/bot`` (the same
+    for a self-hosted server and for the stand-ins)."""
+    root = api_base_url.rstrip("/").removesuffix("/bot")
+    return root + FILE_URL_PART
+
+
 class LocalRequest(BaseRequest):
     """A python-telegram-bot request that talks to a :class:`LocalBotApi` in-process."""
 
@@ -587,6 +618,12 @@ class LocalRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if FILE_URL_PART in url:  # a file download: GET <base>/file/bot<token>/<file_path>
+            file_path = url.split(FILE_URL_PART, 1)[1].split("/", 1)[-1]
+            served = self.api.download(file_path)
+            if served is None:
+                return 404, b'{"ok":false,"error_code":404,"description":"Not Found"}'
+            return 200, served
         api_method = url.rstrip("/").rsplit("/", 1)[-1]
         params: dict[str, Any] = dict(request_data.json_parameters) if request_data else {}
         files: dict[str, bytes] = {}

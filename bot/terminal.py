@@ -2,32 +2,65 @@
 
 The same ``Application`` and handlers as ``lvdong run`` talk to the in-process
 :class:`~bot.local_api.LocalBotApi`; this module only plays the Telegram client:
-it turns what you type into updates and prints what the bot sends. Inline
-buttons are shown as ``[1] …`` and pressed by typing ``1`` (or ``#1``).
+it turns what you type into updates and prints what the bot sends, as it is sent
+(a dialog's timeout note appears when it happens, not with your next line).
+
+Inline buttons are lettered, ``[a] …``, and pressed by typing the letter: a typed
+number is always text (a task number, a percentage, a phone number), never a button.
+
+Roles: the chat shares the bot's database, so it never writes a role. Without
+``--as`` you are whoever the database says user ``--user-id`` is. ``--as admin``
+holds for this session only (like ``LVDONG_ADMINS``, never stored); another
+``--as`` must agree with the stored role, else the chat refuses to start and says
+how to grant it (``lvdong grant``).
+
+Log records go to a file next to the database, not into the conversation; and
+flood control, which protects the bot from many Telegram users, is off for the one
+person at this keyboard (piped questions are not throttled).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import build_application, update_processor
 from bot.lifecycle import polling
 from bot.local_api import ApiCall, LocalBotApi, LocalRequest
 from bot.settings import Settings
-from handlers.core.context import system_clock
 from handlers.core.telegram_html import HtmlError, to_plain
 
 BANNER = (
     "绿动 · 终端对话（本地模拟 Telegram，无需令牌、不联网）\n"
     "身份：{role}（用户 {user_id}）；数据库：{db}\n"
-    "直接输入问题或 /命令；输入按钮编号（如 1 或 #1）点按钮；/quit 或 Ctrl-D 退出。\n"
+    "直接输入问题或 /命令；输入按钮前的字母（如 a）点按钮，数字总是当作文字；"
+    "/quit 或 Ctrl-D 退出。日志写在 {log}。\n"
 )
 QUIT = frozenset({"/quit", "/exit", "/q"})
 REPLY_WAIT = 15.0  # seconds to wait for the bot to finish with one input
+PROMPT = "\n你> "
+UNTHROTTLED = 1_000_000  # flood-control burst and rate for the single local user
+LOG_FILE = "lvdong-chat.log"
+
+
+class RoleConflict(Exception):
+    """``--as`` asks for a role the database does not give this user."""
+
+
+def button_key(index: int) -> str:
+    """a, b, …, z, aa, ab, …: the key that presses the ``index``-th button (from 0)."""
+    key = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        key = chr(ord("a") + rest) + key
+    return key
 
 
 @dataclasses.dataclass
@@ -37,23 +70,20 @@ class TerminalClient:
     api: LocalBotApi
     user_id: int
     out: TextIO
-    buttons: list[tuple[int, str]] = dataclasses.field(default_factory=list)  # (msg id, data)
+    buttons: dict[str, tuple[int, str]] = dataclasses.field(default_factory=dict)
     seen_calls: int = 0
 
-    def input_to_update(self, line: str) -> int | None:
-        """Turn one typed line into an update; None if nothing was sent."""
-        choice = line.removeprefix("#").strip()
-        pressed = line.strip().startswith("#")
-        if choice.isdigit() and self.buttons and (
-            pressed or len(choice) == 1 or int(choice) <= len(self.buttons)
-        ):  # a longer number that is no button (a phone, a percentage) is typed text
-            index = int(choice) - 1
-            if not 0 <= index < len(self.buttons):
-                self.out.write(f"（没有按钮 {choice}，可选 1–{len(self.buttons)}）\n")
-                return None
-            message_id, data = self.buttons[index]
+    def input_to_update(self, line: str) -> int:
+        """Turn one typed line into an update (a button press for a button's letter)."""
+        key = line.strip().strip("[]").lower()
+        if key in self.buttons:
+            message_id, data = self.buttons[key]
             return self.api.click(self.user_id, self.user_id, message_id, data)
         return self.api.send_text(self.user_id, line, first_name="终端用户")
+
+    @property
+    def has_new(self) -> bool:
+        return len(self.api.calls) > self.seen_calls
 
     def print_new(self) -> None:
         """Print what the bot did since the last call."""
@@ -87,16 +117,17 @@ class TerminalClient:
         rows = (markup or {}).get("inline_keyboard") or []
         if not rows:
             if call.method == "sendMessage":
-                self.buttons = []  # a new prompt without buttons: digits are typed text
+                self.buttons = {}  # a new prompt without buttons
             return
         message_id = self._message_id_of(call)
-        self.buttons = []
+        self.buttons = {}
         for row in rows:
             cells = []
             for button in row:
                 if "callback_data" in button and message_id is not None:
-                    self.buttons.append((message_id, str(button["callback_data"])))
-                    cells.append(f"[{len(self.buttons)}] {button['text']}")
+                    key = button_key(len(self.buttons))
+                    self.buttons[key] = (message_id, str(button["callback_data"]))
+                    cells.append(f"[{key}] {button['text']}")
                 elif "url" in button:
                     cells.append(f"{button['text']} ({button['url']})")
             if cells:
@@ -122,25 +153,66 @@ def _plain(params: dict[str, Any]) -> str:
     return text
 
 
-def _grant(settings: Settings, db: Any, role: str, user_id: int) -> Settings:
-    """Give the local user ``role``: admins through settings, other roles in the DB."""
-    from storage.users import Role, grant_role
+def session_settings(
+    settings: Settings, db: Any, requested: str | None, user_id: int
+) -> tuple[Settings, str]:
+    """The settings and role label for this session; the database is never written.
 
-    if role == Role.ADMIN.value:
-        return dataclasses.replace(settings, admins=settings.admins | {user_id})
-    grant_role(db, user_id, Role(role), (), system_clock())
-    return settings
+    No ``requested``: the stored role. ``admin``: added to this session's admins only.
+    Any other: must be the stored role, else :class:`RoleConflict` says what to do.
+    """
+    from storage.users import Role, role_of
+
+    stored = role_of(db, user_id, settings.admins)
+    if requested is None or requested == stored.value:
+        return settings, stored.value
+    if requested == Role.ADMIN.value:
+        admins = settings.admins | {user_id}
+        return dataclasses.replace(settings, admins=admins), "admin（仅本次对话）"
+    raise RoleConflict(
+        f"用户 {user_id} 在数据库中的角色是 {stored.value}，不是 {requested}。"
+        "终端对话不会改动数据库中的角色：请去掉 --as 以原角色对话，或换一个 --user-id，"
+        f"或先用 lvdong grant {user_id} {requested} 明确授予；--as admin 只在本次对话有效。"
+    )
+
+
+@contextlib.contextmanager
+def logs_to_file(path: Path) -> Iterator[None]:
+    """Send every log record to ``path`` for the chat's duration (not into the chat)."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    for name in ("httpx", "apscheduler", "telegram"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        handler.close()
+        root.handlers[:], level = saved
+        root.setLevel(level)
 
 
 async def chat(
-    settings: Settings, *, role: str, user_id: int, stdin: TextIO, stdout: TextIO
+    settings: Settings, *, role: str | None, user_id: int, stdin: TextIO, stdout: TextIO
 ) -> int:
     from knowledge.engine import load_engine
     from storage.db import open_db
 
     engine = load_engine(settings.kb_path)
     db = open_db(settings.db_path)
-    settings = _grant(dataclasses.replace(settings, token=""), db, role, user_id)
+    try:
+        settings, shown_role = session_settings(settings, db, role, user_id)
+    except RoleConflict as exc:
+        db.conn.close()
+        print(f"lvdong chat: {exc}", file=sys.stderr)
+        return 2
+    settings = dataclasses.replace(
+        settings, token="", flood_burst=UNTHROTTLED, flood_per_minute=UNTHROTTLED
+    )
     api = LocalBotApi()
     application = build_application(
         settings, engine=engine, db=db,
@@ -156,27 +228,48 @@ async def chat(
     update_processor(application).listeners.append(on_processed)
     client = TerminalClient(api, user_id, stdout)
     interactive = stdin.isatty()
-    stdout.write(BANNER.format(role=role, user_id=user_id, db=settings.db_path))
+    reading = False  # the prompt is shown and a line is being typed
+    changed = asyncio.Event()
+    api.listeners.append(lambda call: changed.set())
+
+    async def show_as_sent() -> None:
+        """Print what the bot sends when it sends it (a timeout note, a late reply)."""
+        while True:
+            await changed.wait()
+            changed.clear()
+            await asyncio.sleep(0)  # let the call finish (its message is then stored)
+            if client.has_new:
+                if reading and interactive:
+                    stdout.write("\n")
+                client.print_new()
+                if reading and interactive:
+                    stdout.write(PROMPT)
+                    stdout.flush()
+
+    log = settings.db_path.parent / LOG_FILE
+    stdout.write(BANNER.format(role=shown_role, user_id=user_id, db=settings.db_path, log=log))
     loop = asyncio.get_running_loop()
     async with polling(application, poll_timeout=1.0):
+        printer = asyncio.create_task(show_as_sent())
         client.print_new()
         while True:
             if interactive:
-                stdout.write("\n你> ")
+                stdout.write(PROMPT)
                 stdout.flush()
+            reading = True
             line = await loop.run_in_executor(None, stdin.readline)
+            reading = False
             if not line:  # Ctrl-D / end of input
                 break
             line = line.rstrip("\r\n")
             if not line.strip():
                 continue
+            client.print_new()  # whatever arrived while the line was typed comes first
             if not interactive:
-                stdout.write(f"\n你> {line}\n")
+                stdout.write(PROMPT + line + "\n")
             if line.strip() in QUIT:
                 break
             update_id = client.input_to_update(line)
-            if update_id is None:
-                continue
             event = processed.setdefault(update_id, asyncio.Event())
             try:
                 await asyncio.wait_for(event.wait(), REPLY_WAIT)
@@ -184,6 +277,7 @@ async def chat(
                 stdout.write("（机器人没有及时回应）\n")
             processed.pop(update_id, None)
             client.print_new()
+        printer.cancel()
         api.close()
     stdout.write("\n再见！\n")
     stdout.flush()
@@ -192,20 +286,18 @@ async def chat(
 
 def run_terminal_chat(
     settings: Settings,
-    role: str,
+    role: str | None,
     user_id: int,
     *,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
 ) -> int:
     """Chat with the bot in the terminal until ``/quit`` or end of input."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for name in ("httpx", "apscheduler", "telegram"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    try:
-        return asyncio.run(
-            chat(settings, role=role, user_id=user_id,
-                 stdin=stdin or sys.stdin, stdout=stdout or sys.stdout)
-        )
-    except KeyboardInterrupt:
-        return 130
+    with logs_to_file(settings.db_path.parent / LOG_FILE):
+        try:
+            return asyncio.run(
+                chat(settings, role=role, user_id=user_id,
+                     stdin=stdin or sys.stdin, stdout=stdout or sys.stdout)
+            )
+        except KeyboardInterrupt:
+            return 130

@@ -23,6 +23,7 @@ from knowledge.model import (
     DateKind,
     Deadline,
     Fact,
+    IndustryGroup,
     KnowledgeBase,
     ProgressStatus,
     Rule,
@@ -345,6 +346,34 @@ def _read_progress(c: _Checker, root: Node) -> tuple[ProgressStatus, ...]:
     return tuple(out)
 
 
+def _read_industry_groups(
+    c: _Checker, root: Node, industries: tuple[str, ...]
+) -> tuple[IndustryGroup, ...]:
+    """``industry_groups: [{name, members}]``: members from ``industries``, each in at
+    most one group; a name may not be another group's or an outside industry's."""
+    out: list[IndustryGroup] = []
+    grouped: set[str] = set()
+    if "industry_groups" not in root:
+        return ()
+    for i, node in c.items(root, "industry_groups", "top level"):
+        what = f"industry_groups[{i}]"
+        c.unknown_keys(node, {"name", "members"}, what)
+        name = c.text(node, "name", what)
+        members = c.strings(node, "members", what, required=True)
+        line = c.line_of(node, "members")
+        for member in members:
+            if member not in industries:
+                c.fail(line, f"{what}: {member!r} is not in 'industries'")
+            elif member in grouped:
+                c.fail(line, f"{what}: {member!r} is already in another group")
+            grouped.add(member)
+        clash = name in industries and name not in members
+        if clash or name in {g.name for g in out}:
+            c.fail(c.line_of(node, "name"), f"{what}: name {name!r} is taken")
+        out.append(IndustryGroup(name, members))
+    return tuple(out)
+
+
 def _read_standards(c: _Checker, root: Node, tasks: set[int]) -> tuple[Standard, ...]:
     out = []
     for i, node in c.items(root, "standards", "standards"):
@@ -477,7 +506,8 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     if root is None:
         return None, c.problems
     c.unknown_keys(root, {"format", "document", "sections", "tasks", "offices", "industries",
-                          "aliases", "standards", "rules", "facts", "progress"}, "top level")
+                          "aliases", "standards", "rules", "facts", "progress",
+                          "industry_groups"}, "top level")
     version = c.field(root, "format", int, "top level")
     if version is not None and version != FORMAT_VERSION:
         c.fail(c.line_of(root, "format"), f"format {version} is not supported "
@@ -493,6 +523,7 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     offices = _read_mapping_of_text(c, root, "offices")
     tasks = _read_tasks(c, root, {s.id: s for s in sections}, offices)
     by_number = {t.number: t for t in tasks}
+    industries = c.strings(root, "industries", "top level")
     kb = KnowledgeBase(
         source=str(path),
         document=dict(document or {}),
@@ -502,9 +533,10 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         rules=_read_rules(c, root, set(by_number)),
         standards=_read_standards(c, root, set(by_number)),
         aliases=_read_mapping_of_text(c, root, "aliases"),
-        industries=c.strings(root, "industries", "top level"),
+        industries=industries,
         offices=offices,
         statuses=_read_progress(c, root),
+        industry_groups=_read_industry_groups(c, root, industries),
     )
     return kb, c.problems
 

@@ -86,6 +86,15 @@ DEFAULT_STATUSES: tuple[ProgressStatus, ...] = (
 
 
 @dataclass(frozen=True)
+class IndustryGroup:
+    """Industries an enterprise chooses together at registration (玻璃 with 平板玻璃):
+    names the plan uses for overlapping trades, offered as one choice."""
+
+    name: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Section:
     id: str
     clause: str  # e.g. "二（一）"
@@ -161,6 +170,7 @@ class KnowledgeBase:
     industries: tuple[str, ...] = ()
     offices: dict[str, str] = field(default_factory=dict)  # office -> what it is responsible for
     statuses: tuple[ProgressStatus, ...] = DEFAULT_STATUSES  # what enterprises may report
+    industry_groups: tuple[IndustryGroup, ...] = ()  # overlapping industries chosen together
 
     def task(self, number: int) -> Task:
         for task in self.tasks:
@@ -172,6 +182,25 @@ class KnowledgeBase:
     def title(self) -> str:
         """The plan's title as messages show it: ``《…》``."""
         return f"《{self.document.get('title', '')}》"
+
+    @property
+    def industry_choices(self) -> tuple[IndustryGroup, ...]:
+        """What registration offers: every industry once, in the ``industries`` order,
+        the members of a group together under the group's name."""
+        group_of = {m: g for g in self.industry_groups for m in g.members}
+        out: list[IndustryGroup] = []
+        for name in self.industries:
+            choice = group_of.get(name, IndustryGroup(name, (name,)))
+            if choice not in out:
+                out.append(choice)
+        return tuple(out)
+
+    def industry_members(self, name: str) -> tuple[str, ...]:
+        """The industries a choice stands for: a group's members, else the name itself."""
+        for group in self.industry_groups:
+            if group.name == name:
+                return group.members
+        return (name,)
 
     @property
     def task_numbers(self) -> tuple[int, ...]:

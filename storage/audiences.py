@@ -105,12 +105,19 @@ def select_enterprises(
 
 
 def audience_enterprises(
-    db: Database, audience: Audience, *, scope: Scope, concern: Concern, done: Collection[str]
+    db: Database,
+    audience: Audience,
+    *,
+    scope: Scope,
+    concern: Concern,
+    done: Collection[str],
+    members: Collection[str] | None = None,
 ) -> list[int]:
     """The approved enterprises ``audience`` names, limited to ``scope``.
 
     A task audience is the enterprises the task concerns (by ``concern``) that are
-    not done with it; a task that concerns no enterprise has an empty audience.
+    not done with it; a task that concerns no enterprise has an empty audience. An
+    industry audience may stand for several industries (``members``, e.g. a group).
     """
     regions = scope.regions
     if audience.kind is AudienceKind.ALL:
@@ -120,7 +127,7 @@ def audience_enterprises(
             return []
         return select_enterprises(db, regions=[audience.value])
     if audience.kind is AudienceKind.INDUSTRY:
-        return select_enterprises(db, regions=regions, industries=[audience.value])
+        return select_enterprises(db, regions=regions, industries=members or [audience.value])
     task = audience.task
     assert task is not None
     if task not in concern:

@@ -5,14 +5,25 @@ binds one Telegram user to one enterprise and has its own status: the first
 account of a new enterprise (the ``founder``) is pending together with it; a later
 user who registers the same code creates a pending ``claim`` that staff approve or
 reject on its own, so nobody gains access to a company's reports just by knowing
-its public code.
+its public code. No account speaks for the company (reports, reads its reports)
+before staff approve it: a founder may be a squatter who typed a public code.
 
-Who decides: staff of the enterprise's region, province-wide staff, and admins.
+Each account keeps what its applicant entered (``details``: name, city, county,
+industries). Rejecting a founder therefore does not reject the pending claims on
+the same code with it: the oldest claim becomes the founder, and the enterprise
+takes that applicant's details and stays pending (the real company, squatted, is
+not turned away). Approving an account of a pending enterprise gives the
+enterprise that applicant's details, since that is what staff vouched for.
+
+Who decides: staff of the enterprise's region or of the region its credit code was
+issued in (the code's division digits; the two differ when a squatter picks another
+city, or when a company moved), province-wide staff, and admins.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,7 +34,7 @@ from sqlite_utils import Database
 from storage.clock import from_db, to_db
 from storage.credit_code import check_credit_code
 from storage.db import transaction
-from storage.regions import is_region
+from storage.regions import is_region, region_of_division
 from storage.users import Role, role_of, scope_of
 
 
@@ -75,6 +86,30 @@ class Enterprise:
     created_at: dt.datetime
     decided_by: int | None
 
+    @property
+    def code_region(self) -> str | None:
+        """The region the credit code was issued in (None: the province's own authority,
+        or outside Henan)."""
+        return region_of_division(self.credit_code[2:8])
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """Whose staff decide: the chosen region, and the code's if that differs."""
+        code_region = self.code_region
+        if code_region is None or code_region == self.city:
+            return (self.city,)
+        return (self.city, code_region)
+
+
+@dataclass(frozen=True)
+class Details:
+    """What an applicant entered about the enterprise."""
+
+    name: str
+    city: str
+    county: str | None
+    industries: tuple[str, ...]
+
 
 @dataclass(frozen=True)
 class Account:
@@ -88,6 +123,7 @@ class Account:
     created_at: dt.datetime
     decided_by: int | None
     decided_at: dt.datetime | None = None
+    details: Details | None = None  # None for accounts made before details were kept
 
 
 @dataclass(frozen=True)
@@ -99,16 +135,10 @@ class Membership:
 
     @property
     def can_report(self) -> bool:
-        """Approved accounts report; so does the founder of a still-pending enterprise
-        (its reports are flagged ``from_pending``). A pending claim cannot: it could be
-        anyone who knows the company's public code."""
-        if self.account.status is Status.APPROVED:
-            return True
-        return (
-            self.account.kind == "founder"
-            and self.account.status is Status.PENDING
-            and self.enterprise.status is Status.PENDING
-        )
+        """Only approved accounts report and read reports. A pending one, founder or
+        claim, could be anyone who knows the company's public code: what it filed would
+        stay in the company's append-only record."""
+        return self.account.status is Status.APPROVED
 
 
 @dataclass(frozen=True)
@@ -125,6 +155,7 @@ class Decision:
     account: Account
     enterprise: Enterprise
     also_decided: tuple[Account, ...] = ()  # other accounts decided as a consequence
+    promoted: Account | None = None  # a claim that became the founder (see reject)
 
 
 # --- reading -------------------------------------------------------------------------
@@ -156,6 +187,14 @@ def _enterprise(db: Database, row: dict[str, Any]) -> Enterprise:
     )
 
 
+def _details(text: str | None) -> Details | None:
+    if not text:
+        return None
+    data = json.loads(text)
+    return Details(data["name"], data["city"], data.get("county"),
+                   tuple(data.get("industries") or ()))
+
+
 def _account(row: dict[str, Any]) -> Account:
     return Account(
         id=row["id"],
@@ -168,6 +207,7 @@ def _account(row: dict[str, Any]) -> Account:
         created_at=from_db(row["created_at"]),
         decided_by=row["decided_by"],
         decided_at=from_db(row["decided_at"]) if row["decided_at"] else None,
+        details=_details(row.get("details")),
     )
 
 
@@ -229,21 +269,17 @@ class PendingItem:
 
 
 def pending_for_city(db: Database, city: str | None) -> list[PendingItem]:
-    """Accounts awaiting approval in ``city`` (None: the whole province), oldest first."""
-    where = "a.status = 'pending'" + ("" if city is None else " AND e.city = ?")
-    params: tuple[str, ...] = () if city is None else (city,)
-    rows = db.query(
-        f"""SELECT a.id FROM accounts a JOIN enterprises e ON e.id = a.enterprise_id
-            WHERE {where} ORDER BY a.id""",
-        params,
-    )
+    """Accounts awaiting approval in ``city`` (None: the whole province), oldest first;
+    a city's list includes enterprises whose credit code was issued there."""
+    rows = db.query("SELECT id FROM accounts WHERE status = 'pending' ORDER BY id")
     items = []
     for row in list(rows):
         account = get_account(db, row["id"])
         assert account is not None
         enterprise = get_enterprise(db, account.enterprise_id)
         assert enterprise is not None
-        items.append(PendingItem(account, enterprise))
+        if city is None or city in enterprise.regions:
+            items.append(PendingItem(account, enterprise))
     return items
 
 
@@ -322,11 +358,14 @@ def register(
             _set_industries(db, enterprise_id, industries)
         else:
             enterprise_id, outcome, kind = rows[0]["id"], Outcome.CLAIM, "claim"
+        entered = {"name": name.strip(), "city": city, "county": county,
+                   "industries": _clean_industries(industries)}
         cursor = db.execute(
             """INSERT INTO accounts (user_id, enterprise_id, kind, status, contact_name, phone,
-                   created_at)
-               VALUES (?, ?, ?, 'pending', ?, ?, ?)""",
-            (user_id, enterprise_id, kind, contact_name.strip(), phone, stamp),
+                   created_at, details)
+               VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)""",
+            (user_id, enterprise_id, kind, contact_name.strip(), phone, stamp,
+             json.dumps(entered, ensure_ascii=False)),
         )
         assert cursor.lastrowid is not None
         account = get_account(db, cursor.lastrowid)
@@ -345,6 +384,13 @@ def _set_industries(db: Database, enterprise_id: int, industries: Iterable[str])
 
 
 # --- deciding ------------------------------------------------------------------------
+
+
+def may_decide_for(
+    db: Database, user_id: int, enterprise: Enterprise, admins: frozenset[int]
+) -> bool:
+    """Whether ``user_id`` may decide on ``enterprise``'s accounts: for one of its regions."""
+    return any(may_decide(db, user_id, region, admins) for region in enterprise.regions)
 
 
 def may_decide(db: Database, user_id: int, city: str, admins: frozenset[int]) -> bool:
@@ -375,7 +421,7 @@ def _pending_account(
     assert enterprise is not None
     if account.user_id == decider_id or speaks_for(db, decider_id, enterprise.id):
         raise OwnCase(f"user {decider_id} may not decide on their own enterprise's case")
-    if not may_decide(db, decider_id, enterprise.city, admins):
+    if not may_decide_for(db, decider_id, enterprise, admins):
         raise NotAllowed(f"user {decider_id} may not decide for {enterprise.city}")
     if account.status is not Status.PENDING:
         raise AlreadyDecided(account)
@@ -397,16 +443,32 @@ def _set_enterprise(db: Database, enterprise_id: int, status: Status, by: int, s
     )
 
 
+def _take_details(db: Database, account: Account, stamp: str) -> None:
+    """The enterprise takes what ``account``'s applicant entered (and their contact)."""
+    details = account.details
+    if details is None:
+        return
+    db.execute(
+        """UPDATE enterprises SET name = ?, city = ?, county = ?, contact_name = ?, phone = ?,
+               updated_at = ? WHERE id = ?""",
+        (details.name, details.city, details.county, account.contact_name, account.phone,
+         stamp, account.enterprise_id),
+    )
+    _set_industries(db, account.enterprise_id, details.industries)
+
+
 def approve(
     db: Database, *, account_id: int, approver_id: int, admins: frozenset[int], now: dt.datetime
 ) -> Decision:
     """Approve a pending account. Approving any account of a pending enterprise also
-    approves the enterprise: the approver has vouched for the company itself."""
+    approves the enterprise, with that applicant's details: the approver has vouched
+    for the company as this applicant described it."""
     stamp = to_db(now)
     with transaction(db):
         account, enterprise = _pending_account(db, account_id, approver_id, admins)
         _set_account(db, account.id, Status.APPROVED, approver_id, stamp)
         if enterprise.status is not Status.APPROVED:
+            _take_details(db, account, stamp)
             _set_enterprise(db, enterprise.id, Status.APPROVED, approver_id, stamp)
         return _decision(db, account.id, enterprise.id, ())
 
@@ -414,26 +476,39 @@ def approve(
 def reject(
     db: Database, *, account_id: int, approver_id: int, admins: frozenset[int], now: dt.datetime
 ) -> Decision:
-    """Reject a pending account. Rejecting the founder of a pending enterprise rejects
-    the enterprise and, with it, the pending claims on it (there is no longer a
-    registered company to claim); their users are returned for notification."""
+    """Reject a pending account, and only that account.
+
+    Rejecting the founder of a pending enterprise used to reject the pending claims
+    with it, which let a squatter's rejection turn the real company away. Now the
+    oldest pending claim becomes the founder: the enterprise takes that applicant's
+    details and stays pending for staff to decide (``Decision.promoted``). With no
+    claim left, the enterprise is rejected (its code may be registered afresh).
+    """
     stamp = to_db(now)
     with transaction(db):
         account, enterprise = _pending_account(db, account_id, approver_id, admins)
         _set_account(db, account.id, Status.REJECTED, approver_id, stamp)
-        cascaded: list[int] = []
+        promoted: int | None = None
         if account.kind == "founder" and enterprise.status is Status.PENDING:
-            _set_enterprise(db, enterprise.id, Status.REJECTED, approver_id, stamp)
-            cascaded = [
+            claims = [
                 row["id"]
                 for row in db.query(
-                    "SELECT id FROM accounts WHERE enterprise_id = ? AND status = 'pending'",
+                    """SELECT id FROM accounts WHERE enterprise_id = ? AND status = 'pending'
+                       ORDER BY id LIMIT 1""",
                     (enterprise.id,),
                 )
             ]
-            for other in cascaded:
-                _set_account(db, other, Status.REJECTED, approver_id, stamp)
-        return _decision(db, account.id, enterprise.id, cascaded)
+            if claims:
+                promoted = claims[0]
+                db.execute("UPDATE accounts SET kind = 'founder' WHERE id = ?", (promoted,))
+                heir = get_account(db, promoted)
+                assert heir is not None
+                _take_details(db, heir, stamp)
+            else:
+                _set_enterprise(db, enterprise.id, Status.REJECTED, approver_id, stamp)
+        decision = _decision(db, account.id, enterprise.id, ())
+        heir = get_account(db, promoted) if promoted is not None else None
+        return Decision(decision.account, decision.enterprise, promoted=heir)
 
 
 def _decision(

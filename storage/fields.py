@@ -4,6 +4,12 @@ Each parser is a pure function returning either the parsed value or a
 :class:`FieldError` whose message (Simplified Chinese) can be sent back as is.
 Returning the error rather than raising keeps the dialog code a simple
 ``if isinstance(result, FieldError)``, and mypy checks both branches.
+
+No parser knows the plan's shape: task numbers and statuses come from the
+knowledge base and are passed in. Text that is stored and shown to staff (names,
+descriptions) loses invisible characters first (:func:`visible`): bidi overrides
+would let "abc\u202efdp.exe" read as "abcexe.pdf", and NUL or other controls have no
+business in a company name.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import calendar
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,8 +27,8 @@ from storage.clock import SHANGHAI
 DESCRIPTION_LIMIT = 500
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
-REPORT_STATUSES = ("未开始", "进行中", "已完成", "不涉及")
-TASK_COUNT = 26
+NUMBER_DIGITS = 9  # longer digit strings are no task, percentage or month anyone means
+_TOO_BIG = 10**NUMBER_DIGITS  # what :func:`_number` returns for them (out of every range)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,21 @@ class FieldError:
     """A message for the user explaining why the input was not accepted."""
 
     message: str
+
+
+def visible(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` without control, format (bidi overrides, zero-width), surrogate and
+    private-use characters; tabs and (with ``keep_newlines``) newlines stay."""
+    kept = "\t\n" if keep_newlines else "\t"
+    return "".join(
+        ch for ch in text
+        if ch in kept or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+    )
+
+
+def has_letters(text: str) -> bool:
+    """Whether ``text`` has a letter of any script (a CJK character is one)."""
+    return any(unicodedata.category(ch).startswith("L") for ch in text)
 
 
 def _clean(text: str) -> str:
@@ -51,7 +73,7 @@ def parse_phone(text: str) -> str | FieldError:
     """
     digits = re.sub(r"[-()（）.]", "", _clean(text))
     digits = re.sub(r"^(?:\+86|0086)", "", digits)
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         return FieldError("电话号码只能包含数字，例如 13812345678 或 0371-12345678。")
     if len(digits) == 13 and digits.startswith("86") and _MOBILE.fullmatch(digits[2:]):
         digits = digits[2:]
@@ -91,8 +113,19 @@ def chinese_number(text: str) -> int | None:
 
 
 def _number(text: str) -> int | None:
-    """An Arabic or Chinese integer."""
-    return int(text) if text.isdigit() else chinese_number(text)
+    """An Arabic or Chinese integer. Digits must be decimal digits (``"፩"`` or ``"²"``
+    are digits to ``str.isdigit`` but no number ``int`` reads); a string of more than
+    :data:`NUMBER_DIGITS` digits gives :data:`_TOO_BIG`, which every range refuses
+    (``int`` refuses to read more than 4300 digits at all)."""
+    if text.isdecimal():
+        digits = text.lstrip("0") or "0"
+        return int(digits) if len(digits) <= NUMBER_DIGITS else _TOO_BIG
+    return chinese_number(text)
+
+
+def _shown(number: int) -> str:
+    """A number as an error message repeats it."""
+    return "一个过大的数" if number >= _TOO_BIG else str(number)
 
 
 # --- percentage ----------------------------------------------------------------------
@@ -107,7 +140,7 @@ def parse_percent(text: str) -> int | FieldError:
             return FieldError("完成比例请填写0到100之间的整数，例如 60。")
         return FieldError("请填写完成比例，例如 60 或 60%。")
     if not 0 <= number <= 100:
-        return FieldError(f"完成比例应在0到100之间，您填写的是{number}。")
+        return FieldError(f"完成比例应在0到100之间，您填写的是{_shown(number)}。")
     return number
 
 
@@ -115,14 +148,15 @@ def parse_percent(text: str) -> int | FieldError:
 
 Prefer = Literal["future", "past"]
 
-_FULL_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?")
-_YEAR_MONTH = re.compile(r"(\d{4})[-/.年](\d{1,2})月?(?:底|末)?")
-_YEAR_END = re.compile(r"(\d{4})年?(?:底|末|年底|年末)")
-_MONTH_DAY = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,3})月(\d{1,2})[日号]")
+# re.ASCII: \d is 0-9 only (NFKC has already folded full-width digits).
+_FULL_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?", re.ASCII)
+_YEAR_MONTH = re.compile(r"(\d{4})[-/.年](\d{1,2})月?(?:底|末)?", re.ASCII)
+_YEAR_END = re.compile(r"(\d{4})年?(?:底|末|年底|年末)", re.ASCII)
+_MONTH_DAY = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,3})月(\d{1,2})[日号]", re.ASCII)
 _THIS_OR_NEXT_YEAR = re.compile(
-    r"(今年|明年)(\d{1,2}|[一二三四五六七八九十]{1,3})月(?:(\d{1,2})[日号]|底|末)?"
+    r"(今年|明年)(\d{1,2}|[一二三四五六七八九十]{1,3})月(?:(\d{1,2})[日号]|底|末)?", re.ASCII
 )
-_MONTH = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,3})月(?:底|末)?")
+_MONTH = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,3})月(?:底|末)?", re.ASCII)
 
 
 def _month_end(year: int, month: int) -> dt.date:
@@ -148,7 +182,7 @@ def _resolve_month_day(
     (a date something was done): if this year's date is still ahead, last year's.
     """
     if not 1 <= month <= 12:
-        return FieldError(f"月份应为1到12，您填写的是{month}。")
+        return FieldError(f"月份应为1到12，您填写的是{_shown(month)}。")
 
     def on(year: int) -> dt.date | FieldError:
         return _month_end(year, month) if day is None else _make_date(year, month, day)
@@ -241,52 +275,66 @@ def parse_description(
     text: str, *, limit: int = DESCRIPTION_LIMIT, required: bool = False
 ) -> str | FieldError:
     """Trimmed description text, at most ``limit`` characters (a Telegram message can
-    hold 4096, but staff read hundreds of these; a limit keeps them to the point)."""
-    value = text.strip()
+    hold 4096, but staff read hundreds of these; a limit keeps them to the point).
+    Invisible characters are dropped; what is left must say something in words or
+    figures, not only emoji or punctuation."""
+    value = visible(text, keep_newlines=True).strip()
     if required and not value:
         return FieldError("请填写情况说明。")
+    if value and not any(has_letters(ch) or ch.isdecimal() for ch in value):
+        return FieldError("情况说明需要用文字说明，不能只有表情或符号。")
     if len(value) > limit:
         return FieldError(f"情况说明最多{limit}字，您输入了{len(value)}字，请精简后重新发送。")
     return value
 
 
 def parse_line(text: str, *, label: str, limit: int, required: bool = True) -> str | FieldError:
-    """One line of text (a name, a county, a contact person): inner whitespace folded,
-    at most ``limit`` characters; the error names the field."""
-    value = " ".join(text.split())
+    """One line of text (a name, a county, a contact person): invisible characters
+    dropped, inner whitespace folded, at least one letter or CJK character, at most
+    ``limit`` characters; the error names the field."""
+    value = " ".join(visible(text).split())
     if required and not value:
         return FieldError(f"{label}不能为空。")
+    if value and not has_letters(value):
+        return FieldError(f"{label}需要包含汉字或字母，不能只有表情、数字或符号。")
     if len(value) > limit:
         return FieldError(f"{label}最多{limit}字，您输入了{len(value)}字。")
     return value
 
 
-def parse_task_number(text: str) -> int | FieldError:
-    """A task number 1–26, typed as "3", "第3项", "任务三" and the like."""
+def parse_task_number(text: str, numbers: Sequence[int]) -> int | FieldError:
+    """One of the plan's task ``numbers``, typed as "3", "第3项", "任务三" and the like."""
     value = _clean(text)
     value = re.sub(r"^(?:任务|第)", "", value)
     value = re.sub(r"(?:项|条|号)?(?:任务)?$", "", value)
     number = _number(value)
+    ordered = sorted(numbers)
+    contiguous = bool(ordered) and ordered == list(range(ordered[0], ordered[-1] + 1))
+    span = f"{ordered[0]}到{ordered[-1]}" if contiguous else "、".join(map(str, ordered))
     if number is None:
-        return FieldError(f"请填写任务编号（1到{TASK_COUNT}的数字）。")
-    if not 1 <= number <= TASK_COUNT:
-        return FieldError(f"任务编号应在1到{TASK_COUNT}之间，您填写的是{number}。")
+        return FieldError(f"请填写任务编号（{span}）。")
+    if number not in numbers:
+        if contiguous:
+            return FieldError(f"任务编号应在{span}之间，您填写的是{_shown(number)}。")
+        return FieldError(f"没有任务{_shown(number)}，任务编号为：{span}。")
     return number
 
 
+# Everyday words for the usual statuses; a word counts only if its status is offered.
 _STATUS_WORDS = {
-    "未开始": "未开始", "没开始": "未开始", "尚未开始": "未开始",
-    "进行中": "进行中", "正在进行": "进行中", "推进中": "进行中", "在做": "进行中",
-    "已完成": "已完成", "完成": "已完成", "完成了": "已完成", "已经完成": "已完成",
-    "不涉及": "不涉及", "无关": "不涉及", "不适用": "不涉及",
+    "没开始": "未开始", "尚未开始": "未开始", "还没开始": "未开始",
+    "正在进行": "进行中", "推进中": "进行中", "在做": "进行中", "正在做": "进行中",
+    "完成": "已完成", "完成了": "已完成", "已经完成": "已完成", "做完了": "已完成",
+    "无关": "不涉及", "不适用": "不涉及", "没有涉及": "不涉及",
 }
 
 
-def parse_status(text: str) -> str | FieldError:
-    """One of the four report statuses, accepting a few everyday synonyms."""
-    status = _STATUS_WORDS.get(_clean(text))
-    if status is None:
-        return FieldError("请选择进展状态：" + "、".join(REPORT_STATUSES) + "。")
+def parse_status(text: str, statuses: Sequence[str]) -> str | FieldError:
+    """One of the offered ``statuses`` (the knowledge base's), or an everyday synonym."""
+    value = _clean(text)
+    status = value if value in statuses else _STATUS_WORDS.get(value)
+    if status is None or status not in statuses:
+        return FieldError("请选择进展状态：" + "、".join(statuses) + "。")
     return status
 
 

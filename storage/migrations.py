@@ -332,11 +332,25 @@ def _004_scopes_outbox_plan_free(db: Database) -> None:
     ))
 
 
+def _005_dialog_tokens_and_applicant_details(db: Database) -> None:
+    """A report remembers the dialog that filed it, so a confirm replayed after a crash
+    is recognised (one dialog, at most one report); an account keeps what its applicant
+    entered (JSON: name, city, county, industries), so a claim is not thrown away and
+    can carry the enterprise when the founder turns out to be a squatter."""
+    _run(db, (
+        "ALTER TABLE reports ADD COLUMN dialog_token TEXT",
+        """CREATE UNIQUE INDEX reports_dialog_token ON reports (dialog_token)
+            WHERE dialog_token IS NOT NULL""",
+        "ALTER TABLE accounts ADD COLUMN details TEXT",
+    ))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _001_core,
     _002_dialog_state,
     _003_staff_query_indexes,
     _004_scopes_outbox_plan_free,
+    _005_dialog_tokens_and_applicant_details,
 )
 LATEST = len(MIGRATIONS)
 

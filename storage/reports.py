@@ -10,7 +10,7 @@ could tie.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +18,6 @@ from sqlite_utils import Database
 
 from storage.clock import from_db, to_db
 from storage.db import transaction
-from storage.fields import REPORT_STATUSES, TASK_COUNT
-
-DONE_STATUSES = ("已完成", "不涉及")
 
 
 @dataclass(frozen=True)
@@ -48,12 +45,14 @@ class ReportDraft:
     completion_date: dt.date | None = None
     from_pending: bool = False
     attachments: Sequence[Attachment] = field(default_factory=tuple)
+    token: str | None = None  # the dialog that filed it: one dialog, at most one report
 
-    def validate(self) -> None:
-        """Raise ValueError for a draft the schema would reject, with a readable reason."""
-        if not 1 <= self.task <= TASK_COUNT:
-            raise ValueError(f"task must be 1..{TASK_COUNT}, not {self.task}")
-        if self.status not in REPORT_STATUSES:
+    def validate(self, task_numbers: Collection[int], statuses: Collection[str]) -> None:
+        """Raise ValueError for a draft the plan (its ``task_numbers`` and ``statuses``,
+        from the knowledge base) or the schema would reject, with a readable reason."""
+        if self.task not in task_numbers:
+            raise ValueError(f"no task {self.task} in the plan")
+        if self.status not in statuses:
             raise ValueError(f"unknown status {self.status!r}")
         if self.percent is not None and not 0 <= self.percent <= 100:
             raise ValueError(f"percent must be 0..100, not {self.percent}")
@@ -98,18 +97,31 @@ class OverdueRow:
     report: Report  # the latest report, whose status is not done
 
 
-def add_report(db: Database, draft: ReportDraft, now: dt.datetime) -> int:
+def add_report(
+    db: Database,
+    draft: ReportDraft,
+    now: dt.datetime,
+    *,
+    task_numbers: Collection[int],
+    statuses: Collection[str],
+) -> int:
     """Store a report and its attachments in one transaction; return its id.
 
     The transaction is committed (and, with ``synchronous=FULL``, on disk) before
     this returns, so the caller may acknowledge the report to the user right after.
+    A draft whose ``token`` is already stored is not stored again: the id of the
+    report it filed is returned (a confirm replayed after a crash between this
+    commit and the end of the dialog).
     """
-    draft.validate()
+    draft.validate(task_numbers, statuses)
     with transaction(db):
+        existing = report_for_token(db, draft.token)
+        if existing is not None:
+            return existing
         cursor = db.execute(
             """INSERT INTO reports (enterprise_id, user_id, task, status, percent, description,
-                   completion_date, from_pending, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   completion_date, from_pending, created_at, dialog_token)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 draft.enterprise_id,
                 draft.user_id,
@@ -120,6 +132,7 @@ def add_report(db: Database, draft: ReportDraft, now: dt.datetime) -> int:
                 draft.completion_date.isoformat() if draft.completion_date else None,
                 int(draft.from_pending),
                 to_db(now),
+                draft.token,
             ),
         )
         report_id = cursor.lastrowid
@@ -132,6 +145,14 @@ def add_report(db: Database, draft: ReportDraft, now: dt.datetime) -> int:
                 (report_id, a.file_id, a.file_unique_id, a.kind, a.mime_type, a.size, a.file_name),
             )
     return report_id
+
+
+def report_for_token(db: Database, token: str | None) -> int | None:
+    """The id of the report filed by the dialog ``token``, if any."""
+    if token is None:
+        return None
+    rows = list(db.query("SELECT id FROM reports WHERE dialog_token = ?", (token,)))
+    return int(rows[0]["id"]) if rows else None
 
 
 def _attachments(db: Database, report_ids: Sequence[int]) -> dict[int, list[Attachment]]:
@@ -281,9 +302,11 @@ def overdue(
     *,
     today: dt.date,
     deadlines: Mapping[int, dt.date],
+    open_statuses: Sequence[str],
     city: str | None = None,
 ) -> list[OverdueRow]:
-    """Enterprises whose latest report on a task is not 已完成/不涉及 after its deadline.
+    """Enterprises whose latest report on a task has one of ``open_statuses`` (the
+    knowledge base's statuses that are not done) after the task's deadline.
 
     A deadline day itself is not overdue. Only enterprises that have reported on a
     task are considered: which tasks concern an enterprise that never reported is
@@ -292,7 +315,6 @@ def overdue(
     passed = {task: deadline for task, deadline in deadlines.items() if deadline < today}
     if not passed:
         return []
-    open_statuses = tuple(s for s in REPORT_STATUSES if s not in DONE_STATUSES)
     rows = _latest_rows(db, city=city, industry=None, tasks=sorted(passed), statuses=open_statuses)
     return [
         OverdueRow(

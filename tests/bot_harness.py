@@ -166,3 +166,11 @@ async def running_bot(
         async with polling(app, poll_timeout=1.0):
             yield bot
             server.api.close()
+
+
+def plan_shape() -> dict[str, Any]:
+    """``add_report``'s keyword arguments for the shipped plan (tests file reports directly)."""
+    from knowledge.loader import load_kb
+
+    kb = load_kb()
+    return {"task_numbers": kb.task_numbers, "statuses": [s.name for s in kb.statuses]}

@@ -71,6 +71,7 @@ class BotApiServer:
     async def start(self) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -156,6 +157,17 @@ class BotApiServer:
             status=status, body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
             content_type="application/json",
         )
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """A file the bot got from ``getFile``, as Telegram serves it."""
+        self.requests.append("file")
+        content = None
+        if request.match_info["token"] == self.token:
+            content = self.api.download(request.match_info["path"])
+        if content is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        return web.Response(body=content, content_type="application/octet-stream")
 
 
 async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:

@@ -31,7 +31,7 @@ from storage.notices import create_notice
 from storage.questions import log_question
 from storage.reports import ReportDraft, add_report
 from storage.users import Role, grant_role
-from tests.bot_harness import FakeClock, RunningBot, running_bot
+from tests.bot_harness import FakeClock, RunningBot, plan_shape, running_bot
 from tests.dialog_driver import credit_code
 
 ADMIN = 900  # the harness's settings admin
@@ -72,7 +72,8 @@ def _targets(bot: RunningBot) -> dict[Target, int]:
                      city="郑州市", county=None, industries=["铸造"], contact_name="乙",
                      phone="13800000002", now=now)
     report = add_report(db, ReportDraft(enterprise_id=founder.enterprise.id, user_id=FOUNDER,
-                                        task=2, status="进行中", description="改造中"), now)
+                                        task=2, status="进行中", description="改造中"), now,
+                        **plan_shape())
     notice = create_notice(db, by=3002, audience=Audience(AudienceKind.CITY, "郑州市"),
                            regions=["郑州市"], text="测试", html="测试", recipients=[FOUNDER],
                            send_at=now + dt.timedelta(days=30), now=now)

@@ -9,7 +9,7 @@ from knowledge.engine import Engine
 from storage.enterprises import enterprise_of_user
 from storage.reports import history, latest_by_task
 from tests.bot_harness import running_bot
-from tests.dialog_driver import Chat, register, report
+from tests.dialog_driver import Chat, register_approved, report
 
 ALICE, BOB, ADMIN = 1001, 1002, 900
 
@@ -26,10 +26,11 @@ async def test_tasks_of_the_enterprise_industries_come_first_then_all_26(
 ) -> None:
     async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
         alice = Chat(bot, ALICE)
-        await register(alice, industries=("汽车",))
+        await register_approved(alice, industries=("汽车",))
         reply = await alice.say("/report")
         assert "与贵企业行业相关的任务" in reply
-        relevant = [t.number for t in engine.kb.tasks if "汽车" in t.industries]
+        relevant = [t.number for t in engine.kb.tasks_concerning(["汽车"])]
+        assert 10 in relevant and 8 not in relevant and len(relevant) <= 10
         labels = alice.labels()
         assert [int(label.split(".")[0]) for label in labels[:-1]] == relevant
         assert labels[-1] == "全部任务（26项）"
@@ -49,7 +50,7 @@ async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
 ) -> None:
     async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
         alice = Chat(bot, ALICE)
-        await register(alice)
+        await register_approved(alice)
         await alice.say("/report")
         reply = await alice.say("第30项")
         assert "任务编号应在1到26之间" in reply and "第1步" in reply
@@ -64,6 +65,10 @@ async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
         assert "第4步" in await alice.say("百分之六十")
         reply = await alice.say("很" * 501)
         assert "最多500字，您输入了501字" in reply and "第4步" in reply
+        reply = await alice.say("👍👍！")
+        assert "不能只有表情或符号" in reply and "第4步" in reply
+        reply = await alice.say("፩")
+        assert "不能只有表情或符号" in reply, "an Ethiopic digit is no decimal figure"
         assert "第5步" in await alice.say("锅炉改造施工中")
         reply = await alice.say("下下个月吧")
         assert "没有看懂这个日期" in reply and "第5步" in reply
@@ -91,7 +96,7 @@ async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
 
         summary = await alice.press("完成")
         for expected in ("任务：8.", "进行中（完成约60%）", "锅炉改造施工中", "2021-12-31",
-                         f"附件：{MAX_ATTACHMENTS}个", "待审核企业"):
+                         f"附件：{MAX_ATTACHMENTS}个"):
             assert expected in summary
         reply = await alice.press("确认提交")
         assert "已收到，报告编号 #1" in reply
@@ -99,7 +104,7 @@ async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
         assert membership is not None
         [stored] = history(bot.db, membership.enterprise.id, 8)
         assert stored.status == "进行中" and stored.percent == 60
-        assert stored.from_pending, "a pending enterprise's report is flagged"
+        assert not stored.from_pending, "only approved accounts report"
         assert [a.kind for a in stored.attachments] == ["photo", "photo"] + ["document"] * 3
         photo = stored.attachments[0]
         assert photo.file_id.startswith("p") and photo.size == 50_000, "the largest size"
@@ -110,7 +115,7 @@ async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
 async def test_status_rules_done_and_not_applicable(tmp_path: Path, engine: Engine) -> None:
     async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
         alice = Chat(bot, ALICE)
-        await register(alice)
+        await register_approved(alice)
         await alice.say("/report")
         await alice.say("3")
         assert "第4步" in await alice.press("已完成"), "no percentage for 已完成"
@@ -121,7 +126,7 @@ async def test_status_rules_done_and_not_applicable(tmp_path: Path, engine: Engi
         assert "实际完成日期：2021-05-31" in await alice.press("完成")
         await alice.press("确认提交")
         summary = await report(alice, task=4, status="不涉及", date=None, confirm=False)
-        assert "状态：不涉及" in summary and "完成日期：—" in summary
+        assert "状态：不涉及" in summary and "相关日期：—" in summary
         assert "报告编号" in await alice.press("确认提交")
         membership = enterprise_of_user(bot.db, ALICE)
         assert membership is not None
@@ -132,7 +137,7 @@ async def test_status_rules_done_and_not_applicable(tmp_path: Path, engine: Engi
 async def test_edit_from_the_summary_changes_one_field(tmp_path: Path, engine: Engine) -> None:
     async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
         alice = Chat(bot, ALICE)
-        await register(alice)
+        await register_approved(alice)
         await report(alice, confirm=False)
         await alice.press("修改")
         await alice.press("情况说明")
@@ -150,7 +155,7 @@ async def test_history_kept_across_reports_and_shown_by_myreports(
 ) -> None:
     async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
         alice = Chat(bot, ALICE)
-        await register(alice)
+        await register_approved(alice)
         assert "还没有填报过" in await alice.say("/myreports")
         await report(alice, task=8, percent="20", description="开始改造")
         bot.clock.advance(86400 * 10)
@@ -170,4 +175,105 @@ async def test_history_kept_across_reports_and_shown_by_myreports(
         assert "共3次，最新在前" in shown
         assert shown.index("验收通过") < shown.index("主体完工") < shown.index("开始改造")
         assert "进行中 70%" in shown and "进行中 20%" in shown
-        assert "#1 2021-06-01" in shown and "#4 2021-06-21" in shown
+        assert "#1 填报于 2021-06-01" in shown and "#4 填报于 2021-06-21" in shown
+
+
+async def test_myreports_labels_dates_and_flags_an_expected_date_already_past(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """Issue 11, item 12: "进行中 60%，预计2021-12-31（2026-12-01）" said neither what the
+    second date was nor that the first had passed."""
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await register_approved(alice)
+        await report(alice, task=8, percent="60", date="2021-12-31")
+        await report(alice, task=3, status="已完成", description="已验收", date="5月底")
+        listing = await alice.say("/myreports")
+        assert "进行中 60%；预计完成 2021-12-31；填报于 2021-06-01" in listing
+        assert "已完成；实际完成 2021-05-31；填报于 2021-06-01" in listing
+        assert "已过预计日期" not in listing
+        bot.clock.advance(86400 * 214)  # 2022-01-01
+        listing = await alice.say("/myreports")
+        assert "预计完成 2021-12-31（⚠️ 已过预计日期，请及时更新进展）" in listing
+        assert listing.count("已过预计日期") == 1, "a done task is not flagged"
+        shown = await alice.press("任务8历史")
+        assert "预计完成 2021-12-31（⚠️ 已过预计日期" in shown and "#1 填报于 2021-06-01" in shown
+
+
+OTHER_PLAN = """
+format: 1
+document: {number: 测试〔2023〕2号, title: 另一个测试方案}
+sections:
+  - {id: air, clause: 二（一）, title: 大气}
+tasks:
+  - {number: 2, section: air, title: 化工整治, offices: [测试处], industries: [化工],
+     text: 化工企业整治。}
+  - {number: 5, section: air, title: 全体自查, offices: [测试处], audience: all, text: 全体自查。}
+  - {number: 7, section: air, title: 政府工作, offices: [测试处], text: 政府自己的工作。}
+offices: {测试处: 测试}
+industries: [化工, 制药]
+progress:
+  statuses:
+    - {name: 未开始, date: optional}
+    - {name: 进行中}
+    - {name: 已完成, done: true, date: actual}
+standards: []
+aliases: {}
+rules: []
+facts: []
+"""
+
+
+async def test_the_report_dialog_takes_the_plan_from_the_knowledge_base(
+    tmp_path: Path
+) -> None:
+    """Another plan's YAML: its task numbers, statuses and their behaviour, its first page."""
+    from knowledge.engine import load_engine
+
+    path = tmp_path / "other.yaml"
+    path.write_text(OTHER_PLAN, encoding="utf-8")
+    other = load_engine(path)
+    async with running_bot(tmp_path, engine=other, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await register_approved(alice, industries=("化工",))
+        reply = await alice.say("/report")
+        assert alice.labels() == ["2. 化工整治", "5. 全体自查", "全部任务（3项）"]
+        reply = await alice.say("3")
+        assert "没有任务3，任务编号为：2、5、7" in reply
+        reply = await alice.say("5")
+        assert alice.labels() == ["未开始", "进行中", "已完成"], "the KB's statuses, no 不涉及"
+        assert "请选择进展状态：未开始、进行中、已完成" in await alice.say("不涉及")
+        reply = await alice.press("进行中")
+        assert "第4步" in reply, "this plan's 进行中 asks no percentage"
+        assert "第5步：请输入预计完成日期" in await alice.say("自查中")
+        assert "已取消" in await alice.say("/cancel")
+        await alice.say("/report")
+        await alice.say("2")
+        await alice.press("未开始")
+        await alice.say("尚未安排")
+        assert "第6步" in await alice.press("跳过"), "this plan's 未开始 has an optional date"
+        summary = await alice.press("完成")
+        assert "相关日期：—" in summary and "完成约" not in summary
+        assert "报告编号 #1" in await alice.press("确认提交")
+
+
+async def test_a_renamed_exe_is_not_a_pdf(tmp_path: Path, engine: Engine) -> None:
+    """Issue 9: the bot downloads the file (getFile) and checks its leading bytes."""
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await register_approved(alice)
+        await report(alice, confirm=False)
+        await alice.press("修改")
+        await alice.press("附件（重新添加）")
+        reply = await alice.document(file_name="验收报告.pdf", content=b"MZ\x90\x00" + b"\0" * 600)
+        assert "“验收报告.pdf”的内容不是PDF格式" in reply and "已添加0个" in reply
+        reply = await alice.document(file_name="伪装\u202efdp.exe", mime_type="application/pdf",
+                                     content=b"MZ" + b"\0" * 100)
+        assert "伪装fdp.exe" in reply, "the name is shown without its bidi override"
+        preamble = b"junk before the header\n%PDF-1.7\n"  # allowed within the first 1 KB
+        assert "已添加1个" in await alice.document(content=preamble)
+        assert "已添加2个" in await alice.document(file_name="方案.pdf")
+        assert "附件：2个" in await alice.press("完成")
+        downloads = [c for c in bot.api.calls if c.method == "downloadFile"]
+        assert len(downloads) == 4, "every claimed PDF was fetched through getFile"
+        assert "file" in bot.server.requests, "over HTTP, at /file/bot<token>/<path>"

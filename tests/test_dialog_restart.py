@@ -10,7 +10,7 @@ from knowledge.engine import Engine
 from storage.enterprises import enterprise_of_user
 from tests.bot_harness import FakeClock, running_bot
 from tests.botapi_server import BotApiServer
-from tests.dialog_driver import Chat, credit_code, register
+from tests.dialog_driver import Chat, credit_code, register_approved
 
 ALICE = 1001
 TIMED_OUT = "由于长时间没有操作"
@@ -38,7 +38,7 @@ async def test_dialog_resumes_at_the_same_step_after_a_restart(
             alice = Chat(bot, ALICE)
             await alice.say("/register")
             await alice.say("重启测试有限公司")
-            assert "第3步" in await alice.say(credit_code(5))
+            assert "第3步" in await alice.say(credit_code(5, "410205"))  # a Kaifeng code
         async with running_bot(tmp_path, engine=engine, server=server, clock=clock,
                                flood_burst=1000) as bot:
             alice = Chat(bot, ALICE)
@@ -48,7 +48,7 @@ async def test_dialog_resumes_at_the_same_step_after_a_restart(
             await alice.press("完成")
             await alice.say("王五")
             summary = await alice.say("13812345678")
-            assert "重启测试有限公司" in summary and credit_code(5) in summary
+            assert "重启测试有限公司" in summary and credit_code(5, "410205") in summary
             assert "开封市" in summary
             await alice.press("确认提交")
             assert enterprise_of_user(bot.db, ALICE) is not None
@@ -66,7 +66,7 @@ async def test_each_step_is_on_disk_at_once_so_a_kill_loses_nothing(
         async with running_bot(tmp_path, engine=engine, server=server, clock=clock,
                                flood_burst=1000) as bot:
             alice = Chat(bot, ALICE)
-            await register(alice)
+            await register_approved(alice)
             await alice.say("/report")
             await alice.say("8")
             await alice.press("进行中")
@@ -112,7 +112,7 @@ async def test_dialog_abandoned_while_the_bot_was_down_gets_the_note_at_start_up
         async with running_bot(tmp_path, engine=engine, server=server, clock=clock,
                                flood_burst=1000, dialog_timeout=600) as bot:
             alice = Chat(bot, ALICE)
-            await register(alice)
+            await register_approved(alice)
             await alice.say("/report")
             await alice.say("8")
         clock.advance(601)

@@ -148,3 +148,32 @@ def test_another_plan_brings_its_own_statuses(tmp_path: Path) -> None:
     assert [s.name for s in kb.statuses] == ["计划中", "已验收"]
     assert kb.done_statuses == ("已验收",)
     assert kb.title == "《测试行动方案》"
+
+
+@pytest.mark.parametrize(
+    ("groups", "needle", "message"),
+    [
+        ("  - {name: 炉, members: [化工, 钢铁]}", "members: [化工, 钢铁]", "'钢铁' is not in"),
+        ("  - {name: 甲, members: [化工]}\n  - {name: 乙, members: [化工]}",
+         "name: 乙", "already in another group"),
+        ("  - {name: 化工, members: [制药]}", "name: 化工, members: [制药]",
+         "name '化工' is taken"),
+    ],
+)
+def test_industry_groups_are_checked(tmp_path: Path, groups: str, needle: str, message: str
+                                     ) -> None:
+    path = _broken(tmp_path, "industries: [化工]\n",
+                   f"industries: [化工, 制药]\nindustry_groups:\n{groups}\n")
+    problems = validate_file(path)
+    assert any(p.line == _line_of(path, needle) and message in p.message for p in problems), [
+        str(p) for p in problems]
+
+
+def test_industry_groups_are_offered_as_one_choice(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "industries: [化工]\n",
+                   "industries: [化工, 制药, 农药]\n"
+                   "industry_groups:\n  - {name: 化工, members: [化工, 农药]}\n")
+    kb = load_kb(path)
+    assert [(c.name, c.members) for c in kb.industry_choices] == [
+        ("化工", ("化工", "农药")), ("制药", ("制药",))]
+    assert [c.name for c in load_kb(MINI).industry_choices] == ["化工"], "no groups: as listed"

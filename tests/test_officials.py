@@ -14,7 +14,7 @@ from storage.db import open_db
 from storage.enterprises import approve, register
 from storage.reports import ReportDraft, add_report
 from storage.users import Role, get_user, grant_role
-from tests.bot_harness import FakeClock, RunningBot, running_bot
+from tests.bot_harness import FakeClock, RunningBot, plan_shape, running_bot
 from tests.dialog_driver import Chat, credit_code
 
 ADMIN = 900
@@ -39,7 +39,8 @@ def _setup(path: Path, now: dt.datetime) -> None:
                 admins=frozenset({ADMIN}), now=now)
         if user == ZZ[0]:
             add_report(db, ReportDraft(enterprise_id=registration.enterprise.id, user_id=user,
-                                       task=13, status="已完成", description="门禁已建"), now)
+                                       task=13, status="已完成", description="门禁已建"), now,
+                       **plan_shape())
     grant_role(db, OFFICIAL_ZZ, Role.OFFICIAL, ["郑州市"], now)
     grant_role(db, OFFICIAL_PROVINCE, Role.OFFICIAL, (), now)
     db.conn.close()

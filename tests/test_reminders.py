@@ -20,7 +20,7 @@ from storage.enterprises import approve, register
 from storage.reminders import runs_of
 from storage.reports import ReportDraft, add_report
 from storage.users import Role, grant_role
-from tests.bot_harness import FakeClock, RunningBot, running_bot
+from tests.bot_harness import FakeClock, RunningBot, plan_shape, running_bot
 from tests.botapi_server import BotApiServer
 from tests.dialog_driver import credit_code
 
@@ -52,7 +52,8 @@ def _setup(path: Path, now: dt.datetime) -> None:
     _enterprise(db, now, CASTING_ZZ, "郑州市", "铸造")
     done = _enterprise(db, now, CASTING_LY_DONE, "洛阳市", "铸造")
     add_report(db, ReportDraft(enterprise_id=done, user_id=CASTING_LY_DONE, task=2,
-                               status="已完成", description="已淘汰"), now)
+                               status="已完成", description="已淘汰"), now,
+               **plan_shape())
     _enterprise(db, now, TEXTILE, "郑州市", "纺织")
     _enterprise(db, now, PENDING, "郑州市", "铸造", approved=False)
     grant_role(db, OFFICIAL_ZZ, Role.OFFICIAL, ["郑州市"], now)

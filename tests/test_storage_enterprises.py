@@ -22,6 +22,7 @@ from storage.enterprises import (
     enterprise_of_user,
     find_by_code,
     may_decide,
+    may_decide_for,
     pending_for_city,
     register,
     reject,
@@ -33,9 +34,9 @@ ADMINS = frozenset({1})
 ZZ_STAFF, LY_STAFF, PROVINCE_STAFF, OFFICIAL = 20, 21, 22, 23
 
 
-def code(n: int) -> str:
+def code(n: int, division: str = "410100") -> str:
     body = f"{n:08d}"
-    first17 = "91410100" + body + org_check_character(body)
+    first17 = "91" + division + body + org_check_character(body)
     return first17 + check_character(first17)
 
 
@@ -73,7 +74,8 @@ def test_new_enterprise_is_pending_with_founder(db: Database) -> None:
     assert (reg.account.kind, reg.account.status) == ("founder", Status.PENDING)
     membership = enterprise_of_user(db, 100)
     assert membership is not None and membership.enterprise.id == reg.enterprise.id
-    assert membership.can_report  # founder of a pending enterprise reports (flagged)
+    assert not membership.can_report, "not before approval: a founder may be a squatter"
+    assert reg.account.details is not None and reg.account.details.county == "中牟县"
 
 
 def test_register_normalises_the_code(db: Database) -> None:
@@ -100,6 +102,7 @@ def test_second_account_claiming_same_code_is_a_pending_claim(db: Database) -> N
     assert second.enterprise.name == "郑州某钢铁有限公司"  # a claim does not rewrite it
     assert (second.account.kind, second.account.status) == ("claim", Status.PENDING)
     assert second.account.phone == "0371-12345678"
+    assert second.account.details.name == "别的名字", "what the claimant entered is kept"
     membership = enterprise_of_user(db, 101)
     assert membership is not None and not membership.can_report
     assert db.execute("SELECT count(*) FROM enterprises").fetchone() == (1,)
@@ -115,7 +118,7 @@ def test_user_already_bound_changes_nothing(db: Database) -> None:
 
 def test_pending_for_city_and_province(db: Database) -> None:
     zz = sign_up(db, 100)
-    ly = sign_up(db, 200, n=2, city="洛阳市")
+    ly = sign_up(db, 200, n=2, city="洛阳市", credit_code=code(2, "410305"))
     claim = sign_up(db, 101)
     assert [p.account.id for p in pending_for_city(db, "郑州市")] == [
         zz.account.id,
@@ -185,14 +188,67 @@ def test_claim_rejected_leaves_enterprise_alone(db: Database) -> None:
     assert enterprise_of_user(db, 100) is not None
 
 
-def test_rejecting_founder_rejects_enterprise_and_pending_claims(db: Database) -> None:
-    reg = sign_up(db, 100)
-    claim = sign_up(db, 101)
-    decision = reject(db, account_id=reg.account.id, approver_id=ZZ_STAFF, admins=ADMINS, now=T0)
-    assert decision.enterprise.status is Status.REJECTED
-    assert [a.id for a in decision.also_decided] == [claim.account.id]
-    assert all(a.status is Status.REJECTED for a in accounts_of(db, reg.enterprise.id))
+def test_rejecting_a_squatting_founder_keeps_the_real_company_pending(db: Database) -> None:
+    """The squatter registered a Zhengzhou code as 洛阳市; the real company claimed it.
+    Rejecting the squatter must not turn the real company away: its claim becomes the
+    founder and the enterprise takes its details."""
+    squatter = sign_up(db, 100, name="冒名公司", city="洛阳市", county="涧西区")
+    real = sign_up(db, 101, name="郑州某钢铁有限公司", county="中牟县", industries=["钢铁"],
+                   contact_name="真联系人", phone="0371-12345678")
+    other = sign_up(db, 102, name="另一个申请")
+    decision = reject(db, account_id=squatter.account.id, approver_id=ZZ_STAFF, admins=ADMINS,
+                      now=T0)
+    assert decision.account.status is Status.REJECTED
+    assert decision.also_decided == ()
+    assert decision.promoted is not None and decision.promoted.id == real.account.id
+    assert (decision.promoted.kind, decision.promoted.status) == ("founder", Status.PENDING)
+    enterprise = decision.enterprise
+    assert enterprise.status is Status.PENDING
+    assert (enterprise.name, enterprise.city, enterprise.county) == (
+        "郑州某钢铁有限公司", "郑州市", "中牟县")
+    assert (enterprise.contact_name, enterprise.phone) == ("真联系人", "0371-12345678")
+    assert enterprise.industries == ("钢铁",)
+    statuses = {a.user_id: (a.kind, a.status) for a in accounts_of(db, enterprise.id)}
+    assert statuses[102] == ("claim", Status.PENDING), "the other claim is untouched"
     assert enterprise_of_user(db, 100) is None
+    approve(db, account_id=real.account.id, approver_id=ZZ_STAFF, admins=ADMINS, now=T0)
+    membership = enterprise_of_user(db, 101)
+    assert membership is not None and membership.can_report
+    assert other.account.id in {p.account.id for p in pending_for_city(db, "郑州市")}
+
+
+def test_rejecting_the_only_founder_rejects_the_enterprise(db: Database) -> None:
+    reg = sign_up(db, 100)
+    decision = reject(db, account_id=reg.account.id, approver_id=ZZ_STAFF, admins=ADMINS, now=T0)
+    assert decision.enterprise.status is Status.REJECTED and decision.promoted is None
+    assert enterprise_of_user(db, 100) is None
+
+
+def test_approving_a_claim_of_a_pending_enterprise_takes_its_details(db: Database) -> None:
+    sign_up(db, 100, name="冒名公司", city="洛阳市", county="涧西区")
+    real = sign_up(db, 101, name="郑州某钢铁有限公司", county="中牟县")
+    decision = approve(db, account_id=real.account.id, approver_id=ZZ_STAFF, admins=ADMINS,
+                       now=T0)
+    assert decision.enterprise.status is Status.APPROVED
+    assert (decision.enterprise.name, decision.enterprise.city) == ("郑州某钢铁有限公司", "郑州市")
+
+
+def test_the_code_region_decides_too(db: Database) -> None:
+    """A Zhengzhou code registered as 洛阳市 reaches Zhengzhou's staff as well."""
+    reg = sign_up(db, 100, city="洛阳市", county="涧西区", credit_code=code(5, "410105"))
+    assert reg.enterprise.code_region == "郑州市"
+    assert reg.enterprise.regions == ("洛阳市", "郑州市")
+    assert may_decide_for(db, ZZ_STAFF, reg.enterprise, ADMINS)
+    assert may_decide_for(db, LY_STAFF, reg.enterprise, ADMINS)
+    assert [p.account.id for p in pending_for_city(db, "郑州市")] == [reg.account.id]
+    assert [p.account.id for p in pending_for_city(db, "洛阳市")] == [reg.account.id]
+    matching = sign_up(db, 200, n=6, city="洛阳市", credit_code=code(6, "410305"))
+    assert matching.enterprise.regions == ("洛阳市",)
+    assert not may_decide_for(db, ZZ_STAFF, matching.enterprise, ADMINS)
+    direct = sign_up(db, 300, n=7, city="巩义市", credit_code=code(7, "410181"))
+    assert direct.enterprise.regions == ("巩义市",)
+    provincial = sign_up(db, 400, n=8, city="郑州市", credit_code=code(8, "410000"))
+    assert provincial.enterprise.regions == ("郑州市",)
 
 
 def test_rejected_code_can_be_registered_again(db: Database) -> None:

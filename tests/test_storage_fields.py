@@ -88,7 +88,7 @@ def test_valid_percent(text: str, expected: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "needle"), [("101", "0到100"), ("60.5", "整数"), ("很多", "比例")]
+    ("text", "needle"), [("101", "0到100"), ("60.5", "整数"), ("很多", "比例"), ("፩", "比例")]
 )
 def test_invalid_percent(text: str, needle: str) -> None:
     assert needle in error_of(parse_percent(text))
@@ -181,19 +181,49 @@ def test_description_is_trimmed_and_limited() -> None:
     assert parse_description("字" * 10, limit=10) == "字" * 10
 
 
+TASKS = tuple(range(1, 27))
+STATUSES = ("未开始", "进行中", "已完成", "不涉及")
+
+
 @pytest.mark.parametrize(("text", "expected"), [("3", 3), ("第3项", 3), ("任务二十六", 26)])
 def test_task_numbers(text: str, expected: int) -> None:
-    assert parse_task_number(text) == expected
+    assert parse_task_number(text, TASKS) == expected
 
 
 def test_task_number_out_of_range() -> None:
-    assert "1到26" in error_of(parse_task_number("27"))
+    assert "1到26" in error_of(parse_task_number("27", TASKS))
+    # another plan's numbers: the range and the message follow them
+    assert parse_task_number("27", (27, 28)) == 27
+    assert "27到28" in error_of(parse_task_number("3", (27, 28)))
+    assert "没有任务3，任务编号为：2、5" in error_of(parse_task_number("3", (2, 5)))
+
+
+@pytest.mark.parametrize(
+    ("text", "task"),
+    [("፩", None), ("1" * 5000, None), ("9" * 10, None), ("١" * 4400, None),
+     ("٣", 3), ("²", 2)],  # Arabic-Indic 3 is a decimal digit; NFKC reads ² as 2
+)
+def test_unusual_digits_get_a_message_never_an_exception(text: str, task: int | None) -> None:
+    """Digits str.isdigit accepts but int cannot read, numbers longer than int reads."""
+    for result in (parse_percent(text), parse_date(text + "月", today=TODAY),
+                   parse_date(text, today=TODAY), parse_phone(text)):
+        assert isinstance(result, (FieldError, int, dt.date, str)), result
+    parsed = parse_task_number(text, TASKS)
+    assert parsed == task if task is not None else isinstance(parsed, FieldError)
+    assert "过大" in error_of(parse_percent("1" * 5000))
+    assert "过大" in error_of(parse_task_number("1" * 5000, TASKS))
 
 
 def test_status_synonyms() -> None:
-    assert parse_status("完成") == "已完成"
-    assert parse_status("进行中") == "进行中"
-    assert "未开始" in error_of(parse_status("差不多"))
+    assert parse_status("完成", STATUSES) == "已完成"
+    assert parse_status("进行中", STATUSES) == "进行中"
+    assert "未开始" in error_of(parse_status("差不多", STATUSES))
+
+
+def test_statuses_come_from_the_caller() -> None:
+    """A synonym counts only if its status is offered; another plan's names work."""
+    assert parse_status("已验收", ("整改中", "已验收")) == "已验收"
+    assert "整改中、已验收" in error_of(parse_status("完成", ("整改中", "已验收")))
 
 
 # --- regions -------------------------------------------------------------------------
@@ -223,3 +253,28 @@ def test_parse_line_folds_spaces_and_names_the_field() -> None:
     assert parse_line("", label="县", limit=10, required=False) == ""
     long = parse_line("一" * 11, label="联系人姓名", limit=10)
     assert isinstance(long, FieldError) and "最多10字，您输入了11字" in long.message
+
+
+@pytest.mark.parametrize("text", ["😀😀😀", "！！！", "123", "☆ ★ ☆", "\u202e\u200b"])
+def test_names_need_a_letter_or_cjk_character(text: str) -> None:
+    from storage.fields import parse_line
+
+    message = error_of(parse_line(text, label="企业名称", limit=100))
+    assert "企业名称" in message
+    assert parse_line("3M中国", label="企业名称", limit=100) == "3M中国"
+    assert parse_line("ABC", label="企业名称", limit=100) == "ABC"
+
+
+def test_description_needs_some_text() -> None:
+    assert "不能只有表情或符号" in error_of(parse_description("👍👍", required=True))
+    assert "不能只有表情或符号" in error_of(parse_description("。。。"))
+    assert parse_description("60%") == "60%"
+
+
+def test_bidi_and_control_characters_are_dropped_from_stored_text() -> None:
+    from storage.fields import parse_line, visible
+
+    assert parse_line("绿源\u202egpj.exe", label="企业名称", limit=100) == "绿源gpj.exe"
+    assert parse_line("绿\x00源\u2066化工\u2069\ufeff", label="企业名称", limit=100) == "绿源化工"
+    assert parse_description("第一行\n第二行\u200f\x07") == "第一行\n第二行"
+    assert visible("a\ud800b\ue000c") == "abc"  # a lone surrogate cannot be stored as UTF-8

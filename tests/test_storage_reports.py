@@ -21,9 +21,14 @@ from storage.reports import (
     latest_by_task,
     latest_status,
     overdue,
+    report_for_token,
 )
 
 T0 = dt.datetime(2021, 6, 1, 8, 0, tzinfo=dt.UTC)
+# The plan's shape, as the knowledge base gives it (storage holds no constants of it).
+TASKS = tuple(range(1, 27))
+STATUSES = ("未开始", "进行中", "已完成", "不涉及")
+OPEN = ("未开始", "进行中")
 
 
 def code(n: int) -> str:
@@ -57,7 +62,9 @@ def report(
     db: Database, eid: int, task: int, status: str, minutes: int = 0, **extra: object
 ) -> int:
     draft = ReportDraft(enterprise_id=eid, user_id=1, task=task, status=status, **extra)  # type: ignore[arg-type]
-    return add_report(db, draft, T0 + dt.timedelta(minutes=minutes))
+    return add_report(
+        db, draft, T0 + dt.timedelta(minutes=minutes), task_numbers=TASKS, statuses=STATUSES
+    )
 
 
 def test_add_report_stores_everything_and_is_committed(db: Database, tmp_path: Path) -> None:
@@ -80,6 +87,8 @@ def test_add_report_stores_everything_and_is_committed(db: Database, tmp_path: P
             attachments=files,
         ),
         T0,
+        task_numbers=TASKS,
+        statuses=STATUSES,
     )
     other = sqlite3.connect(tmp_path / "lvdong.db")  # another connection sees it: committed
     assert other.execute("SELECT count(*) FROM reports").fetchone() == (1,)
@@ -103,15 +112,46 @@ def test_add_report_stores_everything_and_is_committed(db: Database, tmp_path: P
 def test_invalid_drafts_are_refused(db: Database, bad: dict[str, object]) -> None:
     eid = enterprise(db, 1)
     with pytest.raises(ValueError):
-        add_report(db, ReportDraft(enterprise_id=eid, user_id=1, **bad), T0)  # type: ignore[arg-type]
+        add_report(db, ReportDraft(enterprise_id=eid, user_id=1, **bad), T0,  # type: ignore[arg-type]
+                   task_numbers=TASKS, statuses=STATUSES)
     assert db.execute("SELECT count(*) FROM reports").fetchone() == (0,)
+
+
+def test_the_plan_shape_comes_from_the_caller(db: Database) -> None:
+    """Another plan's tasks and statuses: storage checks against what it is given."""
+    eid = enterprise(db, 1)
+    draft = ReportDraft(enterprise_id=eid, user_id=1, task=30, status="已验收")
+    with pytest.raises(ValueError, match="no task 30"):
+        add_report(db, draft, T0, task_numbers=TASKS, statuses=("已验收",))
+    with pytest.raises(ValueError, match="已验收"):
+        add_report(db, draft, T0, task_numbers=(30,), statuses=STATUSES)
+
+
+def test_a_dialog_token_files_at_most_one_report(db: Database) -> None:
+    """A confirm replayed after a crash (same dialog token) gets the first report back."""
+    eid = enterprise(db, 1)
+    draft = ReportDraft(enterprise_id=eid, user_id=1, task=3, status="进行中", token="d-1")
+    first = add_report(db, draft, T0, task_numbers=TASKS, statuses=STATUSES)
+    again = add_report(db, draft, T0, task_numbers=TASKS, statuses=STATUSES)
+    assert again == first == report_for_token(db, "d-1")
+    assert db.execute("SELECT count(*) FROM reports").fetchone() == (1,)
+    other = add_report(db, ReportDraft(eid, 1, 3, "进行中", token="d-2"), T0,
+                       task_numbers=TASKS, statuses=STATUSES)
+    assert other != first and report_for_token(db, None) is None
+    with pytest.raises(sqlite3.IntegrityError):  # the schema holds the rule too
+        db.execute(
+            """INSERT INTO reports (enterprise_id, user_id, task, status, from_pending,
+                   created_at, dialog_token) VALUES (?, 1, 3, '进行中', 0, 'x', 'd-1')""",
+            (eid,),
+        )
 
 
 def test_bad_attachment_rolls_back_the_whole_report(db: Database) -> None:
     eid = enterprise(db, 1)
     with pytest.raises(ValueError):
         add_report(
-            db, ReportDraft(eid, 1, 1, "进行中", attachments=(Attachment("f", "u", "video"),)), T0
+            db, ReportDraft(eid, 1, 1, "进行中", attachments=(Attachment("f", "u", "video"),)), T0,
+            task_numbers=TASKS, statuses=STATUSES,
         )
     assert db.execute("SELECT count(*) FROM reports").fetchone() == (0,)
 
@@ -196,17 +236,19 @@ def test_staff_filters(db: Database, province: dict[str, int]) -> None:
 
 def test_overdue(db: Database, province: dict[str, int]) -> None:
     deadlines = {3: dt.date(2021, 6, 30), 4: dt.date(2021, 9, 30)}
-    assert overdue(db, today=dt.date(2021, 6, 30), deadlines=deadlines) == []  # deadline day
-    july = overdue(db, today=dt.date(2021, 7, 1), deadlines=deadlines)
+    on_the_day = overdue(db, today=dt.date(2021, 6, 30), deadlines=deadlines, open_statuses=OPEN)
+    assert on_the_day == []  # the deadline day itself is not overdue
+    july = overdue(db, today=dt.date(2021, 7, 1), deadlines=deadlines, open_statuses=OPEN)
     assert {(o.enterprise_id, o.task) for o in july} == {
         (province["zz_glass"], 3),
         (province["ly_steel"], 3),
     }
     assert all(o.deadline == dt.date(2021, 6, 30) for o in july)
-    october = overdue(db, today=dt.date(2021, 10, 1), deadlines=deadlines)
+    october = overdue(db, today=dt.date(2021, 10, 1), deadlines=deadlines, open_statuses=OPEN)
     assert (province["zz_steel"], 4) in {(o.enterprise_id, o.task) for o in october}
     assert (province["ly_steel"], 4) not in {(o.enterprise_id, o.task) for o in october}
-    only_ly = overdue(db, today=dt.date(2021, 10, 1), deadlines=deadlines, city="洛阳市")
+    only_ly = overdue(db, today=dt.date(2021, 10, 1), deadlines=deadlines, city="洛阳市",
+                      open_statuses=OPEN)
     assert [(o.city, o.task) for o in only_ly] == [("洛阳市", 3)]
 
 

@@ -1,4 +1,5 @@
-"""``lvdong chat``: the whole bot in a terminal, driven through piped stdin."""
+"""``lvdong chat``: the whole bot in a terminal, driven through piped stdin, through the
+same in-process Bot API the terminal uses."""
 
 from __future__ import annotations
 
@@ -6,33 +7,52 @@ import io
 import os
 import subprocess
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from bot.cli import build_parser
 from bot.settings import Settings
-from bot.terminal import chat
+from bot.terminal import LOG_FILE, button_key, chat, run_terminal_chat
+from knowledge.engine import load_engine
+from storage.clock import utc_now
 from storage.db import open_db
-from storage.users import role_of
+from storage.enterprises import approve, enterprise_of_user, register
+from storage.reports import latest_by_task
+from storage.users import Role, get_user, grant_role, role_of
 from tests.bot_harness import CONFIDENT_QUESTION, MINI_KB, NOT_COVERED_QUESTION
+from tests.dialog_driver import credit_code
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def keys(count: int) -> list[str]:
+    return [button_key(i) for i in range(count)]
+
+
+def test_buttons_are_lettered() -> None:
+    assert keys(3) == ["a", "b", "c"]
+    assert button_key(25) == "z" and button_key(26) == "aa" and button_key(27) == "ab"
+    assert len(set(keys(800))) == 800
+
+
 async def test_chat_answers_shows_buttons_and_presses_them(tmp_path: Path) -> None:
     settings = Settings(db_path=tmp_path / "chat.sqlite", kb_path=MINI_KB)
-    script = "\n".join(["/start", NOT_COVERED_QUESTION, "1", "#2", "9", "/quit", "ignored"])
+    script = "\n".join(["/start", NOT_COVERED_QUESTION, "a", "b", "z", "/quit", "ignored"])
     out = io.StringIO()
-    rc = await chat(settings, role="staff", user_id=4242, stdin=io.StringIO(script), stdout=out)
+    rc = await chat(settings, role=None, user_id=4242, stdin=io.StringIO(script), stdout=out)
     text = out.getvalue()
     assert rc == 0
-    assert "常见问题" in text and "[1] " in text
+    assert "常见问题" in text and "[a] " in text
     assert "<b>" not in text, "HTML is rendered plainly"
     assert "抱歉" in text
-    assert "依据" in text, "pressing suggestion 1 answered it"
-    assert "〔提示〕谢谢" in text, "#2 pressed 👎 under that answer"
-    assert "没有按钮 9" in text
+    assert "依据" in text, "pressing suggestion a answered it"
+    assert "〔提示〕谢谢" in text, "b pressed 👎 under that answer"
+    assert "绿动> 抱歉" in text.split("你> z")[1], "no button z: z is typed text, a question"
     assert "ignored" not in text.split("/quit")[1]
     db = open_db(settings.db_path)
-    assert role_of(db, 4242, frozenset()) == "staff"
     assert [r["useful"] for r in db.query("SELECT useful FROM feedback")] == [0]
 
 
@@ -46,34 +66,147 @@ def test_lvdong_chat_subprocess_with_piped_stdin(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert "admin" in result.stdout and "依据" in result.stdout
-    assert "[1] 👍 有用" in result.stdout
+    assert "admin（仅本次对话）" in result.stdout and "依据" in result.stdout
+    assert "[a] 👍 有用" in result.stdout
     assert "再见" in result.stdout
+    assert role_of(open_db(tmp_path / "c.sqlite"), 77, frozenset()) is Role.ENTERPRISE
 
 
 async def test_chat_drives_register_through_buttons_and_typed_text(tmp_path: Path) -> None:
-    from dataclasses import replace
-
-    from knowledge.engine import load_engine
-    from storage.enterprises import enterprise_of_user
-    from tests.dialog_driver import credit_code
-
-    settings = Settings(db_path=tmp_path / "chat.sqlite", flood_burst=1000)
-    industries = load_engine().kb.industries
-    chem = industries.index("化工") + 1
-    done = len(industries) + 1
+    settings = Settings(db_path=tmp_path / "chat.sqlite")
+    industries = [c.name for c in load_engine().kb.industry_choices]
+    chem, done = keys(len(industries) + 1)[industries.index("化工")], button_key(len(industries))
     script = "\n".join([
         "/register", "终端测试有限公司", "12345", credit_code(9),
-        "1",  # [1] 郑州市
-        "中原区", str(chem), str(done), "赵六", "13812345678", "1",  # [1] 确认提交
+        "a",  # [a] 郑州市
+        "中原区", chem, done, "赵六", "13812345678", "a",  # [a] 确认提交
     ])
     out = io.StringIO()
-    rc = await chat(replace(settings), role="enterprise", user_id=5151,
+    rc = await chat(replace(settings), role=None, user_id=5151,
                     stdin=io.StringIO(script), stdout=out)
     text = out.getvalue()
     assert rc == 0
     assert "应为18位，您输入了5位" in text
-    assert "[1] 郑州市" in text and "已选：化工" in text
+    assert "[a] 郑州市" in text and "已选：化工" in text
     assert "已提交“终端测试有限公司”的登记申请" in text
     membership = enterprise_of_user(open_db(settings.db_path), 5151)
     assert membership is not None and membership.enterprise.phone == "13812345678"
+
+
+async def test_chat_never_changes_a_stored_role(tmp_path: Path) -> None:
+    """Issue 11, item 1: `--as staff` made a city's staff province-wide; the default
+    `--as enterprise` demoted staff."""
+    settings = Settings(db_path=tmp_path / "chat.sqlite", kb_path=MINI_KB)
+    db = open_db(settings.db_path)
+    grant_role(db, 401, Role.STAFF, ["洛阳市"], utc_now())
+    grant_role(db, 222, Role.STAFF, (), utc_now())
+
+    async def session(role: str | None, user_id: int) -> tuple[int, str]:
+        out = io.StringIO()
+        rc = await chat(settings, role=role, user_id=user_id, stdin=io.StringIO("/pending\n"),
+                        stdout=out)
+        return rc, out.getvalue()
+
+    rc, text = await session("staff", 401)
+    assert rc == 0 and "身份：staff" in text and "没有待审核" in text
+    rc, text = await session(None, 222)  # no --as: the stored role
+    assert rc == 0 and "身份：staff" in text
+    rc, text = await session("admin", 222)
+    assert rc == 0 and "admin（仅本次对话）" in text
+    assert (await session("enterprise", 222))[0] == 2, "a conflicting --as is refused"
+    assert (await session("staff", 333))[0] == 2, "nobody becomes staff by --as"
+    staff_401, staff_222 = get_user(db, 401), get_user(db, 222)
+    assert staff_401 is not None and staff_401.role is Role.STAFF
+    assert staff_401.scope.regions == {"洛阳市"}
+    assert staff_222 is not None and staff_222.role is Role.STAFF and staff_222.scope.province
+    assert role_of(db, 333, frozenset()) is Role.ENTERPRISE
+
+
+def test_a_conflicting_role_is_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                         ) -> None:
+    settings = Settings(db_path=tmp_path / "chat.sqlite", kb_path=MINI_KB)
+    rc = run_terminal_chat(settings, "staff", 333, stdin=io.StringIO(""), stdout=io.StringIO())
+    assert rc == 2
+    error = capsys.readouterr().err
+    assert "不会改动数据库中的角色" in error and "lvdong grant 333 staff" in error
+
+
+async def test_a_typed_number_is_a_task_number_not_a_button(tmp_path: Path) -> None:
+    """Issue 11, item 6: typing 5 pressed button [5] (task 17) and filed on task 17."""
+    settings = Settings(db_path=tmp_path / "chat.sqlite")
+    db = open_db(settings.db_path)
+    registration = register(
+        db, user_id=6161, name="终端化工有限公司", credit_code=credit_code(11), city="郑州市",
+        county=None, industries=["化工"], contact_name="赵六", phone="13812345678",
+        now=utc_now())
+    approve(db, account_id=registration.account.id, approver_id=1, admins=frozenset({1}),
+            now=utc_now())
+    script = "\n".join(["/report", "5", "进行中", "60", "设备安装中", "12月底", "完成", "确认提交"])
+    out = io.StringIO()
+    assert await chat(settings, role=None, user_id=6161, stdin=io.StringIO(script),
+                      stdout=out) == 0
+    assert "[e] " in out.getvalue(), "there were buttons a number could have collided with"
+    assert list(latest_by_task(db, registration.enterprise.id)) == [5]
+
+
+def test_logs_go_to_a_file_not_into_the_chat(tmp_path: Path,
+                                               capfd: pytest.CaptureFixture[str]) -> None:
+    """Issue 11, item 14: "no staff to notify in 郑州市" was printed into the chat."""
+    settings = Settings(db_path=tmp_path / "chat.sqlite")
+    script = "\n".join(["/register", "终端测试有限公司", credit_code(12), "郑州市", "跳过",
+                        "化工", "完成", "赵六", "13812345678", "确认提交"])
+    out = io.StringIO()
+    assert run_terminal_chat(settings, None, 7171, stdin=io.StringIO(script), stdout=out) == 0
+    assert "已提交" in out.getvalue()
+    printed = out.getvalue() + "".join(capfd.readouterr())
+    assert "no staff to notify" not in printed and "WARNING" not in printed
+    assert "no staff covers its region" in (tmp_path / LOG_FILE).read_text(encoding="utf-8")
+
+
+async def test_piped_questions_are_not_throttled(tmp_path: Path) -> None:
+    """Issue 11, item 14: the 7th piped line hit flood control."""
+    settings = Settings(db_path=tmp_path / "chat.sqlite", kb_path=MINI_KB)
+    out = io.StringIO()
+    script = "\n".join([CONFIDENT_QUESTION] * 12)
+    assert await chat(settings, role=None, user_id=8181, stdin=io.StringIO(script),
+                      stdout=out) == 0
+    assert out.getvalue().count("依据") == 12 and "太快" not in out.getvalue()
+
+
+class SlowInput(io.StringIO):
+    """Piped lines with pauses before some of them (a user who walks away)."""
+
+    def __init__(self, lines: list[tuple[float, str]]) -> None:
+        super().__init__()
+        self.lines = list(lines)
+
+    def readline(self, size: int | None = -1) -> str:
+        if not self.lines:
+            return ""
+        pause, line = self.lines.pop(0)
+        time.sleep(pause)
+        return line + "\n"
+
+
+async def test_a_timed_out_dialog_shows_its_note_at_once(tmp_path: Path) -> None:
+    """Issue 11, item 14: the note came only with the next input, which was then also
+    answered as a question."""
+    settings = Settings(db_path=tmp_path / "chat.sqlite", kb_path=MINI_KB, dialog_timeout=0.5)
+    out = io.StringIO()
+    stdin = SlowInput([(0, "/register"), (0, "某公司"), (2.0, CONFIDENT_QUESTION)])
+    assert await chat(settings, role=None, user_id=9191, stdin=stdin, stdout=out) == 0
+    text = out.getvalue()
+    note = text.index("由于长时间没有操作")
+    later = text.index(f"你> {CONFIDENT_QUESTION}")
+    assert note < later, "the note is shown when it is sent"
+    assert "由于长时间没有操作" not in text[later:], "the next input gets only its answer"
+    assert "依据" in text[later:]
+
+
+def test_chat_help_explains_as_and_user_id(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["chat", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--as ROLE" in shown and "--user-id N" in shown
+    assert "never writes a role" in shown and "session only" in shown
+    assert "the role the database gives --user-id" in shown and "lettered" in shown

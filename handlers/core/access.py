@@ -29,6 +29,7 @@ from telegram.ext import ApplicationHandlerStop
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
 from storage.calendar import deadline_regions
+from storage.enterprises import get_account, get_enterprise
 from storage.notices import get_notice
 from storage.users import PROVINCE, Role, Scope, role_of, scope_of
 
@@ -144,7 +145,8 @@ def actor_of(bot_data: BotData, user_id: int) -> Actor:
 class TargetInfo:
     region: str | None  # None: no single region (the whole province)
     owners: frozenset[int] = field(default_factory=frozenset)
-    regions: frozenset[str] | None = None  # several regions (a deadline's); None: one/none
+    regions: frozenset[str] | None = None  # all must be in scope (a deadline's, a notice's)
+    any_of: frozenset[str] | None = None  # one of them in scope is enough (an application's)
 
 
 def _enterprise_users(db: Database, enterprise_id: int) -> frozenset[int]:
@@ -154,12 +156,14 @@ def _enterprise_users(db: Database, enterprise_id: int) -> frozenset[int]:
 
 
 def _account(db: Database, key: int) -> TargetInfo | None:
-    row = db.execute(
-        "SELECT a.user_id, e.city, e.id FROM accounts a JOIN enterprises e "
-        "ON e.id = a.enterprise_id WHERE a.id = ?", (key,)).fetchone()
-    if row is None:
+    """An application is decided by staff of its city or of the region its credit code
+    was issued in (a mismatch goes to both: see ``Enterprise.regions``)."""
+    account = get_account(db, key)
+    enterprise = get_enterprise(db, account.enterprise_id) if account is not None else None
+    if account is None or enterprise is None:
         return None
-    return TargetInfo(row[1], frozenset({int(row[0])}) | _enterprise_users(db, int(row[2])))
+    owners = frozenset({account.user_id}) | _enterprise_users(db, enterprise.id)
+    return TargetInfo(enterprise.city, owners, any_of=frozenset(enterprise.regions))
 
 
 def _enterprise(db: Database, key: int) -> TargetInfo | None:
@@ -228,6 +232,8 @@ def refusal(need: Need, actor: Actor, db: Database, target_id: int | None, what:
         if info.regions is not None:
             inside = actor.is_admin or actor.scope.province or (
                 bool(info.regions) and info.regions <= actor.scope.regions)
+        elif info.any_of is not None:
+            inside = any(actor.covers(region) for region in info.any_of)
         else:
             inside = actor.covers(info.region)
         if not inside:

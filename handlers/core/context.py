@@ -100,7 +100,12 @@ class BotData:
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
-    """The context of every lvdong handler: ``context.bot_data`` is a :class:`BotData`."""
+    """The context of every lvdong handler: ``context.bot_data`` is a :class:`BotData`.
+
+    ``typed_button``: the callback data of the button whose label a user typed in a
+    dialog, for this update only (see ``handlers.core.dialogs.pressed``)."""
+
+    typed_button: str | None = None
 
 
 App = Application[Any, Context, Any, Any, BotData, Any]

@@ -5,6 +5,13 @@ as JSON-able simple values (``SqlitePersistence`` stores JSON). Each step either
 moves on, or answers a wrong input with what is wrong plus the same prompt again,
 leaving the draft untouched.
 
+Typed button labels: a user who types the exact label of a button on the current
+prompt ("跳过", "完成", "确认提交", a city) gets what pressing it does, at every step of
+every dialog. :func:`conversation_handler` arranges it once: before a state's text
+handler runs, the typed text is compared with the labels of that state's prompt, and
+a match runs the state's button handler for that button's data (steps read the
+pressed data through :func:`pressed`, never from the callback query directly).
+
 Durability: PTB sets the conversation's new state only *after* a step's callback
 returns, so a step cannot persist its own new state. Instead every step marks its
 update (:func:`dialog_step`), and :func:`persist_dialog_step`, registered in a later
@@ -18,6 +25,8 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+import re
+import unicodedata
 import warnings
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +48,7 @@ from telegram.warnings import PTBUserWarning
 
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
+from handlers.core.telegram_html import escape
 from storage.outbox import Message
 
 _LOGGER = logging.getLogger(__name__)
@@ -48,6 +58,7 @@ STAMP = "_touched_at"  # draft key: when the user last moved the dialog (UTC ISO
 STEP = "_step"  # draft key: the state the dialog waits in (to show its prompt again)
 
 Step = Callable[[Update, Context], Coroutine[Any, Any, object]]
+Prompt = Callable[[Context, str], tuple[str, InlineKeyboardMarkup | None]]
 
 
 @dataclass(frozen=True)
@@ -221,18 +232,72 @@ async def close_buttons(update: Update, text: str | None = None) -> None:
             _LOGGER.info("dialog buttons not removed: %s", exc.message)
 
 
+async def show_prompt(
+    update: Update,
+    context: Context,
+    prompt: Prompt,
+    state: str,
+    error: str | None = None,
+    *,
+    note: str | None = None,
+) -> str:
+    """Send the prompt of ``state`` (after ``error`` or a ``note``, if any: plain text,
+    escaped here) and wait in ``state``."""
+    text, markup = prompt(context, state)
+    if note:
+        text = f"ℹ️ {escape(note)}\n\n{text}"
+    if error:
+        text = f"⚠️ {escape(error)}\n\n{text}"
+    await send(update, context, text, markup)
+    return state
+
+
 def text_of(update: Update) -> str:
     message = update.effective_message
     return (message.text or "") if message is not None else ""
 
 
-def callback_tail(update: Update, prefix: str) -> str | None:
-    """``"rg:city:3"`` with prefix ``"rg:city"`` → ``"3"``; None if not that button."""
+def pressed(update: Update, context: Context) -> str | None:
+    """The data of the button this update pressed: clicked, or its label typed."""
     query = update.callback_query
-    data = query.data if query is not None else None
+    if query is not None:
+        return query.data
+    return context.typed_button
+
+
+def callback_tail(update: Update, context: Context, prefix: str) -> str | None:
+    """``"rg:city:3"`` with prefix ``"rg:city"`` → ``"3"``; None if not that button."""
+    data = pressed(update, context)
     if not data or not data.startswith(prefix + ":"):
         return None
     return data[len(prefix) + 1 :]
+
+
+def small_int(text: str, digits: int = 6) -> int | None:
+    """A short run of ASCII digits as an int, else None (callback data can be forged:
+    ``"፩".isdigit()`` is true and ``int`` refuses 5000 digits)."""
+    if text.isascii() and text.isdigit() and len(text) <= digits:
+        return int(text)
+    return None
+
+
+def label_key(text: str) -> str:
+    """What counts when typed text is compared with a button label: width (NFKC), spaces,
+    the ✅ of a chosen item and the arrows of paging buttons do not."""
+    folded = unicodedata.normalize("NFKC", text).replace("✅", "")
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "‹›«»")
+
+
+def typed_button(text: str, markup: InlineKeyboardMarkup | None) -> str | None:
+    """The callback data of the button of ``markup`` whose label ``text`` is."""
+    key = label_key(text)
+    if not key or markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data is not None and label_key(button.text) == key:
+                return str(button.callback_data)
+    return None
 
 
 # --- handlers every dialog has -------------------------------------------------------
@@ -277,10 +342,7 @@ def timeout_handler(dialog: Dialog) -> Step:
     return timed_out
 
 
-Reprompt = Callable[[Update, Context, str], Coroutine[Any, Any, object]]
-
-
-def busy_handler(dialog: Dialog, reprompt: Reprompt) -> Step:
+def busy_handler(dialog: Dialog, prompt: Prompt) -> Step:
     """Another command, or a button of an old prompt, while the dialog waits for input:
     say so and show the current step's prompt again (the state does not change)."""
 
@@ -291,37 +353,77 @@ def busy_handler(dialog: Dialog, reprompt: Reprompt) -> Step:
             await send(update, context, dialog.busy)
         step = draft(context, dialog).get(STEP)
         if isinstance(step, str):
-            await reprompt(update, context, step)
+            await show_prompt(update, context, prompt, step)
         return None
 
     busy.__name__ = f"busy_{dialog.name}"
     return busy
 
 
+Handlers = list[BaseHandler[Update, Any, Any]]
+
+
+def _typed_labels(
+    state: str, step: Step, buttons: Sequence[CallbackQueryHandler[Any, Any]], prompt: Prompt
+) -> Step:
+    """``step`` (a state's message handler), except that a typed label of one of the
+    state's prompt buttons runs that button's handler instead."""
+
+    async def run(update: Update, context: Context) -> object:
+        data = typed_button(text_of(update), prompt(context, state)[1])
+        if data is not None:
+            for handler in buttons:
+                if isinstance(handler.pattern, re.Pattern) and handler.pattern.match(data):
+                    context.typed_button = data
+                    return await handler.callback(update, context)
+        return await step(update, context)
+
+    run.__name__ = f"typed_{getattr(step, '__name__', 'step')}"
+    return run
+
+
+def _with_typed_labels(
+    states: Mapping[object, Handlers], cancel: CallbackQueryHandler[Any, Any], prompt: Prompt
+) -> dict[object, Handlers]:
+    """Every state's message handlers, wrapped by :func:`_typed_labels`."""
+    wrapped: dict[object, Handlers] = {}
+    for state, handlers in states.items():
+        buttons = [h for h in handlers if isinstance(h, CallbackQueryHandler)] + [cancel]
+        wrapped[state] = [
+            MessageHandler(h.filters, _typed_labels(str(state), h.callback, buttons, prompt),
+                           block=h.block)
+            if isinstance(h, MessageHandler) else h
+            for h in handlers
+        ]
+    return wrapped
+
+
 def conversation_handler(
     dialog: Dialog,
     *,
     prefix: str,
-    states: dict[object, list[BaseHandler[Update, Any, Any]]],
+    states: Mapping[object, Handlers],
     entry: Step,
-    reprompt: Reprompt,
+    prompt: Prompt,
     timeout: float | None,
 ) -> ConversationHandler[Any]:
     """The ConversationHandler every dialog is: started by its command in private chats,
     persisted under its name, closed with a note on timeout; /cancel and the 取消 button
-    end it, and any other command or stray button shows the current step again."""
+    end it, and any other command or stray button shows the current step again. A
+    button's label typed at its step presses it (see the module's docstring)."""
     cancel = cancel_handler(dialog)
-    busy = busy_handler(dialog, reprompt)
+    busy = busy_handler(dialog, prompt)
+    cancel_button = CallbackQueryHandler(cancel, pattern=rf"^{prefix}:cancel$")
     with per_user_dialogs():
         return ConversationHandler(
             entry_points=[CommandHandler(dialog.command, entry, filters=filters.ChatType.PRIVATE)],
             states={
-                **states,
+                **_with_typed_labels(states, cancel_button, prompt),
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timeout_handler(dialog))],
             },
             fallbacks=[
                 CommandHandler("cancel", cancel),
-                CallbackQueryHandler(cancel, pattern=rf"^{prefix}:cancel$"),
+                cancel_button,
                 MessageHandler(filters.COMMAND | ~filters.TEXT, busy),
                 CallbackQueryHandler(busy, pattern=rf"^{prefix}:"),
             ],

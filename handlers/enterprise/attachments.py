@@ -3,20 +3,32 @@
 The bytes stay on Telegram; a report keeps each file's ``file_id`` (to send it on
 to staff), ``file_unique_id`` (to recognise the same file sent twice), MIME type,
 size and name, stored as :class:`storage.reports.Attachment`.
+
+A document's name and MIME type are whatever the sender's phone says, so a file
+claiming to be a PDF is fetched (``getFile``, then the download python-telegram-bot
+does: the whole file, at most the 20 MB Telegram lets a bot download) and its
+leading bytes must be a PDF header: an .exe renamed .pdf is refused. Photos are
+re-encoded by Telegram and need no check.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from telegram import Message
+from telegram import Bot, Message
+from telegram.error import TelegramError
 
-from storage.fields import FieldError
+from storage.fields import FieldError, visible
 from storage.reports import Attachment
+
+_LOGGER = logging.getLogger(__name__)
 
 MAX_ATTACHMENTS = 5
 MAX_BYTES = 20 * 1024 * 1024  # what a bot can download from Telegram
 PDF = "application/pdf"
+PDF_MAGIC = b"%PDF-"
+HEADER_WINDOW = 1024  # readers accept the header anywhere in the first 1024 bytes
 
 
 def _megabytes(size: int) -> str:
@@ -36,7 +48,7 @@ def attachment_of(message: Message) -> Attachment | FieldError:
         )
     elif message.document is not None:
         document = message.document
-        name = document.file_name or ""
+        name = visible(document.file_name or "").strip()
         is_pdf = document.mime_type == PDF or (
             not document.mime_type and name.lower().endswith(".pdf")
         )
@@ -59,6 +71,25 @@ def attachment_of(message: Message) -> Attachment | FieldError:
             f"{MAX_BYTES // (1024 * 1024)} MB。"
         )
     return attachment
+
+
+async def check_content(bot: Bot, attachment: Attachment) -> FieldError | None:
+    """Why a document's bytes are not what it claims (a PDF), or None. Only ids and
+    the error's class are logged, never the file's name."""
+    if attachment.kind != "document":
+        return None
+    try:
+        file = await bot.get_file(attachment.file_id)
+        head = bytes((await file.download_as_bytearray())[:HEADER_WINDOW])
+    except TelegramError as exc:
+        _LOGGER.info("attachment %s not checked: %s", attachment.file_unique_id,
+                     type(exc).__name__)
+        return FieldError("这个文件暂时无法读取，请稍后重新发送。")
+    if PDF_MAGIC not in head:
+        shown = attachment.file_name or "该文件"
+        return FieldError(f"“{shown}”的内容不是PDF格式（可能只是改了扩展名）。"
+                          "请导出为PDF或拍照后重新发送。")
+    return None
 
 
 def add_attachment(

@@ -1,6 +1,13 @@
-"""/myreports: the enterprise's latest status on each task, and each task's history."""
+"""/myreports: the enterprise's latest status on each task, and each task's history.
+
+Each line labels its dates (预计完成 / 实际完成 / 填报于) and flags an expected date
+that is already past (today from ``bot_data.now()``, so tests move the clock).
+What a status's date means comes from the knowledge base (``ProgressStatus.date``).
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -9,14 +16,14 @@ from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import Context
 from handlers.core.dialogs import in_rows, keyboard
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape
-from storage.clock import format_local
+from knowledge.model import DateKind, KnowledgeBase
+from storage.clock import format_local, local_today
 from storage.enterprises import Membership, enterprise_of_user
-from storage.fields import TASK_COUNT
 from storage.reports import Report, history, latest_by_task
 
 PREFIX = "mr"
 NOT_REGISTERED = "请先发送 /register 登记企业，绑定后才能查看进展。"
-CLAIM_PENDING = "您的绑定申请正在审核，审核通过后才能查看本企业的进展。"
+AWAITING_APPROVAL = "您的登记申请正在等待工作人员审核，审核通过后才能查看本企业的进展。"
 NOTHING_YET = "本企业还没有填报过进展。发送 /report 开始填报。"
 HISTORY_LIMIT = MAX_MESSAGE_CHARS - 200  # leave room for the heading
 
@@ -25,24 +32,45 @@ def _titles(context: Context) -> dict[int, str]:
     return {task.number: task.title for task in context.bot_data.kb.tasks}
 
 
-def _status(report: Report) -> str:
-    if report.percent is not None and report.status == "进行中":
+def _status(report: Report, kb: KnowledgeBase) -> str:
+    status = kb.status(report.status)
+    if report.percent is not None and status is not None and status.asks_percent:
         return f"{report.status} {report.percent}%"
     return report.status
 
 
-def latest_line(report: Report, title: str) -> str:
-    date = f"，{'完成于' if report.status == '已完成' else '预计'}{report.completion_date}" if (
-        report.completion_date) else ""
-    return (f"{report.task}. {escape(title)} — <b>{escape(_status(report))}</b>{date}"
-            f"（{format_local(report.created_at)[:10]}）")
+DATE_LABELS = {DateKind.ACTUAL: "实际完成", DateKind.EXPECTED: "预计完成",
+               DateKind.OPTIONAL: "相关日期"}
 
 
-def history_entry(report: Report) -> str:
-    lines = [f"<b>#{report.id}</b> {format_local(report.created_at)} · {escape(_status(report))}"]
-    if report.completion_date:
-        label = "实际完成" if report.status == "已完成" else "预计完成"
-        lines.append(f"{label}：{report.completion_date.isoformat()}")
+def _date(report: Report, kb: KnowledgeBase, today: dt.date) -> str:
+    """``预计完成 2021-12-31``, flagged when an expected date of an open task has passed."""
+    if report.completion_date is None:
+        return ""
+    status = kb.status(report.status)
+    kind = status.date if status is not None else DateKind.EXPECTED
+    text = f"{DATE_LABELS[kind]} {report.completion_date.isoformat()}"
+    if kind is DateKind.EXPECTED and report.completion_date < today and not (
+            status is not None and status.done):
+        text += "（⚠️ 已过预计日期，请及时更新进展）"
+    return text
+
+
+def latest_line(report: Report, title: str, kb: KnowledgeBase, today: dt.date) -> str:
+    parts = [f"<b>{escape(_status(report, kb))}</b>"]
+    date = _date(report, kb, today)
+    if date:
+        parts.append(escape(date))
+    parts.append(f"填报于 {format_local(report.created_at)[:10]}")
+    return f"{report.task}. {escape(title)} — " + "；".join(parts)
+
+
+def history_entry(report: Report, kb: KnowledgeBase, today: dt.date) -> str:
+    lines = [f"<b>#{report.id}</b> 填报于 {format_local(report.created_at)} · "
+             f"{escape(_status(report, kb))}"]
+    date = _date(report, kb, today)
+    if date:
+        lines.append(escape(date))
     if report.description:
         lines.append(f"说明：{escape(report.description)}")
     if report.attachments:
@@ -63,16 +91,18 @@ async def myreports_command(update: Update, context: Context) -> None:
         return
     membership = _membership(user.id, context)
     if membership is None or not membership.can_report:
-        await message.reply_text(NOT_REGISTERED if membership is None else CLAIM_PENDING)
+        await message.reply_text(NOT_REGISTERED if membership is None else AWAITING_APPROVAL)
         return
     latest = latest_by_task(context.bot_data.db, membership.enterprise.id)
     if not latest:
         await message.reply_text(NOTHING_YET)
         return
     titles = _titles(context)
+    kb, today = context.bot_data.kb, local_today(context.bot_data.now())
     name = escape(membership.enterprise.name)
-    lines = [f"<b>{name}</b> 各任务最新进展（{len(latest)}/{TASK_COUNT}项）："]
-    lines += [latest_line(r, titles.get(task, f"任务{task}")) for task, r in latest.items()]
+    lines = [f"<b>{name}</b> 各任务最新进展（{len(latest)}/{len(kb.task_numbers)}项）："]
+    lines += [latest_line(r, titles.get(task, f"任务{task}"), kb, today)
+              for task, r in latest.items()]
     lines.append("\n点下方按钮查看某项任务的历次填报。")
     buttons = [(f"任务{task}历史", f"{PREFIX}:{task}") for task in latest]
     await message.reply_text(
@@ -100,8 +130,9 @@ async def on_history(update: Update, context: Context) -> None:
         return
     entries: list[str] = []
     used = 0
+    kb, today = context.bot_data.kb, local_today(context.bot_data.now())
     for report in reversed(reports):
-        entry = history_entry(report)
+        entry = history_entry(report, kb, today)
         if used + len(entry) + 2 > HISTORY_LIMIT:
             entries.append(f"……（另有{len(reports) - len(entries)}次较早的填报未显示）")
             break

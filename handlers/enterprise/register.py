@@ -1,7 +1,14 @@
 """/register: bind this Telegram account to an enterprise (pending until staff approve).
 
-Steps: company name → credit code → city (buttons) → county (optional) → industries
-(multi-select) → contact name → phone → summary with 确认 / 修改 / 取消.
+Steps: company name → credit code → city (buttons) → county (optional; from the
+city's list) → industries (multi-select, or typed) → contact name → phone → summary
+with 确认 / 修改 / 取消.
+
+The code is checked against the register when it is typed: a code another account
+registered is said at once (the rest becomes a claim, kept for staff). A city that
+disagrees with the code's division digits is asked once more; if the user confirms
+it (a company that moved keeps its code), the application goes to the staff of both
+regions (see ``storage.enterprises``).
 """
 
 from __future__ import annotations
@@ -32,14 +39,35 @@ from handlers.core.dialogs import (
     in_rows,
     keyboard,
     send,
+    show_prompt,
+    small_int,
     text_of,
 )
+from handlers.core.industries import read_industries
 from handlers.core.telegram_html import escape
 from handlers.staff import approvals
+from knowledge.model import IndustryGroup
 from storage.credit_code import check_credit_code
-from storage.enterprises import Outcome, Registration, enterprise_of_user, register
-from storage.fields import FieldError, parse_line, parse_phone
-from storage.regions import DIRECT_COUNTIES, REGIONS, normalize_region
+from storage.enterprises import (
+    Outcome,
+    Registration,
+    Status,
+    enterprise_of_user,
+    find_by_code,
+    register,
+)
+from storage.fields import FieldError, parse_line, parse_phone, visible
+from storage.regions import (
+    COUNTIES,
+    DIRECT_COUNTIES,
+    HENAN,
+    REGIONS,
+    has_counties,
+    match_county,
+    normalize_region,
+    region_of_county,
+    region_of_division,
+)
 
 DIALOG = Dialog(name="register", command="register", title="企业登记")
 PREFIX = "rg"
@@ -71,11 +99,43 @@ EDITABLE: tuple[tuple[str, str], ...] = (
 
 ALREADY_BOUND = "您的账号已绑定企业“{name}”（{status}），无需重复登记。"
 STATUS_WORDS = {"pending": "待审核", "approved": "已通过", "rejected": "未通过"}
+CODE_TAKEN = (
+    "该统一社会信用代码已由其他账号登记。您可以继续填写，提交后作为绑定申请，"
+    "由本平台工作人员核实后决定是否通过；通过前不能填报进展。"
+)
+PRESS_OR_TYPE = "请点击下方按钮，或输入按钮上的文字（如“{label}”）。"
 
 
-def industries_of(context: Context) -> tuple[str, ...]:
-    """The KB's industry list (the multi-select's choices)."""
-    return context.bot_data.kb.industries
+def choices(context: Context) -> tuple[IndustryGroup, ...]:
+    """The KB's industry choices (overlapping industries grouped), in KB order."""
+    return context.bot_data.kb.industry_choices
+
+
+def _chosen_choices(context: Context) -> list[IndustryGroup]:
+    chosen = set(draft(context, DIALOG).get("industries") or ())
+    return [c for c in choices(context) if set(c.members) <= chosen]
+
+
+def _set_industries(context: Context, members: set[str]) -> None:
+    """Store the chosen industries in the KB's order (stable, comparable)."""
+    order = context.bot_data.kb.industries
+    draft(context, DIALOG)["industries"] = [n for n in order if n in members]
+
+
+def _division_warning(code: str | None, city: str | None) -> str | None:
+    """Why ``city`` disagrees with the credit code's division digits, or None."""
+    if not code or not city:
+        return None
+    division = code[2:8]
+    if not division.startswith(HENAN):
+        return (f"信用代码第3至8位（{division}）表示企业不是在河南省登记的。"
+                f"如确为{city}的企业，请再选一次“{city}”继续；否则请核对信用代码。")
+    region = region_of_division(division)
+    if region is None or region == city:
+        return None
+    return (f"信用代码第3至8位（{division}）表示企业在{region}登记，与所选的“{city}”不一致。"
+            f"选错了请重新选择；如企业已迁至{city}，请再选一次“{city}”继续，"
+            f"申请将同时交{region}和{city}的工作人员核实。")
 
 
 # --- prompts -------------------------------------------------------------------------
@@ -93,27 +153,31 @@ def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | N
         return ("第3步：请选择企业所在地市（省直管县（市）单独列出）：",
                 keyboard(in_rows(buttons, 3)))
     if state == COUNTY:
-        return ("第4步：请输入企业所在的县（市、区），例如 中原区；不需要可点“跳过”。",
+        city = str(data.get("city") or "")
+        example = "、".join(COUNTIES.get(city, ())[:2]) or "中原区"
+        return (f"第4步：请输入企业在{escape(city)}所在的县（市、区）或开发区，"
+                f"例如 {escape(example)}；不需要可点“跳过”。",
                 keyboard([[("跳过", f"{PREFIX}:skip")]]))
     if state == INDUSTRIES:
-        chosen = set(data.get("industries") or ())
-        names = industries_of(context)
+        offered = choices(context)
+        chosen = _chosen_choices(context)
         buttons = [
-            (("✅ " if name in chosen else "") + name, f"{PREFIX}:ind:{i}")
-            for i, name in enumerate(names)
+            (("✅ " if choice in chosen else "") + choice.name, f"{PREFIX}:ind:{i}")
+            for i, choice in enumerate(offered)
         ]
-        shown = "、".join(n for n in names if n in chosen) or "（尚未选择）"
+        shown = "、".join(c.name for c in chosen) or "（尚未选择）"
         return (
-            "第5步：请选择企业所属行业（可多选，再点一次取消），选好后点“完成”。\n"
+            "第5步：请选择企业所属行业（可多选，再点一次取消；也可以直接输入行业名称），"
+            "选好后点“完成”。\n"
             f"已选：{escape(shown)}",
-            keyboard([*in_rows(buttons, 3), [("完成", f"{PREFIX}:ind:done")]]),
+            keyboard([*in_rows(buttons, 4), [("完成", f"{PREFIX}:ind:done")]]),
         )
     if state == CONTACT:
         return "第6步：请输入联系人姓名。", None
     if state == PHONE:
         return "第7步：请输入联系电话（手机号，或带区号的固定电话如 0371-12345678）。", None
     if state == CONFIRM:
-        return (summary(data) + "\n\n请核对以上信息。",
+        return (summary(context) + "\n\n请核对以上信息。",
                 keyboard([[("确认提交", f"{PREFIX}:ok"), ("修改", f"{PREFIX}:edit"),
                            ("取消", f"{PREFIX}:cancel")]]))
     if state == EDIT:
@@ -122,28 +186,41 @@ def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | N
     raise ValueError(f"unknown state {state}")
 
 
-def summary(data: dict[str, Any]) -> str:
+def summary(context: Context) -> str:
+    data = draft(context, DIALOG)
     county = data.get("county") or "—"
+    industries = "、".join(c.name for c in _chosen_choices(context))
     lines = [
         "<b>登记信息</b>",
         f"企业名称：{escape(str(data.get('name', '')))}",
         f"信用代码：{escape(str(data.get('code', '')))}",
         f"所在地市：{escape(str(data.get('city', '')))}",
         f"县（市、区）：{escape(str(county))}",
-        f"所属行业：{escape('、'.join(data.get('industries') or ()))}",
+        f"所属行业：{escape(industries)}",
         f"联系人：{escape(str(data.get('contact', '')))}",
         f"联系电话：{escape(str(data.get('phone', '')))}",
     ]
+    if data.get("claim"):
+        lines.append("（该信用代码已由其他账号登记，提交后为绑定申请）")
+    division = str(data.get("code", ""))[2:8]
+    region = region_of_division(division)
+    if region is not None and region != data.get("city"):
+        lines.append(f"⚠️ 信用代码显示在{escape(region)}登记，与所在地市不一致，"
+                     "将同时交两地工作人员核实。")
+    elif division and not division.startswith(HENAN):
+        lines.append("⚠️ 信用代码不是在河南省登记的，工作人员将核实。")
     return "\n".join(lines)
 
 
-async def ask(update: Update, context: Context, state: str, error: str | None = None) -> str:
-    """Send the prompt of ``state`` (after ``error``, if any) and wait in ``state``."""
-    text, markup = _prompt(context, state)
-    if error:
-        text = f"⚠️ {escape(error)}\n\n{text}"
-    await send(update, context, text, markup)
-    return state
+async def ask(
+    update: Update,
+    context: Context,
+    state: str,
+    error: str | None = None,
+    *,
+    note: str | None = None,
+) -> str:
+    return await show_prompt(update, context, _prompt, state, error, note=note)
 
 
 def _after(context: Context, state: str) -> str:
@@ -153,18 +230,18 @@ def _after(context: Context, state: str) -> str:
         return CONFIRM
     order = [NAME, CODE, CITY, COUNTY, INDUSTRIES, CONTACT, PHONE, CONFIRM]
     following = order[order.index(state) + 1]
-    if following == COUNTY and data.get("city") in DIRECT_COUNTIES:
+    if following == COUNTY and not has_counties(str(data.get("city") or "")):
         data["county"] = None
         return _after(context, COUNTY)
     return following
 
 
-async def _next(update: Update, context: Context, state: str) -> str:
+async def _next(update: Update, context: Context, state: str, note: str | None = None) -> str:
     following = _after(context, state)
     if following == CONFIRM:
         draft(context, DIALOG).pop("editing", None)
         draft(context, DIALOG).pop("county_pending", None)
-    return await ask(update, context, following)
+    return await ask(update, context, following, note=note)
 
 
 # --- steps ---------------------------------------------------------------------------
@@ -200,17 +277,25 @@ async def got_code(update: Update, context: Context) -> object:
     result = check_credit_code(text_of(update))
     if not result.ok:
         return await ask(update, context, CODE, result.error)
-    draft(context, DIALOG)["code"] = result.code
-    return await _next(update, context, CODE)
+    data = draft(context, DIALOG)
+    data["code"] = result.code
+    registered = find_by_code(context.bot_data.db, result.code)
+    data["claim"] = registered is not None and registered.status is not Status.REJECTED
+    return await _next(update, context, CODE, CODE_TAKEN if data["claim"] else None)
 
 
 async def _set_city(update: Update, context: Context, city: str) -> object:
     data = draft(context, DIALOG)
+    warning = _division_warning(data.get("code"), city)
+    confirmed = f"{city}:{data.get('code')}"
+    if warning and data.get("mismatch_confirmed") != confirmed:
+        data["mismatch_confirmed"] = confirmed  # the same city again goes on
+        return await ask(update, context, CITY, warning)
     if data.get("editing") and data.get("city") != city:
         data["county_pending"] = True  # a new city needs its county again
         data["county"] = None
     data["city"] = city
-    if data.get("county_pending") and city not in DIRECT_COUNTIES:
+    if data.get("county_pending") and has_counties(city):
         data.pop("county_pending", None)
         return await ask(update, context, COUNTY)
     data.pop("county_pending", None)
@@ -219,11 +304,11 @@ async def _set_city(update: Update, context: Context, city: str) -> object:
 
 @dialog_step(DIALOG)
 async def city_button(update: Update, context: Context) -> object:
-    tail = callback_tail(update, f"{PREFIX}:city") or ""
-    if not tail.isdigit() or int(tail) >= len(REGIONS):
+    index = small_int(callback_tail(update, context, f"{PREFIX}:city") or "")
+    if index is None or index >= len(REGIONS):
         await close_buttons(update)
         return await ask(update, context, CITY, "请点选下方按钮中的地市。")
-    city = REGIONS[int(tail)]
+    city = REGIONS[index]
     await close_buttons(update, city)
     return await _set_city(update, context, city)
 
@@ -240,12 +325,26 @@ async def city_text(update: Update, context: Context) -> object:
 
 @dialog_step(DIALOG)
 async def got_county(update: Update, context: Context) -> object:
-    county = parse_line(text_of(update), label="县（市、区）名称", limit=COUNTY_LIMIT,
-                        required=False)
-    if isinstance(county, FieldError):
-        return await ask(update, context, COUNTY, county.message)
-    draft(context, DIALOG)["county"] = county or None
-    return await _next(update, context, COUNTY)
+    typed = parse_line(text_of(update), label="县（市、区）名称", limit=COUNTY_LIMIT)
+    if isinstance(typed, FieldError):
+        return await ask(update, context, COUNTY, typed.message)
+    data = draft(context, DIALOG)
+    city = str(data.get("city") or "")
+    county = match_county(city, typed)
+    if county is not None:
+        data["county"] = county
+        return await _next(update, context, COUNTY)
+    where = region_of_county(typed)
+    if where is not None and where[0] in DIRECT_COUNTIES:
+        data["county_pending"] = True  # should the user pick a city with counties again
+        return await ask(update, context, CITY,
+                         f"{where[0]}是省直管县（市），单独登记：请在下方直接选择“{where[0]}”。")
+    if where is not None:
+        error = f"{where[1]}属于{where[0]}，不是{city}的县（市、区）。"
+    else:
+        error = (f"“{typed}”不是{city}的县（市、区）。{city}的县（市、区）有："
+                 + "、".join(COUNTIES.get(city, ())) + "。")
+    return await ask(update, context, COUNTY, error + "请重新输入，或点“跳过”。")
 
 
 @dialog_step(DIALOG)
@@ -257,27 +356,24 @@ async def skip_county(update: Update, context: Context) -> object:
 
 @dialog_step(DIALOG)
 async def industry_button(update: Update, context: Context) -> object:
-    query = update.callback_query
-    assert query is not None
-    tail = callback_tail(update, f"{PREFIX}:ind") or ""
-    data = draft(context, DIALOG)
-    chosen: list[str] = list(data.get("industries") or ())
-    names = industries_of(context)
+    tail = callback_tail(update, context, f"{PREFIX}:ind") or ""
+    chosen = set(draft(context, DIALOG).get("industries") or ())
+    offered = choices(context)
     if tail == "done":
         if not chosen:
             await close_buttons(update)
             return await ask(update, context, INDUSTRIES, "请至少选择一个行业。")
-        await close_buttons(update, "已选：" + "、".join(chosen))
+        await close_buttons(update, "已选：" + "、".join(c.name for c in _chosen_choices(context)))
         return await _next(update, context, INDUSTRIES)
-    if not tail.isdigit() or int(tail) >= len(names):
+    index = small_int(tail)
+    if index is None or index >= len(offered):
         await close_buttons(update)
         return await ask(update, context, INDUSTRIES)
-    name = names[int(tail)]
-    if name in chosen:
-        chosen.remove(name)
-    else:
-        chosen.append(name)
-    data["industries"] = [n for n in names if n in chosen]  # KB order, stable
+    members = set(offered[index].members)
+    _set_industries(context, chosen - members if members <= chosen else chosen | members)
+    query = update.callback_query
+    if query is None:  # the label was typed: show the list again below it
+        return await ask(update, context, INDUSTRIES)
     text, markup = _prompt(context, INDUSTRIES)
     await acknowledge(query)
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -286,7 +382,22 @@ async def industry_button(update: Update, context: Context) -> object:
 
 @dialog_step(DIALOG)
 async def industry_text(update: Update, context: Context) -> object:
-    return await ask(update, context, INDUSTRIES, "请点击下方按钮选择行业，选好后点“完成”。")
+    """Typed industry names (one, or several separated by 、): added to the choice."""
+    kb = context.bot_data.kb
+    reading = read_industries(text_of(update), choices(context), kb.aliases)
+    chosen = set(draft(context, DIALOG).get("industries") or ())
+    for choice in reading.found:
+        chosen |= set(choice.members)
+    _set_industries(context, chosen)
+    problems = [f"没有找到“{part[:20]}”这个行业" for part in reading.unknown]
+    problems += [f"“{part[:20]}”可能是：" + "、".join(c.name for c in options) + "，请写得具体一些"
+                 for part, options in reading.ambiguous.items()]
+    added = "、".join(c.name for c in reading.found)
+    note = f"已选上：{added}。" if added else None
+    if problems:
+        error = "；".join(problems) + "。请点击下方按钮选择，或输入方案中的行业名称。"
+        return await ask(update, context, INDUSTRIES, error, note=note)
+    return await ask(update, context, INDUSTRIES, note=note)
 
 
 @dialog_step(DIALOG)
@@ -309,7 +420,7 @@ async def got_phone(update: Update, context: Context) -> object:
 
 @dialog_step(DIALOG)
 async def confirm_text(update: Update, context: Context) -> object:
-    return await ask(update, context, CONFIRM, "请点击下方的“确认提交”、“修改”或“取消”。")
+    return await ask(update, context, CONFIRM, PRESS_OR_TYPE.format(label="确认提交"))
 
 
 @dialog_step(DIALOG)
@@ -320,17 +431,20 @@ async def choose_edit(update: Update, context: Context) -> object:
 
 @dialog_step(DIALOG)
 async def edit_field(update: Update, context: Context) -> object:
-    field = callback_tail(update, f"{PREFIX}:fix") or ""
+    field = callback_tail(update, context, f"{PREFIX}:fix") or ""
     await close_buttons(update)
     if field not in dict(EDITABLE):
         return await ask(update, context, EDIT)
-    draft(context, DIALOG)["editing"] = True
+    data = draft(context, DIALOG)
+    if field == COUNTY and not has_counties(str(data.get("city") or "")):
+        return await ask(update, context, EDIT, f"{data.get('city')}不需要填写县（市、区）。")
+    data["editing"] = True
     return await ask(update, context, field)
 
 
 @dialog_step(DIALOG)
 async def edit_text(update: Update, context: Context) -> object:
-    return await ask(update, context, EDIT, "请点击按钮选择要修改的内容。")
+    return await ask(update, context, EDIT, PRESS_OR_TYPE.format(label="联系电话"))
 
 
 @dialog_step(DIALOG)
@@ -363,7 +477,8 @@ async def confirm(update: Update, context: Context) -> object:
     clear_draft(context, DIALOG)
     await send(update, context, outcome_text(registration))
     if registration.outcome is not Outcome.ALREADY_BOUND:
-        await approvals.notify_deciders(context, registration, applicant=user.full_name)
+        await approvals.notify_deciders(context, registration,
+                                        applicant=visible(user.full_name))
     return END
 
 
@@ -373,14 +488,10 @@ def outcome_text(registration: Registration) -> str:
         status = STATUS_WORDS.get(registration.account.status.value, "")
         return ALREADY_BOUND.format(name=name, status=status)
     if registration.outcome is Outcome.CLAIM:
-        return (f"“{name}”已由其他账号登记。您的绑定申请已提交，"
-                "需经所在地生态环境部门审核通过后才能填报进展，审核结果会通知您。")
-    return (f"✅ 已提交“{name}”的登记申请，正在等待所在地生态环境部门审核，"
-            "审核结果会通知您。审核期间即可用 /report 填报进展（报告会标注为待审核企业所报）。")
-
-
-async def reprompt(update: Update, context: Context, state: str) -> object:
-    return await ask(update, context, state)
+        return (f"“{name}”已由其他账号登记。您的绑定申请已提交，由本平台工作人员核实，"
+                "结果会通知您；通过后才能填报进展。")
+    return (f"✅ 已提交“{name}”的登记申请，正在等待本平台工作人员审核，结果会通知您。"
+            "审核通过后即可用 /report 填报进展。")
 
 
 def conversation(timeout: float | None) -> ConversationHandler[Any]:
@@ -403,5 +514,5 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                MessageHandler(text, edit_text)],
     }
     return conversation_handler(
-        DIALOG, prefix=PREFIX, states=states, entry=start, reprompt=reprompt, timeout=timeout
+        DIALOG, prefix=PREFIX, states=states, entry=start, prompt=_prompt, timeout=timeout
     )

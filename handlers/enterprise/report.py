@@ -1,14 +1,24 @@
-"""/report: an enterprise reports its progress on one of the plan's 26 tasks.
+"""/report: an enterprise reports its progress on one of the plan's tasks.
 
-Steps: task (buttons, the enterprise's industries first) → status → progress %
-(进行中 only, may skip) → description → completion date (expected, or actual for
-已完成; 不涉及 may skip) → attachments (photos/PDF, may be none) → summary with
-确认 / 修改 / 取消. The report number is sent only after ``add_report`` committed.
+Steps: task (buttons, the tasks concerning the enterprise's industries first) →
+status → progress % (statuses that ask for it, may skip) → description → date
+(expected, actual or optional, as the status says) → attachments (photos/PDF, may be
+none) → summary with 确认 / 修改 / 取消. The report number is sent only after
+``add_report`` committed.
+
+The plan's shape comes from the knowledge base: task numbers and titles
+(``kb.tasks``), the statuses and what each asks (``kb.statuses``), which tasks
+concern the enterprise (``kb.tasks_concerning``).
+
+One dialog files at most one report: the draft carries a token that the report
+stores, so a 确认提交 replayed after a crash between the commit and the end of the
+dialog (the state on disk still says CONFIRM) gets the same report number back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,6 +44,8 @@ from handlers.core.dialogs import (
     in_rows,
     keyboard,
     send,
+    show_prompt,
+    small_int,
     text_of,
 )
 from handlers.core.telegram_html import escape
@@ -42,13 +54,13 @@ from handlers.enterprise.attachments import (
     MAX_BYTES,
     add_attachment,
     attachment_of,
+    check_content,
     from_json,
 )
+from knowledge.model import DateKind, ProgressStatus
 from storage.clock import local_today
 from storage.enterprises import Membership, enterprise_of_user
 from storage.fields import (
-    REPORT_STATUSES,
-    TASK_COUNT,
     FieldError,
     parse_date,
     parse_description,
@@ -56,7 +68,7 @@ from storage.fields import (
     parse_status,
     parse_task_number,
 )
-from storage.reports import ReportDraft, add_report
+from storage.reports import ReportDraft, add_report, report_for_token
 
 DIALOG = Dialog(name="report", command="report", title="进展填报")
 PREFIX = "rp"
@@ -72,7 +84,6 @@ ATTACH = "ATTACH"
 CONFIRM = "CONFIRM"
 EDIT = "EDIT"
 
-IN_PROGRESS, DONE, NOT_APPLICABLE = "进行中", "已完成", "不涉及"
 EDITABLE: tuple[tuple[str, str], ...] = (
     (TASK, "任务"),
     (STATUS, "状态和比例"),
@@ -82,21 +93,35 @@ EDITABLE: tuple[tuple[str, str], ...] = (
 )
 
 NOT_REGISTERED = "请先发送 /register 登记企业，绑定后才能填报进展。"
-CLAIM_PENDING = "您的绑定申请正在审核，审核通过后才能填报进展。"
+AWAITING_APPROVAL = "您的登记申请正在等待工作人员审核，审核通过后才能填报进展。"
 
 
 # --- what the enterprise may report on -------------------------------------------------
 
 
 def task_titles(context: Context) -> dict[int, str]:
-    titles = {task.number: task.title for task in context.bot_data.kb.tasks}
-    return {n: titles.get(n, f"任务{n}") for n in range(1, TASK_COUNT + 1)}
+    """Task number → title, in the plan's order."""
+    return {task.number: task.title for task in context.bot_data.kb.tasks}
 
 
 def relevant_tasks(context: Context, industries: Sequence[str]) -> list[int]:
-    """Tasks naming one of the enterprise's industries, in task order."""
-    mine = set(industries)
-    return [task.number for task in context.bot_data.kb.tasks if mine & set(task.industries)]
+    """The tasks that concern an enterprise of ``industries``, in task order."""
+    return [task.number for task in context.bot_data.kb.tasks_concerning(industries)]
+
+
+def _status(context: Context) -> ProgressStatus | None:
+    """The status chosen in the draft, as the knowledge base defines it."""
+    name = draft(context, DIALOG).get("status")
+    return context.bot_data.kb.status(name) if isinstance(name, str) else None
+
+
+def _date_kind(context: Context) -> DateKind:
+    status = _status(context)
+    return status.date if status is not None else DateKind.EXPECTED
+
+
+DATE_LABELS = {DateKind.ACTUAL: "实际完成日期", DateKind.EXPECTED: "预计完成日期",
+               DateKind.OPTIONAL: "相关日期"}
 
 
 def _membership(update: Update, context: Context) -> Membership | None:
@@ -128,12 +153,12 @@ def _task_prompt(context: Context) -> tuple[str, InlineKeyboardMarkup | None]:
         nav.append(("下一页 ›", f"{PREFIX}:pg:{view}:{page + 1}"))
     rows.append(nav)
     if view == "rel":
-        rows.append([(f"全部任务（{TASK_COUNT}项）", f"{PREFIX}:pg:all:0")])
+        rows.append([(f"全部任务（{len(titles)}项）", f"{PREFIX}:pg:all:0")])
         head = "与贵企业行业相关的任务"
     else:
         if relevant:
             rows.append([("只看相关任务", f"{PREFIX}:pg:rel:0")])
-        head = f"全部{TASK_COUNT}项任务"
+        head = f"全部{len(titles)}项任务"
     text = (
         "<b>进展填报</b>（随时可发送 /cancel 取消）\n\n"
         f"第1步：请选择要填报的任务（{head}，第{page + 1}/{pages}页），"
@@ -149,24 +174,27 @@ def _button_text(number: int, title: str, limit: int = 22) -> str:
 
 def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | None]:
     data = draft(context, DIALOG)
-    status = data.get("status")
+    status = _status(context)
     if state == TASK:
         return _task_prompt(context)
     if state == STATUS:
         task = int(data.get("task") or 0)
         title = escape(task_titles(context).get(task, ""))
-        buttons = [(s, f"{PREFIX}:st:{i}") for i, s in enumerate(REPORT_STATUSES)]
-        return (f"任务{task}：{title}\n第2步：请选择目前的进展状态。", keyboard([buttons]))
+        names = [s.name for s in context.bot_data.kb.statuses]
+        buttons = [(name, f"{PREFIX}:st:{i}") for i, name in enumerate(names)]
+        return (f"任务{task}：{title}\n第2步：请选择目前的进展状态。",
+                keyboard(in_rows(buttons, 4)))
     if state == PERCENT:
         return ("第3步：完成了大约百分之多少？请输入0到100的数字（如 60），不清楚可点“跳过”。",
                 keyboard([[("跳过", f"{PREFIX}:skip")]]))
     if state == DESCRIPTION:
-        hint = "为什么不涉及该任务" if status == NOT_APPLICABLE else "目前的进展情况"
-        return f"第4步：请简要说明{hint}（500字以内）。", None
+        name = status.name if status is not None else ""
+        return f"第4步：请简要说明目前的情况（状态：{escape(name)}，500字以内）。", None
     if state == DATE:
-        if status == DONE:
+        kind = _date_kind(context)
+        if kind is DateKind.ACTUAL:
             return "第5步：请输入实际完成日期，例如 2021-06-30 或 6月底。", None
-        if status == NOT_APPLICABLE:
+        if kind is DateKind.OPTIONAL:
             return ("第5步：如有相关日期请输入（例如 2021-12-31），没有可点“跳过”。",
                     keyboard([[("跳过", f"{PREFIX}:skip")]]))
         return "第5步：请输入预计完成日期，例如 2021-12-31、2021年12月31日 或 12月底。", None
@@ -194,7 +222,7 @@ def summary(context: Context) -> str:
     percent = data.get("percent")
     date = data.get("date")
     files = data.get("attachments") or ()
-    date_label = "实际完成日期" if data.get("status") == DONE else "预计完成日期"
+    date_label = DATE_LABELS[_date_kind(context)]
     lines = [
         "<b>进展报告</b>",
         f"任务：{task}. {escape(task_titles(context).get(task, ''))}",
@@ -204,25 +232,19 @@ def summary(context: Context) -> str:
         f"{date_label}：{date or '—'}",
         f"附件：{len(files)}个" if files else "附件：无",
     ]
-    if data.get("from_pending"):
-        lines.append("（企业登记尚在审核，本报告将标注为待审核企业所报）")
     return "\n".join(lines)
 
 
 async def ask(update: Update, context: Context, state: str, error: str | None = None) -> str:
-    text, markup = _prompt(context, state)
-    if error:
-        text = f"⚠️ {escape(error)}\n\n{text}"
-    await send(update, context, text, markup)
-    return state
+    return await show_prompt(update, context, _prompt, state, error)
 
 
 async def _next(update: Update, context: Context, state: str) -> str:
     """Move on from ``state``; a correction of one field returns to the summary."""
     data = draft(context, DIALOG)
-    status = data.get("status")
+    status = _status(context)
     if state == STATUS:
-        following = PERCENT if status == IN_PROGRESS else DESCRIPTION
+        following = PERCENT if status is not None and status.asks_percent else DESCRIPTION
         if following == DESCRIPTION and data.get("editing"):
             following = DATE  # the date's meaning depends on the status
     elif state == PERCENT:
@@ -245,7 +267,7 @@ async def start(update: Update, context: Context) -> object:
         await send(update, context, NOT_REGISTERED)
         return END
     if not membership.can_report:
-        await send(update, context, CLAIM_PENDING)
+        await send(update, context, AWAITING_APPROVAL)
         return END
     clear_draft(context, DIALOG)
     data = draft(context, DIALOG)
@@ -253,7 +275,7 @@ async def start(update: Update, context: Context) -> object:
     data["view"] = "rel" if data["relevant"] else "all"
     data["page"] = 0
     data["attachments"] = []
-    data["from_pending"] = membership.account.status.value == "pending"
+    data["token"] = uuid.uuid4().hex  # this dialog files at most one report
     return await ask(update, context, TASK)
 
 
@@ -264,55 +286,61 @@ async def _set_task(update: Update, context: Context, task: int) -> str:
 
 @dialog_step(DIALOG)
 async def task_button(update: Update, context: Context) -> object:
-    tail = callback_tail(update, f"{PREFIX}:t") or ""
-    if not tail.isdigit() or not 1 <= int(tail) <= TASK_COUNT:
+    task = small_int(callback_tail(update, context, f"{PREFIX}:t") or "")
+    if task is None or task not in context.bot_data.kb.task_numbers:
         await close_buttons(update)
         return await ask(update, context, TASK)
-    await close_buttons(update, f"任务{tail}")
-    return await _set_task(update, context, int(tail))
+    await close_buttons(update, f"任务{task}")
+    return await _set_task(update, context, task)
 
 
 @dialog_step(DIALOG)
 async def task_page(update: Update, context: Context) -> object:
-    tail = (callback_tail(update, f"{PREFIX}:pg") or "").split(":")
+    tail = (callback_tail(update, context, f"{PREFIX}:pg") or "").split(":")
     await close_buttons(update)
     data = draft(context, DIALOG)
-    if len(tail) == 2 and tail[0] in ("rel", "all") and tail[1].isdigit():
-        data["view"], data["page"] = tail[0], int(tail[1])
+    page = small_int(tail[-1])
+    if len(tail) == 2 and tail[0] in ("rel", "all") and page is not None:
+        data["view"], data["page"] = tail[0], page
     return await ask(update, context, TASK)
 
 
 @dialog_step(DIALOG)
 async def task_text(update: Update, context: Context) -> object:
-    task = parse_task_number(text_of(update))
+    task = parse_task_number(text_of(update), context.bot_data.kb.task_numbers)
     if isinstance(task, FieldError):
         return await ask(update, context, TASK, task.message)
     return await _set_task(update, context, task)
 
 
-async def _set_status(update: Update, context: Context, status: str) -> str:
+async def _set_status(update: Update, context: Context, name: str) -> str:
     data = draft(context, DIALOG)
-    data["status"] = status
-    data["percent"] = 100 if status == DONE else None
-    if status != IN_PROGRESS and data.get("editing"):
-        data["date"] = None  # asked again: expected vs actual depends on the status
+    data["status"] = name
+    status = _status(context)
+    assert status is not None
+    # Done with an actual date: finished, 100%. Otherwise no figure unless asked for.
+    data["percent"] = 100 if status.done and status.date is DateKind.ACTUAL else None
+    if not status.asks_percent and data.get("editing"):
+        data["date"] = None  # asked again: what the date means depends on the status
     return await _next(update, context, STATUS)
 
 
 @dialog_step(DIALOG)
 async def status_button(update: Update, context: Context) -> object:
-    tail = callback_tail(update, f"{PREFIX}:st") or ""
-    if not tail.isdigit() or int(tail) >= len(REPORT_STATUSES):
+    statuses = context.bot_data.kb.statuses
+    index = small_int(callback_tail(update, context, f"{PREFIX}:st") or "")
+    if index is None or index >= len(statuses):
         await close_buttons(update)
         return await ask(update, context, STATUS)
-    status = REPORT_STATUSES[int(tail)]
-    await close_buttons(update, status)
-    return await _set_status(update, context, status)
+    name = statuses[index].name
+    await close_buttons(update, name)
+    return await _set_status(update, context, name)
 
 
 @dialog_step(DIALOG)
 async def status_text(update: Update, context: Context) -> object:
-    status = parse_status(text_of(update))
+    names = [s.name for s in context.bot_data.kb.statuses]
+    status = parse_status(text_of(update), names)
     if isinstance(status, FieldError):
         return await ask(update, context, STATUS, status.message)
     return await _set_status(update, context, status)
@@ -347,11 +375,11 @@ async def got_description(update: Update, context: Context) -> object:
 async def got_date(update: Update, context: Context) -> object:
     data = draft(context, DIALOG)
     today = local_today(context.bot_data.now())
-    done = data.get("status") == DONE
-    date = parse_date(text_of(update), today=today, prefer="past" if done else "future")
+    actual = _date_kind(context) is DateKind.ACTUAL
+    date = parse_date(text_of(update), today=today, prefer="past" if actual else "future")
     if isinstance(date, FieldError):
         return await ask(update, context, DATE, date.message)
-    if done and date > today:
+    if actual and date > today:
         return await ask(update, context, DATE,
                          f"实际完成日期不能晚于今天（{today.isoformat()}），请核对。")
     data["date"] = date.isoformat()
@@ -361,7 +389,7 @@ async def got_date(update: Update, context: Context) -> object:
 @dialog_step(DIALOG)
 async def skip_date(update: Update, context: Context) -> object:
     data = draft(context, DIALOG)
-    if data.get("status") != NOT_APPLICABLE:
+    if _date_kind(context) is not DateKind.OPTIONAL:
         await close_buttons(update)
         return await ask(update, context, DATE, "该状态需要填写日期，不能跳过。")
     await close_buttons(update, "已跳过")
@@ -380,6 +408,9 @@ async def got_file(update: Update, context: Context) -> object:
     stored = add_attachment(list(data.get("attachments") or ()), attachment)
     if isinstance(stored, FieldError):
         return await ask(update, context, ATTACH, stored.message)
+    wrong = await check_content(context.bot, attachment)
+    if wrong is not None:
+        return await ask(update, context, ATTACH, wrong.message)
     data["attachments"] = stored
     return await ask(update, context, ATTACH)
 
@@ -408,7 +439,7 @@ async def choose_edit(update: Update, context: Context) -> object:
 
 @dialog_step(DIALOG)
 async def edit_field(update: Update, context: Context) -> object:
-    field = callback_tail(update, f"{PREFIX}:fix") or ""
+    field = callback_tail(update, context, f"{PREFIX}:fix") or ""
     await close_buttons(update)
     if field not in dict(EDITABLE):
         return await ask(update, context, EDIT)
@@ -434,9 +465,16 @@ def _report_draft(data: dict[str, Any], membership: Membership, user_id: int) ->
         percent=data.get("percent"),
         description=str(data.get("description") or ""),
         completion_date=dt.date.fromisoformat(date) if date else None,
-        from_pending=membership.account.status.value == "pending",
         attachments=tuple(from_json(item) for item in data.get("attachments") or ()),
+        token=str(data["token"]) if data.get("token") else None,
     )
+
+
+RECEIVED = (
+    "✅ 已收到，报告编号 <b>#{number}</b>。\n"
+    "可发送 /myreports 查看本企业各任务的最新进展，或 /report 继续填报。"
+)
+ALREADY_FILED = "✅ 这份报告已经提交过了（报告编号 <b>#{number}</b>），没有重复登记。"
 
 
 @dialog_step(DIALOG)
@@ -444,35 +482,32 @@ async def confirm(update: Update, context: Context) -> object:
     user = update.effective_user
     assert user is not None
     await close_buttons(update, "正在提交…")
+    db, kb = context.bot_data.db, context.bot_data.kb
+    data = draft(context, DIALOG)
+    filed = report_for_token(db, data.get("token"))
+    if filed is not None:  # replayed after a crash between the commit and the dialog's end
+        clear_draft(context, DIALOG)
+        await send(update, context, ALREADY_FILED.format(number=filed))
+        return END
     membership = _membership(update, context)
     if membership is None or not membership.can_report:
         clear_draft(context, DIALOG)
-        await send(update, context, NOT_REGISTERED if membership is None else CLAIM_PENDING)
+        await send(update, context, NOT_REGISTERED if membership is None else AWAITING_APPROVAL)
         return END
-    data = draft(context, DIALOG)
     if not data.get("task") or not data.get("status") or not data.get("description"):
         clear_draft(context, DIALOG)
         await send(update, context, "填报信息不完整，请重新发送 /report 填报。")
         return END
     report = _report_draft(data, membership, user.id)
     try:
-        report_id = add_report(context.bot_data.db, report,
-                               context.bot_data.now())
+        report_id = add_report(db, report, context.bot_data.now(), task_numbers=kb.task_numbers,
+                               statuses=[s.name for s in kb.statuses])
     except ValueError as exc:
         return await ask(update, context, CONFIRM, f"无法提交：{exc}")
     # add_report has committed: only now is the report acknowledged.
     clear_draft(context, DIALOG)
-    flagged = "（企业登记尚在审核，已标注为待审核企业所报）" if report.from_pending else ""
-    await send(
-        update, context,
-        f"✅ 已收到，报告编号 <b>#{report_id}</b>{flagged}。\n"
-        "可发送 /myreports 查看本企业各任务的最新进展，或 /report 继续填报。",
-    )
+    await send(update, context, RECEIVED.format(number=report_id))
     return END
-
-
-async def reprompt(update: Update, context: Context, state: str) -> object:
-    return await ask(update, context, state)
 
 
 def conversation(timeout: float | None) -> ConversationHandler[Any]:
@@ -499,5 +534,5 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                MessageHandler(text, edit_text)],
     }
     return conversation_handler(
-        DIALOG, prefix=PREFIX, states=states, entry=start, reprompt=reprompt, timeout=timeout
+        DIALOG, prefix=PREFIX, states=states, entry=start, prompt=_prompt, timeout=timeout
     )

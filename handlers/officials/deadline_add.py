@@ -31,6 +31,8 @@ from handlers.core.dialogs import (
     in_rows,
     keyboard,
     send,
+    show_prompt,
+    small_int,
     text_of,
 )
 from handlers.core.telegram_html import escape
@@ -56,16 +58,12 @@ CONFIRM = "CONFIRM"
 USAGE = "发送 /deadline add 新增一个截止日期。"
 
 
-def _scope(update: Update, context: Context) -> Scope:
-    user = update.effective_user
-    assert user is not None
-    actor = actor_of(context.bot_data, user.id)
-    return Scope() if actor.is_admin else actor.scope
+def _scope(context: Context) -> Scope:
+    """The official's scope, kept in the draft when the dialog started."""
+    return Scope(frozenset(draft(context, DIALOG).get("scope") or ()))
 
 
-def _prompt(
-    update: Update, context: Context, state: str
-) -> tuple[str, InlineKeyboardMarkup | None]:
+def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | None]:
     data = draft(context, DIALOG)
     kb = context.bot_data.kb
     if state == TASK:
@@ -82,7 +80,7 @@ def _prompt(
         return (f"第3步：涉及哪些行业？可多选，选好后点“完成”。\n已选：{escape(shown)}",
                 keyboard([*in_rows(buttons, 3), [("完成", f"{PREFIX}:ind:done")]]))
     if state == REGIONS_STEP:
-        scope = _scope(update, context)
+        scope = _scope(context)
         chosen = set(data.get("regions") or ())
         regions = [r for r in REGIONS if scope.covers(r)]
         buttons = [(("✅ " if r in chosen else "") + r, f"{PREFIX}:reg:{REGIONS.index(r)}")
@@ -94,7 +92,7 @@ def _prompt(
         return "第5步：请写明到期要完成什么（200字以内）。", None
     if state == CONFIRM:
         industry_words = "、".join(data.get("industries") or ()) or "该任务涉及的企业"
-        region_words = "、".join(data.get("regions") or ()) or _scope(update, context).describe()
+        region_words = "、".join(data.get("regions") or ()) or _scope(context).describe()
         task = int(data["task"])
         text = "\n".join([
             "<b>新增截止日期</b>",
@@ -109,15 +107,7 @@ def _prompt(
 
 
 async def ask(update: Update, context: Context, state: str, error: str | None = None) -> str:
-    text, markup = _prompt(update, context, state)
-    if error:
-        text = f"⚠️ {escape(error)}\n\n{text}"
-    await send(update, context, text, markup)
-    return state
-
-
-async def reprompt(update: Update, context: Context, state: str) -> object:
-    return await ask(update, context, state)
+    return await show_prompt(update, context, _prompt, state, error)
 
 
 @dialog_step(DIALOG, entry=True)
@@ -126,8 +116,11 @@ async def start(update: Update, context: Context) -> object:
     if [a.lower() for a in context.args or ()][:1] != ["add"]:
         await _list_own(update, context)
         return END
+    user = update.effective_user
+    assert user is not None
+    actor = actor_of(context.bot_data, user.id)
     clear_draft(context, DIALOG)
-    draft(context, DIALOG)
+    draft(context, DIALOG)["scope"] = [] if actor.is_admin else sorted(actor.scope.regions)
     return await ask(update, context, TASK)
 
 
@@ -152,11 +145,9 @@ async def _list_own(update: Update, context: Context) -> None:
 
 @dialog_step(DIALOG)
 async def got_task(update: Update, context: Context) -> object:
-    kb = context.bot_data.kb
-    task = parse_task_number(text_of(update))
-    if isinstance(task, FieldError) or task not in kb.task_numbers:
-        message = task.message if isinstance(task, FieldError) else f"没有任务{task}。"
-        return await ask(update, context, TASK, message)
+    task = parse_task_number(text_of(update), context.bot_data.kb.task_numbers)
+    if isinstance(task, FieldError):
+        return await ask(update, context, TASK, task.message)
     draft(context, DIALOG)["task"] = task
     return await ask(update, context, DATE)
 
@@ -180,7 +171,7 @@ def _toggle(values: list[str], value: str, order: tuple[str, ...]) -> list[str]:
 
 @dialog_step(DIALOG)
 async def industry_button(update: Update, context: Context) -> object:
-    tail = callback_tail(update, f"{PREFIX}:ind") or ""
+    tail = callback_tail(update, context, f"{PREFIX}:ind") or ""
     data = draft(context, DIALOG)
     names = context.bot_data.kb.industries
     if tail == "done":
@@ -191,29 +182,32 @@ async def industry_button(update: Update, context: Context) -> object:
                              f"任务{task}不涉及企业，请至少选择一个行业。")
         await close_buttons(update)
         return await ask(update, context, REGIONS_STEP)
-    if tail.isdigit() and int(tail) < len(names):
-        data["industries"] = _toggle(list(data.get("industries") or ()), names[int(tail)], names)
+    index = small_int(tail)
+    if index is not None and index < len(names):
+        data["industries"] = _toggle(list(data.get("industries") or ()), names[index], names)
     return await _redraw(update, context, INDUSTRIES)
 
 
 @dialog_step(DIALOG)
 async def region_button(update: Update, context: Context) -> object:
-    tail = callback_tail(update, f"{PREFIX}:reg") or ""
+    tail = callback_tail(update, context, f"{PREFIX}:reg") or ""
     data = draft(context, DIALOG)
     if tail == "done":
         await close_buttons(update)
         return await ask(update, context, WHAT)
-    scope = _scope(update, context)
-    if tail.isdigit() and int(tail) < len(REGIONS) and scope.covers(REGIONS[int(tail)]):
-        data["regions"] = _toggle(list(data.get("regions") or ()), REGIONS[int(tail)], REGIONS)
+    index = small_int(tail)
+    if index is not None and index < len(REGIONS) and _scope(context).covers(REGIONS[index]):
+        data["regions"] = _toggle(list(data.get("regions") or ()), REGIONS[index], REGIONS)
     return await _redraw(update, context, REGIONS_STEP)
 
 
 async def _redraw(update: Update, context: Context, state: str) -> str:
-    """A multi-select button was toggled: show the same prompt, updated, in place."""
+    """A multi-select button was toggled: show the same prompt, updated, in place (a
+    typed label: below it)."""
     query = update.callback_query
-    assert query is not None
-    text, markup = _prompt(update, context, state)
+    if query is None:
+        return await ask(update, context, state)
+    text, markup = _prompt(context, state)
     await acknowledge(query)
     await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
     return state
@@ -247,7 +241,7 @@ async def confirm(update: Update, context: Context) -> object:
     await close_buttons(update, "正在保存…")
     data = draft(context, DIALOG)
     bot_data = context.bot_data
-    scope = _scope(update, context)
+    scope = _scope(context)
     regions = list(data.get("regions") or ()) or sorted(scope.regions)
     now = bot_data.now()
     with transaction(bot_data.db):
@@ -298,5 +292,5 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                   MessageHandler(text, confirm_text)],
     }
     return conversation_handler(
-        DIALOG, prefix=PREFIX, states=states, entry=start, reprompt=reprompt, timeout=timeout
+        DIALOG, prefix=PREFIX, states=states, entry=start, prompt=_prompt, timeout=timeout
     )

@@ -81,8 +81,10 @@ def audience_regions(audience: Audience, scope: Scope) -> frozenset[str]:
 
 
 def preview(db: Database, kb: KnowledgeBase, audience: Audience, scope: Scope) -> Preview:
+    members = (kb.industry_members(audience.value)
+               if audience.kind is AudienceKind.INDUSTRY else None)
     ids = audience_enterprises(db, audience, scope=scope, concern=kb.concern(),
-                               done=kb.done_statuses)
+                               done=kb.done_statuses, members=members)
     return Preview(audience, audience_regions(audience, scope), len(ids), recipients(db, ids))
 
 

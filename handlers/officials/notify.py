@@ -28,8 +28,11 @@ from handlers.core.dialogs import (
     in_rows,
     keyboard,
     send,
+    show_prompt,
+    small_int,
     text_of,
 )
+from handlers.core.industries import read_industries
 from handlers.core.telegram_html import escape
 from handlers.officials.notices import buttons, describe, preview, queue_notice
 from storage.audiences import Audience, AudienceKind
@@ -59,11 +62,9 @@ KINDS = {
 }
 
 
-def _scope(update: Update, context: Context) -> Scope:
-    user = update.effective_user
-    assert user is not None
-    actor = actor_of(context.bot_data, user.id)
-    return Scope() if actor.is_admin else actor.scope
+def _scope(context: Context) -> Scope:
+    """The official's scope, kept in the draft when the dialog started."""
+    return Scope(frozenset(draft(context, DIALOG).get("scope") or ()))
 
 
 def _audience(context: Context) -> Audience | None:
@@ -74,11 +75,9 @@ def _audience(context: Context) -> Audience | None:
     return Audience(AudienceKind(kind), str(data.get("value") or ""))
 
 
-def _prompt(
-    update: Update, context: Context, state: str
-) -> tuple[str, InlineKeyboardMarkup | None]:
+def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | None]:
     data = draft(context, DIALOG)
-    scope = _scope(update, context)
+    scope = _scope(context)
     if state == AUDIENCE:
         buttons = [(label, f"{PREFIX}:aud:{kind.value}") for kind, label in KINDS.items()]
         return (f"<b>发送通知</b>（随时可发送 /cancel 取消）\n您负责的范围：{scope.describe()}\n\n"
@@ -88,7 +87,7 @@ def _prompt(
         buttons = [(r, f"{PREFIX}:city:{REGIONS.index(r)}") for r in regions]
         return "请选择地市（也可以直接输入名称）：", keyboard(in_rows(buttons, 3))
     if state == INDUSTRY:
-        names = context.bot_data.kb.industries
+        names = [choice.name for choice in context.bot_data.kb.industry_choices]
         buttons = [(name, f"{PREFIX}:ind:{i}") for i, name in enumerate(names)]
         return "请选择行业（也可以直接输入名称）：", keyboard(in_rows(buttons, 3))
     if state == TASK:
@@ -129,15 +128,7 @@ def _prompt(
 
 
 async def ask(update: Update, context: Context, state: str, error: str | None = None) -> str:
-    text, markup = _prompt(update, context, state)
-    if error:
-        text = f"⚠️ {escape(error)}\n\n{text}"
-    await send(update, context, text, markup)
-    return state
-
-
-async def reprompt(update: Update, context: Context, state: str) -> object:
-    return await ask(update, context, state)
+    return await show_prompt(update, context, _prompt, state, error)
 
 
 def _next_after_audience(context: Context) -> str:
@@ -146,14 +137,17 @@ def _next_after_audience(context: Context) -> str:
 
 @dialog_step(DIALOG, entry=True)
 async def start(update: Update, context: Context) -> object:
+    user = update.effective_user
+    assert user is not None
+    actor = actor_of(context.bot_data, user.id)
     clear_draft(context, DIALOG)
-    draft(context, DIALOG)
+    draft(context, DIALOG)["scope"] = [] if actor.is_admin else sorted(actor.scope.regions)
     return await ask(update, context, AUDIENCE)
 
 
 @dialog_step(DIALOG)
 async def audience_button(update: Update, context: Context) -> object:
-    tail = callback_tail(update, f"{PREFIX}:aud") or ""
+    tail = callback_tail(update, context, f"{PREFIX}:aud") or ""
     await close_buttons(update)
     data = draft(context, DIALOG)
     if tail not in {k.value for k in AudienceKind}:
@@ -182,11 +176,12 @@ async def _set_value(update: Update, context: Context, value: str) -> object:
 
 @dialog_step(DIALOG)
 async def city_button(update: Update, context: Context) -> object:
-    tail = callback_tail(update, f"{PREFIX}:city") or ""
+    tail = callback_tail(update, context, f"{PREFIX}:city") or ""
     await close_buttons(update)
-    if not tail.isdigit() or int(tail) >= len(REGIONS):
+    index = small_int(tail)
+    if index is None or index >= len(REGIONS):
         return await ask(update, context, CITY)
-    return await _city(update, context, REGIONS[int(tail)])
+    return await _city(update, context, REGIONS[index])
 
 
 @dialog_step(DIALOG)
@@ -198,7 +193,7 @@ async def city_text(update: Update, context: Context) -> object:
 
 
 async def _city(update: Update, context: Context, city: str) -> object:
-    scope = _scope(update, context)
+    scope = _scope(context)
     if not scope.covers(city):
         return await ask(update, context, CITY, f"{city}不在您负责的范围（{scope.describe()}）内。")
     return await _set_value(update, context, city)
@@ -206,29 +201,29 @@ async def _city(update: Update, context: Context, city: str) -> object:
 
 @dialog_step(DIALOG)
 async def industry_button(update: Update, context: Context) -> object:
-    tail = callback_tail(update, f"{PREFIX}:ind") or ""
+    tail = callback_tail(update, context, f"{PREFIX}:ind") or ""
     await close_buttons(update)
-    names = context.bot_data.kb.industries
-    if not tail.isdigit() or int(tail) >= len(names):
+    names = [choice.name for choice in context.bot_data.kb.industry_choices]
+    index = small_int(tail)
+    if index is None or index >= len(names):
         return await ask(update, context, INDUSTRY)
-    return await _set_value(update, context, names[int(tail)])
+    return await _set_value(update, context, names[index])
 
 
 @dialog_step(DIALOG)
 async def industry_text(update: Update, context: Context) -> object:
-    typed = "".join(text_of(update).split()).removesuffix("行业")
-    if typed not in context.bot_data.kb.industries:
-        return await ask(update, context, INDUSTRY, f"没有“{typed[:20]}”这个行业，请点选下方按钮。")
-    return await _set_value(update, context, typed)
+    kb = context.bot_data.kb
+    reading = read_industries(text_of(update), kb.industry_choices, kb.aliases)
+    if len(reading.found) != 1 or reading.unknown or reading.ambiguous:
+        return await ask(update, context, INDUSTRY, "请点选下方按钮中的一个行业。")
+    return await _set_value(update, context, reading.found[0].name)
 
 
 @dialog_step(DIALOG)
 async def task_text(update: Update, context: Context) -> object:
-    numbers = context.bot_data.kb.task_numbers
-    task = parse_task_number(text_of(update))
-    if isinstance(task, FieldError) or task not in numbers:
-        message = task.message if isinstance(task, FieldError) else f"没有任务{task}。"
-        return await ask(update, context, TASK, message)
+    task = parse_task_number(text_of(update), context.bot_data.kb.task_numbers)
+    if isinstance(task, FieldError):
+        return await ask(update, context, TASK, task.message)
     if task not in context.bot_data.kb.concern():
         return await ask(update, context, TASK,
                          f"任务{task}是政府部门的工作，不涉及企业。请换一项任务，或按地市、行业发送。")
@@ -289,7 +284,7 @@ async def confirm(update: Update, context: Context) -> object:
         data.pop("send_at", None)
         return await ask(update, context, PREVIEW, "定时的时间已经过去，请重新选择。")
     notice, count = queue_notice(
-        bot_data.db, bot_data.kb, by=user.id, scope=_scope(update, context), audience=audience,
+        bot_data.db, bot_data.kb, by=user.id, scope=_scope(context), audience=audience,
         text=str(data["text"]), send_at=send_at, now=now,
     )
     clear_draft(context, DIALOG)
@@ -322,5 +317,5 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                   MessageHandler(text, preview_text)],
     }
     return conversation_handler(
-        DIALOG, prefix=PREFIX, states=states, entry=start, reprompt=reprompt, timeout=timeout
+        DIALOG, prefix=PREFIX, states=states, entry=start, prompt=_prompt, timeout=timeout
     )

@@ -3,7 +3,9 @@
 Every way of asking (a message, ``/ask``, a mention in a group, a suggestion or
 common-question button) ends in :func:`answer_question`, so an answer always
 looks the same: the engine's text (escaped), a 依据 line, suggestion buttons
-when the engine is unsure, and 👍/👎 feedback buttons.
+when the engine is unsure, and 👍/👎 feedback buttons. A refusal (a question the plan
+does not cover) shows its example questions once, as buttons, and asks for no
+feedback: there is no answer to rate.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from storage.questions import log_question
 
 MAX_QUESTION_CHARS = 1000  # longer input is cut before it reaches the engine
 MAX_BUTTON_CHARS = 60
-NOT_COVERED = "抱歉，《河南省2021年工业污染防治攻坚方案》没有涉及这个问题。"
+NOT_COVERED = "抱歉，方案没有涉及这个问题。"  # the engine's refusal names the plan itself
 TRY_THESE = "您可以试试下面这些问题："
 EMPTY_QUESTION = "请直接输入您的问题，例如：“冲天炉要淘汰吗？”"
 
@@ -64,9 +66,19 @@ class RenderedAnswer:
         return self.answer.in_scope and bool(self.answer.text.strip())
 
 
+def _without_listed(text: str, suggestions: tuple[str, ...]) -> str:
+    """The refusal's text without the lines listing its suggestions (they are buttons),
+    and without the 例如： that introduced them."""
+    kept = [line for line in text.splitlines()
+            if line.strip().lstrip("·•-*0123456789.、） ").strip() not in suggestions]
+    return "\n".join(kept).strip().removesuffix("例如：").strip()
+
+
 def render_text(answer: Answer) -> RenderedAnswer:
     """Escape and fit the engine's answer (the costly, question-id-free part of a reply)."""
     text = answer.text.strip() or (NOT_COVERED if not answer.in_scope else "")
+    if not answer.in_scope:
+        text = _without_listed(text, answer.suggestions)
     tail_parts: list[str] = []
     if answer.sources and "依据" not in text:
         tail_parts.append("<b>依据：</b>" + escape("；".join(answer.sources)))
@@ -81,12 +93,14 @@ def render_text(answer: Answer) -> RenderedAnswer:
 
 
 def keyboard_for(rendered: RenderedAnswer, question_id: int) -> InlineKeyboardMarkup:
-    """Suggestion buttons (if any), then the 👍/👎 row, all keyed by ``question_id``."""
+    """Suggestion buttons (if any), then the 👍/👎 row (not under a refusal), all keyed
+    by ``question_id``."""
     rows = [
         [InlineKeyboardButton(label, callback_data=f"{SUGGESTION_PREFIX}:{question_id}:{index}")]
         for index, label in enumerate(rendered.suggestion_labels)
     ]
-    rows.append(feedback_row(question_id))
+    if rendered.answer.in_scope:
+        rows.append(feedback_row(question_id))
     return InlineKeyboardMarkup(rows)
 
 

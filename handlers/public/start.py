@@ -1,6 +1,13 @@
-"""/start and /help: what the bot can do, with buttons for common questions."""
+"""/start and /help: what the bot can do, with buttons for common questions; and the
+short reply to a greeting ("你好", "hello", a stray "1"), which is no question.
+
+The plan is always named by the knowledge base's title (``kb.title``): another
+plan's YAML shows its own.
+"""
 
 from __future__ import annotations
+
+import unicodedata
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -15,7 +22,7 @@ from storage.users import role_of
 
 WELCOME = (
     "<b>您好{name}！我是绿动</b>，解答企业关于"
-    "《河南省2021年工业污染防治攻坚方案》的问题。\n\n"
+    "{title}的问题。\n\n"
     "直接发送您的问题即可，例如：冲天炉要淘汰吗？\n"
     "每个回答都会注明<b>依据</b>（方案条款和负责处室）。"
 )
@@ -28,6 +35,26 @@ HELP = (
 )
 HELP_COMMANDS = "<b>您可以使用的命令</b>（{role}）"
 UNKNOWN_COMMAND = "没有这个命令。发送 /help 查看我能做什么，或直接输入您的问题。"
+GREETING = "您好{name}！我是绿动，解答{title}的问题。请直接输入问题，或点下面的常见问题："
+
+_GREETINGS = frozenset({
+    "你好", "您好", "你们好", "大家好", "嗨", "哈喽", "哈啰", "嘿", "喂", "在吗", "在么", "在不在",
+    "有人吗", "早", "早上好", "上午好", "中午好", "下午好", "晚上好", "早安", "晚安",
+    "hello", "hi", "hey", "hallo", "helo", "hola", "yo", "start", "test", "测试",
+})
+
+
+def is_greeting(text: str) -> bool:
+    """A greeting or a stray key, not a question: a greeting word (with 啊/呀/！ and the
+    like), a short number ("1"), or nothing but symbols and emoji."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    kept = "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN")
+    if not kept:
+        return True
+    if kept.isdecimal() and len(kept) <= 3:
+        return True
+    kept = kept.rstrip("啊呀呢吖哇哈鸭")
+    return kept in _GREETINGS or kept.replace("绿动", "").replace("机器人", "") in _GREETINGS
 
 
 def common_questions_keyboard() -> InlineKeyboardMarkup:
@@ -41,10 +68,27 @@ async def start(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    user = update.effective_user
-    name = f"，{escape(user.first_name)}" if user and user.first_name else ""
+    title = escape(context.bot_data.kb.title)
     await message.reply_text(
-        WELCOME.format(name=name) + "\n\n常见问题：",
+        WELCOME.format(name=_name(update), title=title) + "\n\n常见问题：",
+        parse_mode=ParseMode.HTML,
+        reply_markup=common_questions_keyboard(),
+    )
+
+
+def _name(update: Update) -> str:
+    user = update.effective_user
+    return f"，{escape(user.first_name)}" if user and user.first_name else ""
+
+
+async def greet(update: Update, context: Context) -> None:
+    """A greeting gets a short greeting and the common questions, not the engine."""
+    message = update.effective_message
+    if message is None:
+        return
+    title = escape(context.bot_data.kb.title)
+    await message.reply_text(
+        GREETING.format(name=_name(update), title=title),
         parse_mode=ParseMode.HTML,
         reply_markup=common_questions_keyboard(),
     )

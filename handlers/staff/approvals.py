@@ -37,12 +37,13 @@ from storage.enterprises import (
     approve,
     get_account,
     get_enterprise,
-    may_decide,
+    may_decide_for,
     pending_for_city,
     reject,
     speaks_for,
 )
 from storage.outbox import Message, Priority
+from storage.regions import HENAN
 from storage.users import Role, get_user, users_covering
 
 _LOGGER = logging.getLogger(__name__)
@@ -55,8 +56,8 @@ APPROVED_NOTE = (
     "现在可以用 /report 填报任务进展，用 /myreports 查看已报内容。"
 )
 REJECTED_NOTE = (
-    "很抱歉，您的企业登记（{name}）未通过审核。"
-    "如有疑问，请联系所在地工业和信息化主管部门；核实信息后可重新发送 /register。"
+    "很抱歉，您的企业登记（{name}）未通过本平台工作人员的审核。"
+    "请核实企业名称、信用代码和所在地后，可重新发送 /register 登记。"
 )
 NOT_ALLOWED = "您无权审批该地区的登记申请。"
 OWN_CASE = "不能审批与您本人或本企业有关的申请，请由其他工作人员处理。"
@@ -72,6 +73,7 @@ def application_text(
 ) -> str:
     kind = "新企业登记" if account.kind == "founder" else "已登记企业的绑定申请"
     county = f" {enterprise.county}" if enterprise.county else ""
+    entered = account.details
     lines = [
         f"<b>待审核：{kind}</b>",
         f"企业名称：{escape(enterprise.name)}",
@@ -82,6 +84,14 @@ def application_text(
         f"Telegram 用户：{escape(applicant or '')} (ID {account.user_id})",
         f"申请编号：{account.id}",
     ]
+    if entered is not None and (entered.name, entered.city) != (enterprise.name, enterprise.city):
+        lines.append(f"申请人填写：{escape(entered.name)}，{escape(entered.city)}")
+    code_region = enterprise.code_region
+    if code_region is not None and code_region != enterprise.city:
+        lines.append(f"⚠️ 信用代码在{escape(code_region)}登记，与所选地市不一致"
+                     "（已同时发给两地工作人员）")
+    elif enterprise.credit_code[2:4] != HENAN:
+        lines.append("⚠️ 信用代码不是在河南省登记的，请核实")
     return "\n".join(lines)
 
 
@@ -91,10 +101,12 @@ def decision_keyboard(account_id: int) -> InlineKeyboardMarkup | None:
 
 
 def deciders(bot_data: BotData, enterprise: Enterprise, applicant_id: int) -> list[int]:
-    """Who is asked to decide: staff covering the region and admins, minus the applicant
-    and anyone who speaks for the enterprise."""
+    """Who is asked to decide: staff covering one of the enterprise's regions (its city,
+    and the one its credit code was issued in) and admins — minus the applicant and
+    anyone who speaks for the enterprise."""
     db = bot_data.db
-    found = set(users_covering(db, Role.STAFF, enterprise.city)) | bot_data.admins
+    found = {user for region in enterprise.regions
+             for user in users_covering(db, Role.STAFF, region)} | bot_data.admins
     return sorted(
         user for user in found
         if user != applicant_id and not speaks_for(db, user, enterprise.id)
@@ -224,9 +236,9 @@ async def pending_command(update: Update, context: Context) -> None:
     regions = None if actor.is_admin or actor.scope.province else actor.scope.regions
     items = [
         item for item in pending_for_city(db, None)
-        if (regions is None or item.enterprise.city in regions)
+        if (regions is None or not regions.isdisjoint(item.enterprise.regions))
         and item.account.user_id != user.id and not speaks_for(db, user.id, item.enterprise.id)
-        and may_decide(db, user.id, item.enterprise.city, bot_data.admins)
+        and may_decide_for(db, user.id, item.enterprise, bot_data.admins)
     ]
     if not items:
         await message.reply_text(NOTHING_PENDING)
