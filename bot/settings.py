@@ -35,6 +35,8 @@ class Settings:
     flood_per_minute: float = 20.0  # sustained questions per minute per user
     max_concurrent_updates: int = 64  # across users; one user's updates stay in order
     dialog_timeout: float = 1800.0  # seconds of silence after which a dialog is closed
+    log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR (lvdong's own loggers)
+    log_format: str = "text"  # text | json (one JSON object per line)
 
     @property
     def has_token(self) -> bool:
@@ -111,4 +113,17 @@ def load_settings(
         flood_per_minute=per_minute,
         max_concurrent_updates=int(concurrency),
         dialog_timeout=dialog_timeout,
+        log_level=_choice(merged, "LVDONG_LOG_LEVEL", LOG_LEVELS, "INFO").upper(),
+        log_format=_choice(merged, "LVDONG_LOG_FORMAT", LOG_FORMATS, "text").lower(),
     )
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
+
+
+def _choice(merged: Mapping[str, str], key: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = (merged.get(key) or default).strip()
+    if raw.lower() not in {a.lower() for a in allowed}:
+        raise SettingsError(f"{key}: {raw!r} is not one of {', '.join(allowed)}")
+    return raw
