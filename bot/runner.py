@@ -56,7 +56,7 @@ TOKEN_REJECTED = (
     "请在 @BotFather 发送 /mybots 查看当前令牌，写入 TELEGRAM_BOT_TOKEN 后再启动。"
 )
 CONFLICT = (
-    "lvdong: Telegram 报告冲突（409 Conflict: {error}）：另一个进程正用同一个令牌收取消息。"
+    "lvdong: Telegram 报告冲突（409 {error}）：另一个进程正用同一个令牌收取消息。"
     "一个令牌只能由一个 lvdong 实例使用：请停掉另一个实例（也许在另一台机器上）后再启动。"
 )
 
@@ -77,9 +77,10 @@ class FatalWatch:
     error: TelegramError | None = None
 
     def __call__(self, error: TelegramError) -> None:
-        if self.error is None:
-            self.error = error
-            _LOGGER.critical("Bot API: %s: %s; stopping", type(error).__name__, error)
+        if self.error is not None:
+            return  # already stopping: a second stop would cut the orderly shutdown short
+        self.error = error
+        _LOGGER.critical("Bot API refused the bot for good (%s); stopping", error)
         if self.application is not None:
             self.application.stop_running()
 
