@@ -89,6 +89,23 @@ def kill(proc: asyncio.subprocess.Process) -> None:
         proc.kill()
 
 
+async def wait_listening(port: int, timeout: float = START_TIMEOUT) -> None:
+    """Until something accepts connections on 127.0.0.1:``port``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
