@@ -23,7 +23,8 @@ from typing import TextIO
 from telegram.error import TelegramError
 
 REDACTED = "<TOKEN>"
-_TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
+# no \b before the digits: in a Bot API URL the token follows "bot" (".../bot123:AA…")
+_TOKEN_SHAPE = re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_-]{30,}")
 NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler")  # WARNING and above only
 LIBRARY_LOGGERS = ("telegram",)  # INFO and above only: their DEBUG lines hold whole updates
 

@@ -49,8 +49,9 @@ def describe_update(update: object) -> str:
         parts.append(f"message={update.effective_message.message_id}")
     if update.callback_query is not None and update.callback_query.data:
         parts.append(f"data={update.callback_query.data.split(':', 1)[0]}:…")
-    if isinstance(body, dict):
-        parts.append(f"fields=[{', '.join(sorted(body))}]")
+    if isinstance(body, dict):  # PTB lists service flags even when False: leave them out
+        fields = sorted(key for key, value in body.items() if value is not False)
+        parts.append(f"fields=[{', '.join(fields)}]")
     return " ".join(parts)
 
 
