@@ -5,7 +5,8 @@ Exit codes, for a supervisor (systemd's ``RestartPreventExitStatus=2``):
 * 0 — stopped by SIGINT/SIGTERM, cleanly;
 * 1 — Telegram refused the bot for good while it ran or started: the token was
   rejected (401/404) or another instance polls with the same token (409). Such an
-  error ends the process instead of leaving it alive with a dead polling loop;
+  error ends the process instead of leaving it alive with a dead polling loop.
+  Also 1 when Telegram cannot be reached at start-up (a supervisor retries);
 * 2 — not configured or cannot start (no token, webhook without a secret, a bad
   knowledge base or database: see ``bot.cli``), each with one paragraph saying why.
 """
@@ -22,7 +23,7 @@ from typing import Any, TextIO
 from urllib.parse import urlparse
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, TelegramError
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.app import build_application
@@ -58,6 +59,10 @@ TOKEN_REJECTED = (
 CONFLICT = (
     "lvdong: Telegram 报告冲突（409 {error}）：另一个进程正用同一个令牌收取消息。"
     "一个令牌只能由一个 lvdong 实例使用：请停掉另一个实例（也许在另一台机器上）后再启动。"
+)
+UNREACHABLE = (
+    "lvdong: 启动时连不上 Telegram（{host}: {error}）。请检查网络、代理、防火墙和 "
+    "TELEGRAM_API_BASE_URL；网络恢复后再启动（systemd 会自动重启）。"
 )
 
 FATAL = (InvalidToken, Conflict)  # answers no retry can change
@@ -162,6 +167,10 @@ def run_bot(settings: Settings, *, err: TextIO | None = None) -> int:
         watch(exc)
     except sqlite3.DatabaseError as exc:  # reading dialog state at start-up
         raise unusable(settings.db_path, exc) from exc
+    except NetworkError as exc:  # getMe at start-up; later ones are retried
+        host = urlparse(settings.api_base_url).netloc or settings.api_base_url
+        print(UNREACHABLE.format(host=host, error=exc), file=err)
+        return 1
     if watch.error is not None:
         print(watch.message().replace(settings.token, REDACTED), file=err)
         return 1

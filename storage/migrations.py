@@ -227,7 +227,8 @@ def migrate(db: Database, target: int = LATEST) -> list[int]:
 
     The database is checked first (:func:`check_database`): another application's
     file or a newer schema raises :class:`SchemaError` before anything is written.
-    A new or older unmarked lvdong database gets the mark in its own transaction.
+    A new or older unmarked lvdong database gets the mark with its first migration
+    (or alone, when it is up to date).
 
     Each migration runs in its own ``BEGIN IMMEDIATE`` transaction together with the
     version bump, and the version is re-read under the lock, so a crash leaves the
@@ -236,17 +237,23 @@ def migrate(db: Database, target: int = LATEST) -> list[int]:
     """
     if not 0 <= target <= LATEST:
         raise ValueError(f"no schema version {target}; latest is {LATEST}")
-    if check_database(db):
-        _in_transaction(db, lambda: db.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}"))
+    needs_mark = check_database(db)
     applied: list[int] = []
 
+    def mark() -> None:
+        if needs_mark:
+            db.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
     def step() -> None:
+        mark()  # with the first migration: a failed one leaves the file as it was
         version = schema_version(db)
         if version < target:
             MIGRATIONS[version](db)
             db.conn.execute(f"PRAGMA user_version = {version + 1}")
             applied.append(version + 1)
 
+    if schema_version(db) >= target and needs_mark:
+        _in_transaction(db, mark)
     while schema_version(db) < target:
         _in_transaction(db, step)
     return applied
