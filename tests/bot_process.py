@@ -13,7 +13,7 @@ import datetime as dt
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +87,17 @@ def kill(proc: asyncio.subprocess.Process) -> None:
     """SIGKILL: no shutdown, no flush, no checkpoint."""
     if proc.returncode is None:
         proc.kill()
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float = REPLY_TIMEOUT) -> None:
+    """Until ``predicate()`` holds, checked every 20 ms: for what the stand-in does not
+    see happen (a commit in the bot's database)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not reached in time")
+        await asyncio.sleep(0.02)
 
 
 async def wait_listening(port: int, timeout: float = START_TIMEOUT) -> None:
