@@ -4,22 +4,23 @@ is refused and changes nothing (the probe approved an enterprise this way)."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
+from bot.cli import main
 from bot.local_api import BOT_ID
 from handlers.staff.approvals import APPROVE_PREFIX
 from tests.bot_process import (
     START_TIMEOUT,
     bot_env,
     enterprise_users,
-    finish,
     free_port,
     running,
-    start,
     wait_listening,
 )
 from tests.botapi_server import BotApiServer
@@ -59,16 +60,22 @@ def statuses(db_path: Path) -> list[str]:
         return [row[0] for row in conn.execute("SELECT status FROM accounts ORDER BY id")]
 
 
-async def test_webhook_mode_refuses_to_start_without_a_strong_secret(tmp_path: Path) -> None:
-    async with BotApiServer() as server:
-        for secret, says in ((None, "必须设置 LVDONG_WEBHOOK_SECRET"), ("short", "太短"),
-                             ("has spaces and 中文 but is long enough", "只能包含")):
-            env = bot_env(server, tmp_path / "lvdong.sqlite", **webhook_env(free_port(), secret))
-            code, err = await finish(await start(env))
-            assert code == 2, err
-            assert says in err and "secrets.token_urlsafe" in err
-            assert "Traceback" not in err
-        assert server.api.sent(method="setWebhook") == [], "nothing was registered"
+def test_webhook_mode_refuses_to_start_without_a_strong_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for key in [k for k in os.environ if k.startswith(("LVDONG_", "TELEGRAM_"))]:
+        monkeypatch.delenv(key)
+    for key, value in bot_env(BotApiServer(), tmp_path / "lvdong.sqlite",
+                              **webhook_env(free_port(), None)).items():
+        monkeypatch.setenv(key, value)
+    for secret, says in ((None, "必须设置 LVDONG_WEBHOOK_SECRET"), ("short", "太短"),
+                         ("has spaces and 中文 but is long enough", "只能包含")):
+        if secret is not None:
+            monkeypatch.setenv("LVDONG_WEBHOOK_SECRET", secret)
+        assert main(["run"]) == 2
+        err = capsys.readouterr().err
+        assert says in err and "secrets.token_urlsafe" in err
+        assert "Traceback" not in err
     assert not (tmp_path / "lvdong.sqlite").exists(), "nothing was started"
 
 
