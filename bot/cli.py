@@ -127,7 +127,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print(f"lvdong: {exc}", file=sys.stderr)
         return 2
     print(f"{settings.db_path} → {result.target}: {result.pages} pages, "
-          f"{result.bytes / 1e6:.1f} MB, integrity_check ok, {result.seconds:.2f} s")
+          f"{result.bytes / 1e6:.1f} MB, integrity_check ok, {result.seconds:.2f} s "
+          f"(copy {result.copy_seconds:.2f} s)")
     return 0
 
 
