@@ -67,27 +67,29 @@ def unusable(path: str | Path, exc: BaseException) -> DatabaseUnusable:
             path, f"它不是 lvdong 的数据库（{exc}）",
             "lvdong 不会往其他程序的文件里添加表。请让 LVDONG_DB 指向 lvdong 自己的数据库，"
             "或指向一个还不存在的文件（将新建）。")
-    if isinstance(exc, sqlite3.Error):
-        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-        if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
-            return DatabaseUnusable(path, f"文件已损坏或不是 SQLite 数据库（{exc}）", _RESTORE)
-        if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
-            return DatabaseUnusable(
-                path, f"写入失败，磁盘已满或出现 I/O 错误（{exc}）",
-                f"请用 df -h {path.parent} 查看剩余空间，腾出空间或检查磁盘后再启动；"
-                "已提交的数据不受影响。")
-        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            return DatabaseUnusable(path, f"它被另一个进程锁住（{exc}）",
-                                    "请确认没有别的程序正在长时间写它，然后重试。")
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return DatabaseUnusable(path, f"磁盘已满（{exc.strerror}）",
-                                f"请用 df -h {path.parent} 查看剩余空间，腾出空间后再启动。")
-    if isinstance(exc, sqlite3.Error | OSError):
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # primary result code
+    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return DatabaseUnusable(path, f"文件已损坏或不是 SQLite 数据库（{exc}）", _RESTORE)
+    if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR) or (
+        isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+    ):
+        return DatabaseUnusable(
+            path, f"写入失败，磁盘已满或出现 I/O 错误（{exc}）",
+            f"请用 df -h {path.parent} 查看剩余空间，腾出空间或检查磁盘后再启动；"
+            "已提交的数据不受影响。")
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return DatabaseUnusable(path, f"它被另一个进程锁住（{exc}）",
+                                "请确认没有别的程序正在长时间写它，然后重试。")
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM) or (
+        isinstance(exc, OSError)
+    ):
         return DatabaseUnusable(
             path, f"无法打开或写入（{exc}）",
             f"SQLite 要在目录 {path.parent} 中写入数据库和它的 -wal、-shm 文件：请让运行 lvdong "
             "的用户对该目录和文件有写权限，或用 LVDONG_DB / LVDONG_DATA_DIR 指向可写的位置。")
-    return DatabaseUnusable(path, f"无法打开（{exc}）", "请检查 LVDONG_DB 指向的路径。")
+    return DatabaseUnusable(
+        path, f"无法使用（{type(exc).__name__}: {exc}）",
+        "请运行 lvdong doctor 查看详情，必要时从备份恢复（见 README“备份与恢复”）。")
 
 
 def _prepare_location(path: Path) -> None:
