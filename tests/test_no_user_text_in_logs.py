@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from telegram import Update
 
 from bot.log_redaction import LIBRARY_LOGGERS, NOISY_LOGGERS, configure_logging
+from handlers.core.errors import describe_update
 from knowledge.engine import Engine
 from tests.bot_harness import ExplodingEngine, RunningBot, running_bot
 from tests.botapi_server import TEST_TOKEN
@@ -96,3 +98,15 @@ async def test_a_handler_exception_logs_where_but_not_what_was_typed(
     assert "RuntimeError (message withheld" in error["message"]
     assert "bot_harness.py" in error["message"] and "in ask" in error["message"]
     assert "boom" not in assert_nothing_typed(log_stream)
+
+
+def test_callback_data_is_logged_up_to_its_prefix_only() -> None:
+    user = {"id": ALICE, "is_bot": False, "first_name": SECRET_NAME}
+    update = Update.de_json({"update_id": 9, "callback_query": {
+        "id": "q1", "from": user, "chat_instance": "1", "data": f"rp:note:{PHONE}",
+        "message": {"message_id": 3, "date": 0, "chat": {"id": ALICE, "type": "private"},
+                    "text": f"联系电话：{PHONE}"},
+    }}, None)
+    described = describe_update(update)
+    assert described == (f"update 9 callback_query chat={ALICE} user={ALICE} message=3 "
+                         "data=rp:… fields=[chat_instance, data, from, id, message]")

@@ -31,6 +31,7 @@ SORRY = "抱歉，处理您的消息时出了点问题，请稍后再试，或�
 MESSAGE_KEPT = (TelegramError, sqlite3.Error, OSError)
 WITHHELD = "(message withheld: it may quote user input)"
 _CHAIN_LIMIT = 5
+_PREFIX_CHARS = 8  # lvdong's callback prefixes are 2-3 characters ("rp", "apy")
 
 
 def describe_update(update: object) -> str:
@@ -48,7 +49,7 @@ def describe_update(update: object) -> str:
     if update.effective_message is not None:
         parts.append(f"message={update.effective_message.message_id}")
     if update.callback_query is not None and update.callback_query.data:
-        parts.append(f"data={update.callback_query.data.split(':', 1)[0]}:…")
+        parts.append(f"data={update.callback_query.data.split(':', 1)[0][:_PREFIX_CHARS]}:…")
     if isinstance(body, dict):  # PTB lists service flags even when False: leave them out
         fields = sorted(key for key, value in body.items() if value is not False)
         parts.append(f"fields=[{', '.join(fields)}]")
