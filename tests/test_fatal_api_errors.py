@@ -3,6 +3,7 @@ paragraph, so a supervisor sees it, instead of a live process whose polling loop
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.bot_harness import CONFIDENT_QUESTION
@@ -38,12 +39,18 @@ async def test_a_token_revoked_while_polling_ends_the_process(tmp_path: Path) ->
 
 
 async def test_another_instance_polling_409_ends_the_process(tmp_path: Path) -> None:
+    """Also: with LVDONG_LOG_FORMAT=json every log line is one JSON object."""
     async with BotApiServer() as server:
         conflict = server.inject("getUpdates", "409", times=1000)
-        proc = await start(bot_env(server, tmp_path / "lvdong.sqlite"))
+        proc = await start(bot_env(server, tmp_path / "lvdong.sqlite",
+                                   LVDONG_LOG_FORMAT="json"))
         code, err = await finish(proc)
     assert code == 1, err
     assert conflict.hits >= 1
-    assert "409 Conflict" in err and "另一个进程正用同一个令牌" in err
-    assert "database closed" in err
+    *log, paragraph = err.splitlines()
+    assert "409 Conflict" in paragraph and "另一个进程正用同一个令牌" in paragraph
+    entries = [json.loads(line) for line in log]
+    assert {"time", "level", "logger", "message"} <= set(entries[0])
+    assert any(e["level"] == "CRITICAL" and "Conflict" in e["message"] for e in entries)
+    assert any(e["message"] == "database closed" for e in entries)
     assert "Traceback" not in err

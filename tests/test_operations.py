@@ -15,6 +15,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from bot.cli import main
+from bot.settings import SettingsError, load_settings
 from storage import migrations
 from storage.db import open_db
 from tests.bot_process import ROOT, bot_env, free_port, start
@@ -206,3 +210,21 @@ async def doctor(env: dict[str, str]) -> tuple[int, str]:
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode is not None and "Traceback" not in err.decode()
     return proc.returncode, out.decode()
+
+
+def test_doctor_on_a_bad_setting_names_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LVDONG_LOG_LEVEL", "LOUD")
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "✗ 设置：LVDONG_LOG_LEVEL: 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR" in out
+    assert "怎么办" in out
+
+
+def test_log_settings() -> None:
+    settings = load_settings({"LVDONG_LOG_LEVEL": "debug", "LVDONG_LOG_FORMAT": "JSON"})
+    assert (settings.log_level, settings.log_format) == ("DEBUG", "json")
+    assert (load_settings({}).log_level, load_settings({}).log_format) == ("INFO", "text")
+    with pytest.raises(SettingsError, match="LVDONG_LOG_FORMAT: 'xml'"):
+        load_settings({"LVDONG_LOG_FORMAT": "xml"})
