@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,19 +76,24 @@ def writing(path: Path) -> Iterator[list[int]]:
         thread.join()
 
 
+def wait_for_commits(commits: list[int], count: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while commits[0] < count:
+        assert time.monotonic() < deadline, "the writer stopped committing"
+        time.sleep(0.005)
+
+
 def test_backup_while_writes_happen_is_a_consistent_intact_copy(tmp_path: Path) -> None:
     live = tmp_path / "lvdong.sqlite"
     filled_db(live)
     copy = tmp_path / "backups" / "copy.sqlite"
     copy.parent.mkdir()
     with writing(live) as commits:
-        while commits[0] < 20:
-            pass
+        wait_for_commits(commits, 20)
         before = commits[0]
         result = lvdong("backup", str(copy), db_path=live)
         after = commits[0]
-        while commits[0] < after + 20:  # and the writer goes on after the backup
-            pass
+        wait_for_commits(commits, after + 20)  # and the writer goes on after the backup
     assert result.returncode == 0, result.stderr
     assert f"→ {copy}" in result.stdout and "integrity_check ok" in result.stdout
     assert after > before, "the bot's writes went on while the backup ran"
