@@ -13,6 +13,8 @@ from pathlib import Path
 
 from bot.cli_officials import add_commands
 from bot.settings import Settings, SettingsError, load_settings
+from knowledge.loader import KBError
+from storage.db import DatabaseUnusable
 
 DEFAULT_CHAT_USER = 10001  # the user `lvdong chat` plays unless --user-id says otherwise
 
@@ -91,6 +93,36 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return run_terminal_chat(_settings(args), role=args.as_role, user_id=args.user_id)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """A consistent copy of the database (safe while the bot runs); see storage.backup."""
+    from storage.backup import BackupError, backup_database, backup_target
+    from storage.clock import utc_now
+
+    settings = _settings(args)
+    target = backup_target(Path(args.path), utc_now())
+    try:
+        result = backup_database(settings.db_path, target)
+    except BackupError as exc:
+        print(f"lvdong: {exc}", file=sys.stderr)
+        return 2
+    print(f"{settings.db_path} → {result.target}: {result.pages} pages, "
+          f"{result.bytes / 1e6:.1f} MB, integrity_check ok, {result.seconds:.2f} s "
+          f"(copy {result.copy_seconds:.2f} s)")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check settings, knowledge base, database, Bot API and webhook; 1 if anything is wrong."""
+    from bot.doctor import Finding, report, run_doctor
+
+    try:
+        settings = _settings(args)
+    except SettingsError as exc:
+        return report([Finding("设置", False, str(exc), "改正这个设置（环境变量或配置文件）。")],
+                      sys.stdout)
+    return run_doctor(settings, sys.stdout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lvdong", description="绿动: 河南工业污染防治攻坚助手")
     parser.add_argument("--config", type=Path, help="KEY=value settings file (env wins)")
@@ -116,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="start the Telegram bot")
     run.set_defaults(func=cmd_run)
+
+    backup = sub.add_parser("backup", help="copy the database safely, even while the bot runs")
+    backup.add_argument("path", help="new file, or a directory for a time-stamped file")
+    backup.set_defaults(func=cmd_backup)
+
+    doctor = sub.add_parser("doctor", help="check the deployment and say how to fix problems")
+    doctor.set_defaults(func=cmd_doctor)
 
     add_commands(sub, lambda command: lambda args: command(args, _settings(args)))
 
@@ -143,12 +182,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _kb_problem(exc: KBError) -> str:
+    path = exc.problems[0].path if exc.problems else "?"
+    return (f"知识库 {path} 有{len(exc.problems)}个问题，未启动：\n{exc}\n"
+            f"修改后用 lvdong kb check {path} 检查；不设 LVDONG_KB（也不用 --kb）则使用内置方案。")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a subcommand. A start-up problem (settings, knowledge base, database) is one
+    paragraph naming the file and what to do, and exit code 2; never a traceback."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except SettingsError as exc:
+    except (SettingsError, DatabaseUnusable) as exc:
         print(f"lvdong: {exc}", file=sys.stderr)
+        return 2
+    except KBError as exc:
+        print(f"lvdong: {_kb_problem(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

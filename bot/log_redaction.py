@@ -1,28 +1,38 @@
-"""Logging for the bot, with the token kept out of every line.
+"""Logging for the bot: levels, text or JSON lines, and no secret or user text in any line.
 
-httpx logs each request URL at INFO, and Bot API URLs contain the token
-(``https://api.telegram.org/bot<TOKEN>/getUpdates``). The httpx logger is set
-to WARNING, and a filter on every root handler replaces the token (and anything
-shaped like a bot token) in messages, arguments and tracebacks.
+* The token (and the webhook secret) never appear: httpx logs each request URL at
+  INFO, and Bot API URLs contain the token (``https://api.telegram.org/bot<TOKEN>/getUpdates``).
+  The httpx logger is set to WARNING, and a filter on the handler replaces the given
+  secrets (and anything shaped like a bot token) in messages, arguments and tracebacks.
+* User text stays out: lvdong's handlers log ids and field names only (see
+  ``handlers.core.errors``), and python-telegram-bot's own loggers are kept at INFO or
+  above even when ``LVDONG_LOG_LEVEL=DEBUG``, because at DEBUG they print whole updates.
+* A Bot API error (a 502, a timeout, a rejected token) is an event, not a bug: it is
+  logged as one line, without the library's traceback.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import re
 import sys
-from collections.abc import Iterable
 from typing import TextIO
 
+from telegram.error import TelegramError
+
 REDACTED = "<TOKEN>"
-_TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
-NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler")
+# no \b before the digits: in a Bot API URL the token follows "bot" (".../bot123:AA…")
+_TOKEN_SHAPE = re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_-]{30,}")
+NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler")  # WARNING and above only
+LIBRARY_LOGGERS = ("telegram",)  # INFO and above only: their DEBUG lines hold whole updates
 
 
 class TokenRedactor(logging.Filter):
     """Replace the given secrets, and any bot-token-shaped text, in log records."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: tuple[str, ...] | list[str] = ()) -> None:
         super().__init__()
         self.secrets = tuple(s for s in secrets if s and len(s) >= 4)
 
@@ -36,7 +46,11 @@ class TokenRedactor(logging.Filter):
         record.msg = self.redact(message)
         record.args = None
         if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            error = record.exc_info[1]
+            if isinstance(error, TelegramError):
+                record.exc_text = f"{type(error).__name__}: {error}"
+            else:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
@@ -44,20 +58,46 @@ class TokenRedactor(logging.Filter):
         return True
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC), level, logger, message, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def configure_logging(
-    token: str, *, level: int = logging.INFO, stream: TextIO | None = None
+    *secrets: str,
+    level: str | int = logging.INFO,
+    fmt: str = "text",
+    stream: TextIO | None = None,
 ) -> TokenRedactor:
-    """Log to ``stream`` (stderr) with the token redacted; quiet the chatty libraries."""
-    redactor = TokenRedactor([token])
-    root = logging.getLogger()
+    """Log to ``stream`` (stderr) at ``level`` as ``fmt`` ("text" or "json"), with the
+    ``secrets`` redacted; the chatty libraries are kept quiet."""
+    numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
+    redactor = TokenRedactor(list(secrets))
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(redactor)
+    root = logging.getLogger()
     root.handlers = [handler]
-    root.setLevel(level)
-    for existing in root.handlers:
-        existing.addFilter(redactor)
+    root.setLevel(numeric)
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric, logging.INFO))
     for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
     return redactor

@@ -44,6 +44,8 @@ class Settings:
     reminder_days: tuple[int, ...] = (30, 7, 1)  # days before a deadline to remind
     reminder_catchup_days: int = 7  # a missed reminder older than this is not sent
     invite_hours: float = 72.0  # how long an invitation link stays valid
+    log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR (lvdong's own loggers)
+    log_format: str = "text"  # text | json (one JSON object per line)
 
     @property
     def has_token(self) -> bool:
@@ -149,4 +151,17 @@ def load_settings(
         reminder_catchup_days=int(
             _positive(merged, "LVDONG_REMINDER_CATCHUP_DAYS", "7", integer=True)),
         invite_hours=_positive(merged, "LVDONG_INVITE_HOURS", "72"),
+        log_level=_choice(merged, "LVDONG_LOG_LEVEL", LOG_LEVELS, "INFO").upper(),
+        log_format=_choice(merged, "LVDONG_LOG_FORMAT", LOG_FORMATS, "text").lower(),
     )
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
+
+
+def _choice(merged: Mapping[str, str], key: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = (merged.get(key) or default).strip()
+    if raw.lower() not in {a.lower() for a in allowed}:
+        raise SettingsError(f"{key}: {raw!r} is not one of {', '.join(allowed)}")
+    return raw

@@ -116,6 +116,10 @@ def _parse(path: Path) -> tuple[Any, list[Problem]]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None, [Problem(name, 0, "file not found")]
+    except IsADirectoryError:
+        return None, [Problem(name, 0, "is a directory, not a knowledge-base file")]
+    except OSError as exc:
+        return None, [Problem(name, 0, f"cannot be read ({exc.strerror})")]
     except UnicodeDecodeError as exc:
         return None, [Problem(name, 0, f"not UTF-8 text ({exc.reason})")]
     loader = _LineLoader(text)
@@ -131,6 +135,8 @@ def _parse(path: Path) -> tuple[Any, list[Problem]]:
     finally:
         loader.dispose()
     problems = [Problem(name, ln, f"duplicate key {key!r}") for ln, key in loader.duplicate_keys]
+    if data is None:
+        problems.append(Problem(name, 0, "the file is empty (no YAML document)"))
     return data, problems
 
 
@@ -538,6 +544,8 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         statuses=_read_progress(c, root),
         industry_groups=_read_industry_groups(c, root, industries),
     )
+    if not kb.tasks and not kb.facts:
+        c.fail(1, "the knowledge base has no tasks and no facts: the bot would answer nothing")
     return kb, c.problems
 
 

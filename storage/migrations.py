@@ -14,6 +14,28 @@ from sqlite_utils import Database
 
 Migration = Callable[[Database], None]
 
+# ``PRAGMA application_id`` of every lvdong database ("lvdg"): the header says whose file
+# it is, so lvdong never adds its tables to another application's SQLite file.
+APPLICATION_ID = 0x6C766467
+# The tables of migration 1: a file that has them (and a version) but predates the
+# mark is an older lvdong database, adopted by marking it.
+_FIRST_TABLES = frozenset(
+    {"users", "questions", "feedback", "enterprises", "enterprise_industries", "accounts",
+     "reports", "attachments"}
+)
+
+
+class SchemaError(RuntimeError):
+    """The database cannot be used by this lvdong; nothing was written to it."""
+
+
+class NotLvdongDatabase(SchemaError):
+    """The file belongs to another application (another mark, or tables that are not ours)."""
+
+
+class NewerSchema(SchemaError):
+    """The schema was written by a newer lvdong than this one."""
+
 
 def _run(db: Database, statements: Sequence[str]) -> None:
     """Execute statements one by one (``executescript`` would COMMIT our transaction)."""
@@ -360,8 +382,45 @@ def schema_version(db: Database) -> int:
     return int(db.conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def application_id(db: Database) -> int:
+    return int(db.conn.execute("PRAGMA application_id").fetchone()[0])
+
+
+def check_database(db: Database) -> bool:
+    """Raise unless this lvdong may use the database; True when it still needs the mark.
+
+    Reads only the header and the schema, so a refused file is left exactly as it was.
+    Ours: marked with :data:`APPLICATION_ID`, or unmarked and either empty (new) or
+    holding migration 1's tables at a version ≥ 1 (an lvdong database from before the
+    mark). Anything else is another application's file.
+    """
+    mark, version = application_id(db), schema_version(db)
+    if mark not in (0, APPLICATION_ID):
+        raise NotLvdongDatabase(f"application_id is {mark:#x}, not lvdong's {APPLICATION_ID:#x}")
+    if mark == 0:
+        tables = {
+            row[0] for row in db.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+            )
+        }
+        unmarked_lvdong = version >= 1 and tables >= _FIRST_TABLES
+        if tables and not unmarked_lvdong:
+            shown = ", ".join(sorted(tables)[:5]) + (" …" if len(tables) > 5 else "")
+            raise NotLvdongDatabase(f"it holds tables that are not lvdong's ({shown})")
+        if version and not unmarked_lvdong:
+            raise NotLvdongDatabase(f"user_version is {version} but it has no lvdong tables")
+    if version > LATEST:
+        raise NewerSchema(f"schema version {version} is newer than this lvdong's {LATEST}")
+    return mark == 0
+
+
 def migrate(db: Database, target: int = LATEST) -> list[int]:
     """Apply pending migrations up to ``target``; return the versions applied.
+
+    The database is checked first (:func:`check_database`): another application's
+    file or a newer schema raises :class:`SchemaError` before anything is written.
+    A new or older unmarked lvdong database gets the mark with its first migration
+    (or alone, when it is up to date).
 
     Each migration runs in its own ``BEGIN IMMEDIATE`` transaction together with the
     version bump, and the version is re-read under the lock, so a crash leaves the
@@ -370,32 +429,44 @@ def migrate(db: Database, target: int = LATEST) -> list[int]:
     """
     if not 0 <= target <= LATEST:
         raise ValueError(f"no schema version {target}; latest is {LATEST}")
-    if schema_version(db) > LATEST:
-        raise RuntimeError("database schema is newer than this code; upgrade lvdong")
+    needs_mark = check_database(db)
     applied: list[int] = []
-    conn = db.conn
-    foreign_keys = int(conn.execute("PRAGMA foreign_keys").fetchone()[0])
-    # SQLite's table-rebuild procedure: foreign keys off (it cannot change inside a
-    # transaction), then checked before each migration commits.
-    conn.execute("PRAGMA foreign_keys = OFF")
+
+    def mark() -> None:
+        if needs_mark:
+            db.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    def step() -> None:
+        mark()  # with the first migration: a failed one leaves the file as it was
+        version = schema_version(db)
+        if version < target:
+            MIGRATIONS[version](db)
+            broken = db.conn.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration {version + 1} broke foreign keys: {broken[:3]}")
+            db.conn.execute(f"PRAGMA user_version = {version + 1}")
+            applied.append(version + 1)
+
+    if schema_version(db) >= target and needs_mark:
+        _in_transaction(db, mark)
+    # SQLite's table-rebuild procedure: foreign keys off (the pragma cannot change inside
+    # a transaction), checked by each migration before it commits, then restored.
+    foreign_keys = int(db.conn.execute("PRAGMA foreign_keys").fetchone()[0])
+    db.conn.execute("PRAGMA foreign_keys = OFF")
     try:
         while schema_version(db) < target:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                version = schema_version(db)
-                if version < target:
-                    MIGRATIONS[version](db)
-                    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
-                    if broken:
-                        raise RuntimeError(f"migration {version + 1} broke foreign keys: "
-                                           f"{broken[:3]}")
-                    conn.execute(f"PRAGMA user_version = {version + 1}")
-                    applied.append(version + 1)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            _in_transaction(db, step)
     finally:
-        conn.execute(f"PRAGMA foreign_keys = {foreign_keys}")
+        db.conn.execute(f"PRAGMA foreign_keys = {foreign_keys}")
     return applied
+
+
+def _in_transaction(db: Database, action: Callable[[], object]) -> None:
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        action()
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise

@@ -13,9 +13,14 @@ Faults can be injected per method, to see the bot survive them:
   request is dropped (as if lost on the way), so a retry is not a duplicate.
 * ``"slow"`` — the request is carried out (a message *is* delivered), then the
   response is held back longer than the client waits: the ambiguous case.
+* ``"400"`` — HTTP 400 Bad Request, as Telegram refuses a malformed message
 * ``"403"`` — ``Forbidden: bot was blocked by the user``.
+* ``"409"`` — HTTP 409 Conflict, as Telegram answers ``getUpdates`` while another
+  instance polls with the same token
 
-A fault may be limited to one chat (``chat_id``).
+A fault may be limited to one chat (``chat_id``). A wrong token
+(``TELEGRAM_BOT_TOKEN`` other than ``token``; change ``token`` to revoke the running
+bot's) is answered 401 Unauthorized, as Telegram does.
 """
 
 from __future__ import annotations
@@ -32,12 +37,18 @@ from aiohttp import web
 from bot.local_api import LocalBotApi
 
 TEST_TOKEN = "123456789:TEST-token_for-the-local-stand-in-000"
+REFUSALS = {
+    "400": (400, "Bad Request: message text is empty"),
+    "403": (403, "Forbidden: bot was blocked by the user"),
+    "409": (409, "Conflict: terminated by other getUpdates request; "
+                 "make sure that only one bot instance is running"),
+}
 
 
 @dataclass
 class Fault:
     method: str  # Bot API method name, or "*" for any but getUpdates
-    kind: str  # "429" | "502" | "timeout"
+    kind: str  # "429" | "502" | "timeout" | "slow" | "400" | "403" | "409"
     times: int = 1
     retry_after: int = 1
     delay: float = 2.0  # for "timeout" and "slow": how long the response is held back
@@ -137,10 +148,10 @@ class BotApiServer:
                     status=502, text="<html><body>502 Bad Gateway</body></html>",
                     content_type="text/html",
                 )
-            if fault.kind == "403":
+            if fault.kind in REFUSALS:
+                code, description = REFUSALS[fault.kind]
                 return web.json_response(
-                    {"ok": False, "error_code": 403,
-                     "description": "Forbidden: bot was blocked by the user"}, status=403,
+                    {"ok": False, "error_code": code, "description": description}, status=code
                 )
             if fault.kind == "timeout":
                 with contextlib.suppress(asyncio.CancelledError):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.log_redaction import REDACTED, configure_logging
+from bot.log_redaction import LIBRARY_LOGGERS, NOISY_LOGGERS, REDACTED, configure_logging
 
 TOKEN = "987654321:AAH-secret_token-value-0123456789abcdef"
 
@@ -21,7 +21,8 @@ def log_stream() -> Iterator[io.StringIO]:
     configure_logging(TOKEN, stream=stream)
     yield stream
     root.handlers, _ = saved[0], root.setLevel(saved[1])
-    logging.getLogger("httpx").setLevel(logging.NOTSET)
+    for name in (*LIBRARY_LOGGERS, *NOISY_LOGGERS):
+        logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 def test_token_is_redacted_in_message_args_and_traceback(log_stream: io.StringIO) -> None:
@@ -41,7 +42,9 @@ def test_token_is_redacted_in_message_args_and_traceback(log_stream: io.StringIO
 
 def test_other_token_shaped_text_is_redacted(log_stream: io.StringIO) -> None:
     logging.getLogger("x").warning("old token 111111:%s", "B" * 35)
+    logging.getLogger("x").warning("GET https://api.telegram.org/bot222222:%s/getMe", "C" * 35)
     assert "B" * 35 not in log_stream.getvalue()
+    assert "C" * 35 not in log_stream.getvalue(), "also right after 'bot' in a URL"
 
 
 def test_httpx_request_lines_are_not_logged(log_stream: io.StringIO) -> None:
