@@ -11,22 +11,29 @@ cover the question.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from knowledge.dates import passed_note
 from knowledge.derive import derived_facts, standard_numbers
-from knowledge.intents import FILLERS, cue_spans, detect_intents
+from knowledge.english import English, is_english
+from knowledge.followup import FollowUp, Shape, follow_up_of, merge
+from knowledge.intents import FILLERS, INTENT_PATTERNS, cue_spans, detect_intents
 from knowledge.loader import load_kb
+from knowledge.lookup import Lookups, Ref
 from knowledge.model import Answer, Fact, KnowledgeBase, Rule
 from knowledge.normalize import drop_negated, normalize
-from knowledge.rules import Verdict, judge, matching_rules, scope_of
+from knowledge.passages import Passages
+from knowledge.rules import RuleBook, Verdict
 from knowledge.scope import HENAN_PLACES, other_region
+from knowledge.terms import build_terms
 from knowledge.vocabulary import Vocabulary
 
 MAX_QUESTION = 500  # characters considered; a 10,000-character paste is cut, not choked on
@@ -51,6 +58,7 @@ SHORT_MATCH = 2  # a match on this many topic characters or fewer is thin...
 THIN_COVERAGE = 0.5  # ...and needs this share of the question understood
 MIN_SPECIFIC_TO_SUGGEST = 3  # a partial match on fewer topic characters is no lead at all
 AMBIGUITY_GAP = 0.35  # complete matches from other tasks this close make a bare topic ambiguous
+PASSAGE_SURE = 0.8  # with no fact for it, a sentence of the plan holding this much of a question
 
 
 @dataclass(frozen=True)
@@ -104,30 +112,92 @@ class Engine:
         terms += [*kb.industries, *kb.offices]
         for task in kb.tasks:
             terms += [*task.keywords, task.title]
-        self.vocabulary = Vocabulary(terms, kb.aliases)
+        aliases = dict(kb.aliases)
+        for term in kb.glossary:
+            terms.append(term.term)
+            aliases.update({other: term.term for other in term.also})
+        self.vocabulary = Vocabulary(terms, aliases)
+        self.rulebook = RuleBook(kb)
+        self.terms = build_terms(kb, [e.fact for e in entries])
+        self.lookups = Lookups(kb, self.terms)
+        self.passages = Passages(kb)
+        self.english = English(kb.glossary)
+        self._cut = re.compile("|".join(re.escape(w) for w in sorted(
+            {*FILLERS, *(w for ws in INTENT_PATTERNS.values() for w in ws)}, key=len, reverse=True)
+            if len(w) > 1 or "\u4e00" <= w <= "\u9fff") + "|" + _ELIMINATION.pattern)
+        heads = "|".join(re.escape(h) for h in sorted(self.rulebook.heads, key=len, reverse=True))
+        self._equipment = (re.compile(rf"[\u4e00-\u9fffa-z0-9]{{1,6}}?(?:{heads})")
+                           if heads else None)
         self._industries = {normalize(i): i for i in kb.industries}
         for alias, canonical in self.vocabulary.aliases.items():
             if canonical in self._industries:
                 self._industries.setdefault(alias, self._industries[canonical])
         self.examples = _examples(kb.facts)
-        self._rule_names = [normalize(n) for r in kb.rules for n in (r.equipment, *r.aliases)]
 
     # -- public -------------------------------------------------------------------------
 
-    def ask(self, question: str) -> Answer:
-        text = normalize(question[: MAX_QUESTION * 4])[:MAX_QUESTION]
+    def ask(
+        self, question: str, *, today: dt.date | None = None, previous: str | None = None
+    ) -> Answer:
+        """The answer to ``question``. ``previous``: what the chat's previous question was
+        understood as (its ``Answer.understood``), for a follow-up to build on; ``today``:
+        the day it is asked, so a deadline already behind it is said to have passed."""
+        raw = question[: MAX_QUESTION * 4]
+        if is_english(raw):
+            raw = self.english.translate(raw)
+        text = normalize(raw)[:MAX_QUESTION]
         if not _core(text):
             return Answer(
                 text="请用文字描述您的问题，例如：" + "；".join(self.examples),
                 confident=False,
                 suggestions=self.examples,
             )
+        follow = follow_up_of(text, raw, self.terms)
+        answer = self._followed(text, follow, previous) if follow and previous else None
+        if answer is None:
+            answer = self._answer(text)
+            answer = replace(answer, understood=text if answer.in_scope else "")
+        answer = replace(answer, follow_up=follow is not None)
+        return self._dated(answer, today) if today else answer
+
+    def _followed(self, text: str, follow: FollowUp, previous: str) -> Answer | None:
+        """A follow-up answered as the standalone question it stands for; None when the
+        question is better answered on its own."""
+        merged = merge(follow, normalize(previous), self.terms)
+        alone = None if follow.shape is Shape.ASK else self._answer(text)
+        if alone is not None and alone.confident and (
+            follow.shape is Shape.BOTH or not merged.replaced
+        ):
+            return None
+        joined = self._answer(merged.text)
+        if not joined.confident and alone is not None and alone.confident:
+            return None
+        shown = f"{merged.shown}：" if merged.shown and joined.confident else ""
+        return replace(joined, text=shown + joined.text,
+                       understood=merged.text if joined.in_scope else "")
+
+    def _dated(self, answer: Answer, today: dt.date) -> Answer:
+        """The answer with a note on its deadlines already behind ``today``."""
+        if not answer.sources or not answer.in_scope:
+            return answer
+        body, sep, basis = answer.text.partition("\n依据：")
+        note = passed_note(body, today)
+        return replace(answer, text=f"{body}{note}{sep}{basis}") if note else answer
+
+    def _answer(self, text: str) -> Answer:
+        """The answer to a standalone, normalised question."""
         if other_region(text, str(self.kb.document.get("region", ""))):
             return self._not_covered()
         intents = detect_intents(text)
         text = _THIS_DOCUMENT.sub("本方案", drop_negated(text), count=1)
+        ref = self.lookups.reference(text)
+        if ref is not None:
+            return self._numbered(ref, text, intents)
+        structured = self.lookups.answer(text, intents)
+        if structured is not None:
+            return structured
         expanded = self.vocabulary.expand(text)
-        rules = matching_rules(self.kb.rules, expanded)
+        rules = self.rulebook.matching(expanded)
         if rules and not intents & {"standard", "target"}:
             return self._rule_answer(rules, expanded)
         ranked = self._rank(text, expanded, intents)
@@ -135,7 +205,7 @@ class Engine:
         if unlisted and not (ranked and ranked[0].complete and not ranked[0].entry.fact.covered):
             return self._not_listed_answer(unlisted)
         if not ranked:
-            return self._not_covered()
+            return self._sentence(text, intents, PASSAGE_SURE) or self._not_covered()
         ranked = _prefer_giving(ranked, intents)
         best = _prefer_uncovered(ranked)
         understood = self._understood(text, expanded)
@@ -144,16 +214,10 @@ class Engine:
         clear = understood >= needed or best.fuzzy >= FUZZY_CLEAR
         settled = not _ambiguous(ranked, intents, text) and _gives(best, intents)
         if best.complete and clear and settled:
-            fact = best.entry.fact
-            # A fact marked "not covered" explains what the plan leaves open: it is said,
-            # but not as a confident answer, and other questions are offered.
-            others = () if fact.covered else tuple(_suggestions(ranked[1:]))
-            return Answer(
-                text=f"{self._membership(fact, text, expanded)}{fact.answer}\n依据：{fact.clause}",
-                confident=fact.covered,
-                sources=(fact.clause,),
-                suggestions=others,
-            )
+            return self._fact_answer(best.entry, text, expanded, ranked, intents)
+        sentence = self._sentence(text, intents, PASSAGE_SURE)
+        if sentence is not None:
+            return sentence
         # A partial match is a lead only if it names some fact's subject (its first
         # topic group): "怎么样" alone matches phrasing, not a subject.
         lead = best.specific >= MIN_SPECIFIC_TO_SUGGEST or understood >= 0.6
@@ -161,11 +225,56 @@ class Engine:
             return self._unsure(ranked)
         return self._not_covered()
 
+    def _sentence(self, text: str, intents: frozenset[str], share: float = 0.0,
+                  tasks: Iterable[int] | None = None) -> Answer | None:
+        """The plan's sentence holding most of the question, if it holds ``share`` of it."""
+        found = self.passages.best(text, tasks, intents & _SPECIFIC)
+        if found is None or found[1] < share:
+            return None
+        passage = found[0]
+        return Answer(text=f"{passage.text}\n依据：{passage.clause}", confident=True,
+                      sources=(passage.clause,))
+
+    def _fact_answer(self, entry: _Entry, text: str, expanded: str,
+                     ranked: list[_Scored], intents: frozenset[str]) -> Answer:
+        fact = entry.fact
+        if entry.derived and fact.id.endswith(_ABOUT):
+            # A whole task: the sentence of the plan's text the question points to.
+            sentence = self._sentence(text, intents)
+            if sentence is not None:
+                return sentence
+        # A fact marked "not covered" explains what the plan leaves open: it is said,
+        # but not as a confident answer, and other questions are offered.
+        others = () if fact.covered else tuple(_suggestions(ranked[1:]))
+        return Answer(
+            text=f"{self._membership(fact, text, expanded)}{fact.answer}\n依据：{fact.clause}",
+            confident=fact.covered,
+            sources=(fact.clause,),
+            suggestions=others,
+        )
+
+    def _numbered(self, ref: Ref, text: str, intents: frozenset[str]) -> Answer:
+        """A question naming a task by number: about something inside the task, the fact or
+        sentence of that task; otherwise the task itself, told the way it is asked."""
+        rest = text[: ref.span[0]] + " " + text[ref.span[1] :]
+        if ref.kind == "task" and ref.number in self.kb.task_numbers and self.terms.find(
+            rest, subjects_only=True
+        ):
+            expanded = self.vocabulary.expand(rest)
+            ranked = [s for s in self._rank(rest, expanded, intents)
+                      if s.entry.fact.task == ref.number and not s.entry.derived]
+            if ranked and ranked[0].complete:
+                return self._fact_answer(ranked[0].entry, rest, expanded, ranked, intents)
+            sentence = self._sentence(rest, intents, tasks=[ref.number])
+            if sentence is not None:
+                return sentence
+        return self.lookups.numbered(ref, intents, text)
+
     # -- rules ----------------------------------------------------------------------------
 
     def _rule_answer(self, rules: list[Rule], expanded: str) -> Answer:
         named = {name for key, name in self._industries.items() if key in expanded}
-        verdicts = [judge(rule, expanded, named) for rule in rules]
+        verdicts = [self.rulebook.judge(rule, expanded, named) for rule in rules]
         # A rule ruled out only by industry matters when no rule fits the industry named.
         verdicts = [v for v in verdicts if not v.other_industry] or verdicts
         yes = [v for v in verdicts if v.applies is True]
@@ -196,21 +305,23 @@ class Engine:
         )
 
     def _unlisted_equipment(self, text: str) -> str | None:
-        """A furnace or kiln the question asks to eliminate that no rule of the plan names."""
-        if not _ELIMINATION.search(text):
+        """A piece of equipment the question asks to eliminate that no rule of the plan names."""
+        if self._equipment is None or not _ELIMINATION.search(text):
             return None
-        for match in _EQUIPMENT.finditer(text):
-            word = re.split(r"[的是用有台个把种了]", match.group(0))[-1]
-            if len(word) < 2:
+        for match in self._equipment.finditer(text):
+            # The name ends the run: cut off what the question says before it (要淘汰哪些炉).
+            word = self._cut.split(match.group(0))[-1]
+            if not self.rulebook.is_equipment(word):
                 continue
-            if word in _GENERIC_EQUIPMENT or any(word in t for t in self._rule_names):
+            if any(word in name for name in self.rulebook.names):
                 continue
             return word
         return None
 
     def _not_listed_answer(self, equipment: str) -> Answer:
-        listed = "；".join(_dedupe(f"{r.action}{scope_of(r)}" for r in self.kb.rules))
-        clauses = _dedupe(self.kb.task(r.task).citation for r in self.kb.rules)
+        rules = self.kb.rules
+        listed = "；".join(_dedupe(f"{r.action}{self.rulebook.scope_of(r)}" for r in rules))
+        clauses = _dedupe(self.kb.task(r.task).citation for r in rules)
         return Answer(
             text=f"{equipment}不在方案列出的淘汰/取缔设备中（未列入）。方案要求的是：{listed}。"
             f"\n依据：{'；'.join(clauses)}",
@@ -353,8 +464,7 @@ _THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|�
 
 # Elimination (not new-capacity) questions about a piece of equipment.
 _ELIMINATION = re.compile(r"淘汰|取缔|拆除|关停|停用|继续用|继续使用|还能用|保留|还可以用|能用吗")
-_EQUIPMENT = re.compile(r"[\u4e00-\u9fffa-z0-9]{1,6}?(?:炉|窑)")
-_GENERIC_EQUIPMENT = frozenset({"炉窑", "窑炉", "工业炉窑", "工业窑炉", "炉子", "工业炉", "窑"})
+_ABOUT = "-about"  # the id suffix of a task's derived overview fact
 _YES_NO = re.compile(
     r"吗|是否|是不是|属不属于|在不在|算不算|要不要|需不需要|能不能|可不可以|行不|么"
 )

@@ -1,0 +1,139 @@
+"""The plan's text as sentences, so a question about one detail gets that sentence.
+
+A long task (二（一）16 is over 300 characters) holds many answers. When the best
+fact is a whole task, the answer is the sentence of the plan's text that the
+question's words point to: the one that holds most of the question's content,
+each pair of characters weighted by how rare it is in the plan (``coverage``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from knowledge.intents import FILLERS, cue_spans
+from knowledge.model import KnowledgeBase, Task
+from knowledge.normalize import normalize
+
+# "（节能与综合利用处负责。）": who is responsible is said elsewhere, not in a detail.
+_RESPONSIBILITY = re.compile(r"[（(][^（）()]*负责[^（）()]*[）)]")
+_SENTENCE = re.compile(r"[^。；\n]+[。；]?")
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+_LATIN = re.compile(r"[a-z0-9]{2,}")
+MIN_PAIRS = 3  # a question of fewer content pairs is too short to pin to one sentence
+SUMMARY_CHARS = 100  # a task's overview: its opening sentences, about this long
+_FILLER = re.compile("|".join(re.escape(w) for w in sorted(FILLERS, key=len, reverse=True)
+                              if len(w) > 1 or "\u4e00" <= w <= "\u9fff"))
+
+
+# What a sentence gives beyond a description: dates, figures, standard numbers, offices.
+_GIVES = {
+    "when": re.compile(r"\d{4}年|月底|日起|年底"),
+    "target": re.compile(r"\d+(?:\.\d+)?(?:%|万|台|家|个)"),
+    "standard": re.compile(r"GB|DB\d"),
+    "who": re.compile(r"负责|牵头"),
+}
+
+
+@dataclass(frozen=True)
+class Passage:
+    text: str  # the sentence as the plan writes it, ending in 。
+    task: int | None  # None: a work requirement
+    clause: str  # its citation
+
+    @property
+    def gives(self) -> frozenset[str]:
+        return frozenset(kind for kind, cue in _GIVES.items() if cue.search(self.text))
+
+
+def bigrams(text: str) -> set[str]:
+    """Pairs of Chinese characters of ``text`` (normalised, fillers dropped), and its
+    words in Latin letters or digits whole (vocs, 2087)."""
+    text = _FILLER.sub(" ", normalize(text))
+    out: set[str] = set(_LATIN.findall(text))
+    for run in _HAN.findall(text):
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def content(question: str) -> str:
+    """A question without the words that only say how it asks (什么时候, 哪些…)."""
+    keep = list(question)
+    for start, end in cue_spans(question):
+        keep[start:end] = [" "] * (end - start)
+    return "".join(keep)
+
+
+def split(text: str) -> list[str]:
+    """The sentences (and ；-clauses) of a task's text, responsibility notes dropped."""
+    text = _RESPONSIBILITY.sub("", text)
+    return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) > 6]
+
+
+def summary(task: Task, limit: int = SUMMARY_CHARS) -> str:
+    """The task's opening sentences, whole, about ``limit`` characters; a first sentence
+    longer than that is cut at a clause (，) and closed, never left with "……"."""
+    sentences = [s for s in split(task.text) if s.rstrip("。；") != task.title]
+    out = ""
+    for sentence in sentences:
+        if out and len(out) + len(sentence) > limit:
+            break
+        out += sentence
+    if len(out) > limit * 1.5:
+        cut = out.rfind("，", 0, limit)
+        out = out[:cut] + "。" if cut > 20 else out
+    return out[:-1] + "。" if out.endswith("；") else out
+
+
+class Passages:
+    """Every sentence of the tasks' texts and of the work requirements."""
+
+    def __init__(self, kb: KnowledgeBase):
+        items: list[Passage] = []
+        for task in kb.tasks:
+            for sentence in split(task.text):
+                if sentence.rstrip("。；") != task.title:
+                    items.append(Passage(_ended(sentence), task.number, task.citation))
+        requirements = kb.document.get("requirements") or []
+        for req in requirements if isinstance(requirements, list) else []:
+            if isinstance(req, dict):
+                clause = f"{req.get('clause', '')} {req.get('title', '')}".strip()
+                for sentence in split(str(req.get("text", ""))):
+                    items.append(Passage(_ended(sentence), None, clause))
+        self.items = items
+        self._grams = [bigrams(p.text) for p in items]
+        df: Counter[str] = Counter(g for grams in self._grams for g in grams)
+        total = len(items) or 1
+        self._idf = {g: math.log(1 + total / n) for g, n in df.items()}
+        self._unseen = math.log(1 + total)  # a pair the plan never writes weighs the most
+
+    def best(self, question: str, tasks: Iterable[int | None] | None = None,
+             asked: frozenset[str] = frozenset()) -> tuple[Passage, float] | None:
+        """The passage (of ``tasks``, or of all) holding the largest share of the question's
+        content, pairs weighted by rarity. On a tie, a sentence that gives only what is
+        ``asked`` (no dates to a question that is not about when) goes first, then the
+        earlier one."""
+        wanted = bigrams(content(question))
+        if len(wanted) < MIN_PAIRS:
+            return None
+        weight = {g: self._idf.get(g, self._unseen) for g in wanted}
+        total = sum(weight.values())
+        allowed = None if tasks is None else set(tasks)
+        best: tuple[Passage, float] | None = None
+        best_key = (0.0, False)
+        for passage, grams in zip(self.items, self._grams, strict=True):
+            if allowed is not None and passage.task not in allowed:
+                continue
+            share = sum(w for g, w in weight.items() if g in grams) / total
+            key = (round(share, 9), passage.gives <= asked)
+            if share > 0 and key > best_key:
+                best, best_key = (passage, share), key
+        return best
+
+
+def _ended(sentence: str) -> str:
+    return sentence[:-1] + "。" if sentence.endswith("；") else (
+        sentence if sentence.endswith("。") else sentence + "。")
