@@ -133,6 +133,8 @@ class Engine:
             if canonical in self._industries:
                 self._industries.setdefault(alias, self._industries[canonical])
         self.examples = _examples(kb.facts)
+        texts = [f.answer for f in kb.facts] + [t.text for t in kb.tasks]
+        self._states_money = any(_AMOUNT.search(t) for t in texts)
 
     # -- public -------------------------------------------------------------------------
 
@@ -197,6 +199,8 @@ class Engine:
         if structured is not None:
             return structured
         expanded = self.vocabulary.expand(text)
+        if _MONEY.search(text) and not self._states_money:
+            return self._no_amounts(self._rank(text, expanded, intents))
         rules = self.rulebook.matching(expanded)
         if rules and not intents & {"standard", "target"}:
             return self._rule_answer(rules, expanded)
@@ -205,7 +209,7 @@ class Engine:
         if unlisted and not (ranked and ranked[0].complete and not ranked[0].entry.fact.covered):
             return self._not_listed_answer(unlisted)
         if not ranked:
-            return self._sentence(text, intents, PASSAGE_SURE) or self._not_covered()
+            return self._sentence(expanded, intents, PASSAGE_SURE) or self._not_covered()
         ranked = _prefer_giving(ranked, intents)
         best = _prefer_uncovered(ranked)
         understood = self._understood(text, expanded)
@@ -215,7 +219,7 @@ class Engine:
         settled = not _ambiguous(ranked, intents, text) and _gives(best, intents)
         if best.complete and clear and settled:
             return self._fact_answer(best.entry, text, expanded, ranked, intents)
-        sentence = self._sentence(text, intents, PASSAGE_SURE)
+        sentence = self._sentence(expanded, intents, PASSAGE_SURE)
         if sentence is not None:
             return sentence
         # A partial match is a lead only if it names some fact's subject (its first
@@ -229,18 +233,17 @@ class Engine:
                   tasks: Iterable[int] | None = None) -> Answer | None:
         """The plan's sentence holding most of the question, if it holds ``share`` of it."""
         found = self.passages.best(text, tasks, intents & _SPECIFIC)
-        if found is None or found[1] < share:
+        if found is None or found.share < share:
             return None
-        passage = found[0]
-        return Answer(text=f"{passage.text}\n依据：{passage.clause}", confident=True,
-                      sources=(passage.clause,))
+        return Answer(text=f"{found.text}\n依据：{found.clause}", confident=True,
+                      sources=(found.clause,))
 
     def _fact_answer(self, entry: _Entry, text: str, expanded: str,
                      ranked: list[_Scored], intents: frozenset[str]) -> Answer:
         fact = entry.fact
         if entry.derived and fact.id.endswith(_ABOUT):
             # A whole task: the sentence of the plan's text the question points to.
-            sentence = self._sentence(text, intents)
+            sentence = self._sentence(expanded, intents)
             if sentence is not None:
                 return sentence
         # A fact marked "not covered" explains what the plan leaves open: it is said,
@@ -252,6 +255,17 @@ class Engine:
             sources=(fact.clause,),
             suggestions=others,
         )
+
+    def _no_amounts(self, ranked: list[_Scored]) -> Answer:
+        """An amount of money (a fine, a subsidy, a price) from a plan that states none: the
+        fact that says so if there is one, else that the plan sets no amounts."""
+        for s in ranked:
+            if s.complete and not s.entry.fact.covered:
+                fact = s.entry.fact
+                return Answer(text=f"{fact.answer}\n依据：{fact.clause}", confident=False,
+                              sources=(fact.clause,), suggestions=tuple(_suggestions(ranked)))
+        return Answer(text="方案没有规定具体金额（如罚款、补贴、收费或价格）。",
+                      confident=False, suggestions=tuple(_suggestions(ranked)))
 
     def _numbered(self, ref: Ref, text: str, intents: frozenset[str]) -> Answer:
         """A question naming a task by number: about something inside the task, the fact or
@@ -265,7 +279,7 @@ class Engine:
                       if s.entry.fact.task == ref.number and not s.entry.derived]
             if ranked and ranked[0].complete:
                 return self._fact_answer(ranked[0].entry, rest, expanded, ranked, intents)
-            sentence = self._sentence(rest, intents, tasks=[ref.number])
+            sentence = self._sentence(expanded, intents, tasks=[ref.number])
             if sentence is not None:
                 return sentence
         return self.lookups.numbered(ref, intents, text)
@@ -465,6 +479,10 @@ _THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|�
 # Elimination (not new-capacity) questions about a piece of equipment.
 _ELIMINATION = re.compile(r"淘汰|取缔|拆除|关停|停用|继续用|继续使用|还能用|保留|还可以用|能用吗")
 _ABOUT = "-about"  # the id suffix of a task's derived overview fact
+# A question asking for an amount of money, and an amount as a plan would state one.
+_MONEY = re.compile(r"多少钱|多少元|几元|几块钱|费用多少|多少费用|收费多少|价格多少|价格是多少|"
+                    r"什么价钱|罚多少|罚款多少|补多少|补贴多少|补助多少|奖励多少|多少万|金额")
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元")
 _YES_NO = re.compile(
     r"吗|是否|是不是|属不属于|在不在|算不算|要不要|需不需要|能不能|可不可以|行不|么"
 )

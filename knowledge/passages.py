@@ -21,9 +21,9 @@ from knowledge.normalize import normalize
 # "（节能与综合利用处负责。）": who is responsible is said elsewhere, not in a detail.
 _RESPONSIBILITY = re.compile(r"[（(][^（）()]*负责[^（）()]*[）)]")
 _SENTENCE = re.compile(r"[^。；\n]+[。；]?")
-_HAN = re.compile(r"[\u4e00-\u9fff]+")
-_LATIN = re.compile(r"[a-z0-9]{2,}")
+_RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
 MIN_PAIRS = 3  # a question of fewer content pairs is too short to pin to one sentence
+MAX_SENTENCES = 2  # sentences of one task that answer a question equally well, shown together
 SUMMARY_CHARS = 100  # a task's overview: its opening sentences, about this long
 _FILLER = re.compile("|".join(re.escape(w) for w in sorted(FILLERS, key=len, reverse=True)
                               if len(w) > 1 or "\u4e00" <= w <= "\u9fff"))
@@ -50,11 +50,10 @@ class Passage:
 
 
 def bigrams(text: str) -> set[str]:
-    """Pairs of Chinese characters of ``text`` (normalised, fillers dropped), and its
-    words in Latin letters or digits whole (vocs, 2087)."""
-    text = _FILLER.sub(" ", normalize(text))
-    out: set[str] = set(_LATIN.findall(text))
-    for run in _HAN.findall(text):
+    """Pairs of neighbouring characters of ``text`` (normalised, fillers dropped), Chinese,
+    Latin or digits: "d级" keeps D级 apart from B级."""
+    out: set[str] = set()
+    for run in _RUN.findall(_FILLER.sub(" ", normalize(text))):
         out.update(run[i : i + 2] for i in range(len(run) - 1))
     return out
 
@@ -110,28 +109,61 @@ class Passages:
         self._idf = {g: math.log(1 + total / n) for g, n in df.items()}
         self._unseen = math.log(1 + total)  # a pair the plan never writes weighs the most
 
-    def best(self, question: str, tasks: Iterable[int | None] | None = None,
-             asked: frozenset[str] = frozenset()) -> tuple[Passage, float] | None:
-        """The passage (of ``tasks``, or of all) holding the largest share of the question's
-        content, pairs weighted by rarity. On a tie, a sentence that gives only what is
-        ``asked`` (no dates to a question that is not about when) goes first, then the
-        earlier one."""
+    def _weights(self, question: str) -> dict[str, float] | None:
         wanted = bigrams(content(question))
         if len(wanted) < MIN_PAIRS:
             return None
-        weight = {g: self._idf.get(g, self._unseen) for g in wanted}
+        return {g: self._idf.get(g, self._unseen) for g in wanted}
+
+    def share(self, question: str, text: str) -> float:
+        """Share of the question's content (pairs weighted by rarity) that ``text`` holds."""
+        weight = self._weights(question)
+        if not weight:
+            return 0.0
+        grams = bigrams(text)
+        return sum(w for g, w in weight.items() if g in grams) / sum(weight.values())
+
+    def best(self, question: str, tasks: Iterable[int | None] | None = None,
+             asked: frozenset[str] = frozenset()) -> Found | None:
+        """The sentence (of ``tasks``, or of all) holding the largest share of the question's
+        content, pairs weighted by rarity. On a tie, a sentence that gives only what is
+        ``asked`` (no dates to a question that is not about when) goes first, then the
+        earlier one; a sentence of the same task that ties with it comes along."""
+        weight = self._weights(question)
+        if not weight:
+            return None
         total = sum(weight.values())
         allowed = None if tasks is None else set(tasks)
-        best: tuple[Passage, float] | None = None
-        best_key = (0.0, False)
-        for passage, grams in zip(self.items, self._grams, strict=True):
+        scored = []
+        for index, (passage, grams) in enumerate(zip(self.items, self._grams, strict=True)):
             if allowed is not None and passage.task not in allowed:
                 continue
-            share = sum(w for g, w in weight.items() if g in grams) / total
-            key = (round(share, 9), passage.gives <= asked)
-            if share > 0 and key > best_key:
-                best, best_key = (passage, share), key
-        return best
+            share = round(sum(w for g, w in weight.items() if g in grams) / total, 9)
+            if share > 0:
+                scored.append((share, passage.gives <= asked, -index, passage))
+        if not scored:
+            return None
+        top = max(scored, key=lambda s: s[:3])
+        tied = sorted((s for s in scored if s[0] == top[0] and s[3].task == top[3].task),
+                      key=lambda s: -s[2])
+        chosen = [top[3]] if len(tied) > MAX_SENTENCES else [s[3] for s in tied]
+        return Found(tuple(chosen), top[0])
+
+
+@dataclass(frozen=True)
+class Found:
+    """The sentence(s) that answer a question, and the share of it they hold."""
+
+    passages: tuple[Passage, ...]
+    share: float
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.passages)
+
+    @property
+    def clause(self) -> str:
+        return self.passages[0].clause
 
 
 def _ended(sentence: str) -> str:

@@ -21,6 +21,7 @@ from knowledge.normalize import normalize
 
 # Words that mark the fuel named after them as the one a unit uses now (燃煤…改成天然气).
 _SWITCH = re.compile(r"改成|改为|改烧|改用|换成|换为|换用|替换为|替代为")
+_NOT = re.compile(r"(?:不|没|非|无)[是用烧]?$")  # just before a fuel: 不是煤, 不烧煤, 非煤
 
 
 @dataclass(frozen=True)
@@ -85,19 +86,27 @@ class RuleBook:
         return [rule for rule, names in self._names if any(n in text for n in names)]
 
     def fuels_named(self, text: str) -> tuple[str, ...]:
-        """Names of the fuels ``text`` says the unit uses. When it names several and says
-        one replaced another (燃煤热风炉改成天然气), the one named after the switch."""
-        found: list[tuple[int, str]] = []
+        """Names of the fuels ``text`` says the unit uses. A fuel said as not used (不是煤,
+        不烧煤) is not named; one inside a rule's name the question quotes (算不算燃煤热风炉)
+        counts only if no other fuel is named; and when the question says one replaced
+        another (燃煤热风炉改成天然气), the one named after the switch."""
+        quoted = [m.span() for name in self.names for m in re.finditer(re.escape(name), text)]
+        found: list[tuple[int, str, bool]] = []
         taken = [False] * len(text)
         for word, name in self._fuel_words:
             for m in re.finditer(re.escape(word), text):
-                if not any(taken[m.start() : m.end()]):
-                    taken[m.start() : m.end()] = [True] * (m.end() - m.start())
-                    found.append((m.start(), name))
-        names = tuple(dict.fromkeys(name for _, name in sorted(found)))
+                if any(taken[m.start() : m.end()]) or _NOT.search(text[: m.start()]):
+                    continue
+                taken[m.start() : m.end()] = [True] * (m.end() - m.start())
+                in_name = any(a <= m.start() and m.end() <= b for a, b in quoted)
+                found.append((m.start(), name, in_name))
+        found.sort()
+        if any(not in_name for _, _, in_name in found):
+            found = [f for f in found if not f[2]]
+        names = tuple(dict.fromkeys(name for _, name, _ in found))
         if len(names) > 1:
             switch = max((m.end() for m in _SWITCH.finditer(text)), default=-1)
-            after = tuple(dict.fromkeys(n for pos, n in sorted(found) if pos >= switch))
+            after = tuple(dict.fromkeys(n for pos, n, _ in found if pos >= switch))
             if switch >= 0 and after:
                 return after
         return names
