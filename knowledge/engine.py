@@ -209,7 +209,7 @@ class Engine:
         if unlisted and not (ranked and ranked[0].complete and not ranked[0].entry.fact.covered):
             return self._not_listed_answer(unlisted)
         if not ranked:
-            return self._sentence(expanded, intents, PASSAGE_SURE) or self._not_covered()
+            return self._sentence(text, intents, PASSAGE_SURE) or self._not_covered()
         ranked = _prefer_giving(ranked, intents)
         best = _prefer_uncovered(ranked)
         understood = self._understood(text, expanded)
@@ -219,7 +219,7 @@ class Engine:
         settled = not _ambiguous(ranked, intents, text) and _gives(best, intents)
         if best.complete and clear and settled:
             return self._fact_answer(best.entry, text, expanded, ranked, intents)
-        sentence = self._sentence(expanded, intents, PASSAGE_SURE)
+        sentence = self._sentence(text, intents, PASSAGE_SURE)
         if sentence is not None:
             return sentence
         # A partial match is a lead only if it names some fact's subject (its first
@@ -232,7 +232,8 @@ class Engine:
     def _sentence(self, text: str, intents: frozenset[str], share: float = 0.0,
                   tasks: Iterable[int] | None = None) -> Answer | None:
         """The plan's sentence holding most of the question, if it holds ``share`` of it."""
-        found = self.passages.best(text, tasks, intents & _SPECIFIC)
+        found = self.passages.best((text, self.vocabulary.canonical(text)), tasks,
+                                   intents & _SPECIFIC)
         if found is None or found.share < share:
             return None
         return Answer(text=f"{found.text}\n依据：{found.clause}", confident=True,
@@ -243,7 +244,7 @@ class Engine:
         fact = entry.fact
         if entry.derived and fact.id.endswith(_ABOUT):
             # A whole task: the sentence of the plan's text the question points to.
-            sentence = self._sentence(expanded, intents)
+            sentence = self._sentence(text, intents)
             if sentence is not None:
                 return sentence
         # A fact marked "not covered" explains what the plan leaves open: it is said,
@@ -279,7 +280,7 @@ class Engine:
                       if s.entry.fact.task == ref.number and not s.entry.derived]
             if ranked and ranked[0].complete:
                 return self._fact_answer(ranked[0].entry, rest, expanded, ranked, intents)
-            sentence = self._sentence(expanded, intents, tasks=[ref.number])
+            sentence = self._sentence(rest, intents, tasks=[ref.number])
             if sentence is not None:
                 return sentence
         return self.lookups.numbered(ref, intents, text)

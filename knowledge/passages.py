@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from knowledge.intents import FILLERS, cue_spans
@@ -22,11 +22,15 @@ from knowledge.normalize import normalize
 _RESPONSIBILITY = re.compile(r"[（(][^（）()]*负责[^（）()]*[）)]")
 _SENTENCE = re.compile(r"[^。；\n]+[。；]?")
 _RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
+_SINGLE_FILLERS = frozenset(w for w in FILLERS if len(w) == 1)
+_BRACKETS = re.compile(r"[()（）《》“”\"']")  # 处（室） reads 处室
 MIN_PAIRS = 3  # a question of fewer content pairs is too short to pin to one sentence
 MAX_SENTENCES = 2  # sentences of one task that answer a question equally well, shown together
 SUMMARY_CHARS = 100  # a task's overview: its opening sentences, about this long
+# Greetings, pronouns and particles; single characters only when they are particles, so
+# 现有 and 以下 keep their 有 and 下.
 _FILLER = re.compile("|".join(re.escape(w) for w in sorted(FILLERS, key=len, reverse=True)
-                              if len(w) > 1 or "\u4e00" <= w <= "\u9fff"))
+                              if len(w) > 1 or w in "的了吗呢啊吧呀嘛么"))
 
 
 # What a sentence gives beyond a description: dates, figures, standard numbers, offices.
@@ -53,7 +57,7 @@ def bigrams(text: str) -> set[str]:
     """Pairs of neighbouring characters of ``text`` (normalised, fillers dropped), Chinese,
     Latin or digits: "d级" keeps D级 apart from B级."""
     out: set[str] = set()
-    for run in _RUN.findall(_FILLER.sub(" ", normalize(text))):
+    for run in _RUN.findall(_FILLER.sub(" ", _BRACKETS.sub("", normalize(text)))):
         out.update(run[i : i + 2] for i in range(len(run) - 1))
     return out
 
@@ -110,41 +114,56 @@ class Passages:
         self._unseen = math.log(1 + total)  # a pair the plan never writes weighs the most
 
     def _weights(self, question: str) -> dict[str, float] | None:
-        wanted = bigrams(content(question))
+        """The question's pairs with their rarity. A pair the plan never writes that holds a
+        one-character filler (要做, 务要) is an artefact of how the question is put, not
+        content; a pair the plan does write (现有, 以下) is kept whatever it holds."""
+        wanted = {g for g in bigrams(content(question))
+                  if g in self._idf or not _SINGLE_FILLERS.intersection(g)}
         if len(wanted) < MIN_PAIRS:
             return None
         return {g: self._idf.get(g, self._unseen) for g in wanted}
 
-    def share(self, question: str, text: str) -> float:
-        """Share of the question's content (pairs weighted by rarity) that ``text`` holds."""
-        weight = self._weights(question)
-        if not weight:
-            return 0.0
-        grams = bigrams(text)
-        return sum(w for g, w in weight.items() if g in grams) / sum(weight.values())
+    def _shares(self, questions: Iterable[str]) -> Callable[[set[str]], float] | None:
+        """The share of the question a set of pairs holds: the best over its forms (as
+        typed; with the plan's words for its aliases)."""
+        forms = [w for w in (self._weights(q) for q in questions) if w]
+        if not forms:
+            return None
+        totals = [sum(w.values()) for w in forms]
 
-    def best(self, question: str, tasks: Iterable[int | None] | None = None,
+        def share(grams: set[str]) -> float:
+            return max(sum(v for g, v in w.items() if g in grams) / total
+                       for w, total in zip(forms, totals, strict=True))
+
+        return share
+
+    def share(self, questions: Iterable[str], text: str) -> float:
+        """Share of the question's content (pairs weighted by rarity) that ``text`` holds."""
+        share = self._shares(questions)
+        return share(bigrams(text)) if share else 0.0
+
+    def best(self, questions: Iterable[str], tasks: Iterable[int | None] | None = None,
              asked: frozenset[str] = frozenset()) -> Found | None:
         """The sentence (of ``tasks``, or of all) holding the largest share of the question's
-        content, pairs weighted by rarity. On a tie, a sentence that gives only what is
-        ``asked`` (no dates to a question that is not about when) goes first, then the
-        earlier one; a sentence of the same task that ties with it comes along."""
-        weight = self._weights(question)
-        if not weight:
+        content, pairs weighted by rarity, among those that give what is ``asked`` (a date
+        to a question about when). On a tie, a sentence that gives only what is asked (no
+        dates to a question that is not about when) goes first, then the earlier one; a
+        sentence of the same clause that ties with it comes along."""
+        share_of = self._shares(questions)
+        if share_of is None:
             return None
-        total = sum(weight.values())
         allowed = None if tasks is None else set(tasks)
         scored = []
         for index, (passage, grams) in enumerate(zip(self.items, self._grams, strict=True)):
-            if allowed is not None and passage.task not in allowed:
+            if (allowed is not None and passage.task not in allowed) or not asked <= passage.gives:
                 continue
-            share = round(sum(w for g, w in weight.items() if g in grams) / total, 9)
+            share = round(share_of(grams), 9)
             if share > 0:
                 scored.append((share, passage.gives <= asked, -index, passage))
         if not scored:
             return None
         top = max(scored, key=lambda s: s[:3])
-        tied = sorted((s for s in scored if s[0] == top[0] and s[3].task == top[3].task),
+        tied = sorted((s for s in scored if s[0] == top[0] and s[3].clause == top[3].clause),
                       key=lambda s: -s[2])
         chosen = [top[3]] if len(tied) > MAX_SENTENCES else [s[3] for s in tied]
         return Found(tuple(chosen), top[0])

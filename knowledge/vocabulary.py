@@ -129,6 +129,14 @@ class Vocabulary:
             out.extend(self._homophones.get(homophone, ()))
         return out
 
+    def canonical(self, text: str) -> str:
+        """``text`` with each alias replaced by the plan's word (土壤重点监管单位 →
+        土壤污染重点监管单位), longest alias first; typos are left as typed."""
+        for alias in self._alias_keys:
+            if alias in text and self.aliases[alias] not in text:
+                text = text.replace(alias, self.aliases[alias])
+        return text
+
     def expand(self, text: str) -> str:
         """``text`` plus the canonical words its aliases and typos stand for."""
         extra: list[str] = []
