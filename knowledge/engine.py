@@ -41,8 +41,7 @@ _FILLER_RE = re.compile("|".join(re.escape(w) for w in sorted(FILLERS, key=len, 
 
 # Scoring weights, tuned on the development set (see README, "Answer engine").
 W_TOPIC = 2.0  # share of the fact's topic groups the question names
-W_SPECIFIC = 0.12  # per character of the matched topic words (capped)
-SPECIFIC_CAP = 12
+W_SPECIFIC = 0.12  # per character of the matched topic words, weighted by rarity
 W_INTENT = 0.6  # the question asks what the fact answers (negative when it asks otherwise)
 W_FUZZY = 1.0  # similarity to the fact's sample questions
 W_ANSWER = 1.5  # the question's words reappearing in the answer (above the floor)
@@ -52,12 +51,9 @@ DERIVED_PENALTY = 0.25  # a hand-written fact beats a derived one on a tie
 MIN_COVERAGE = 0.4  # share of the question's content the engine understood
 FUZZY_CLEAR = 0.5  # ...unless it is this close to one of the fact's sample questions
 GIVING_MARGIN = 0.8  # how far behind a fact that gives the asked kind of answer may be
-UNCOVERED_MARGIN = 0.5  # how close a "plan does not say" fact must be to win
-FUZZY_SURE = 0.7  # this close to a sample question, a bare topic is not ambiguous
 SHORT_MATCH = 2  # a match on this many topic characters or fewer is thin...
 THIN_COVERAGE = 0.5  # ...and needs this share of the question understood
 MIN_SPECIFIC_TO_SUGGEST = 3  # a partial match on fewer topic characters is no lead at all
-AMBIGUITY_GAP = 0.35  # complete matches from other tasks this close make a bare topic ambiguous
 PASSAGE_SURE = 0.8  # with no fact for it, a sentence of the plan holding this much of a question
 
 
@@ -211,13 +207,12 @@ class Engine:
         if not ranked:
             return self._sentence(text, intents, PASSAGE_SURE) or self._not_covered()
         ranked = _prefer_giving(ranked, intents)
-        best = _prefer_uncovered(ranked)
+        best = ranked[0]
         understood = self._understood(text, expanded)
         # One short word in common ("食品") is thin evidence: the rest must be understood too.
         needed = MIN_COVERAGE if best.chars > SHORT_MATCH else THIN_COVERAGE
         clear = understood >= needed or best.fuzzy >= FUZZY_CLEAR
-        settled = not _ambiguous(ranked, intents, text) and _gives(best, intents)
-        if best.complete and clear and settled:
+        if best.complete and clear and _gives(best, intents):
             return self._fact_answer(best.entry, text, expanded, ranked, intents)
         sentence = self._sentence(text, intents, PASSAGE_SURE)
         if sentence is not None:
@@ -409,7 +404,7 @@ class Engine:
                 intent = 0.0
             score = (
                 W_TOPIC * share
-                + W_SPECIFIC * min(specific, SPECIFIC_CAP)
+                + W_SPECIFIC * specific
                 + W_INTENT * intent
                 + W_FUZZY * fuzzy.get(i, 0.0)
                 - (DERIVED_PENALTY if entry.derived else 0.0)
@@ -556,26 +551,6 @@ def _prefer_giving(ranked: list[_Scored], intents: frozenset[str]) -> list[_Scor
         if s.complete and _gives(s, intents) and ranked[0].score - s.score <= GIVING_MARGIN:
             return [s, *(r for r in ranked if r is not s)]
     return ranked
-
-
-def _prefer_uncovered(ranked: list[_Scored]) -> _Scored:
-    """A complete fact that says the plan leaves this open beats a near-tie that answers
-    something else: 罚款多少 is about penalties, which the plan does not set."""
-    best = ranked[0]
-    for s in ranked[1:6]:
-        if s.complete and not s.entry.fact.covered and best.score - s.score <= UNCOVERED_MARGIN:
-            return s
-    return best
-
-
-def _ambiguous(ranked: list[_Scored], intents: frozenset[str], text: str) -> bool:
-    """A bare topic ("铸造") that several tasks' facts answer equally well: ask back.
-    A yes/no question ("纺织厂要参加水效领跑者吗") is not a bare topic."""
-    best = ranked[0]
-    if intents or best.fuzzy >= FUZZY_SURE or _YES_NO.search(text):
-        return False
-    close = [s for s in ranked if s.complete and best.score - s.score <= AMBIGUITY_GAP]
-    return len({s.entry.fact.task for s in close}) > 1
 
 
 def _norm_groups(fact: Fact) -> tuple[tuple[str, ...], ...]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from knowledge.intents import FILLERS, cue_spans
@@ -108,6 +108,11 @@ class Passages:
                     items.append(Passage(_ended(sentence), None, clause))
         self.items = items
         self._grams = [bigrams(p.text) for p in items]
+        self._gives = [p.gives for p in items]
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for index, grams in enumerate(self._grams):
+            for gram in grams:
+                self._postings[gram].append(index)
         df: Counter[str] = Counter(g for grams in self._grams for g in grams)
         total = len(items) or 1
         self._idf = {g: math.log(1 + total / n) for g, n in df.items()}
@@ -123,24 +128,33 @@ class Passages:
             return None
         return {g: self._idf.get(g, self._unseen) for g in wanted}
 
-    def _shares(self, questions: Iterable[str]) -> Callable[[set[str]], float] | None:
-        """The share of the question a set of pairs holds: the best over its forms (as
-        typed; with the plan's words for its aliases)."""
-        forms = [w for w in (self._weights(q) for q in questions) if w]
-        if not forms:
-            return None
-        totals = [sum(w.values()) for w in forms]
-
-        def share(grams: set[str]) -> float:
-            return max(sum(v for g, v in w.items() if g in grams) / total
-                       for w, total in zip(forms, totals, strict=True))
-
-        return share
+    def _held(self, questions: Iterable[str]) -> dict[int, float]:
+        """Passage index → the share of the question it holds: the best over the question's
+        forms (as typed; with the plan's words for its aliases)."""
+        held: dict[int, float] = {}
+        for form in questions:
+            weight = self._weights(form)
+            if not weight:
+                continue
+            total = sum(weight.values())
+            sums: dict[int, float] = defaultdict(float)
+            for gram, w in weight.items():
+                for index in self._postings.get(gram, ()):
+                    sums[index] += w
+            for index, value in sums.items():
+                held[index] = max(held.get(index, 0.0), round(value / total, 9))
+        return held
 
     def share(self, questions: Iterable[str], text: str) -> float:
         """Share of the question's content (pairs weighted by rarity) that ``text`` holds."""
-        share = self._shares(questions)
-        return share(bigrams(text)) if share else 0.0
+        grams = bigrams(text)
+        best = 0.0
+        for form in questions:
+            weight = self._weights(form)
+            if weight:
+                best = max(best, sum(w for g, w in weight.items() if g in grams)
+                           / sum(weight.values()))
+        return best
 
     def best(self, questions: Iterable[str], tasks: Iterable[int | None] | None = None,
              asked: frozenset[str] = frozenset()) -> Found | None:
@@ -149,17 +163,13 @@ class Passages:
         to a question about when). On a tie, a sentence that gives only what is asked (no
         dates to a question that is not about when) goes first, then the earlier one; a
         sentence of the same clause that ties with it comes along."""
-        share_of = self._shares(questions)
-        if share_of is None:
-            return None
         allowed = None if tasks is None else set(tasks)
         scored = []
-        for index, (passage, grams) in enumerate(zip(self.items, self._grams, strict=True)):
-            if (allowed is not None and passage.task not in allowed) or not asked <= passage.gives:
+        for index, share in self._held(questions).items():
+            passage, gives = self.items[index], self._gives[index]
+            if (allowed is not None and passage.task not in allowed) or not asked <= gives:
                 continue
-            share = round(share_of(grams), 9)
-            if share > 0:
-                scored.append((share, passage.gives <= asked, -index, passage))
+            scored.append((share, gives <= asked, -index, passage))
         if not scored:
             return None
         top = max(scored, key=lambda s: s[:3])

@@ -78,6 +78,10 @@ class RuleBook:
         self.heads = tuple(normalize(h) for h in kb.equipment.heads)
         self.generic = frozenset(normalize(g) for g in kb.equipment.generic)
         self.names = frozenset(n for _, names in self._names for n in names)
+        self._fuel_of = dict(self._fuel_words)
+        self._fuel_re = re.compile("|".join(re.escape(w) for w, _ in self._fuel_words))
+        self._name_re = re.compile("|".join(
+            re.escape(n) for n in sorted(self.names, key=len, reverse=True)))
 
     # -- reading a question -----------------------------------------------------------
 
@@ -90,16 +94,13 @@ class RuleBook:
         不烧煤) is not named; one inside a rule's name the question quotes (算不算燃煤热风炉)
         counts only if no other fuel is named; and when the question says one replaced
         another (燃煤热风炉改成天然气), the one named after the switch."""
-        quoted = [m.span() for name in self.names for m in re.finditer(re.escape(name), text)]
+        quoted = [m.span() for m in self._name_re.finditer(text)] if self.names else []
         found: list[tuple[int, str, bool]] = []
-        taken = [False] * len(text)
-        for word, name in self._fuel_words:
-            for m in re.finditer(re.escape(word), text):
-                if any(taken[m.start() : m.end()]) or _NOT.search(text[: m.start()]):
-                    continue
-                taken[m.start() : m.end()] = [True] * (m.end() - m.start())
-                in_name = any(a <= m.start() and m.end() <= b for a, b in quoted)
-                found.append((m.start(), name, in_name))
+        for m in self._fuel_re.finditer(text) if self._fuel_words else ():
+            if _NOT.search(text[: m.start()]):
+                continue
+            in_name = any(a <= m.start() and m.end() <= b for a, b in quoted)
+            found.append((m.start(), self._fuel_of[m.group(0)], in_name))
         found.sort()
         if any(not in_name for _, _, in_name in found):
             found = [f for f in found if not f[2]]

@@ -96,12 +96,21 @@ class Vocabulary:
         found: list[str] = []
         scan = text[:_MAX_TYPO_SCAN]
         known = self._known_positions(scan)
+        # Windows of Chinese characters only, and not wholly known (no repair could apply
+        # to a character that belongs to a known word): counted with running sums.
+        han = [0]
+        fixed = [0]
+        for ch, k in zip(scan, known, strict=True):
+            han.append(han[-1] + ("\u4e00" <= ch <= "\u9fff"))
+            fixed.append(fixed[-1] + k)
         for length in self._lengths:
             for start in range(len(scan) - length + 1):
-                window = scan[start : start + length]
-                if window in self.terms or not _is_han(window):
+                end = start + length
+                if han[end] - han[start] < length or fixed[end] - fixed[start] == length:
                     continue
-                found.extend(self._near(window, known[start : start + length]))
+                window = scan[start:end]
+                if window not in self.terms:
+                    found.extend(self._near(window, known[start:end]))
         return found
 
     def _known_positions(self, text: str) -> list[bool]:
