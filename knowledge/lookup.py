@@ -59,6 +59,8 @@ class Lookups:
         self.kb = kb
         self.terms = terms
         self._sections = {normalize(s.clause): s for s in kb.sections}
+        self._titles = sorted(((normalize(t.title), t.number) for t in kb.tasks),
+                              key=lambda p: -len(p[0]))
         self._areas = area_words(kb)
         self._families = _families(kb.standards)
         self._definitions = {normalize(w): t for t in kb.glossary if t.means
@@ -97,6 +99,11 @@ class Lookups:
             if number is not None:
                 kind = "key_task" if _APPENDIX.search(text) else "task"
                 return Ref(kind, number, m.span())
+        # A task named by its title, as the suggestion buttons do ("加快落后产能淘汰由哪个处负责？").
+        for title, number in self._titles:
+            at = text.find(title)
+            if at >= 0:
+                return Ref("task", number, (at, at + len(title)))
         return None
 
     def _requirements_clause(self) -> str:
