@@ -46,7 +46,7 @@ W_INTENT = 0.6  # the question asks what the fact answers (negative when it asks
 W_FUZZY = 1.0  # similarity to the fact's sample questions
 W_ANSWER = 1.5  # the question's words reappearing in the answer (above the floor)
 ANSWER_FLOOR = 0.3  # partial similarity any two sentences on the plan reach by chance
-ANSWER_CHECK = 15  # leaders whose answers are compared with the question
+ANSWER_CHECK = 8  # leaders whose answers are compared with the question
 DERIVED_PENALTY = 0.25  # a hand-written fact beats a derived one on a tie
 MIN_COVERAGE = 0.4  # share of the question's content the engine understood
 FUZZY_CLEAR = 0.5  # ...unless it is this close to one of the fact's sample questions
@@ -84,14 +84,19 @@ class Engine:
         entries += [_Entry(f, _norm_groups(f), True) for f in derived_facts(kb)]
         self._entries = entries
         self._answers = {id(e): normalize(e.fact.answer) for e in entries}
-        self._by_prefix: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        self._families = [frozenset(_family(e.fact.intents)) for e in entries]
+        # Topic words by their first two characters, each with the (fact, group)s it is in.
+        places: dict[str, list[tuple[int, int]]] = defaultdict(list)
         facts_with: dict[str, int] = defaultdict(int)
         for i, entry in enumerate(entries):
             for alt in {a for group in entry.groups for a in group}:
                 facts_with[alt] += 1
             for g, group in enumerate(entry.groups):
                 for alt in group:
-                    self._by_prefix[alt[:2]].append((alt, i, g))
+                    places[alt].append((i, g))
+        self._by_prefix: dict[str, list[tuple[str, list[tuple[int, int]]]]] = defaultdict(list)
+        for alt, where in places.items():
+            self._by_prefix[alt[:2]].append((alt, where))
         # A word many facts share says less about which fact is meant (rarity weighting).
         self._weight = {alt: len(alt) / math.sqrt(n) for alt, n in facts_with.items()}
         self._questions: list[str] = []
@@ -113,6 +118,8 @@ class Engine:
             terms.append(term.term)
             aliases.update({other: term.term for other in term.also})
         self.vocabulary = Vocabulary(terms, aliases)
+        self._alias_re = re.compile("|".join(re.escape(a) for a in sorted(
+            self.vocabulary.aliases, key=len, reverse=True)) or "(?!)")
         self.rulebook = RuleBook(kb)
         self.terms = build_terms(kb, [e.fact for e in entries])
         self.lookups = Lookups(kb, self.terms)
@@ -160,15 +167,19 @@ class Engine:
 
     def _followed(self, text: str, follow: FollowUp, previous: str) -> Answer | None:
         """A follow-up answered as the standalone question it stands for; None when the
-        question is better answered on its own."""
+        question is better answered on its own: it names a subject and asks something
+        (那抽检率有要求吗), or its subject takes no one's place in the previous question
+        (那矿山里的车呢), and it is answered with confidence alone."""
         merged = merge(follow, normalize(previous), self.terms)
-        alone = None if follow.shape is Shape.ASK else self._answer(text)
-        if alone is not None and alone.confident and (
-            follow.shape is Shape.BOTH or not merged.replaced
-        ):
+        alone_first = follow.shape is Shape.BOTH or (
+            follow.shape is Shape.SUBJECT and not merged.replaced
+        )
+        if alone_first and self._answer(text).confident:
             return None
         joined = self._answer(merged.text)
-        if not joined.confident and alone is not None and alone.confident:
+        if not joined.confident and not alone_first and follow.shape is Shape.SUBJECT and (
+            self._answer(text).confident
+        ):
             return None
         shown = f"{merged.shown}：" if merged.shown and joined.confident else ""
         return replace(joined, text=shown + joined.text,
@@ -371,13 +382,16 @@ class Engine:
     def _rank(self, text: str, expanded: str, intents: frozenset[str]) -> list[_Scored]:
         hits: dict[int, dict[int, float]] = defaultdict(dict)
         lengths: dict[int, dict[int, int]] = defaultdict(dict)
-        for pos in range(len(expanded)):
-            for key in (expanded[pos : pos + 2], expanded[pos]):
-                for alt, i, g in self._by_prefix.get(key, ()):
-                    if not expanded.startswith(alt, pos):
-                        continue
-                    hits[i][g] = max(hits[i].get(g, 0.0), self._weight[alt])
-                    lengths[i][g] = max(lengths[i].get(g, 0), len(alt))
+        for pos in range(len(expanded) - 1):
+            for alt, where in self._by_prefix.get(expanded[pos : pos + 2], ()):
+                if not expanded.startswith(alt, pos):
+                    continue
+                weight, size = self._weight[alt], len(alt)
+                for i, g in where:
+                    if weight > hits[i].get(g, 0.0):
+                        hits[i][g] = weight
+                    if size > lengths[i].get(g, 0):
+                        lengths[i][g] = size
         if not hits:
             return []
         fuzzy: dict[int, float] = {}
@@ -388,14 +402,15 @@ class Engine:
             owner = self._question_owner[index]
             fuzzy[owner] = max(fuzzy.get(owner, 0.0), score / 100)
         scored = []
+        asked = _family(intents)
         for i, groups in hits.items():
             entry = self._entries[i]
             share = len(groups) / len(entry.groups)
             specific = sum(groups.values())
-            fact_intents = _family(entry.fact.intents)
+            fact_intents = self._families[i]
             if intents & _SPECIFIC & fact_intents:
                 intent = 1.0
-            elif _family(intents) & fact_intents:
+            elif asked & fact_intents:
                 # "时间要求是什么" asks for a date: a description only half answers it.
                 intent = 0.5 if intents & _SPECIFIC else 1.0
             elif fact_intents and (intents or (entry.derived and fact_intents <= {"who", "when"})):
@@ -423,32 +438,27 @@ class Engine:
 
     def _understood(self, text: str, expanded: str) -> float:
         """Share of the question's content characters covered by known words or cues."""
-        covered = [False] * len(text)
-        for start, end in cue_spans(text):
-            covered[start:end] = [True] * (end - start)
-        for term in self._terms_in(text):
-            for m in re.finditer(re.escape(term), text):
-                covered[m.start() : m.end()] = [True] * (m.end() - m.start())
-        for m in _FILLER_RE.finditer(text):
-            covered[m.start() : m.end()] = [True] * (m.end() - m.start())
-        for m in re.finditer(r"\d+(?:\.\d+)?", text):
-            covered[m.start() : m.end()] = [True] * (m.end() - m.start())
-        content = len(text)
-        if not content:
+        if not text:
             return 0.0
+        covered = [False] * len(text)
+        spans = list(cue_spans(text)) + self._known_spans(text)
+        spans += [m.span() for m in _FILLER_RE.finditer(text)]
+        spans += [m.span() for m in _NUMBER.finditer(text)]
+        for start, end in spans:
+            covered[start:end] = [True] * (end - start)
         # Near-miss words repaired to known terms count as understood.
         repaired = expanded.count("|")
-        return min(1.0, (sum(covered) + 2 * repaired) / content)
+        return min(1.0, (sum(covered) + 2 * repaired) / len(text))
 
-    def _terms_in(self, text: str) -> list[str]:
-        found = []
-        for pos in range(len(text)):
-            for key in (text[pos : pos + 2], text[pos]):
-                for alt, _, _ in self._by_prefix.get(key, ()):
-                    if text.startswith(alt, pos):
-                        found.append(alt)
-        found += [a for a in self.vocabulary.aliases if a in text]
-        return found
+    def _known_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the question names a topic word or an alias."""
+        spans = []
+        for pos in range(len(text) - 1):
+            for alt, _ in self._by_prefix.get(text[pos : pos + 2], ()):
+                if text.startswith(alt, pos):
+                    spans.append((pos, pos + len(alt)))
+        spans += [m.span() for m in self._alias_re.finditer(text)]
+        return spans
 
     def _unsure(self, ranked: list[_Scored]) -> Answer:
         """Ask back with the sample questions of the leading facts."""
@@ -475,6 +485,7 @@ _THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|�
 # Elimination (not new-capacity) questions about a piece of equipment.
 _ELIMINATION = re.compile(r"淘汰|取缔|拆除|关停|停用|继续用|继续使用|还能用|保留|还可以用|能用吗")
 _ABOUT = "-about"  # the id suffix of a task's derived overview fact
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # A question asking for an amount of money, and an amount as a plan would state one.
 _MONEY = re.compile(r"多少钱|多少元|几元|几块钱|费用多少|多少费用|收费多少|价格多少|价格是多少|"
                     r"什么价钱|罚多少|罚款多少|补多少|补贴多少|补助多少|奖励多少|多少万|金额")

@@ -132,17 +132,18 @@ class Passages:
         """Passage index → the share of the question it holds: the best over the question's
         forms (as typed; with the plan's words for its aliases)."""
         held: dict[int, float] = {}
-        for form in questions:
+        for form in dict.fromkeys(questions):
             weight = self._weights(form)
             if not weight:
                 continue
-            total = sum(weight.values())
+            scale = 1 / sum(weight.values())
             sums: dict[int, float] = defaultdict(float)
             for gram, w in weight.items():
                 for index in self._postings.get(gram, ()):
-                    sums[index] += w
+                    sums[index] += w * scale
             for index, value in sums.items():
-                held[index] = max(held.get(index, 0.0), round(value / total, 9))
+                if value > held.get(index, 0.0):
+                    held[index] = value
         return held
 
     def share(self, questions: Iterable[str], text: str) -> float:
@@ -172,6 +173,9 @@ class Passages:
             scored.append((share, gives <= asked, -index, passage))
         if not scored:
             return None
+        top_share = max(s[0] for s in scored)
+        # Shares equal up to rounding are a tie.
+        scored = [(top_share if top_share - s[0] < 1e-9 else s[0], *s[1:]) for s in scored]
         top = max(scored, key=lambda s: s[:3])
         tied = sorted((s for s in scored if s[0] == top[0] and s[3].clause == top[3].clause),
                       key=lambda s: -s[2])

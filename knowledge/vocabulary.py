@@ -87,6 +87,17 @@ class Vocabulary:
                     self._masked[(len(term), i, term[:i] + term[i + 1 :])].append(term)
                 self._homophones[tuple("".join(_pinyin(c)) for c in term)].append(term)
         self._lengths = sorted({len(t) for t in self.terms if len(t) >= 3 and _is_han(t)})
+        # A window one character off a term of its length has the term's first or second
+        # character in place; a homophone of it starts with a syllable a term starts with.
+        self._leads: dict[int, tuple[set[str], set[str], set[str]]] = {
+            n: (set(), set(), set()) for n in self._lengths
+        }
+        for term in self.terms:
+            if len(term) >= 3 and _is_han(term):
+                first, second, sound = self._leads[len(term)]
+                first.add(term[0])
+                second.add(term[1])
+                sound.add("".join(_pinyin(term[0])))
         self._known_lengths = sorted(
             {len(t) for t in self.terms | COMMON_WORDS if 2 <= len(t) <= 8}
         )
@@ -103,10 +114,15 @@ class Vocabulary:
         for ch, k in zip(scan, known, strict=True):
             han.append(han[-1] + ("\u4e00" <= ch <= "\u9fff"))
             fixed.append(fixed[-1] + k)
+        sounds = ["".join(_pinyin(ch)) for ch in scan]
         for length in self._lengths:
+            first, second, sound = self._leads[length]
             for start in range(len(scan) - length + 1):
                 end = start + length
                 if han[end] - han[start] < length or fixed[end] - fixed[start] == length:
+                    continue
+                if not (scan[start] in first or scan[start + 1] in second
+                        or sounds[start] in sound):
                     continue
                 window = scan[start:end]
                 if window not in self.terms:
