@@ -99,7 +99,7 @@ class Lookups:
             if number is not None:
                 kind = "key_task" if _APPENDIX.search(text) else "task"
                 return Ref(kind, number, m.span())
-        # A task named by its title, as the suggestion buttons do ("加快落后产能淘汰由哪个处负责？").
+        # A task named by its title, as suggestion buttons do: 加快落后产能淘汰由哪个处负责？
         for title, number in self._titles:
             at = text.find(title)
             if at >= 0:
