@@ -1,12 +1,27 @@
 """The answer engine: a question in, a short answer with its clause out.
 
-Pipeline: ``normalize`` (width, script, numerals, units) → ``Vocabulary.expand``
-(aliases, typo repair) → the equipment rules when the question names such
-equipment → otherwise every fact scored on its topics, the question's intents
-and a rapidfuzz similarity to the fact's sample questions. When nothing fits
-well enough the engine does not guess: it says so and offers at most three
-"did you mean" questions; when nothing fits at all it says the plan does not
-cover the question.
+How ``Engine.ask`` answers a question:
+
+1. English is put into the plan's words (``knowledge.english``, the KB's glossary);
+   the text is normalised: width, script, numerals, units (``knowledge.normalize``).
+2. A follow-up (那石灰窑呢？ / 哪个处负责？) becomes the standalone question it stands
+   for, built on the chat's previous question (``knowledge.followup``).
+3. A question about another province's rules is out of scope.
+4. A structured question is looked up in the KB's structure (``knowledge.lookup``): a
+   task by number or title, tasks by area, deadline or industry, the standards of a
+   product family, what a term means.
+5. An amount of money the plan never states (罚款多少) is not guessed.
+6. Equipment a rule names is judged at the size, fuel and industry the question gives
+   (``knowledge.rules``); equipment no rule names is said to be not listed.
+7. Otherwise facts are ranked on their topic words (rarer weigh more), the question's
+   intents, its similarity to their sample questions and, among the leaders, to their
+   answers. The best answers if every topic is named, enough of the question is
+   understood and it gives the kind of answer asked; a fact that is a whole task
+   answers with the sentence of its text the question points to, and with no such
+   fact a sentence of the plan holding nearly all of the question does
+   (``knowledge.passages``). Else the engine says it is unsure and offers up to three
+   questions, or that the plan does not cover the question.
+8. A deadline before ``today`` is said to have passed (``knowledge.dates``).
 """
 
 from __future__ import annotations
@@ -25,13 +40,13 @@ from knowledge.dates import passed_note
 from knowledge.derive import derived_facts, standard_numbers
 from knowledge.english import English, is_english
 from knowledge.followup import FollowUp, Shape, follow_up_of, merge
-from knowledge.intents import FILLERS, INTENT_PATTERNS, cue_spans, detect_intents
+from knowledge.intents import FILLERS, cue_spans, detect_intents
 from knowledge.loader import load_kb
 from knowledge.lookup import Lookups, Ref
-from knowledge.model import Answer, Fact, KnowledgeBase, Rule
+from knowledge.model import Answer, Fact, KnowledgeBase
 from knowledge.normalize import drop_negated, normalize
 from knowledge.passages import Passages
-from knowledge.rules import RuleBook, Verdict
+from knowledge.rules import RuleBook
 from knowledge.scope import HENAN_PLACES, other_region
 from knowledge.terms import build_terms
 from knowledge.vocabulary import Vocabulary
@@ -125,12 +140,6 @@ class Engine:
         self.lookups = Lookups(kb, self.terms)
         self.passages = Passages(kb)
         self.english = English(kb.glossary)
-        self._cut = re.compile("|".join(re.escape(w) for w in sorted(
-            {*FILLERS, *(w for ws in INTENT_PATTERNS.values() for w in ws)}, key=len, reverse=True)
-            if len(w) > 1 or "\u4e00" <= w <= "\u9fff") + "|" + _ELIMINATION.pattern)
-        heads = "|".join(re.escape(h) for h in sorted(self.rulebook.heads, key=len, reverse=True))
-        self._equipment = (re.compile(rf"[\u4e00-\u9fffa-z0-9]{{1,6}}?(?:{heads})")
-                           if heads else None)
         self._industries = {normalize(i): i for i in kb.industries}
         for alias, canonical in self.vocabulary.aliases.items():
             if canonical in self._industries:
@@ -210,11 +219,12 @@ class Engine:
             return self._no_amounts(self._rank(text, expanded, intents))
         rules = self.rulebook.matching(expanded)
         if rules and not intents & {"standard", "target"}:
-            return self._rule_answer(rules, expanded)
+            named = {name for key, name in self._industries.items() if key in expanded}
+            return self.rulebook.answer(rules, expanded, named)
         ranked = self._rank(text, expanded, intents)
-        unlisted = self._unlisted_equipment(text) if "ban" in intents else None
+        unlisted = self.rulebook.unlisted(text) if "ban" in intents else None
         if unlisted and not (ranked and ranked[0].complete and not ranked[0].entry.fact.covered):
-            return self._not_listed_answer(unlisted)
+            return self.rulebook.not_listed(unlisted)
         if not ranked:
             return self._sentence(text, intents, PASSAGE_SURE) or self._not_covered()
         ranked = _prefer_giving(ranked, intents)
@@ -290,65 +300,6 @@ class Engine:
             if sentence is not None:
                 return sentence
         return self.lookups.numbered(ref, intents, text)
-
-    # -- rules ----------------------------------------------------------------------------
-
-    def _rule_answer(self, rules: list[Rule], expanded: str) -> Answer:
-        named = {name for key, name in self._industries.items() if key in expanded}
-        verdicts = [self.rulebook.judge(rule, expanded, named) for rule in rules]
-        # A rule ruled out only by industry matters when no rule fits the industry named.
-        verdicts = [v for v in verdicts if not v.other_industry] or verdicts
-        yes = [v for v in verdicts if v.applies is True]
-        no = [v for v in verdicts if v.applies is False]
-        open_ = [v for v in verdicts if v.applies is None]
-        if verdicts and all(v.other_industry for v in verdicts):
-            named_ = "、".join(sorted(named))
-            musts = "；".join(_dedupe(v.must for v in verdicts))
-            lead = f"不属于{_actions(verdicts)}范围。"
-            body = [f"{named_}不在此条所列行业内（{musts}）。"]
-        elif yes:
-            lead = f"需要{_actions(yes)}。"
-            body = [v.reason for v in yes]
-        elif no:
-            lead = f"不属于{_actions(no)}范围。"
-            body = [v.reason for v in no] + [f"另：{v.reason}" for v in open_]
-        else:
-            lead = ""
-            body = [v.reason for v in open_]
-        primary = yes or no or open_  # whose notes are shown
-        chosen = yes or (no + open_)  # whose clauses are cited
-        text = lead + "".join(_dedupe(body)) + "".join(_dedupe(v.rule.note for v in primary))
-        clauses = _dedupe(self.kb.task(v.rule.task).citation for v in chosen)
-        return Answer(
-            text=f"{text}\n依据：{'；'.join(clauses)}",
-            confident=True,
-            sources=tuple(clauses),
-        )
-
-    def _unlisted_equipment(self, text: str) -> str | None:
-        """A piece of equipment the question asks to eliminate that no rule of the plan names."""
-        if self._equipment is None or not _ELIMINATION.search(text):
-            return None
-        for match in self._equipment.finditer(text):
-            # The name ends the run: cut off what the question says before it (要淘汰哪些炉).
-            word = self._cut.split(match.group(0))[-1]
-            if not self.rulebook.is_equipment(word):
-                continue
-            if any(word in name for name in self.rulebook.names):
-                continue
-            return word
-        return None
-
-    def _not_listed_answer(self, equipment: str) -> Answer:
-        rules = self.kb.rules
-        listed = "；".join(_dedupe(f"{r.action}{self.rulebook.scope_of(r)}" for r in rules))
-        clauses = _dedupe(self.kb.task(r.task).citation for r in rules)
-        return Answer(
-            text=f"{equipment}不在方案列出的淘汰/取缔设备中（未列入）。方案要求的是：{listed}。"
-            f"\n依据：{'；'.join(clauses)}",
-            confident=True,
-            sources=tuple(clauses),
-        )
 
     def _membership(self, fact: Fact, text: str, expanded: str) -> str:
         """For a fact that lists members (industries), say whether the one asked about is listed."""
@@ -482,8 +433,6 @@ class Engine:
 # A question that opens with a bare document noun means the document at hand.
 _THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|上)")
 
-# Elimination (not new-capacity) questions about a piece of equipment.
-_ELIMINATION = re.compile(r"淘汰|取缔|拆除|关停|停用|继续用|继续使用|还能用|保留|还可以用|能用吗")
 _ABOUT = "-about"  # the id suffix of a task's derived overview fact
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # A question asking for an amount of money, and an amount as a plan would state one.
@@ -583,13 +532,9 @@ def _dedupe(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(i for i in items if i))
 
 
-def _actions(verdicts: list[Verdict]) -> str:
-    return "/".join(_dedupe(v.rule.action for v in verdicts))
-
-
 def load_engine(path: Path | None = None) -> Engine:
     """An engine over the KB at ``path`` (None: the shipped plan)."""
     return Engine(load_kb(path))
 
 
-__all__ = ["Engine", "Verdict", "load_engine"]
+__all__ = ["Engine", "load_engine"]

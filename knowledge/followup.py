@@ -16,6 +16,7 @@ knowledge base. The caller decides how long a previous question stays current.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
@@ -66,7 +67,7 @@ def follow_up_of(text: str, raw: str, terms: TermIndex) -> FollowUp | None:
     if not core:
         return None
     asked = bool(detect_intents(core))
-    subjects = [s for s in terms.find(core, subjects_only=True)]
+    subjects = terms.find(core, subjects_only=True)
     pronoun = bool(_PRONOUN.search(core))
     if (opener or _ENDS_WITH_NE.search(text)) and not asked:
         return FollowUp(Shape.SUBJECT, core, _shown(raw))
@@ -110,9 +111,6 @@ def _new_trade(core: str, terms: TermIndex) -> bool:
 
 def _shown(raw: str) -> str:
     """The new subject as typed (script and width folded, case kept): 那C、D级呢 → C、D级."""
-    text = to_simplified("".join(raw.split()))
-    text = re.sub(r"^(?:那么|那(?![个种些样])|还有|另外|再问一下|再问|如果是|要是|换成|换做)", "",
-                  text)
-    text = _CLOSER.sub("", text)
-    text = re.sub(r"的$", "", text)
-    return text if normalize(text) else ""
+    text = to_simplified("".join(unicodedata.normalize("NFKC", raw).split()))
+    text = _CLOSER.sub("", _OPENER.sub("", text, count=1))
+    return re.sub(r"的$", "", text)

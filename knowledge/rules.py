@@ -14,14 +14,23 @@ sized in 蒸吨/小时 is judged the same way as this one's coal furnaces.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from knowledge.model import Condition, KnowledgeBase, Rule, Unit
+from knowledge.intents import FILLERS, INTENT_PATTERNS
+from knowledge.model import Answer, Condition, KnowledgeBase, Rule, Unit
 from knowledge.normalize import normalize
 
 # Words that mark the fuel named after them as the one a unit uses now (燃煤…改成天然气).
 _SWITCH = re.compile(r"改成|改为|改烧|改用|换成|换为|换用|替换为|替代为")
 _NOT = re.compile(r"(?:不|没|非|无)[是用烧]?$")  # just before a fuel: 不是煤, 不烧煤, 非煤
+# Elimination (not new-capacity) questions about a piece of equipment.
+ELIMINATION = re.compile(r"淘汰|取缔|拆除|关停|停用|继续用|继续使用|还能用|保留|还可以用|能用吗")
+# What a question says before an equipment name ends it: 今年要淘汰哪些炉 → 炉.
+_BEFORE_NAME = re.compile("|".join(
+    [re.escape(w) for w in sorted({*FILLERS, *(w for ws in INTENT_PATTERNS.values() for w in ws)},
+                                  key=len, reverse=True)
+     if len(w) > 1 or "\u4e00" <= w <= "\u9fff"] + [ELIMINATION.pattern]))
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ class RuleBook:
     """A knowledge base's rules with its fuels, units and equipment kinds."""
 
     def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
         self.rules = kb.rules
         self.fuels = {f.name: f for f in kb.fuels}
         self._fuel_words = sorted(
@@ -78,6 +88,9 @@ class RuleBook:
         self.heads = tuple(normalize(h) for h in kb.equipment.heads)
         self.generic = frozenset(normalize(g) for g in kb.equipment.generic)
         self.names = frozenset(n for _, names in self._names for n in names)
+        heads = "|".join(re.escape(h) for h in sorted(self.heads, key=len, reverse=True))
+        self._equipment = (re.compile(rf"[\u4e00-\u9fffa-z0-9]{{1,6}}?(?:{heads})")
+                           if heads else None)
         self._fuel_of = dict(self._fuel_words)
         self._fuel_re = re.compile("|".join(re.escape(w) for w, _ in self._fuel_words))
         self._name_re = re.compile("|".join(
@@ -128,7 +141,63 @@ class RuleBook:
         """A word that names a specific piece of equipment (ends in a head, not generic)."""
         return len(word) >= 2 and word.endswith(self.heads) and word not in self.generic
 
+    def unlisted(self, text: str) -> str | None:
+        """A piece of equipment the question asks to eliminate that no rule names."""
+        if self._equipment is None or not ELIMINATION.search(text):
+            return None
+        for match in self._equipment.finditer(text):
+            word = _BEFORE_NAME.split(match.group(0))[-1]
+            if self.is_equipment(word) and not any(word in name for name in self.names):
+                return word
+        return None
+
     # -- answering ----------------------------------------------------------------------
+
+    def answer(self, rules: list[Rule], expanded: str, named: set[str]) -> Answer:
+        """Whether the unit the question describes is under ``rules`` (the ones naming its
+        equipment), with the reasons; ``named``: the industries the question names."""
+        verdicts = [self.judge(rule, expanded, named) for rule in rules]
+        # A rule ruled out only by industry matters when no rule fits the industry named.
+        verdicts = [v for v in verdicts if not v.other_industry] or verdicts
+        yes = [v for v in verdicts if v.applies is True]
+        no = [v for v in verdicts if v.applies is False]
+        open_ = [v for v in verdicts if v.applies is None]
+        if verdicts and all(v.other_industry for v in verdicts):
+            named_ = "、".join(sorted(named))
+            musts = "；".join(_dedupe(v.must for v in verdicts))
+            lead = f"不属于{_actions(verdicts)}范围。"
+            body = [f"{named_}不在此条所列行业内（{musts}）。"]
+        elif yes:
+            lead = f"需要{_actions(yes)}。"
+            body = [v.reason for v in yes]
+        elif no:
+            lead = f"不属于{_actions(no)}范围。"
+            body = [v.reason for v in no] + [f"另：{v.reason}" for v in open_]
+        else:
+            lead = ""
+            body = [v.reason for v in open_]
+        primary = yes or no or open_  # whose notes are shown
+        chosen = yes or (no + open_)  # whose clauses are cited
+        text = lead + "".join(_dedupe(body)) + "".join(_dedupe(v.rule.note for v in primary))
+        clauses = _dedupe(self.kb.task(v.rule.task).citation for v in chosen)
+        return Answer(
+            text=f"{text}\n依据：{'；'.join(clauses)}",
+            confident=True,
+            sources=tuple(clauses),
+        )
+
+    def not_listed(self, equipment: str) -> Answer:
+        """Equipment no rule names: not listed, and what the rules do list."""
+        rules = self.rules
+        listed = "；".join(_dedupe(f"{r.action}{self.scope_of(r)}" for r in rules))
+        clauses = _dedupe(self.kb.task(r.task).citation for r in rules)
+        return Answer(
+            text=f"{equipment}不在方案列出的淘汰/取缔设备中（未列入）。方案要求的是：{listed}。"
+            f"\n依据：{'；'.join(clauses)}",
+            confident=True,
+            sources=tuple(clauses),
+        )
+
 
     def fuel_wording(self, rule: Rule) -> str:
         return "、".join(self.fuels[f].said if f in self.fuels else f for f in rule.fuels)
@@ -179,6 +248,14 @@ class RuleBook:
         if (rule.fuels and not fuels) or not known:
             return Verdict(rule, None, f"{must}。")
         return Verdict(rule, True, f"属于{rule.action}范围：{must}。")
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))
+
+
+def _actions(verdicts: list[Verdict]) -> str:
+    return "/".join(_dedupe(v.rule.action for v in verdicts))
 
 
 def _sized(rule: Rule, condition: Condition, size: Quantity, prefix: str, must: str) -> Verdict:
