@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from knowledge.intents import FILLERS, INTENT_PATTERNS, detect_intents
-from knowledge.normalize import normalize, to_simplified
+from knowledge.normalize import to_simplified
 from knowledge.terms import TermIndex
 
 _OPENER = re.compile(r"^(?:那么|那(?![个种些样])|还有|另外|再问一下|再问|如果是|要是|换成|换做)")
