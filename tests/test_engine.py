@@ -156,6 +156,7 @@ def test_dev_set_accuracy_floor(engine: Engine) -> None:
         ("questions_adversarial.yaml", 0.85),
         ("questions_final_blind.yaml", 0.95),
         ("questions_blind_e.yaml", 0.97),  # first score 67.4%, before issue 10
+        ("questions_blind_f.yaml", 0.92),  # first score 93.8%, after issue 10's work
     ],
 )
 def test_own_question_sets_hold_their_floor(engine: Engine, name: str, floor: float) -> None:
@@ -283,3 +284,9 @@ def test_a_trade_outside_a_list_is_shown_the_list(engine: Engine) -> None:
 def test_a_project_names_its_trade(engine: Engine) -> None:
     answer = engine.ask("新建锂电池正极材料项目在禁止新增产能的名单里吗")
     assert "不在所列范围内" in answer.text
+
+
+def test_a_word_inside_another_word_is_no_topic(engine: Engine) -> None:
+    # "出的" (方案是谁出的) is not in "指出的" or "列出的"
+    for question in ("文件指出的重点行业有哪些", "方案列出的淘汰设备都有啥"):
+        assert "厅长办公会议" not in engine.ask(question).text, question
