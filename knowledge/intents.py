@@ -61,3 +61,11 @@ def cue_spans(text: str) -> list[tuple[int, int]]:
     for pattern in _PATTERNS.values():
         spans.extend(m.span() for m in pattern.finditer(text))
     return spans
+
+
+def without_cues(text: str, filler: str = "") -> str:
+    """``text`` with its cue words replaced by ``filler``: what it asks about, not how."""
+    keep = list(text)
+    for start, end in cue_spans(text):
+        keep[start:end] = [filler] * (end - start)
+    return "".join(keep)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from knowledge.dates import period_of
-from knowledge.intents import cue_spans
+from knowledge.intents import without_cues
 from knowledge.model import Answer, KnowledgeBase, Standard, Task
 from knowledge.normalize import chinese_to_number, normalize
 from knowledge.passages import split, summary
@@ -182,7 +182,7 @@ class Lookups:
         for span in self.terms.find(rest, subjects_only=True):
             if span.term in ok:
                 continue
-            if _ASKING.sub("", _cue_free(span.term)):
+            if _ASKING.sub("", without_cues(span.term)):
                 return False
         return True
 
@@ -262,13 +262,6 @@ class Lookups:
             return _cited_all(f"{family}按产品分别执行：{items}。",
                               [self.kb.task(s.task).citation for s in members])
         return None
-
-
-def _cue_free(text: str) -> str:
-    keep = list(text)
-    for start, end in cue_spans(text):
-        keep[start:end] = [""] * (end - start)
-    return "".join(keep)
 
 
 def _cited(body: str, clause: str) -> Answer:

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from knowledge.intents import FILLERS, cue_spans
+from knowledge.intents import FILLERS, without_cues
 from knowledge.model import KnowledgeBase, Task
 from knowledge.normalize import normalize
 
@@ -60,14 +60,6 @@ def bigrams(text: str) -> set[str]:
     for run in _RUN.findall(_FILLER.sub(" ", _BRACKETS.sub("", normalize(text)))):
         out.update(run[i : i + 2] for i in range(len(run) - 1))
     return out
-
-
-def content(question: str) -> str:
-    """A question without the words that only say how it asks (什么时候, 哪些…)."""
-    keep = list(question)
-    for start, end in cue_spans(question):
-        keep[start:end] = [" "] * (end - start)
-    return "".join(keep)
 
 
 def split(text: str) -> list[str]:
@@ -122,7 +114,7 @@ class Passages:
         """The question's pairs with their rarity. A pair the plan never writes that holds a
         one-character filler (要做, 务要) is an artefact of how the question is put, not
         content; a pair the plan does write (现有, 以下) is kept whatever it holds."""
-        wanted = {g for g in bigrams(content(question))
+        wanted = {g for g in bigrams(without_cues(question, " "))
                   if g in self._idf or not _SINGLE_FILLERS.intersection(g)}
         if len(wanted) < MIN_PAIRS:
             return None
