@@ -140,10 +140,6 @@ class Engine:
         self.lookups = Lookups(kb, self.terms)
         self.passages = Passages(kb)
         self.english = English(kb.glossary)
-        self._industries = {normalize(i): i for i in kb.industries}
-        for alias, canonical in self.vocabulary.aliases.items():
-            if canonical in self._industries:
-                self._industries.setdefault(alias, self._industries[canonical])
         self.examples = _examples(kb.facts)
         texts = [f.answer for f in kb.facts] + [t.text for t in kb.tasks]
         self._states_money = any(_AMOUNT.search(t) for t in texts)
@@ -219,7 +215,7 @@ class Engine:
             return self._no_amounts(self._rank(text, expanded, intents))
         rules = self.rulebook.matching(expanded)
         if rules and not intents & {"standard", "target"}:
-            named = {name for key, name in self._industries.items() if key in expanded}
+            named = {name for key, name in self.lookups.industries.items() if key in expanded}
             return self.rulebook.answer(rules, expanded, named)
         ranked = self._rank(text, expanded, intents)
         unlisted = self.rulebook.unlisted(text) if "ban" in intents else None
@@ -309,7 +305,7 @@ class Engine:
         # Industries and places the KB knows by name must match a member exactly (or
         # contain it); 化工 is not 传统煤化工. Trades read loosely off the question
         # (我们是做服装加工的厂) may match either way.
-        named = [self._industries[k] for k in self._industries if k in expanded]
+        named = [self.lookups.industries[k] for k in self.lookups.industries if k in expanded]
         named += [p for p in HENAN_PLACES if p in text]
         loose = False
         if not named and _YES_NO.search(text):

@@ -17,7 +17,7 @@ from knowledge.dates import period_of
 from knowledge.intents import without_cues
 from knowledge.model import Answer, KnowledgeBase, Standard, Task
 from knowledge.normalize import chinese_to_number, normalize
-from knowledge.passages import split, summary
+from knowledge.passages import body, split, summary
 from knowledge.terms import TermIndex, area_words, common_prefix
 
 _N = r"(\d{1,3}|[一二两三四五六七八九十〇零]{1,4})"
@@ -69,10 +69,11 @@ class Lookups:
             if normalize(canonical) in self._definitions:
                 self._definitions.setdefault(normalize(alias),
                                              self._definitions[normalize(canonical)])
-        self._industries = {normalize(i): i for i in kb.industries}
+        # Industries by the names questions use (their own and their aliases').
+        self.industries = {normalize(i): i for i in kb.industries}
         for alias, canonical in kb.aliases.items():
             if canonical in kb.industries:
-                self._industries.setdefault(normalize(alias), canonical)
+                self.industries.setdefault(normalize(alias), canonical)
         date = kb.document.get("date")
         self._year = date.year if isinstance(date, dt.date) else (
             min((d.date.year for t in kb.tasks for d in t.deadlines), default=dt.date.today().year))
@@ -152,21 +153,21 @@ class Lookups:
                       confident=False)
 
     def _requirement(self, number: int) -> Answer:
-        items = self.kb.document.get("requirements") or []
-        if isinstance(items, list) and 0 < number <= len(items) and isinstance(
-            items[number - 1], dict
-        ):
+        found = self.kb.document.get("requirements")
+        items = found if isinstance(found, list) else []
+        if 0 < number <= len(items) and isinstance(items[number - 1], dict):
             req = items[number - 1]
             first = split(str(req.get("text", "")))[:1]
             return _cited(f"{req.get('clause', '')}{req.get('title', '')}：{''.join(first)}",
                           f"{req.get('clause', '')} {req.get('title', '')}")
-        return Answer(text="方案的工作要求共三条。", confident=False)
+        return Answer(text=f"方案的工作要求共{len(items)}条，没有第{number}条。",
+                      confident=False)
 
     # -- lists ------------------------------------------------------------------------
 
     def answer(self, text: str, intents: frozenset[str]) -> Answer | None:
         """The structured answer to ``text``, if it is a structured question."""
-        return (self._definition(text, intents) or self._area(text)
+        return (self._definition(text) or self._area(text)
                 or self._due(text, intents) or self._industry_tasks(text, intents)
                 or self._standards(text, intents))
 
@@ -186,7 +187,7 @@ class Lookups:
                 return False
         return True
 
-    def _definition(self, text: str, intents: frozenset[str]) -> Answer | None:
+    def _definition(self, text: str) -> Answer | None:
         cue = _DEFINE.search(text)
         if not cue:
             return None
@@ -236,16 +237,18 @@ class Lookups:
     def _industry_tasks(self, text: str, intents: frozenset[str]) -> Answer | None:
         if not _TASK_WORD.search(text) or not intents & {"list", "what", "target"}:
             return None
-        for word, industry in sorted(self._industries.items(), key=lambda p: -len(p[0])):
+        for word, industry in sorted(self.industries.items(), key=lambda p: -len(p[0])):
             at = text.find(word)
             if at < 0 or not self._only(text, [(at, at + len(word))]):
                 continue
             tasks = [t for t in self.kb.tasks if industry in t.industries]
             if not tasks:
                 return None
-            listed = _task_list(tasks)
-            body = f"方案中点名{industry}行业的任务（{len(tasks)}项）：{listed}。"
-            return _cited(body, "二 主要任务")
+            sections = {s.id: f"{s.clause} {s.title}" for s in self.kb.sections}
+            return _cited_all(
+                f"方案中点名{industry}行业的任务（{len(tasks)}项）：{_task_list(tasks)}。",
+                [sections.get(t.section, "") for t in tasks],
+            )
         return None
 
     def _standards(self, text: str, intents: frozenset[str]) -> Answer | None:
@@ -282,9 +285,8 @@ def _task_list(tasks: list[Task]) -> str:
 
 
 def _first_clause(task: Task) -> str:
-    sentences = [s for s in split(task.text) if s.rstrip("。；") != task.title]
-    first = sentences[0] if sentences else task.title
-    return re.split(r"[，。；]", first)[0]
+    sentences = body(task)
+    return re.split(r"[，。；]", sentences[0] if sentences else task.title)[0]
 
 
 def _families(standards: tuple[Standard, ...]) -> dict[str, list[Standard]]:

@@ -68,10 +68,15 @@ def split(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) > 6]
 
 
+def body(task: Task) -> list[str]:
+    """The sentences of a task's text after its title (the text opens with the title)."""
+    return [s for s in split(task.text) if s.rstrip("。；") != task.title]
+
+
 def summary(task: Task, limit: int = SUMMARY_CHARS) -> str:
     """The task's opening sentences, whole, about ``limit`` characters; a first sentence
     longer than that is cut at a clause (，) and closed, never left with "……"."""
-    sentences = [s for s in split(task.text) if s.rstrip("。；") != task.title]
+    sentences = body(task)
     out = ""
     for sentence in sentences:
         if out and len(out) + len(sentence) > limit:
@@ -89,9 +94,8 @@ class Passages:
     def __init__(self, kb: KnowledgeBase):
         items: list[Passage] = []
         for task in kb.tasks:
-            for sentence in split(task.text):
-                if sentence.rstrip("。；") != task.title:
-                    items.append(Passage(_ended(sentence), task.number, task.citation))
+            items += [Passage(_ended(sentence), task.number, task.citation)
+                      for sentence in body(task)]
         requirements = kb.document.get("requirements") or []
         for req in requirements if isinstance(requirements, list) else []:
             if isinstance(req, dict):
