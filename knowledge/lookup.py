@@ -62,6 +62,9 @@ class Lookups:
         self._titles = sorted(((normalize(t.title), t.number) for t in kb.tasks),
                               key=lambda p: -len(p[0]))
         self._areas = area_words(kb)
+        # The words of the section the work requirements are in (三 工作要求): "工作要求第三条".
+        self._requirement_words = [normalize(s.title) for s in kb.sections
+                                   if normalize(s.clause) == self._requirements_clause()]
         self._families = _families(kb.standards)
         self._definitions = {normalize(w): t for t in kb.glossary if t.means
                              for w in (t.term, *t.also)}
@@ -98,7 +101,11 @@ class Lookups:
             numeral = next(g for g in m.groups() if g)
             number = _number(numeral)
             if number is not None:
-                kind = "key_task" if _APPENDIX.search(text) else "task"
+                kind = "task"
+                if _APPENDIX.search(text):
+                    kind = "key_task"
+                elif any(w in text for w in self._requirement_words):
+                    kind = "requirement"
                 return Ref(kind, number, m.span())
         # A task named by its title, as suggestion buttons do: 加快落后产能淘汰由哪个处负责？
         for title, number in self._titles:

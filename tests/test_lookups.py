@@ -67,6 +67,14 @@ def test_a_task_number_the_plan_does_not_have(engine: Engine) -> None:
     assert "26项" in answer.text
 
 
+@pytest.mark.parametrize("question", ["三（二）讲的什么", "工作要求第二条是什么"])
+def test_a_work_requirement_by_number(engine: Engine, question: str) -> None:
+    # 三（二）加大政策支持：统筹使用好先进制造业发展专项资金和基金……
+    answer = engine.ask(question)
+    assert answer.confident and "加大政策支持" in answer.text, answer.text
+    assert "专项资金" in answer.text
+
+
 def test_an_appendix_item_by_number(engine: Engine) -> None:
     answer = engine.ask("附件重点任务分工第2项是什么")
     assert answer.confident
