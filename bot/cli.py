@@ -6,6 +6,7 @@ Each subcommand is a small function; ``main`` only parses and dispatches.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -25,8 +26,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one question per stdin line with ``-``: the lines are one
     conversation, so a follow-up (那…呢, 哪个处负责？) builds on the line before it."""
-    import datetime as dt
-
     from knowledge.engine import load_engine
     from storage.clock import SHANGHAI
 
@@ -114,9 +113,7 @@ def cmd_grant(args: argparse.Namespace) -> int:
     return 0
 
 
-def _date(text: str) -> object:
-    import datetime as dt
-
+def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

@@ -4,6 +4,7 @@ a bounded time, and the answer says what it understood. Expectations from the pl
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -122,8 +123,6 @@ def test_a_refused_question_leaves_nothing_to_follow(engine: Engine) -> None:
 
 
 def test_the_cache_keeps_follow_ups_per_chat_and_for_a_bounded_time(engine: Engine) -> None:
-    import datetime as dt
-
     cache: AnswerCache[object] = AnswerCache()
     t0 = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
 
@@ -142,8 +141,6 @@ def test_the_cache_keeps_follow_ups_per_chat_and_for_a_bounded_time(engine: Engi
 
 
 def test_the_cache_does_not_serve_one_days_wording_on_another(engine: Engine) -> None:
-    import datetime as dt
-
     cache: AnswerCache[object] = AnswerCache()
     before = dt.datetime(2021, 6, 10, 2, 0, tzinfo=dt.UTC)
     after = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
