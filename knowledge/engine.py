@@ -182,11 +182,14 @@ class Engine:
         if alone_first and self._answer(text).confident:
             return None
         joined = self._answer(merged.text)
-        if not joined.confident and not alone_first and follow.shape is Shape.SUBJECT and (
+        # Unsure of the merged question (an explanation of what the plan leaves open is an
+        # answer, not unsure), the question may still stand on its own.
+        unsure = not joined.confident and not joined.sources
+        if unsure and not alone_first and follow.shape is Shape.SUBJECT and (
             self._answer(text).confident
         ):
             return None
-        shown = f"{merged.shown}：" if merged.shown and joined.confident else ""
+        shown = f"{merged.shown}：" if merged.shown and joined.sources else ""
         return replace(joined, text=shown + joined.text,
                        understood=merged.text if joined.in_scope else "")
 

@@ -71,9 +71,14 @@ class TermIndex:
         return sorted(found, key=lambda s: s.start)
 
     def kinds(self, word: str) -> set[str]:
+        """The kinds of ``word``, and of the known words it ends in: a Chinese compound names
+        a kind of its last word (木器涂料 is a 涂料, so it is of a kind with 油墨)."""
         if self._quantity.fullmatch(word):
             return {"quantity"}
-        return self._kinds.get(word, set())
+        out = set(self._kinds.get(word, ()))
+        for start in range(1, len(word) - 1):
+            out |= self._kinds.get(word[start:], set())
+        return out
 
     def is_subject(self, word: str) -> bool:
         return word in self._subjects or bool(self._quantity.fullmatch(word))

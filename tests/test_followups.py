@@ -159,3 +159,10 @@ async def test_a_follow_up_in_the_bot(tmp_path: Path, engine: Engine) -> None:
         bot.clock.advance(FOLLOW_UP_SECONDS + 1)
         [late] = await bot.exchange(1001, "哪个处负责？")
         assert "节能与综合利用处" not in late.params["text"]
+
+
+def test_a_follow_up_the_plan_leaves_open_is_explained(engine: Engine) -> None:
+    # 二（一）17 lists VOCs standards for coatings, adhesives and cleaners, none for inks
+    _, answer = converse(engine, "木器涂料执行什么标准", "那油墨呢")
+    assert answer.text.startswith("油墨：") and "没有油墨的专门标准" in answer.text
+    assert not answer.confident
