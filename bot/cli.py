@@ -6,6 +6,7 @@ Each subcommand is a small function; ``main`` only parses and dispatches.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -28,25 +29,25 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    """Answer one question, or one question per stdin line with ``--json -``."""
+    """Answer one question, or one question per stdin line with ``-``: the lines are one
+    conversation, so a follow-up (那…呢, 哪个处负责？) builds on the line before it."""
     from knowledge.engine import load_engine
+    from storage.clock import SHANGHAI
 
     engine = load_engine(_settings(args).kb_path)
-    if args.question == "-":
-        out = sys.stdout
-        for line in sys.stdin:
-            answer = engine.ask(line.rstrip("\n"))
-            if args.json:
-                out.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
-            else:
-                out.write(answer.text + "\n\n")
-            out.flush()
-        return 0
-    answer = engine.ask(args.question)
-    if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False))
-    else:
-        print(answer.text)
+    today = args.today or dt.datetime.now(SHANGHAI).date()
+    questions = (line.rstrip("\n") for line in sys.stdin) if args.question == "-" else [
+        args.question
+    ]
+    previous = ""
+    for question in questions:
+        answer = engine.ask(question, today=today, previous=previous)
+        previous = answer.understood
+        if args.json:
+            sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(answer.text + ("\n\n" if args.question == "-" else "\n"))
+        sys.stdout.flush()
     return 0
 
 
@@ -123,6 +124,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return run_doctor(settings, sys.stdout)
 
 
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lvdong", description="绿动: 河南工业污染防治攻坚助手")
     parser.add_argument("--config", type=Path, help="KEY=value settings file (env wins)")
@@ -138,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question ('-' reads one per line from stdin)")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
+    ask.add_argument("--today", type=_date, help="answer as on this day, YYYY-MM-DD "
+                     "(default: today in China); deadlines before it are said to have passed")
     ask.set_defaults(func=cmd_ask)
 
     kb = sub.add_parser("kb", help="knowledge-base tools")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from knowledge.model import Fact, KnowledgeBase, Standard, Task
+from knowledge.passages import summary
 
 _DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
 
@@ -38,21 +39,12 @@ def task_facts(task: Task) -> list[Fact]:
     facts = [
         fact("who", f"“{task.title}”（任务{task.number}）由{offices}负责。", ("who",),
              f"{task.title}由哪个处负责？"),
-        fact("about", _summary(task), ("what", "how"), f"{task.title}有什么要求？"),
+        fact("about", summary(task), ("what", "how"), f"{task.title}有什么要求？"),
     ]
     if task.deadlines:
         when = "；".join(f"{d.wording}{d.what}" for d in task.deadlines)
         facts.append(fact("when", f"{when}。", ("when",), f"{task.title}的时间要求是什么？"))
     return facts
-
-
-def _summary(task: Task, limit: int = 140) -> str:
-    """The task's opening sentences, cut at a sentence end near ``limit``."""
-    text = task.text
-    if len(text) <= limit:
-        return text
-    cut = max(text.rfind(p, 0, limit) for p in "。；")
-    return text[: cut + 1] if cut > 40 else text[:limit] + "……"
 
 
 def office_facts(kb: KnowledgeBase) -> list[Fact]:

@@ -1,32 +1,54 @@
 """The answer engine: a question in, a short answer with its clause out.
 
-Pipeline: ``normalize`` (width, script, numerals, units) → ``Vocabulary.expand``
-(aliases, typo repair) → the equipment rules when the question names such
-equipment → otherwise every fact scored on its topics, the question's intents
-and a rapidfuzz similarity to the fact's sample questions. When nothing fits
-well enough the engine does not guess: it says so and offers at most three
-"did you mean" questions; when nothing fits at all it says the plan does not
-cover the question.
+How ``Engine.ask`` answers a question:
+
+1. English is put into the plan's words (``knowledge.english``, the KB's glossary);
+   the text is normalised: width, script, numerals, units (``knowledge.normalize``).
+2. A follow-up (那石灰窑呢？ / 哪个处负责？) becomes the standalone question it stands
+   for, built on the chat's previous question (``knowledge.followup``).
+3. A question about another province's rules is out of scope.
+4. A structured question is looked up in the KB's structure (``knowledge.lookup``): a
+   task by number or title, tasks by area, deadline or industry, the standards of a
+   product family, what a term means.
+5. An amount of money the plan never states (罚款多少) is not guessed.
+6. Equipment a rule names is judged at the size, fuel and industry the question gives
+   (``knowledge.rules``); equipment no rule names is said to be not listed.
+7. Otherwise facts are ranked on their topic words (rarer weigh more), the question's
+   intents, its similarity to their sample questions and, among the leaders, to their
+   answers. The best answers if every topic is named, enough of the question is
+   understood and it gives the kind of answer asked; a fact that is a whole task
+   answers with the sentence of its text the question points to, and with no such
+   fact a sentence of the plan holding nearly all of the question does
+   (``knowledge.passages``). Else the engine says it is unsure and offers up to three
+   questions, or that the plan does not cover the question.
+8. A deadline before ``today`` is said to have passed (``knowledge.dates``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from knowledge.dates import passed_note
 from knowledge.derive import derived_facts, standard_numbers
+from knowledge.english import English, is_english
+from knowledge.followup import FollowUp, Shape, follow_up_of, merge
 from knowledge.intents import FILLERS, cue_spans, detect_intents
 from knowledge.loader import load_kb
-from knowledge.model import Answer, Fact, KnowledgeBase, Rule
+from knowledge.lookup import Lookups, Ref
+from knowledge.model import Answer, Fact, KnowledgeBase
 from knowledge.normalize import drop_negated, normalize
-from knowledge.rules import Verdict, judge, matching_rules, scope_of
+from knowledge.passages import Passages
+from knowledge.rules import RuleBook
 from knowledge.scope import HENAN_PLACES, other_region
+from knowledge.terms import build_terms
 from knowledge.vocabulary import Vocabulary
 
 MAX_QUESTION = 500  # characters considered; a 10,000-character paste is cut, not choked on
@@ -34,23 +56,20 @@ _FILLER_RE = re.compile("|".join(re.escape(w) for w in sorted(FILLERS, key=len, 
 
 # Scoring weights, tuned on the development set (see README, "Answer engine").
 W_TOPIC = 2.0  # share of the fact's topic groups the question names
-W_SPECIFIC = 0.12  # per character of the matched topic words (capped)
-SPECIFIC_CAP = 12
+W_SPECIFIC = 0.12  # per character of the matched topic words, weighted by rarity
 W_INTENT = 0.6  # the question asks what the fact answers (negative when it asks otherwise)
 W_FUZZY = 1.0  # similarity to the fact's sample questions
 W_ANSWER = 1.5  # the question's words reappearing in the answer (above the floor)
 ANSWER_FLOOR = 0.3  # partial similarity any two sentences on the plan reach by chance
-ANSWER_CHECK = 15  # leaders whose answers are compared with the question
+ANSWER_CHECK = 8  # leaders whose answers are compared with the question
 DERIVED_PENALTY = 0.25  # a hand-written fact beats a derived one on a tie
 MIN_COVERAGE = 0.4  # share of the question's content the engine understood
 FUZZY_CLEAR = 0.5  # ...unless it is this close to one of the fact's sample questions
 GIVING_MARGIN = 0.8  # how far behind a fact that gives the asked kind of answer may be
-UNCOVERED_MARGIN = 0.5  # how close a "plan does not say" fact must be to win
-FUZZY_SURE = 0.7  # this close to a sample question, a bare topic is not ambiguous
 SHORT_MATCH = 2  # a match on this many topic characters or fewer is thin...
 THIN_COVERAGE = 0.5  # ...and needs this share of the question understood
 MIN_SPECIFIC_TO_SUGGEST = 3  # a partial match on fewer topic characters is no lead at all
-AMBIGUITY_GAP = 0.35  # complete matches from other tasks this close make a bare topic ambiguous
+PASSAGE_SURE = 0.8  # with no fact for it, a sentence of the plan holding this much of a question
 
 
 @dataclass(frozen=True)
@@ -80,14 +99,19 @@ class Engine:
         entries += [_Entry(f, _norm_groups(f), True) for f in derived_facts(kb)]
         self._entries = entries
         self._answers = {id(e): normalize(e.fact.answer) for e in entries}
-        self._by_prefix: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        self._families = [frozenset(_family(e.fact.intents)) for e in entries]
+        # Topic words by their first two characters, each with the (fact, group)s it is in.
+        places: dict[str, list[tuple[int, int]]] = defaultdict(list)
         facts_with: dict[str, int] = defaultdict(int)
         for i, entry in enumerate(entries):
             for alt in {a for group in entry.groups for a in group}:
                 facts_with[alt] += 1
             for g, group in enumerate(entry.groups):
                 for alt in group:
-                    self._by_prefix[alt[:2]].append((alt, i, g))
+                    places[alt].append((i, g))
+        self._by_prefix: dict[str, list[tuple[str, list[tuple[int, int]]]]] = defaultdict(list)
+        for alt, where in places.items():
+            self._by_prefix[alt[:2]].append((alt, where))
         # A word many facts share says less about which fact is meant (rarity weighting).
         self._weight = {alt: len(alt) / math.sqrt(n) for alt, n in facts_with.items()}
         self._questions: list[str] = []
@@ -104,56 +128,115 @@ class Engine:
         terms += [*kb.industries, *kb.offices]
         for task in kb.tasks:
             terms += [*task.keywords, task.title]
-        self.vocabulary = Vocabulary(terms, kb.aliases)
-        self._industries = {normalize(i): i for i in kb.industries}
-        for alias, canonical in self.vocabulary.aliases.items():
-            if canonical in self._industries:
-                self._industries.setdefault(alias, self._industries[canonical])
+        aliases = dict(kb.aliases)
+        for term in kb.glossary:
+            terms.append(term.term)
+            aliases.update({other: term.term for other in term.also})
+        self.vocabulary = Vocabulary(terms, aliases)
+        self._alias_re = re.compile("|".join(re.escape(a) for a in sorted(
+            self.vocabulary.aliases, key=len, reverse=True)) or "(?!)")
+        self.rulebook = RuleBook(kb)
+        self.terms = build_terms(kb, [e.fact for e in entries])
+        self.lookups = Lookups(kb, self.terms)
+        self.passages = Passages(kb)
+        self.english = English(kb.glossary)
         self.examples = _examples(kb.facts)
-        self._rule_names = [normalize(n) for r in kb.rules for n in (r.equipment, *r.aliases)]
+        texts = [f.answer for f in kb.facts] + [t.text for t in kb.tasks]
+        self._states_money = any(_AMOUNT.search(t) for t in texts)
 
     # -- public -------------------------------------------------------------------------
 
-    def ask(self, question: str) -> Answer:
-        text = normalize(question[: MAX_QUESTION * 4])[:MAX_QUESTION]
+    def ask(
+        self, question: str, *, today: dt.date | None = None, previous: str | None = None
+    ) -> Answer:
+        """The answer to ``question``. ``previous``: what the chat's previous question was
+        understood as (its ``Answer.understood``), for a follow-up to build on; ``today``:
+        the day it is asked, so a deadline already behind it is said to have passed."""
+        raw = question[: MAX_QUESTION * 4]
+        if is_english(raw):
+            raw = self.english.translate(raw)
+        text = normalize(raw)[:MAX_QUESTION]
         if not _core(text):
             return Answer(
                 text="请用文字描述您的问题，例如：" + "；".join(self.examples),
                 confident=False,
                 suggestions=self.examples,
             )
+        follow = follow_up_of(text, raw, self.terms)
+        answer = self._followed(text, follow, previous) if follow and previous else None
+        if answer is None:
+            answer = self._answer(text)
+            answer = replace(answer, understood=text if answer.in_scope else "")
+        answer = replace(answer, follow_up=follow is not None)
+        return self._dated(answer, today) if today else answer
+
+    def _followed(self, text: str, follow: FollowUp, previous: str) -> Answer | None:
+        """A follow-up answered as the standalone question it stands for; None when the
+        question is better answered on its own: it names a subject and asks something
+        (那抽检率有要求吗), or its subject takes no one's place in the previous question
+        (那矿山里的车呢), and it is answered with confidence alone."""
+        merged = merge(follow, normalize(previous), self.terms)
+        alone_first = follow.shape is Shape.BOTH or (
+            follow.shape is Shape.SUBJECT and not merged.replaced
+        )
+        if alone_first and self._answer(text).confident:
+            return None
+        joined = self._answer(merged.text)
+        # Unsure of the merged question (an explanation of what the plan leaves open is an
+        # answer, not unsure), the question may still stand on its own.
+        unsure = not joined.confident and not joined.sources
+        if unsure and not alone_first and follow.shape is Shape.SUBJECT and (
+            self._answer(text).confident
+        ):
+            return None
+        shown = f"{merged.shown}：" if merged.shown and joined.sources else ""
+        return replace(joined, text=shown + joined.text,
+                       understood=merged.text if joined.in_scope else "")
+
+    def _dated(self, answer: Answer, today: dt.date) -> Answer:
+        """The answer with a note on its deadlines already behind ``today``."""
+        if not answer.sources or not answer.in_scope:
+            return answer
+        body, sep, basis = answer.text.partition("\n依据：")
+        note = passed_note(body, today)
+        return replace(answer, text=f"{body}{note}{sep}{basis}") if note else answer
+
+    def _answer(self, text: str) -> Answer:
+        """The answer to a standalone, normalised question."""
         if other_region(text, str(self.kb.document.get("region", ""))):
             return self._not_covered()
         intents = detect_intents(text)
         text = _THIS_DOCUMENT.sub("本方案", drop_negated(text), count=1)
+        ref = self.lookups.reference(text)
+        if ref is not None:
+            return self._numbered(ref, text, intents)
+        structured = self.lookups.answer(text, intents)
+        if structured is not None:
+            return structured
         expanded = self.vocabulary.expand(text)
-        rules = matching_rules(self.kb.rules, expanded)
+        if _MONEY.search(text) and not self._states_money:
+            return self._no_amounts(self._rank(text, expanded, intents))
+        rules = self.rulebook.matching(expanded)
         if rules and not intents & {"standard", "target"}:
-            return self._rule_answer(rules, expanded)
+            named = {name for key, name in self.lookups.industries.items() if key in expanded}
+            return self.rulebook.answer(rules, expanded, named)
         ranked = self._rank(text, expanded, intents)
-        unlisted = self._unlisted_equipment(text) if "ban" in intents else None
+        unlisted = self.rulebook.unlisted(text) if "ban" in intents else None
         if unlisted and not (ranked and ranked[0].complete and not ranked[0].entry.fact.covered):
-            return self._not_listed_answer(unlisted)
+            return self.rulebook.not_listed(unlisted)
         if not ranked:
-            return self._not_covered()
+            return self._sentence(text, intents, PASSAGE_SURE) or self._not_covered()
         ranked = _prefer_giving(ranked, intents)
-        best = _prefer_uncovered(ranked)
+        best = ranked[0]
         understood = self._understood(text, expanded)
         # One short word in common ("食品") is thin evidence: the rest must be understood too.
         needed = MIN_COVERAGE if best.chars > SHORT_MATCH else THIN_COVERAGE
         clear = understood >= needed or best.fuzzy >= FUZZY_CLEAR
-        settled = not _ambiguous(ranked, intents, text) and _gives(best, intents)
-        if best.complete and clear and settled:
-            fact = best.entry.fact
-            # A fact marked "not covered" explains what the plan leaves open: it is said,
-            # but not as a confident answer, and other questions are offered.
-            others = () if fact.covered else tuple(_suggestions(ranked[1:]))
-            return Answer(
-                text=f"{self._membership(fact, text, expanded)}{fact.answer}\n依据：{fact.clause}",
-                confident=fact.covered,
-                sources=(fact.clause,),
-                suggestions=others,
-            )
+        if best.complete and clear and _gives(best, intents):
+            return self._fact_answer(best.entry, text, expanded, ranked, intents)
+        sentence = self._sentence(text, intents, PASSAGE_SURE)
+        if sentence is not None:
+            return sentence
         # A partial match is a lead only if it names some fact's subject (its first
         # topic group): "怎么样" alone matches phrasing, not a subject.
         lead = best.specific >= MIN_SPECIFIC_TO_SUGGEST or understood >= 0.6
@@ -161,62 +244,61 @@ class Engine:
             return self._unsure(ranked)
         return self._not_covered()
 
-    # -- rules ----------------------------------------------------------------------------
-
-    def _rule_answer(self, rules: list[Rule], expanded: str) -> Answer:
-        named = {name for key, name in self._industries.items() if key in expanded}
-        verdicts = [judge(rule, expanded, named) for rule in rules]
-        # A rule ruled out only by industry matters when no rule fits the industry named.
-        verdicts = [v for v in verdicts if not v.other_industry] or verdicts
-        yes = [v for v in verdicts if v.applies is True]
-        no = [v for v in verdicts if v.applies is False]
-        open_ = [v for v in verdicts if v.applies is None]
-        if verdicts and all(v.other_industry for v in verdicts):
-            named_ = "、".join(sorted(named))
-            musts = "；".join(_dedupe(v.must for v in verdicts))
-            lead = f"不属于{_actions(verdicts)}范围。"
-            body = [f"{named_}不在此条所列行业内（{musts}）。"]
-        elif yes:
-            lead = f"需要{_actions(yes)}。"
-            body = [v.reason for v in yes]
-        elif no:
-            lead = f"不属于{_actions(no)}范围。"
-            body = [v.reason for v in no] + [f"另：{v.reason}" for v in open_]
-        else:
-            lead = ""
-            body = [v.reason for v in open_]
-        primary = yes or no or open_  # whose notes are shown
-        chosen = yes or (no + open_)  # whose clauses are cited
-        text = lead + "".join(_dedupe(body)) + "".join(_dedupe(v.rule.note for v in primary))
-        clauses = _dedupe(self.kb.task(v.rule.task).citation for v in chosen)
-        return Answer(
-            text=f"{text}\n依据：{'；'.join(clauses)}",
-            confident=True,
-            sources=tuple(clauses),
-        )
-
-    def _unlisted_equipment(self, text: str) -> str | None:
-        """A furnace or kiln the question asks to eliminate that no rule of the plan names."""
-        if not _ELIMINATION.search(text):
+    def _sentence(self, text: str, intents: frozenset[str], share: float = 0.0,
+                  tasks: Iterable[int] | None = None) -> Answer | None:
+        """The plan's sentence holding most of the question, if it holds ``share`` of it."""
+        found = self.passages.best((text, self.vocabulary.canonical(text)), tasks,
+                                   intents & _SPECIFIC)
+        if found is None or found.share < share:
             return None
-        for match in _EQUIPMENT.finditer(text):
-            word = re.split(r"[的是用有台个把种了]", match.group(0))[-1]
-            if len(word) < 2:
-                continue
-            if word in _GENERIC_EQUIPMENT or any(word in t for t in self._rule_names):
-                continue
-            return word
-        return None
+        return Answer(text=f"{found.text}\n依据：{found.clause}", confident=True,
+                      sources=(found.clause,))
 
-    def _not_listed_answer(self, equipment: str) -> Answer:
-        listed = "；".join(_dedupe(f"{r.action}{scope_of(r)}" for r in self.kb.rules))
-        clauses = _dedupe(self.kb.task(r.task).citation for r in self.kb.rules)
+    def _fact_answer(self, entry: _Entry, text: str, expanded: str,
+                     ranked: list[_Scored], intents: frozenset[str]) -> Answer:
+        fact = entry.fact
+        if entry.derived and fact.id.endswith(_ABOUT):
+            # A whole task: the sentence of the plan's text the question points to.
+            sentence = self._sentence(text, intents)
+            if sentence is not None:
+                return sentence
+        # A fact marked "not covered" explains what the plan leaves open: it is said,
+        # but not as a confident answer, and other questions are offered.
+        others = () if fact.covered else tuple(_suggestions(ranked[1:]))
         return Answer(
-            text=f"{equipment}不在方案列出的淘汰/取缔设备中（未列入）。方案要求的是：{listed}。"
-            f"\n依据：{'；'.join(clauses)}",
-            confident=True,
-            sources=tuple(clauses),
+            text=f"{self._membership(fact, text, expanded)}{fact.answer}\n依据：{fact.clause}",
+            confident=fact.covered,
+            sources=(fact.clause,),
+            suggestions=others,
         )
+
+    def _no_amounts(self, ranked: list[_Scored]) -> Answer:
+        """An amount of money (a fine, a subsidy, a price) from a plan that states none: the
+        fact that says so if there is one, else that the plan sets no amounts."""
+        for s in ranked:
+            if s.complete and not s.entry.fact.covered:
+                fact = s.entry.fact
+                return Answer(text=f"{fact.answer}\n依据：{fact.clause}", confident=False,
+                              sources=(fact.clause,), suggestions=tuple(_suggestions(ranked)))
+        return Answer(text="方案没有规定具体金额（如罚款、补贴、收费或价格）。",
+                      confident=False, suggestions=tuple(_suggestions(ranked)))
+
+    def _numbered(self, ref: Ref, text: str, intents: frozenset[str]) -> Answer:
+        """A question naming a task by number: about something inside the task, the fact or
+        sentence of that task; otherwise the task itself, told the way it is asked."""
+        rest = text[: ref.span[0]] + " " + text[ref.span[1] :]
+        if ref.kind == "task" and ref.number in self.kb.task_numbers and self.terms.find(
+            rest, subjects_only=True
+        ):
+            expanded = self.vocabulary.expand(rest)
+            ranked = [s for s in self._rank(rest, expanded, intents)
+                      if s.entry.fact.task == ref.number and not s.entry.derived]
+            if ranked and ranked[0].complete:
+                return self._fact_answer(ranked[0].entry, rest, expanded, ranked, intents)
+            sentence = self._sentence(rest, intents, tasks=[ref.number])
+            if sentence is not None:
+                return sentence
+        return self.lookups.numbered(ref, intents, text)
 
     def _membership(self, fact: Fact, text: str, expanded: str) -> str:
         """For a fact that lists members (industries), say whether the one asked about is listed."""
@@ -226,7 +308,7 @@ class Engine:
         # Industries and places the KB knows by name must match a member exactly (or
         # contain it); 化工 is not 传统煤化工. Trades read loosely off the question
         # (我们是做服装加工的厂) may match either way.
-        named = [self._industries[k] for k in self._industries if k in expanded]
+        named = [self.lookups.industries[k] for k in self.lookups.industries if k in expanded]
         named += [p for p in HENAN_PLACES if p in text]
         loose = False
         if not named and _YES_NO.search(text):
@@ -250,13 +332,16 @@ class Engine:
     def _rank(self, text: str, expanded: str, intents: frozenset[str]) -> list[_Scored]:
         hits: dict[int, dict[int, float]] = defaultdict(dict)
         lengths: dict[int, dict[int, int]] = defaultdict(dict)
-        for pos in range(len(expanded)):
-            for key in (expanded[pos : pos + 2], expanded[pos]):
-                for alt, i, g in self._by_prefix.get(key, ()):
-                    if not expanded.startswith(alt, pos):
-                        continue
-                    hits[i][g] = max(hits[i].get(g, 0.0), self._weight[alt])
-                    lengths[i][g] = max(lengths[i].get(g, 0), len(alt))
+        for pos in range(len(expanded) - 1):
+            for alt, where in self._by_prefix.get(expanded[pos : pos + 2], ()):
+                if not expanded.startswith(alt, pos):
+                    continue
+                weight, size = self._weight[alt], len(alt)
+                for i, g in where:
+                    if weight > hits[i].get(g, 0.0):
+                        hits[i][g] = weight
+                    if size > lengths[i].get(g, 0):
+                        lengths[i][g] = size
         if not hits:
             return []
         fuzzy: dict[int, float] = {}
@@ -267,14 +352,15 @@ class Engine:
             owner = self._question_owner[index]
             fuzzy[owner] = max(fuzzy.get(owner, 0.0), score / 100)
         scored = []
+        asked = _family(intents)
         for i, groups in hits.items():
             entry = self._entries[i]
             share = len(groups) / len(entry.groups)
             specific = sum(groups.values())
-            fact_intents = _family(entry.fact.intents)
+            fact_intents = self._families[i]
             if intents & _SPECIFIC & fact_intents:
                 intent = 1.0
-            elif _family(intents) & fact_intents:
+            elif asked & fact_intents:
                 # "时间要求是什么" asks for a date: a description only half answers it.
                 intent = 0.5 if intents & _SPECIFIC else 1.0
             elif fact_intents and (intents or (entry.derived and fact_intents <= {"who", "when"})):
@@ -283,7 +369,7 @@ class Engine:
                 intent = 0.0
             score = (
                 W_TOPIC * share
-                + W_SPECIFIC * min(specific, SPECIFIC_CAP)
+                + W_SPECIFIC * specific
                 + W_INTENT * intent
                 + W_FUZZY * fuzzy.get(i, 0.0)
                 - (DERIVED_PENALTY if entry.derived else 0.0)
@@ -302,32 +388,27 @@ class Engine:
 
     def _understood(self, text: str, expanded: str) -> float:
         """Share of the question's content characters covered by known words or cues."""
-        covered = [False] * len(text)
-        for start, end in cue_spans(text):
-            covered[start:end] = [True] * (end - start)
-        for term in self._terms_in(text):
-            for m in re.finditer(re.escape(term), text):
-                covered[m.start() : m.end()] = [True] * (m.end() - m.start())
-        for m in _FILLER_RE.finditer(text):
-            covered[m.start() : m.end()] = [True] * (m.end() - m.start())
-        for m in re.finditer(r"\d+(?:\.\d+)?", text):
-            covered[m.start() : m.end()] = [True] * (m.end() - m.start())
-        content = len(text)
-        if not content:
+        if not text:
             return 0.0
+        covered = [False] * len(text)
+        spans = list(cue_spans(text)) + self._known_spans(text)
+        spans += [m.span() for m in _FILLER_RE.finditer(text)]
+        spans += [m.span() for m in _NUMBER.finditer(text)]
+        for start, end in spans:
+            covered[start:end] = [True] * (end - start)
         # Near-miss words repaired to known terms count as understood.
         repaired = expanded.count("|")
-        return min(1.0, (sum(covered) + 2 * repaired) / content)
+        return min(1.0, (sum(covered) + 2 * repaired) / len(text))
 
-    def _terms_in(self, text: str) -> list[str]:
-        found = []
-        for pos in range(len(text)):
-            for key in (text[pos : pos + 2], text[pos]):
-                for alt, _, _ in self._by_prefix.get(key, ()):
-                    if text.startswith(alt, pos):
-                        found.append(alt)
-        found += [a for a in self.vocabulary.aliases if a in text]
-        return found
+    def _known_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the question names a topic word or an alias."""
+        spans = []
+        for pos in range(len(text) - 1):
+            for alt, _ in self._by_prefix.get(text[pos : pos + 2], ()):
+                if text.startswith(alt, pos):
+                    spans.append((pos, pos + len(alt)))
+        spans += [m.span() for m in self._alias_re.finditer(text)]
+        return spans
 
     def _unsure(self, ranked: list[_Scored]) -> Answer:
         """Ask back with the sample questions of the leading facts."""
@@ -351,10 +432,12 @@ class Engine:
 # A question that opens with a bare document noun means the document at hand.
 _THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|上)")
 
-# Elimination (not new-capacity) questions about a piece of equipment.
-_ELIMINATION = re.compile(r"淘汰|取缔|拆除|关停|停用|继续用|继续使用|还能用|保留|还可以用|能用吗")
-_EQUIPMENT = re.compile(r"[\u4e00-\u9fffa-z0-9]{1,6}?(?:炉|窑)")
-_GENERIC_EQUIPMENT = frozenset({"炉窑", "窑炉", "工业炉窑", "工业窑炉", "炉子", "工业炉", "窑"})
+_ABOUT = "-about"  # the id suffix of a task's derived overview fact
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# A question asking for an amount of money, and an amount as a plan would state one.
+_MONEY = re.compile(r"多少钱|多少元|几元|几块钱|费用多少|多少费用|收费多少|价格多少|价格是多少|"
+                    r"什么价钱|罚多少|罚款多少|补多少|补贴多少|补助多少|奖励多少|多少万|金额")
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元")
 _YES_NO = re.compile(
     r"吗|是否|是不是|属不属于|在不在|算不算|要不要|需不需要|能不能|可不可以|行不|么"
 )
@@ -429,26 +512,6 @@ def _prefer_giving(ranked: list[_Scored], intents: frozenset[str]) -> list[_Scor
     return ranked
 
 
-def _prefer_uncovered(ranked: list[_Scored]) -> _Scored:
-    """A complete fact that says the plan leaves this open beats a near-tie that answers
-    something else: 罚款多少 is about penalties, which the plan does not set."""
-    best = ranked[0]
-    for s in ranked[1:6]:
-        if s.complete and not s.entry.fact.covered and best.score - s.score <= UNCOVERED_MARGIN:
-            return s
-    return best
-
-
-def _ambiguous(ranked: list[_Scored], intents: frozenset[str], text: str) -> bool:
-    """A bare topic ("铸造") that several tasks' facts answer equally well: ask back.
-    A yes/no question ("纺织厂要参加水效领跑者吗") is not a bare topic."""
-    best = ranked[0]
-    if intents or best.fuzzy >= FUZZY_SURE or _YES_NO.search(text):
-        return False
-    close = [s for s in ranked if s.complete and best.score - s.score <= AMBIGUITY_GAP]
-    return len({s.entry.fact.task for s in close}) > 1
-
-
 def _norm_groups(fact: Fact) -> tuple[tuple[str, ...], ...]:
     """Normalised topic alternatives; single characters match too much to identify anything."""
     groups = []
@@ -468,13 +531,9 @@ def _dedupe(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(i for i in items if i))
 
 
-def _actions(verdicts: list[Verdict]) -> str:
-    return "/".join(_dedupe(v.rule.action for v in verdicts))
-
-
 def load_engine(path: Path | None = None) -> Engine:
     """An engine over the KB at ``path`` (None: the shipped plan)."""
     return Engine(load_kb(path))
 
 
-__all__ = ["Engine", "Verdict", "load_engine"]
+__all__ = ["Engine", "load_engine"]

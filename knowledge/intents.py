@@ -16,7 +16,7 @@ INTENT_PATTERNS: dict[str, tuple[str, ...]] = {
             "归谁", "归哪", "找谁", "找哪", "问谁", "联系谁", "谁来", "由谁", "负责部门",
             "负责单位", "责任单位", "责任处室", "牵头", "主管部门", "对接", "负责处室", "谁主抓",
             "哪个处室", "哪个部门负责", "管这个", "哪个口", "哪些处", "哪几个处", "什么处",
-            "哪些部门", "什么部门", "哪些单位负责", "处室"),
+            "哪些部门", "什么部门", "哪些单位负责", "处室是", "哪些处室"),
     "standard": ("标准", "国标", "限值", "限量", "技术规范", "gb", "执行什么", "符合什么",
                  "依据哪个", "技术要求"),
     "target": ("多少", "比例", "目标", "%", "几个", "几台", "几家", "多大", "率", "数量", "指标",
@@ -61,3 +61,11 @@ def cue_spans(text: str) -> list[tuple[int, int]]:
     for pattern in _PATTERNS.values():
         spans.extend(m.span() for m in pattern.finditer(text))
     return spans
+
+
+def without_cues(text: str, filler: str = "") -> str:
+    """``text`` with its cue words replaced by ``filler``: what it asks about, not how."""
+    keep = list(text)
+    for start, end in cue_spans(text):
+        keep[start:end] = [filler] * (end - start)
+    return "".join(keep)

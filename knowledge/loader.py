@@ -22,7 +22,9 @@ from knowledge.model import (
     Condition,
     DateKind,
     Deadline,
+    EquipmentKinds,
     Fact,
+    Fuel,
     IndustryGroup,
     KnowledgeBase,
     ProgressStatus,
@@ -30,6 +32,8 @@ from knowledge.model import (
     Section,
     Standard,
     Task,
+    Term,
+    Unit,
 )
 
 FORMAT_VERSION = 1
@@ -398,7 +402,10 @@ def _read_standards(c: _Checker, root: Node, tasks: set[int]) -> tuple[Standard,
     return tuple(out)
 
 
-def _read_rules(c: _Checker, root: Node, tasks: set[int]) -> tuple[Rule, ...]:
+def _read_rules(
+    c: _Checker, root: Node, tasks: set[int], fuels: set[str], units: set[str]
+) -> tuple[Rule, ...]:
+    """Rules; their fuels and units must be the file's own (``fuels``, ``units``)."""
     allowed = {"id", "equipment", "aliases", "industries", "fuels", "kinds", "condition",
                "action", "task", "deadline", "note"}
     out = []
@@ -414,20 +421,32 @@ def _read_rules(c: _Checker, root: Node, tasks: set[int]) -> tuple[Rule, ...]:
             cn = c.mapping(node["condition"], f"{what} condition", c.line_of(node, "condition"))
             if cn is not None:
                 cw = f"{what} condition"
-                c.unknown_keys(cn, {"quantity", "unit", "limit", "inclusive", "wording"}, cw)
+                c.unknown_keys(
+                    cn, {"quantity", "unit", "limit", "inclusive", "above", "wording"}, cw
+                )
                 limit = c.field(cn, "limit", (int, float), cw)
                 inclusive = c.field(cn, "inclusive", bool, cw)
+                unit = c.text(cn, "unit", cw)
+                if unit and unit not in units:
+                    c.fail(c.line_of(cn, "unit"),
+                           f"{cw}: unit {unit!r} is not defined under top-level 'units'")
                 condition = Condition(
                     quantity=c.text(cn, "quantity", cw),
-                    unit=c.text(cn, "unit", cw),
+                    unit=unit,
                     limit=float(limit or 0),
                     inclusive=bool(inclusive),
                     wording=c.text(cn, "wording", cw),
+                    above=c.field(cn, "above", bool, cw, required=False) is True,
                 )
         deadline = None
         if node.get("deadline") is not None:
             deadline = _deadline(c, node["deadline"], f"{what} deadline",
                                  c.line_of(node, "deadline"))
+        rule_fuels = c.strings(node, "fuels", what)
+        for fuel in rule_fuels:
+            if fuel not in fuels:
+                c.fail(c.line_of(node, "fuels"),
+                       f"{what}: fuel {fuel!r} is not defined under top-level 'fuels'")
         out.append(Rule(
             id=rid,
             equipment=c.text(node, "equipment", what),
@@ -436,11 +455,77 @@ def _read_rules(c: _Checker, root: Node, tasks: set[int]) -> tuple[Rule, ...]:
             task=task or 0,
             deadline=deadline,
             industries=c.strings(node, "industries", what),
-            fuels=c.strings(node, "fuels", what),
+            fuels=rule_fuels,
             kinds=c.strings(node, "kinds", what),
             condition=condition,
             note=c.text(node, "note", what, required=False),
         ))
+    return tuple(out)
+
+
+def _read_fuels(c: _Checker, root: Node) -> tuple[Fuel, ...]:
+    """``fuels``: each ``{name, words, wording}``; rules name fuels by ``name``."""
+    if "fuels" not in root:
+        return ()
+    out = []
+    for i, node in c.items(root, "fuels", "fuels"):
+        what = f"fuel[{i}]"
+        c.unknown_keys(node, {"name", "words", "wording"}, what)
+        out.append(Fuel(name=c.text(node, "name", what),
+                        words=c.strings(node, "words", what, required=True),
+                        wording=c.text(node, "wording", what, required=False)))
+    return tuple(out)
+
+
+def _read_units(c: _Checker, root: Node) -> tuple[Unit, ...]:
+    """``units``: each ``{name, spellings}``; conditions name units by ``name``."""
+    if "units" not in root:
+        return ()
+    out = []
+    for i, node in c.items(root, "units", "units"):
+        what = f"unit[{i}]"
+        c.unknown_keys(node, {"name", "spellings"}, what)
+        name = c.text(node, "name", what)
+        spellings = c.strings(node, "spellings", what) or (name,)
+        out.append(Unit(name=name, spellings=spellings))
+    return tuple(out)
+
+
+def _read_equipment(c: _Checker, root: Node, rules: tuple[Rule, ...]) -> EquipmentKinds:
+    """``equipment: {heads, generic}``; by default the last character of each rule's
+    equipment (冲天炉 → 炉) is a head and no word is generic."""
+    node = root.get("equipment")
+    if node is None:
+        return EquipmentKinds(heads=tuple(dict.fromkeys(r.equipment[-1:] for r in rules)))
+    m = c.mapping(node, "equipment", c.line_of(root, "equipment"))
+    if m is None:
+        return EquipmentKinds()
+    c.unknown_keys(m, {"heads", "generic"}, "equipment")
+    return EquipmentKinds(heads=c.strings(m, "heads", "equipment", required=True),
+                          generic=c.strings(m, "generic", "equipment"))
+
+
+def _read_glossary(c: _Checker, root: Node, tasks: dict[int, Task]) -> tuple[Term, ...]:
+    """``glossary``: the plan's terms, their other and English names and, where the plan
+    explains a term, ``means`` with the ``task`` or ``clause`` that says so."""
+    if "glossary" not in root:
+        return ()
+    out = []
+    for i, node in c.items(root, "glossary", "glossary"):
+        term = c.text(node, "term", f"glossary[{i}]")
+        what = f"glossary term {term!r}"
+        c.unknown_keys(node, {"term", "also", "en", "means", "task", "clause"}, what)
+        task = c.field(node, "task", int, what, required=False)
+        clause = c.text(node, "clause", what, required=False)
+        if task is not None and task not in tasks:
+            c.fail(c.line_of(node, "task"), f"{what}: unknown task {task}")
+        elif task is not None and not clause:
+            clause = tasks[task].citation
+        means = c.text(node, "means", what, required=False)
+        if means and not clause:
+            c.fail(node.line, f"{what}: 'means' needs 'task' or 'clause' (where the plan says so)")
+        out.append(Term(term=term, also=c.strings(node, "also", what),
+                        english=c.strings(node, "en", what), means=means, clause=clause))
     return tuple(out)
 
 
@@ -513,7 +598,8 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         return None, c.problems
     c.unknown_keys(root, {"format", "document", "sections", "tasks", "offices", "industries",
                           "aliases", "standards", "rules", "facts", "progress",
-                          "industry_groups"}, "top level")
+                          "industry_groups", "fuels", "units", "equipment", "glossary"},
+                    "top level")
     version = c.field(root, "format", int, "top level")
     if version is not None and version != FORMAT_VERSION:
         c.fail(c.line_of(root, "format"), f"format {version} is not supported "
@@ -530,19 +616,26 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     tasks = _read_tasks(c, root, {s.id: s for s in sections}, offices)
     by_number = {t.number: t for t in tasks}
     industries = c.strings(root, "industries", "top level")
+    fuels = _read_fuels(c, root)
+    units = _read_units(c, root)
+    rules = _read_rules(c, root, set(by_number), {f.name for f in fuels}, {u.name for u in units})
     kb = KnowledgeBase(
         source=str(path),
         document=dict(document or {}),
         sections=sections,
         tasks=tasks,
         facts=_read_facts(c, root, by_number),
-        rules=_read_rules(c, root, set(by_number)),
+        rules=rules,
         standards=_read_standards(c, root, set(by_number)),
         aliases=_read_mapping_of_text(c, root, "aliases"),
         industries=industries,
         offices=offices,
         statuses=_read_progress(c, root),
         industry_groups=_read_industry_groups(c, root, industries),
+        fuels=fuels,
+        units=units,
+        equipment=_read_equipment(c, root, rules),
+        glossary=_read_glossary(c, root, by_number),
     )
     if not kb.tasks and not kb.facts:
         c.fail(1, "the knowledge base has no tasks and no facts: the bot would answer nothing")

@@ -117,10 +117,58 @@ class Condition:
     """A numeric threshold of a rule, e.g. capacity <= 10 t/h."""
 
     quantity: str  # e.g. "产能" or "炉膛直径"
-    unit: str  # canonical unit, e.g. "吨/小时" or "米"
+    unit: str  # one of the KB's units, e.g. "吨/小时" or "米"
     limit: float
     inclusive: bool  # True: "及以下" (<= limit); False: "以下" read strictly (< limit)
     wording: str  # the plan's words, e.g. "10吨/小时及以下"
+    above: bool = False  # True: the rule covers sizes above the limit ("及以上", "以上")
+
+    def covers(self, value: float) -> bool:
+        """Whether a unit of size ``value`` is within the condition."""
+        if self.above:
+            return value >= self.limit if self.inclusive else value > self.limit
+        return value <= self.limit if self.inclusive else value < self.limit
+
+
+@dataclass(frozen=True)
+class Fuel:
+    """A fuel the plan's rules are about, and the words a question names it by."""
+
+    name: str  # as rules list it, e.g. "煤"
+    words: tuple[str, ...]  # e.g. ("燃煤", "烧煤", "煤炭")
+    wording: str = ""  # how an answer names it: "以{wording}为燃料" (default: the name)
+
+    @property
+    def said(self) -> str:
+        return self.wording or self.name
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit of the rules' sizes and how questions spell it (after normalisation)."""
+
+    name: str  # canonical, e.g. "吨/小时"
+    spellings: tuple[str, ...]  # e.g. ("吨/小时", "吨"): a number followed by one is a size
+
+
+@dataclass(frozen=True)
+class EquipmentKinds:
+    """How the plan's equipment is named, so a question about unlisted equipment is told so."""
+
+    heads: tuple[str, ...] = ()  # a word ending in one of these names equipment: 炉, 窑
+    generic: tuple[str, ...] = ()  # words for any such equipment (工业炉窑, 炉子), no unit
+
+
+@dataclass(frozen=True)
+class Term:
+    """A glossary entry: a term of the plan, its other names and, if the plan explains it,
+    what it means, with the clause that says so."""
+
+    term: str
+    also: tuple[str, ...] = ()  # other Chinese names (挥发性有机物 for VOCs)
+    english: tuple[str, ...] = ()  # English names, for questions in English
+    means: str = ""  # the plan's explanation; empty: a translation only
+    clause: str = ""  # where the plan explains it
 
 
 @dataclass(frozen=True)
@@ -134,7 +182,7 @@ class Rule:
     task: int
     deadline: Deadline | None
     industries: tuple[str, ...] = ()  # empty: any industry
-    fuels: tuple[str, ...] = ()  # empty: any fuel; else e.g. ("煤",)
+    fuels: tuple[str, ...] = ()  # empty: any fuel; else names of the KB's fuels, e.g. ("煤",)
     kinds: tuple[str, ...] = ()  # required qualifier words, e.g. ("间歇式固定床",)
     condition: Condition | None = None
     note: str = ""
@@ -171,6 +219,10 @@ class KnowledgeBase:
     offices: dict[str, str] = field(default_factory=dict)  # office -> what it is responsible for
     statuses: tuple[ProgressStatus, ...] = DEFAULT_STATUSES  # what enterprises may report
     industry_groups: tuple[IndustryGroup, ...] = ()  # overlapping industries chosen together
+    fuels: tuple[Fuel, ...] = ()  # the fuels rules name
+    units: tuple[Unit, ...] = ()  # the units of rules' sizes
+    equipment: EquipmentKinds = EquipmentKinds()
+    glossary: tuple[Term, ...] = ()
 
     def task(self, number: int) -> Task:
         for task in self.tasks:
@@ -248,6 +300,9 @@ class Answer:
     sources: tuple[str, ...] = ()  # clause references
     suggestions: tuple[str, ...] = ()  # "did you mean" questions, at most three
     in_scope: bool = True  # False: the plan does not cover the question at all
+    # The question as understood, standalone: what a follow-up in the same chat builds on.
+    understood: str = ""
+    follow_up: bool = False  # the question only makes sense after a previous one
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -10,7 +10,8 @@ each step can be tested on its own. The steps, in order:
    ``两米五`` → ``2.5米``). Only numerals followed by a unit are touched, so
    words like ``一律`` and ``统一`` stay as they are;
 4. units folded to one spelling (``10t/h``, ``10吨每小时`` → ``10吨/小时``;
-   ``2500mm`` → ``2.5米``).
+   ``20蒸吨每小时`` → ``20蒸吨/小时``; ``2500mm`` → ``2.5米``). Which units a rule is
+   sized in, and how questions may spell them, is the knowledge base's business.
 
 Typo correction needs the knowledge base's vocabulary and lives in
 ``knowledge.vocabulary``.
@@ -29,7 +30,7 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3,
 _SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _NUMERAL = "零〇一二两俩三四五六七八九十百千点"
 # Units after which a Chinese numeral is a quantity, not part of a word.
-_UNITS = ("米|吨|噸|台|家|个|万|小时|钟头|毫米|厘米|公分|公尺|月|日|号|次|倍|年|天|"
+_UNITS = ("米|吨|噸|蒸吨|台|家|个|万|小时|钟头|毫米|厘米|公分|公尺|月|日|号|次|倍|年|天|"
           "m|t|%|个百分点")
 
 _converter = opencc.OpenCC("t2s")
@@ -121,13 +122,16 @@ def arabic_numerals(text: str) -> str:
 _PER_HOUR = r"(?:/|每|一|per|p)?(?:h|hr|hour|小时|钟头|时)"
 _TONNES_PER_HOUR = re.compile(rf"(\d+(?:\.\d+)?)(?:t|吨|噸)(?:/|每|一)?{_PER_HOUR}")
 _TONNES_PER_HOUR_2 = re.compile(rf"(\d+(?:\.\d+)?)(?:吨|t)/{_PER_HOUR}")
+_STEAM_TONNES_PER_HOUR = re.compile(rf"(\d+(?:\.\d+)?)(?:蒸吨|蒸t)(?:/|每|一)?{_PER_HOUR}")
 _MILLIMETRES = re.compile(r"(\d+(?:\.\d+)?)(?:mm|毫米)")
 _CENTIMETRES = re.compile(r"(\d+(?:\.\d+)?)(?:cm|厘米|公分)")
 _METRES = re.compile(r"(\d+(?:\.\d+)?)(?:m|公尺)(?![a-z])")
 
 
 def fold_units(text: str) -> str:
-    """One spelling per unit: ``吨/小时`` for capacity, ``米`` for length."""
+    """One spelling per unit: ``吨/小时`` for capacity, ``蒸吨/小时`` for a boiler's, ``米``
+    for length."""
+    text = _STEAM_TONNES_PER_HOUR.sub(r"\1蒸吨/小时", text)
     text = _TONNES_PER_HOUR.sub(r"\1吨/小时", text)
     text = _TONNES_PER_HOUR_2.sub(r"\1吨/小时", text)
     text = _MILLIMETRES.sub(lambda m: f"{_fmt(float(m.group(1)) / 1000)}米", text)

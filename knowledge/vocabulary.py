@@ -87,6 +87,17 @@ class Vocabulary:
                     self._masked[(len(term), i, term[:i] + term[i + 1 :])].append(term)
                 self._homophones[tuple("".join(_pinyin(c)) for c in term)].append(term)
         self._lengths = sorted({len(t) for t in self.terms if len(t) >= 3 and _is_han(t)})
+        # A window one character off a term of its length has the term's first or second
+        # character in place; a homophone of it starts with a syllable a term starts with.
+        self._leads: dict[int, tuple[set[str], set[str], set[str]]] = {
+            n: (set(), set(), set()) for n in self._lengths
+        }
+        for term in self.terms:
+            if len(term) >= 3 and _is_han(term):
+                first, second, sound = self._leads[len(term)]
+                first.add(term[0])
+                second.add(term[1])
+                sound.add("".join(_pinyin(term[0])))
         self._known_lengths = sorted(
             {len(t) for t in self.terms | COMMON_WORDS if 2 <= len(t) <= 8}
         )
@@ -96,12 +107,26 @@ class Vocabulary:
         found: list[str] = []
         scan = text[:_MAX_TYPO_SCAN]
         known = self._known_positions(scan)
+        # Windows of Chinese characters only, and not wholly known (no repair could apply
+        # to a character that belongs to a known word): counted with running sums.
+        han = [0]
+        fixed = [0]
+        for ch, k in zip(scan, known, strict=True):
+            han.append(han[-1] + ("\u4e00" <= ch <= "\u9fff"))
+            fixed.append(fixed[-1] + k)
+        sounds = ["".join(_pinyin(ch)) for ch in scan]
         for length in self._lengths:
+            first, second, sound = self._leads[length]
             for start in range(len(scan) - length + 1):
-                window = scan[start : start + length]
-                if window in self.terms or not _is_han(window):
+                end = start + length
+                if han[end] - han[start] < length or fixed[end] - fixed[start] == length:
                     continue
-                found.extend(self._near(window, known[start : start + length]))
+                if not (scan[start] in first or scan[start + 1] in second
+                        or sounds[start] in sound):
+                    continue
+                window = scan[start:end]
+                if window not in self.terms:
+                    found.extend(self._near(window, known[start:end]))
         return found
 
     def _known_positions(self, text: str) -> list[bool]:
@@ -128,6 +153,14 @@ class Vocabulary:
             homophone = tuple("".join(_pinyin(c)) for c in window)
             out.extend(self._homophones.get(homophone, ()))
         return out
+
+    def canonical(self, text: str) -> str:
+        """``text`` with each alias replaced by the plan's word (土壤重点监管单位 →
+        土壤污染重点监管单位), longest alias first; typos are left as typed."""
+        for alias in self._alias_keys:
+            if alias in text and self.aliases[alias] not in text:
+                text = text.replace(alias, self.aliases[alias])
+        return text
 
     def expand(self, text: str) -> str:
         """``text`` plus the canonical words its aliases and typos stand for."""

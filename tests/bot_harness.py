@@ -123,10 +123,10 @@ class ExplodingEngine:
         self.engine = engine
         self.kb = engine.kb
 
-    def ask(self, question: str) -> Any:
+    def ask(self, question: str, **context: Any) -> Any:
         if "boom" in question:
             raise RuntimeError("engine exploded on purpose")
-        return self.engine.ask(question)
+        return self.engine.ask(question, **context)
 
 
 def settings_for(server: BotApiServer, tmp_path: Path, **overrides: Any) -> Settings:

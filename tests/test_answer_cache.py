@@ -24,7 +24,7 @@ class CountingEngine:
         self.answer = answer or Answer(text="答：<要淘汰> & 立即", confident=False,
                                        sources=("二（一）2",), suggestions=("冲天炉要淘汰吗？",))
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, **context: object) -> Answer:
         self.asked.append(question)
         if self.fail:
             raise RuntimeError("engine failed on purpose")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from handlers.core.telegram_html import to_plain
 from handlers.public.answering import MAX_QUESTION_CHARS
@@ -176,8 +177,8 @@ class EchoingEngine:
         self.engine = load_engine(MINI_KB)
         self.kb = self.engine.kb
 
-    def ask(self, question: str) -> Answer:
-        answer = self.engine.ask(question)
+    def ask(self, question: str, **context: Any) -> Answer:
+        answer = self.engine.ask(question, **context)
         return replace(answer, text=f"您问的是：{question}\n{answer.text}",
                        sources=(*answer.sources, "附 <表1> & 说明"))
 

@@ -56,6 +56,11 @@ def test_another_plan_loads_and_answers() -> None:
          "missing required key 'answer'"),
         ("    keywords: [锅炉]", "    keywords: [锅炉]\n    keyword: [炉]", "keyword: [炉]",
          "unknown key 'keyword'"),
+        # fuels and units of rules are the plan's own, defined in the file
+        ("    fuels: [煤]", "    fuels: [柴]", "fuels: [柴]", "fuel '柴' is not defined"),
+        ("unit: 吨/小时,", "unit: 担/天,", "unit: 担/天", "unit '担/天' is not defined"),
+        ("  - {name: 天然气, words: [天然气, 燃气]}", "  - {name: 天然气}", "name: 天然气",
+         "missing required key 'words'"),
     ],
 )
 def test_each_problem_names_file_line_and_cause(

@@ -1,8 +1,10 @@
 """The plan's equipment rules at, below and above each threshold, and by fuel and industry."""
 
+from pathlib import Path
+
 import pytest
 
-from knowledge.engine import Engine
+from knowledge.engine import Engine, load_engine
 
 NEG = ("不属于", "不在")
 
@@ -85,3 +87,53 @@ def test_typo_reaches_the_rule(engine: Engine) -> None:
 def test_a_size_above_the_threshold_in_words(engine: Engine) -> None:
     answer = engine.ask("铸造厂10吨以上的冲天炉还能用吗")
     assert answer.text.startswith("不属于") and "超过10吨/小时" in answer.text
+
+
+# -- another plan: gas-fired rules and sizes in 蒸吨/小时, all read from its YAML --------
+
+BOILER_KB = Path(__file__).parent / "data" / "boiler-kb.yaml"
+
+
+@pytest.fixture(scope="module")
+def boilers() -> Engine:
+    return load_engine(BOILER_KB)
+
+
+@pytest.mark.parametrize(
+    ("question", "lead", "wording"),
+    [
+        ("20蒸吨的燃煤锅炉要淘汰吗", "需要淘汰", "35蒸吨/小时以下"),
+        ("二十蒸吨每小时的燃煤锅炉还能用吗", "需要淘汰", "35蒸吨/小时以下"),
+        ("40蒸吨/小时的燃煤锅炉要淘汰吗", "不属于", "35蒸吨/小时以下"),
+        ("35蒸吨燃煤锅炉要淘汰吗", "不属于", "35蒸吨/小时以下"),  # "以下" read strictly
+        ("15蒸吨燃气锅炉要低氮改造吗", "需要低氮改造", "10蒸吨/小时及以上"),
+        ("10吨的燃气锅炉要不要改造", "需要低氮改造", "10蒸吨/小时及以上"),  # 吨: a spelling
+        ("6蒸吨的燃气锅炉要低氮改造吗", "不属于", "10蒸吨/小时及以上"),  # below "及以上"
+    ],
+)
+def test_sizes_in_the_plans_own_unit(
+    boilers: Engine, question: str, lead: str, wording: str
+) -> None:
+    answer = boilers.ask(question)
+    assert answer.confident, answer.text
+    assert answer.text.startswith(lead), answer.text
+    assert wording in answer.text
+
+
+def test_a_gas_fired_rule_reads_its_own_fuel(boilers: Engine) -> None:
+    coal = boilers.ask("燃煤锅炉要低氮改造吗")
+    assert "不以天然气为燃料的" in coal.text, coal.text
+    assert "不以煤" not in coal.text
+    gas = boilers.ask("燃气锅炉要淘汰吗")
+    assert gas.text.startswith("不属于淘汰"), gas.text
+    assert "不以煤炭为燃料的" in gas.text
+
+
+def test_a_fuel_no_rule_names_is_outside_every_rule(boilers: Engine) -> None:
+    answer = boilers.ask("生物质锅炉要淘汰吗")
+    assert answer.confident and answer.text.startswith("不属于"), answer.text
+
+
+def test_equipment_heads_come_from_the_yaml(boilers: Engine) -> None:
+    answer = boilers.ask("茶浴炉要淘汰吗")
+    assert answer.confident and "茶浴炉" in answer.text and "未列入" in answer.text

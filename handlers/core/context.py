@@ -38,7 +38,9 @@ class AnswerEngine(Protocol):
     @property
     def kb(self) -> KnowledgeBase: ...
 
-    def ask(self, question: str) -> Answer: ...
+    def ask(
+        self, question: str, *, today: dt.date | None = None, previous: str | None = None
+    ) -> Answer: ...
 
 
 def system_clock() -> dt.datetime:

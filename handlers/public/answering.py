@@ -123,7 +123,9 @@ async def answer_question(
     text = normalize_question(question)
     if not text:
         return await context.bot.send_message(chat_id, EMPTY_QUESTION)
-    rendered: RenderedAnswer = bot_data.answer_cache.answer(bot_data.engine, text, render_text)
+    rendered: RenderedAnswer = bot_data.answer_cache.answer(
+        bot_data.engine, text, render_text, chat=chat_id, now=bot_data.now()
+    )
     answer = rendered.answer
     question_id = log_question(
         bot_data.db,

@@ -1,0 +1,314 @@
+"""Structured questions, answered from the knowledge base's structure rather than by
+scoring facts: a task by its number, tasks by area, by deadline or by industry, the
+standards of a family of products, the meaning of a term.
+
+Each lookup fires only when the question names nothing but its key (an area, a date,
+an industry…) and the kind of answer; every listed item carries its clause.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from knowledge.dates import period_of
+from knowledge.intents import without_cues
+from knowledge.model import Answer, KnowledgeBase, Standard, Task
+from knowledge.normalize import chinese_to_number, normalize
+from knowledge.passages import body, split, summary
+from knowledge.terms import TermIndex, area_words, common_prefix
+
+_N = r"(\d{1,3}|[一二两三四五六七八九十〇零]{1,4})"
+_TASK_REF = re.compile(
+    rf"第{_N}(?:项|条)(?:任务|工作)?|第{_N}个?任务|任务(?:第)?{_N}(?![\d.年月日号万台家个%吨米])|{_N}号任务"
+)
+_CLAUSE_REF = re.compile(r"([一二三四五六七八九十]+)\(([一二三四五六七八九十]+)\)" + _N + "?")
+_APPENDIX = re.compile(r"附件|重点任务分工")
+_COUNT = re.compile(r"几项|几条|几个|多少项|多少条|多少个|多少")
+_DUE = re.compile(r"完成|到期|截止|执行|实施|要做|做什么|干什么|有什么|有哪些|哪些|什么任务|任务")
+_DEFINE = re.compile(r"什么意思|啥意思|是什么|是啥|是个啥|指什么|指的是|是指|指哪些|含义|意思|"
+                     r"什么叫|何为|何谓|什么是|啥是|定义|包括哪些|包括什么")
+_TASK_WORD = re.compile(r"任务|工作")
+_ASKING = re.compile(r"任务|工作|要求|完成|内容|方面|部分|领域|几项|几条|多少|一共|[的了有要在]")
+LIST_GIST = 2  # a list of this many tasks or fewer shows each one's opening clause
+LONG_LIST = 5  # asked how many, a longer list is told by its count, first and last
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A numbered item a question names: a task, an appendix item or a work requirement."""
+
+    kind: str  # "task", "key_task" or "requirement"
+    number: int
+    span: tuple[int, int]
+
+
+def _number(numeral: str) -> int | None:
+    if numeral.isdigit():
+        return int(numeral)
+    value = chinese_to_number(numeral)
+    return int(value) if value is not None and value == int(value) else None
+
+
+class Lookups:
+    """The structured lookups of one knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase, terms: TermIndex):
+        self.kb = kb
+        self.terms = terms
+        self._sections = {normalize(s.clause): s for s in kb.sections}
+        self._titles = sorted(((normalize(t.title), t.number) for t in kb.tasks),
+                              key=lambda p: -len(p[0]))
+        self._areas = area_words(kb)
+        # The words of the section the work requirements are in (三 工作要求): "工作要求第三条".
+        self._requirement_words = [normalize(s.title) for s in kb.sections
+                                   if normalize(s.clause) == self._requirements_clause()]
+        self._families = _families(kb.standards)
+        self._definitions = {normalize(w): t for t in kb.glossary if t.means
+                             for w in (t.term, *t.also)}
+        for alias, canonical in kb.aliases.items():
+            if normalize(canonical) in self._definitions:
+                self._definitions.setdefault(normalize(alias),
+                                             self._definitions[normalize(canonical)])
+        # Industries by the names questions use (their own and their aliases').
+        self.industries = {normalize(i): i for i in kb.industries}
+        for alias, canonical in kb.aliases.items():
+            if canonical in kb.industries:
+                self.industries.setdefault(normalize(alias), canonical)
+        date = kb.document.get("date")
+        self._year = date.year if isinstance(date, dt.date) else (
+            min((d.date.year for t in kb.tasks for d in t.deadlines), default=dt.date.today().year))
+
+    # -- references to numbered items ---------------------------------------------------
+
+    def reference(self, text: str) -> Ref | None:
+        """The task, appendix item or work requirement a question names by number."""
+        m = _CLAUSE_REF.search(text)
+        if m:
+            section = self._sections.get(f"{m.group(1)}({m.group(2)})")
+            number = _number(m.group(3)) if m.group(3) else None
+            if section and number is not None and any(
+                t.number == number and t.section == section.id for t in self.kb.tasks
+            ):
+                return Ref("task", number, m.span())
+            requirement = _number(m.group(2))
+            if m.group(1) == self._requirements_clause() and requirement and not m.group(3):
+                return Ref("requirement", requirement, m.span())
+        m = _TASK_REF.search(text)
+        if m:
+            numeral = next(g for g in m.groups() if g)
+            number = _number(numeral)
+            if number is not None:
+                kind = "task"
+                if _APPENDIX.search(text):
+                    kind = "key_task"
+                elif any(w in text for w in self._requirement_words):
+                    kind = "requirement"
+                return Ref(kind, number, m.span())
+        # A task named by its title, as suggestion buttons do: 加快落后产能淘汰由哪个处负责？
+        for title, number in self._titles:
+            at = text.find(title)
+            if at >= 0:
+                return Ref("task", number, (at, at + len(title)))
+        return None
+
+    def _requirements_clause(self) -> str:
+        items = self.kb.document.get("requirements") or []
+        first = items[0] if isinstance(items, list) and items else {}
+        clause = normalize(str(first.get("clause", ""))) if isinstance(first, dict) else ""
+        return clause.split("(")[0]
+
+    def numbered(self, ref: Ref, intents: frozenset[str], text: str) -> Answer:
+        """A numbered item, told the way the question asks (office, dates, figures…)."""
+        if ref.kind == "key_task":
+            return self._key_task(ref.number)
+        if ref.kind == "requirement":
+            return self._requirement(ref.number)
+        if ref.number not in self.kb.task_numbers:
+            first, last = min(self.kb.task_numbers), max(self.kb.task_numbers)
+            return Answer(
+                text=f"方案共{len(self.kb.tasks)}项主要任务（任务{first}—{last}），"
+                     f"没有任务{ref.number}。",
+                confident=False,
+            )
+        task = self.kb.task(ref.number)
+        name = f"任务{task.number}“{task.title}”"
+        if "who" in intents:
+            shared = "按职责分工" if len(task.offices) > 1 else ""
+            body = f"{name}由{'、'.join(task.offices)}{shared}负责。"
+        elif "when" in intents:
+            dates = "；".join(f"{d.wording}{d.what}" for d in task.deadlines)
+            body = f"{name}的时间要求：{dates}。" if dates else f"{name}未规定具体完成时限。"
+        elif "target" in intents and task.targets:
+            body = f"{name}的目标：{'；'.join(task.targets)}。"
+        elif "list" in intents and task.industries and "行业" in text:
+            body = f"{name}涉及{'、'.join(task.industries)}等行业。"
+        else:
+            body = f"{name}：{summary(task)}"
+        return _cited(body, task.citation)
+
+    def _key_task(self, number: int) -> Answer:
+        found = self.kb.document.get("key_tasks")
+        items = found if isinstance(found, list) else []
+        for item in items:
+            if isinstance(item, dict) and item.get("number") == number:
+                return _cited(f"附件重点任务分工第{number}项：{item.get('text', '')}"
+                              f"（{item.get('office', '')}）", "附件 重点任务分工")
+        return Answer(text=f"附件重点任务分工共{len(items)}项，没有第{number}项。",
+                      confident=False)
+
+    def _requirement(self, number: int) -> Answer:
+        found = self.kb.document.get("requirements")
+        items = found if isinstance(found, list) else []
+        if 0 < number <= len(items) and isinstance(items[number - 1], dict):
+            req = items[number - 1]
+            first = split(str(req.get("text", "")))[:1]
+            return _cited(f"{req.get('clause', '')}{req.get('title', '')}：{''.join(first)}",
+                          f"{req.get('clause', '')} {req.get('title', '')}")
+        return Answer(text=f"方案的工作要求共{len(items)}条，没有第{number}条。",
+                      confident=False)
+
+    # -- lists ------------------------------------------------------------------------
+
+    def answer(self, text: str, intents: frozenset[str]) -> Answer | None:
+        """The structured answer to ``text``, if it is a structured question."""
+        return (self._definition(text) or self._area(text)
+                or self._due(text, intents) or self._industry_tasks(text, intents)
+                or self._standards(text, intents))
+
+    def _only(self, text: str, spans: Iterable[tuple[int, int]], allowed: Iterable[str] = ()
+              ) -> bool:
+        """Whether ``text`` names no subject outside ``spans`` but the ``allowed`` words. A
+        known word made of ways of asking (哪些任务, 几项任务) names nothing."""
+        keep = list(text)
+        for start, end in spans:
+            keep[start:end] = [" "] * (end - start)
+        rest = "".join(keep)
+        ok = {normalize(a) for a in allowed}
+        for span in self.terms.find(rest, subjects_only=True):
+            if span.term in ok:
+                continue
+            if _ASKING.sub("", without_cues(span.term)):
+                return False
+        return True
+
+    def _definition(self, text: str) -> Answer | None:
+        cue = _DEFINE.search(text)
+        if not cue:
+            return None
+        for span in self.terms.find(text):
+            term = self._definitions.get(span.term)
+            if term and self._only(text, [(span.start, span.end), cue.span()],
+                                   (term.term, *term.also, span.term)):
+                return _cited(f"{term.term}：{term.means}", term.clause)
+        return None
+
+    def _area(self, text: str) -> Answer | None:
+        if not _TASK_WORD.search(text):
+            return None
+        for word, section_id in self._areas:
+            at = text.find(word)
+            if at < 0 or not self._only(text, [(at, at + len(word))]):
+                continue
+            tasks = [t for t in self.kb.tasks if t.section == section_id]
+            section = next(s for s in self.kb.sections if s.id == section_id)
+            head = (f"{section.title}共{len(tasks)}项任务（任务{tasks[0].number}—"
+                    f"{tasks[-1].number}）")
+            where = f"{section.clause} {section.title}"
+            if _COUNT.search(text) and len(tasks) > LONG_LIST:
+                return _cited(f"{head}，从“{tasks[0].title}”到“{tasks[-1].title}”。", where)
+            return _cited(f"{head}：{_task_list(tasks)}。", where)
+        return None
+
+    def _due(self, text: str, intents: frozenset[str]) -> Answer | None:
+        period = period_of(text, self._year)
+        if period is None or not (_DUE.search(text) or intents & {"list", "what", "how"}):
+            return None
+        if not self._only(text, [period.span]):
+            return None
+        due = [(t, d) for t in self.kb.tasks for d in t.deadlines
+               if period.first <= d.date <= period.last]
+        said = text[period.span[0] : period.span[1]]
+        if not due:
+            all_dates = "、".join(dict.fromkeys(
+                d.wording for t in sorted(self.kb.tasks, key=lambda t: t.number)
+                for d in sorted(t.deadlines, key=lambda d: d.date)))
+            return Answer(text=f"方案没有以{said}为期限的任务。方案的时间节点有：{all_dates}。",
+                          confident=False, sources=())
+        items = "；".join(f"{t.clause} {d.wording}{d.what}" for t, d in due)
+        return _cited_all(f"方案中{said}的时间节点（{len(due)}项）：{items}。",
+                          [t.citation for t, _ in due])
+
+    def _industry_tasks(self, text: str, intents: frozenset[str]) -> Answer | None:
+        if not _TASK_WORD.search(text) or not intents & {"list", "what", "target"}:
+            return None
+        for word, industry in sorted(self.industries.items(), key=lambda p: -len(p[0])):
+            at = text.find(word)
+            if at < 0 or not self._only(text, [(at, at + len(word))]):
+                continue
+            tasks = [t for t in self.kb.tasks if industry in t.industries]
+            if not tasks:
+                return None
+            sections = {s.id: f"{s.clause} {s.title}" for s in self.kb.sections}
+            return _cited_all(
+                f"方案中点名{industry}行业的任务（{len(tasks)}项）：{_task_list(tasks)}。",
+                [sections.get(t.section, "") for t in tasks],
+            )
+        return None
+
+    def _standards(self, text: str, intents: frozenset[str]) -> Answer | None:
+        if "standard" not in intents:
+            return None
+        for family, members in self._families.items():
+            at = text.find(family)
+            if at < 0:
+                continue
+            covers = {normalize(c) for s in self.kb.standards for c in s.covers} - {family}
+            if any(c in text for c in covers) or not self._only(text, [(at, at + len(family))]):
+                return None
+            items = "；".join(f"{s.covers[0]} {s.number}" for s in members)
+            return _cited_all(f"{family}按产品分别执行：{items}。",
+                              [self.kb.task(s.task).citation for s in members])
+        return None
+
+
+def _cited(body: str, clause: str) -> Answer:
+    return Answer(text=f"{body}\n依据：{clause}", confident=True, sources=(clause,))
+
+
+def _cited_all(body: str, citations: Iterable[str]) -> Answer:
+    clauses = list(dict.fromkeys(c for c in citations if c))
+    return Answer(text=f"{body}\n依据：{'；'.join(clauses)}", confident=True,
+                  sources=tuple(clauses))
+
+
+def _task_list(tasks: list[Task]) -> str:
+    """``二（三）24 推动实施绿色化改造；…``; a short list shows each task's opening clause."""
+    if len(tasks) <= LIST_GIST:
+        return "；".join(f"{t.clause} {t.title}（{_first_clause(t)}）" for t in tasks)
+    return "；".join(f"{t.clause} {t.title}" for t in tasks)
+
+
+def _first_clause(task: Task) -> str:
+    sentences = body(task)
+    return re.split(r"[，。；]", sentences[0] if sentences else task.title)[0]
+
+
+def _families(standards: tuple[Standard, ...]) -> dict[str, list[Standard]]:
+    """Product families several standards share the name of: 木器涂料 and 车辆涂料 → 涂料."""
+    names = {s.number: normalize(s.covers[0]) for s in standards if s.covers}
+    families: dict[str, list[Standard]] = {}
+    for a in standards:
+        for b in standards:
+            if a.number >= b.number or a.number not in names or b.number not in names:
+                continue
+            tail = common_prefix([names[a.number][::-1], names[b.number][::-1]])[::-1]
+            if len(tail) >= 2:
+                families[tail] = []
+    for family in families:
+        families[family] = [s for s in standards
+                            if any(normalize(c).endswith(family) for c in s.covers)]
+    return families
+
