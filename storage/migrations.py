@@ -367,12 +367,46 @@ def _005_dialog_tokens_and_applicant_details(db: Database) -> None:
     ))
 
 
+def _006_reviews_and_learned_questions(db: Database) -> None:
+    """Staff's work: reviews of reports (append-only, the report itself never changes)
+    and questions staff attached to a knowledge-base entry."""
+    _run(db, (
+        """CREATE TABLE reviews (
+            id INTEGER PRIMARY KEY,
+            report_id INTEGER NOT NULL REFERENCES reports (id),
+            reviewer_id INTEGER NOT NULL,
+            verdict TEXT NOT NULL CHECK (verdict IN ('verified', 'problem', 'rejected')),
+            comment TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX reviews_report ON reviews (report_id, id)",
+        """CREATE TRIGGER reviews_no_update BEFORE UPDATE ON reviews
+            BEGIN SELECT RAISE(ABORT, 'reviews are append-only'); END""",
+        """CREATE TRIGGER reviews_no_delete BEFORE DELETE ON reviews
+            BEGIN SELECT RAISE(ABORT, 'reviews are append-only'); END""",
+        """CREATE TABLE learned_questions (
+            id INTEGER PRIMARY KEY,
+            question TEXT NOT NULL,
+            normalized TEXT NOT NULL,
+            fact_id TEXT NOT NULL,
+            created_by INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            removed_by INTEGER,
+            removed_at TEXT
+        )""",
+        """CREATE UNIQUE INDEX learned_questions_live ON learned_questions (normalized)
+            WHERE removed_at IS NULL""",
+        "CREATE INDEX enterprises_status ON enterprises (status, city)",
+    ))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _001_core,
     _002_dialog_state,
     _003_staff_query_indexes,
     _004_scopes_outbox_plan_free,
     _005_dialog_tokens_and_applicant_details,
+    _006_reviews_and_learned_questions,
 )
 LATEST = len(MIGRATIONS)
 

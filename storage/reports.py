@@ -10,7 +10,7 @@ could tie.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,27 +74,6 @@ class Report:
     from_pending: bool
     created_at: dt.datetime
     attachments: tuple[Attachment, ...] = ()
-
-
-@dataclass(frozen=True)
-class StatusRow:
-    """One enterprise × task with its latest report, for staff lists."""
-
-    enterprise_id: int
-    enterprise_name: str
-    credit_code: str
-    city: str
-    report: Report
-
-
-@dataclass(frozen=True)
-class OverdueRow:
-    enterprise_id: int
-    enterprise_name: str
-    city: str
-    task: int
-    deadline: dt.date
-    report: Report  # the latest report, whose status is not done
 
 
 def add_report(
@@ -226,137 +205,3 @@ def latest_by_task(db: Database, enterprise_id: int) -> dict[int, Report]:
         )
     )
     return {report.task: report for report in _with_attachments(db, rows)}
-
-
-_LATEST_SQL = """
-SELECT e.id AS e_id, e.name AS e_name, e.credit_code AS e_code, e.city AS e_city, r.*
-FROM (
-    SELECT max(r.id) AS id
-    FROM enterprises e
-    JOIN reports r ON r.enterprise_id = e.id
-    WHERE e.status != 'rejected' {enterprise_filter} {task_filter}
-    GROUP BY r.enterprise_id, r.task
-) latest
-JOIN reports r ON r.id = latest.id
-JOIN enterprises e ON e.id = r.enterprise_id
-{status_filter}
-ORDER BY e.city, e.name, e.id, r.task
-"""
-
-
-def _latest_rows(
-    db: Database,
-    *,
-    city: str | None,
-    industry: str | None,
-    tasks: Sequence[int] | None,
-    statuses: Sequence[str] | None,
-) -> list[dict[str, Any]]:
-    """Latest report per enterprise × task (rejected enterprises left out), filtered.
-
-    Filtering on status must happen *after* picking the latest report: an
-    enterprise that was 进行中 and is now 已完成 must not show up as 进行中.
-    """
-    enterprise_filter, params = _enterprise_filter(city, industry)
-    task_filter = ""
-    if tasks is not None:
-        task_filter = f" AND r.task IN ({','.join('?' * len(tasks))})"
-        params.extend(tasks)
-    status_filter = ""
-    if statuses is not None:
-        status_filter = f"WHERE r.status IN ({','.join('?' * len(statuses))})"
-        params.extend(statuses)
-    sql = _LATEST_SQL.format(
-        enterprise_filter=enterprise_filter, task_filter=task_filter, status_filter=status_filter
-    )
-    return list(db.query(sql, params))
-
-
-def latest_status(
-    db: Database,
-    *,
-    city: str | None = None,
-    industry: str | None = None,
-    task: int | None = None,
-    status: str | None = None,
-) -> list[StatusRow]:
-    """For staff: the latest report of every enterprise × task matching the filters.
-
-    Attachments are not loaded (lists can be long); use :func:`get_report` for one.
-    """
-    rows = _latest_rows(
-        db,
-        city=city,
-        industry=industry,
-        tasks=None if task is None else (task,),
-        statuses=None if status is None else (status,),
-    )
-    return [
-        StatusRow(row["e_id"], row["e_name"], row["e_code"], row["e_city"], _report(row))
-        for row in rows
-    ]
-
-
-def overdue(
-    db: Database,
-    *,
-    today: dt.date,
-    deadlines: Mapping[int, dt.date],
-    open_statuses: Sequence[str],
-    city: str | None = None,
-) -> list[OverdueRow]:
-    """Enterprises whose latest report on a task has one of ``open_statuses`` (the
-    knowledge base's statuses that are not done) after the task's deadline.
-
-    A deadline day itself is not overdue. Only enterprises that have reported on a
-    task are considered: which tasks concern an enterprise that never reported is
-    not known here (that depends on its industries and the knowledge base).
-    """
-    passed = {task: deadline for task, deadline in deadlines.items() if deadline < today}
-    if not passed:
-        return []
-    rows = _latest_rows(db, city=city, industry=None, tasks=sorted(passed), statuses=open_statuses)
-    return [
-        OverdueRow(
-            row["e_id"],
-            row["e_name"],
-            row["e_city"],
-            row["task"],
-            passed[row["task"]],
-            _report(row),
-        )
-        for row in rows
-    ]
-
-
-def _enterprise_filter(city: str | None, industry: str | None) -> tuple[str, list[Any]]:
-    """SQL conditions on the enterprise ``e`` for the staff filters, and their parameters."""
-    sql, params = "", []
-    if city is not None:
-        sql += " AND e.city = ?"
-        params.append(city)
-    if industry is not None:
-        sql += " AND e.id IN (SELECT enterprise_id FROM enterprise_industries WHERE industry = ?)"
-        params.append(industry)
-    return sql, params
-
-
-def status_counts(
-    db: Database, *, city: str | None = None, industry: str | None = None
-) -> dict[int, dict[str, int]]:
-    """For a staff overview: task → status → number of enterprises whose latest
-    report on that task has that status. Counting in SQL keeps it fast province-wide."""
-    enterprise_filter, params = _enterprise_filter(city, industry)
-    counts: dict[int, dict[str, int]] = {}
-    for row in db.query(
-        f"""SELECT r.task, r.status, count(*) AS n
-            FROM (SELECT max(r.id) AS id FROM enterprises e
-                  JOIN reports r ON r.enterprise_id = e.id
-                  WHERE e.status != 'rejected' {enterprise_filter}
-                  GROUP BY r.enterprise_id, r.task) latest
-            JOIN reports r ON r.id = latest.id
-            GROUP BY r.task, r.status ORDER BY r.task""",
-        params,
-    ):
-        counts.setdefault(row["task"], {})[row["status"]] = row["n"]
-    return counts

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from storage.credit_code import check_character, org_check_character
 from storage.db import open_db
 from storage.enterprises import register
+from storage.progress import ReportFilter, latest_page
 from storage.reports import (
     Attachment,
     ReportDraft,
@@ -19,8 +20,6 @@ from storage.reports import (
     get_report,
     history,
     latest_by_task,
-    latest_status,
-    overdue,
     report_for_token,
 )
 
@@ -208,50 +207,6 @@ def province(db: Database) -> dict[str, int]:
     return ids
 
 
-def test_latest_status_per_enterprise_and_task(db: Database, province: dict[str, int]) -> None:
-    rows = latest_status(db)
-    pairs = {(r.enterprise_id, r.report.task): r.report.status for r in rows}
-    assert pairs == {
-        (province["zz_steel"], 3): "已完成",
-        (province["zz_steel"], 4): "进行中",
-        (province["zz_glass"], 3): "进行中",
-        (province["ly_steel"], 3): "未开始",
-        (province["ly_steel"], 4): "不涉及",
-    }
-
-
-def test_staff_filters(db: Database, province: dict[str, int]) -> None:
-    def ids(**filters: object) -> set[tuple[int, int]]:
-        return {(r.enterprise_id, r.report.task) for r in latest_status(db, **filters)}  # type: ignore[arg-type]
-
-    assert ids(city="洛阳市") == {(province["ly_steel"], 3), (province["ly_steel"], 4)}
-    assert ids(industry="钢铁", task=3) == {(province["zz_steel"], 3), (province["ly_steel"], 3)}
-    assert ids(task=3, status="进行中") == {(province["zz_glass"], 3)}
-    # status is that of the *latest* report: zz_steel was 进行中 on task 3, now 已完成
-    assert ids(city="郑州市", status="已完成") == {(province["zz_steel"], 3)}
-    assert ids(city="郑州市", industry="焦化") == set()
-    row = latest_status(db, city="洛阳市", task=3)[0]
-    assert (row.enterprise_name, row.city, row.credit_code) == ("企业3", "洛阳市", code(3))
-
-
-def test_overdue(db: Database, province: dict[str, int]) -> None:
-    deadlines = {3: dt.date(2021, 6, 30), 4: dt.date(2021, 9, 30)}
-    on_the_day = overdue(db, today=dt.date(2021, 6, 30), deadlines=deadlines, open_statuses=OPEN)
-    assert on_the_day == []  # the deadline day itself is not overdue
-    july = overdue(db, today=dt.date(2021, 7, 1), deadlines=deadlines, open_statuses=OPEN)
-    assert {(o.enterprise_id, o.task) for o in july} == {
-        (province["zz_glass"], 3),
-        (province["ly_steel"], 3),
-    }
-    assert all(o.deadline == dt.date(2021, 6, 30) for o in july)
-    october = overdue(db, today=dt.date(2021, 10, 1), deadlines=deadlines, open_statuses=OPEN)
-    assert (province["zz_steel"], 4) in {(o.enterprise_id, o.task) for o in october}
-    assert (province["ly_steel"], 4) not in {(o.enterprise_id, o.task) for o in october}
-    only_ly = overdue(db, today=dt.date(2021, 10, 1), deadlines=deadlines, city="洛阳市",
-                      open_statuses=OPEN)
-    assert [(o.city, o.task) for o in only_ly] == [("洛阳市", 3)]
-
-
 def test_rejected_enterprises_are_left_out_of_staff_views(db: Database) -> None:
     from storage.enterprises import enterprise_of_user, reject
 
@@ -260,16 +215,5 @@ def test_rejected_enterprises_are_left_out_of_staff_views(db: Database) -> None:
     membership = enterprise_of_user(db, 1001)
     assert membership is not None
     reject(db, account_id=membership.account.id, approver_id=9, admins=frozenset({9}), now=T0)
-    assert latest_status(db) == []
+    assert latest_page(db, ReportFilter()) == ([], 0)
     assert history(db, eid, 3) != []  # the record itself stays
-
-
-def test_status_counts_use_latest_status(db: Database, province: dict[str, int]) -> None:
-    from storage.reports import status_counts
-
-    assert status_counts(db) == {
-        3: {"已完成": 1, "进行中": 1, "未开始": 1},
-        4: {"进行中": 1, "不涉及": 1},
-    }
-    assert status_counts(db, city="洛阳市") == {3: {"未开始": 1}, 4: {"不涉及": 1}}
-    assert status_counts(db, industry="玻璃") == {3: {"进行中": 1}}

@@ -1,0 +1,337 @@
+"""What staff ask of the self-reports: filtered lists, overdue and silent enterprises,
+completion figures.
+
+Province-wide views never scan the report history: they read ``latest_reports``, the
+latest report per (enterprise, task), kept by a trigger in the same transaction as
+each report (migration 4). What the plan says — which tasks concern whom, which
+statuses count as done, the deadlines — is passed in by the caller from the
+knowledge base; this module knows none of it.
+
+Scope: every function takes the regions to look at (empty: the whole province);
+callers intersect the asker's scope with what they asked for *before* calling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.clock import SHANGHAI, from_db, to_db
+
+
+class Approval(StrEnum):
+    ALL = "all"  # approved and pending (rejected enterprises are never shown)
+    APPROVED = "approved"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """What /reports, /export and the charts are limited to; empty means no limit."""
+
+    regions: frozenset[str] = frozenset()
+    industries: frozenset[str] = frozenset()
+    tasks: frozenset[int] = frozenset()
+    statuses: frozenset[str] = frozenset()
+    since: dt.date | None = None  # the latest report was filed on or after (Beijing date)
+    until: dt.date | None = None  # ... on or before
+    approval: Approval = Approval.ALL
+
+    def within(self, regions: frozenset[str]) -> ReportFilter:
+        """Limited to ``regions`` as well (empty ``regions``: no further limit)."""
+        if not regions:
+            return self
+        mine = self.regions & regions if self.regions else regions
+        return ReportFilter(mine or frozenset({"\0none"}), self.industries, self.tasks,
+                            self.statuses, self.since, self.until, self.approval)
+
+
+def _in(column: str, values: Collection[Any]) -> tuple[str, list[Any]]:
+    return f"{column} IN ({','.join('?' * len(values))})", sorted(values)
+
+
+def _day_start(day: dt.date) -> str:
+    return to_db(dt.datetime.combine(day, dt.time(), tzinfo=SHANGHAI))
+
+
+def _enterprise_where(flt: ReportFilter, alias: str = "e") -> tuple[list[str], list[Any]]:
+    where = [f"{alias}.status != 'rejected'"]
+    params: list[Any] = []
+    if flt.approval is not Approval.ALL:
+        where.append(f"{alias}.status = ?")
+        params.append(flt.approval.value)
+    if flt.regions:
+        sql, values = _in(f"{alias}.city", flt.regions)
+        where.append(sql)
+        params += values
+    if flt.industries:
+        sql, values = _in("industry", flt.industries)
+        where.append(f"{alias}.id IN (SELECT enterprise_id FROM enterprise_industries "
+                     f"WHERE {sql})")
+        params += values
+    return where, params
+
+
+def _latest_where(flt: ReportFilter) -> tuple[str, list[Any]]:
+    where, params = _enterprise_where(flt)
+    if flt.tasks:
+        sql, values = _in("l.task", flt.tasks)
+        where.append(sql)
+        params += values
+    if flt.statuses:
+        sql, values = _in("l.status", flt.statuses)
+        where.append(sql)
+        params += values
+    if flt.since is not None:
+        where.append("l.created_at >= ?")
+        params.append(_day_start(flt.since))
+    if flt.until is not None:
+        where.append("l.created_at < ?")
+        params.append(_day_start(flt.until + dt.timedelta(days=1)))
+    return " AND ".join(where), params
+
+
+@dataclass(frozen=True)
+class LatestRow:
+    """One enterprise × task: its latest report, and the latest review of it."""
+
+    enterprise_id: int
+    enterprise_name: str
+    credit_code: str
+    city: str
+    approved: bool
+    task: int
+    report_id: int
+    status: str
+    percent: int | None
+    completion_date: dt.date | None
+    reported_at: dt.datetime
+    review: str | None  # "verified" / "problem" / "rejected" or None
+
+
+_LATEST_SELECT = """
+SELECT e.id AS e_id, e.name AS e_name, e.credit_code AS e_code, e.city AS e_city,
+       e.status AS e_status, l.task, l.report_id, l.status, r.percent, r.completion_date,
+       l.created_at,
+       (SELECT v.verdict FROM reviews v WHERE v.report_id = l.report_id
+        ORDER BY v.id DESC LIMIT 1) AS review
+FROM enterprises e
+JOIN latest_reports l ON l.enterprise_id = e.id
+JOIN reports r ON r.id = l.report_id
+"""
+
+
+def _latest_row(row: Sequence[Any]) -> LatestRow:
+    return LatestRow(
+        enterprise_id=row[0], enterprise_name=row[1], credit_code=row[2], city=row[3],
+        approved=row[4] == "approved", task=row[5], report_id=row[6], status=row[7],
+        percent=row[8], completion_date=dt.date.fromisoformat(row[9]) if row[9] else None,
+        reported_at=from_db(row[10]), review=row[11],
+    )
+
+
+def latest_page(
+    db: Database, flt: ReportFilter, *, offset: int = 0, limit: int = 10
+) -> tuple[list[LatestRow], int]:
+    """One page of latest reports matching ``flt`` (by city, enterprise, task), and the
+    number of matching enterprise × task pairs."""
+    where, params = _latest_where(flt)
+    total = db.execute(
+        f"SELECT count(*) FROM enterprises e JOIN latest_reports l ON l.enterprise_id = e.id "
+        f"WHERE {where}", params).fetchone()[0]
+    rows = db.execute(
+        f"{_LATEST_SELECT} WHERE {where} ORDER BY e.city, e.id, l.task LIMIT ? OFFSET ?",
+        [*params, limit, offset]).fetchall()
+    return [_latest_row(row) for row in rows], int(total)
+
+
+def latest_rows(db: Database, flt: ReportFilter) -> Iterator[LatestRow]:
+    """Every latest report matching ``flt``, streamed (for exports)."""
+    where, params = _latest_where(flt)
+    for row in db.execute(f"{_LATEST_SELECT} WHERE {where} ORDER BY e.city, e.id, l.task",
+                          params):
+        yield _latest_row(row)
+
+
+# --- overdue and silent --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    """A passed deadline of a task, and whom it concerns (see ``CalendarEntry``)."""
+
+    task: int
+    due: dt.date
+    industries: frozenset[str] | None  # None: every enterprise
+    regions: frozenset[str] = frozenset()  # empty: everywhere
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    enterprise_id: int
+    enterprise_name: str
+    city: str
+    task: int
+    due: dt.date
+    status: str | None  # the latest status; None: never reported on the task
+
+
+@dataclass
+class Overdue:
+    """Overdue enterprise × task pairs: counts by city and task, and the rows."""
+
+    by_city: Counter[str] = field(default_factory=Counter)
+    by_task: Counter[int] = field(default_factory=Counter)
+    rows: list[OverdueRow] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_task.values())
+
+    @property
+    def enterprises(self) -> int:
+        return len({row.enterprise_id for row in self.rows})
+
+
+def _latest_passed(dues: Iterable[Due], today: dt.date) -> dict[int, list[Due]]:
+    """Per task, its deadlines that have passed (a deadline day itself is not overdue)."""
+    out: dict[int, list[Due]] = {}
+    for due in dues:
+        if due.due < today and due.industries != frozenset():
+            out.setdefault(due.task, []).append(due)
+    return out
+
+
+def overdue(
+    db: Database,
+    dues: Iterable[Due],
+    *,
+    today: dt.date,
+    done: Collection[str],
+    regions: frozenset[str] = frozenset(),
+    tasks: Collection[int] = (),
+) -> Overdue:
+    """Approved enterprises past a deadline of a task they are concerned by and not done
+    with (their latest status is not a done one, or they never reported on it). For an
+    enterprise concerned by several passed deadlines of one task, the latest counts."""
+    result = Overdue()
+    seen: dict[tuple[int, int], OverdueRow] = {}
+    for task, passed in sorted(_latest_passed(dues, today).items()):
+        if tasks and task not in tasks:
+            continue
+        for due in sorted(passed, key=lambda d: d.due, reverse=True):
+            flt = ReportFilter(regions=_intersect(due.regions, regions),
+                               industries=due.industries or frozenset(),
+                               approval=Approval.APPROVED)
+            if flt.regions == {"\0none"}:
+                continue
+            where, params = _enterprise_where(flt)
+            done_sql, done_values = _in("l.status", done) if done else ("0", [])
+            query = (
+                f"SELECT e.id, e.name, e.city, l.status FROM enterprises e "
+                f"LEFT JOIN latest_reports l ON l.enterprise_id = e.id AND l.task = ? "
+                f"WHERE {' AND '.join(where)} AND (l.status IS NULL OR NOT {done_sql}) "
+                f"ORDER BY e.city, e.id")
+            for row in db.execute(query, [task, *params, *done_values]):
+                key = (int(row[0]), task)
+                if key not in seen:
+                    seen[key] = OverdueRow(row[0], row[1], row[2], task, due.due, row[3])
+    for row in seen.values():
+        result.by_city[row.city] += 1
+        result.by_task[row.task] += 1
+    result.rows = sorted(seen.values(), key=lambda r: (r.city, r.task, r.enterprise_id))
+    return result
+
+
+def _intersect(wanted: frozenset[str], scope: frozenset[str]) -> frozenset[str]:
+    if not wanted:
+        return scope
+    if not scope:
+        return wanted
+    return (wanted & scope) or frozenset({"\0none"})
+
+
+@dataclass(frozen=True)
+class SilentRow:
+    enterprise_id: int
+    enterprise_name: str
+    city: str
+    approved_at: dt.datetime | None
+
+
+def silent(db: Database, *, regions: frozenset[str] = frozenset()) -> list[SilentRow]:
+    """Approved enterprises that have never reported on any task, by city."""
+    where, params = _enterprise_where(ReportFilter(regions=regions, approval=Approval.APPROVED))
+    rows = db.execute(
+        f"SELECT e.id, e.name, e.city, e.decided_at FROM enterprises e WHERE {' AND '.join(where)}"
+        " AND NOT EXISTS (SELECT 1 FROM latest_reports l WHERE l.enterprise_id = e.id)"
+        " ORDER BY e.city, e.id", params)
+    return [SilentRow(r[0], r[1], r[2], from_db(r[3]) if r[3] else None) for r in rows]
+
+
+# --- completion figures --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Completion:
+    """For one group (a city, or a task): concerned enterprises and what they reported."""
+
+    key: str
+    concerned: int
+    done: int
+    reported: int  # reported anything on the task(s), done or not
+
+    @property
+    def share_done(self) -> float:
+        return self.done / self.concerned if self.concerned else 0.0
+
+
+def completion_by_city(
+    db: Database,
+    *,
+    task: int,
+    industries: frozenset[str] | None,
+    done: Collection[str],
+    regions: frozenset[str] = frozenset(),
+) -> list[Completion]:
+    """For one task: per city, the approved enterprises it concerns (``industries``: the
+    task's audience, None for every enterprise), how many reported, how many are done."""
+    flt = ReportFilter(regions=regions, industries=industries or frozenset(),
+                       approval=Approval.APPROVED)
+    where, params = _enterprise_where(flt)
+    done_sql, done_values = _in("l.status", done) if done else ("0", [])
+    rows = db.execute(
+        f"SELECT e.city, count(*), count(l.status), "
+        f"coalesce(sum(CASE WHEN {done_sql} THEN 1 ELSE 0 END), 0) "
+        f"FROM enterprises e LEFT JOIN latest_reports l ON l.enterprise_id = e.id AND l.task = ? "
+        f"WHERE {' AND '.join(where)} GROUP BY e.city",
+        [*done_values, task, *params])
+    return [Completion(r[0], r[1], r[3], r[2]) for r in rows]
+
+
+def completion_by_task(
+    db: Database,
+    *,
+    concern: Mapping[int, frozenset[str] | None],
+    done: Collection[str],
+    regions: frozenset[str] = frozenset(),
+    industry: str | None = None,
+) -> list[Completion]:
+    """Per task the plan has for enterprises: how many approved enterprises it concerns
+    (optionally only those of ``industry``), how many reported, how many are done."""
+    out = []
+    for task, industries in sorted(concern.items()):
+        if industry is not None and industries is not None and industry not in industries:
+            continue
+        chosen = frozenset({industry}) if industry is not None else industries
+        rows = completion_by_city(db, task=task, industries=chosen, done=done, regions=regions)
+        out.append(Completion(
+            str(task), sum(r.concerned for r in rows), sum(r.done for r in rows),
+            sum(r.reported for r in rows)))
+    return out
