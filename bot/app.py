@@ -45,6 +45,7 @@ from handlers.delivery import chat_members, reminders
 from handlers.delivery.outbox import OutboxSender
 from handlers.officials import notices
 from handlers.public import ask, start
+from handlers.staff.unanswered import learned_questions
 from storage.users import Role, users_with_role
 
 _LOGGER = logging.getLogger(__name__)
@@ -204,6 +205,8 @@ def build_application(
     bot_data.engine = engine
     bot_data.kb = engine.kb
     bot_data.db = db
+    bot_data.db_path = settings.db_path
+    bot_data.learned = learned_questions(db)
     bot_data.clock = clock
     bot_data.admins = settings.admins
     bot_data.dialog_timeout = settings.dialog_timeout

@@ -20,6 +20,7 @@ from handlers.core.access import (
     ADMINS,
     ANYONE,
     OFFICIALS,
+    OFFICIALS_AND_STAFF,
     STAFF,
     Button,
     Command,
@@ -32,7 +33,7 @@ from handlers.core.dialogs import Dialog
 from handlers.enterprise import myreports, register, report
 from handlers.officials import deadline_add, notices, notify
 from handlers.public import answering, ask, deadlines, feedback, start, suggestions
-from handlers.staff import approvals
+from handlers.staff import approvals, overdue, reports, review, unanswered
 from storage.invites import CODE_PREFIX
 
 
@@ -46,14 +47,16 @@ class DialogEntry:
     need: Need
     summary: str
     usage: str = ""
+    entry_button: Button | None = None  # buttons elsewhere that start the dialog
 
     @property
     def command(self) -> Command:
         return Command(self.dialog.command, self.need, self.summary, usage=self.usage)
 
     @property
-    def button(self) -> Button:
-        return Button(self.prefix, self.need)
+    def buttons(self) -> tuple[Button, ...]:
+        return (Button(self.prefix, self.need),
+                *((self.entry_button,) if self.entry_button is not None else ()))
 
 
 DIALOGS: tuple[DialogEntry, ...] = (
@@ -66,6 +69,9 @@ DIALOGS: tuple[DialogEntry, ...] = (
     DialogEntry(deadline_add.DIALOG, deadline_add.PREFIX, deadline_add.conversation,
                 Need(OFFICIALS), "新增截止日期（/deadline add）或查看、撤销自己新增的",
                 usage="/deadline add"),
+    DialogEntry(review.DIALOG, review.PREFIX, review.conversation, Need(STAFF),
+                "审核一份报告（已核实 / 有问题 / 驳回）", usage="/review 123",
+                entry_button=Button(review.ENTRY_PREFIX, review.NEED)),
 )
 
 COMMANDS: tuple[Command, ...] = (
@@ -83,6 +89,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("cancel", Need(ANYONE), "取消当前操作", dialogs.nothing_to_cancel),
     Command("notices", Need(OFFICIALS), "已发和定时的通知及送达情况", notices.notices_command),
     Command("pending", Need(STAFF), "待审核的企业登记", approvals.pending_command),
+    Command("reports", Need(STAFF), "查看、筛选企业填报", reports.reports_command,
+            usage="/reports 洛阳 任务13 已完成"),
+    Command("enterprise", Need(STAFF), "查找一家企业及其全部进展", reports.enterprise_command,
+            usage="/enterprise 绿源化工"),
+    Command("overdue", Need(OFFICIALS_AND_STAFF), "逾期未完成的企业（按地市、任务统计）",
+            overdue.overdue_command, usage="/overdue 洛阳 任务13"),
+    Command("silent", Need(OFFICIALS_AND_STAFF), "从未填报的已审核企业", overdue.silent_command,
+            usage="/silent 郑州"),
+    Command("unanswered", Need(STAFF), "没能回答或被点👎的问题", unanswered.unanswered_command),
+    Command("learned", Need(STAFF), "已关联的问题（可删除）", unanswered.learned_command),
     Command("grant", Need(ADMINS), "授予角色", roles.grant_command,
             usage="/grant 123456789 staff 郑州 洛阳"),
     Command("revoke", Need(ADMINS), "撤销角色", roles.revoke_command, usage="/revoke 123456789"),
@@ -106,5 +122,9 @@ BUTTONS: tuple[Button, ...] = (
     Button(notices.PAGE_PREFIX, Need(OFFICIALS), notices.on_page),
     Button(deadline_add.WITHDRAW_PREFIX, Need(OFFICIALS, Target.DEADLINE),
            deadline_add.on_withdraw),
-    *(entry.button for entry in DIALOGS),
+    Button(reports.PREFIX, Need(STAFF), reports.on_panel),
+    Button(reports.OPEN_PREFIX, Need(STAFF, Target.ENTERPRISE), reports.on_open),
+    Button(unanswered.LEARN_PREFIX, Need(STAFF), unanswered.on_learn),
+    Button(unanswered.UNLEARN_PREFIX, Need(STAFF), unanswered.on_unlearn),
+    *(button for entry in DIALOGS for button in entry.buttons),
 )

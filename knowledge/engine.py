@@ -170,6 +170,31 @@ class Engine:
         answer = replace(answer, follow_up=follow is not None)
         return self._dated(answer, today) if today else answer
 
+    # -- what staff attach unanswered questions to ---------------------------------------
+
+    def candidates(self, question: str, limit: int = 4) -> list[Fact]:
+        """The entries a question most likely meant, best first (for staff to choose the
+        right one for a question the engine could not answer): facts the plan answers."""
+        text = normalize(question[: MAX_QUESTION * 4])[:MAX_QUESTION]
+        ranked = self._rank(text, self.vocabulary.expand(text), detect_intents(text))
+        return _dedupe_facts(s.entry.fact for s in ranked if s.entry.fact.covered)[:limit]
+
+    def fact(self, fact_id: str) -> Fact | None:
+        for entry in self._entries:
+            if entry.fact.id == fact_id:
+                return entry.fact
+        return None
+
+    def answer_fact(self, fact_id: str, *, today: dt.date | None = None) -> Answer | None:
+        """The answer of one entry, as a confident answer (a question staff attached to
+        it); None if the knowledge base no longer has it."""
+        fact = self.fact(fact_id)
+        if fact is None:
+            return None
+        answer = Answer(text=f"{fact.answer}\n依据：{fact.clause}", confident=fact.covered,
+                        sources=(fact.clause,))
+        return self._dated(answer, today) if today else answer
+
     def _followed(self, text: str, follow: FollowUp, previous: str) -> Answer | None:
         """A follow-up answered as the standalone question it stands for; None when the
         question is better answered on its own: it names a subject and asks something
@@ -465,6 +490,16 @@ def _subjects(text: str) -> list[str]:
         if len(word) >= 2:
             found.append(word)
     return found
+
+
+def _dedupe_facts(facts: Iterable[Fact]) -> list[Fact]:
+    seen: set[str] = set()
+    out = []
+    for fact in facts:
+        if fact.id not in seen:
+            seen.add(fact.id)
+            out.append(fact)
+    return out
 
 
 def _suggestions(ranked: list[_Scored]) -> list[str]:

@@ -130,6 +130,17 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+def open_reader(path: str | Path) -> Database:
+    """A read-only connection to an lvdong database that is already open elsewhere: for
+    slow reads (exports, charts, province-wide lists) in a worker thread. With WAL it
+    reads a consistent snapshot while the bot keeps writing on its own connection."""
+    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True,
+                           timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    return Database(conn)
+
+
 def open_db(path: str | Path) -> Database:
     """Open (creating if needed) the database at ``path`` and bring its schema up to date.
 

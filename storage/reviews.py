@@ -80,3 +80,9 @@ def reviews_of(db: Database, report_ids: Iterable[int]) -> dict[int, list[Review
                 row["id"], row["report_id"], row["reviewer_id"], Verdict(row["verdict"]),
                 row["comment"], from_db(row["created_at"])))
     return found
+
+
+def last_review(reviews: dict[int, list[Review]], report_id: int) -> Review | None:
+    """A report's review state: its latest review, if any."""
+    found = reviews.get(report_id)
+    return found[-1] if found else None

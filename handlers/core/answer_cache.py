@@ -97,5 +97,9 @@ class AnswerCache(Generic[Rendered]):
             while len(self._last) > CHATS_REMEMBERED:
                 self._last.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forget every answer (what staff taught changes what a question is answered with)."""
+        self._items.clear()
+
     def __len__(self) -> int:
         return len(self._items)

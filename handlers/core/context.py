@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlite_utils import Database
@@ -23,7 +24,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from handlers.core.answer_cache import AnswerCache
 from handlers.core.flood_control import FloodGate
 from handlers.delivery.outbox import OutboxSender
-from knowledge.model import Answer, KnowledgeBase
+from knowledge.learned import LearnedQuestions
+from knowledge.model import Answer, Fact, KnowledgeBase
 
 if TYPE_CHECKING:
     from handlers.core.access import Command
@@ -41,6 +43,10 @@ class AnswerEngine(Protocol):
     def ask(
         self, question: str, *, today: dt.date | None = None, previous: str | None = None
     ) -> Answer: ...
+
+    def answer_fact(self, fact_id: str, *, today: dt.date | None = None) -> Answer | None: ...
+
+    def candidates(self, question: str, limit: int = 4) -> list[Fact]: ...
 
 
 def system_clock() -> dt.datetime:
@@ -82,6 +88,8 @@ class BotData:
     engine: AnswerEngine
     kb: KnowledgeBase
     db: Database
+    db_path: Path  # the same database, for read-only connections in worker threads
+    learned: LearnedQuestions  # questions staff taught (reloaded when they change)
     clock: Clock
     admins: frozenset[int]  # the settings' administrators (LVDONG_ADMINS)
     dialog_timeout: float  # seconds of silence that close a dialog; 0: never

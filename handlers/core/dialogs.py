@@ -406,17 +406,23 @@ def conversation_handler(
     entry: Step,
     prompt: Prompt,
     timeout: float | None,
+    entry_button: str = "",
 ) -> ConversationHandler[Any]:
-    """The ConversationHandler every dialog is: started by its command in private chats,
-    persisted under its name, closed with a note on timeout; /cancel and the 取消 button
-    end it, and any other command or stray button shows the current step again. A
-    button's label typed at its step presses it (see the module's docstring)."""
+    """The ConversationHandler every dialog is: started by its command in private chats
+    (and by buttons whose data start with ``entry_button:``, if given), persisted under
+    its name, closed with a note on timeout; /cancel and the 取消 button end it, and any
+    other command or stray button shows the current step again. A button's label typed
+    at its step presses it (see the module's docstring)."""
     cancel = cancel_handler(dialog)
     busy = busy_handler(dialog, prompt)
     cancel_button = CallbackQueryHandler(cancel, pattern=rf"^{prefix}:cancel$")
     with per_user_dialogs():
         return ConversationHandler(
-            entry_points=[CommandHandler(dialog.command, entry, filters=filters.ChatType.PRIVATE)],
+            entry_points=[
+                CommandHandler(dialog.command, entry, filters=filters.ChatType.PRIVATE),
+                *([CallbackQueryHandler(entry, pattern=rf"^{entry_button}:")]
+                  if entry_button else []),
+            ],
             states={
                 **_with_typed_labels(states, cancel_button, prompt),
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timeout_handler(dialog))],

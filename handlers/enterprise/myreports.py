@@ -1,13 +1,8 @@
-"""/myreports: the enterprise's latest status on each task, and each task's history.
-
-Each line labels its dates (预计完成 / 实际完成 / 填报于) and flags an expected date
-that is already past (today from ``bot_data.now()``, so tests move the clock).
-What a status's date means comes from the knowledge base (``ProgressStatus.date``).
-"""
+"""/myreports: the enterprise's latest status on each task, and each task's history,
+with the staff's reviews (how reports read: :mod:`handlers.core.report_text`; today
+from ``bot_data.now()``, so tests move the clock)."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -15,11 +10,12 @@ from telegram.constants import ParseMode
 from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import Context
 from handlers.core.dialogs import in_rows, keyboard
+from handlers.core.report_text import history_entry, latest_line
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape
-from knowledge.model import DateKind, KnowledgeBase
-from storage.clock import format_local, local_today
+from storage.clock import local_today
 from storage.enterprises import Membership, enterprise_of_user
-from storage.reports import Report, history, latest_by_task
+from storage.reports import history, latest_by_task
+from storage.reviews import last_review, reviews_of
 
 PREFIX = "mr"
 NOT_REGISTERED = "请先发送 /register 登记企业，绑定后才能查看进展。"
@@ -30,54 +26,6 @@ HISTORY_LIMIT = MAX_MESSAGE_CHARS - 200  # leave room for the heading
 
 def _titles(context: Context) -> dict[int, str]:
     return {task.number: task.title for task in context.bot_data.kb.tasks}
-
-
-def _status(report: Report, kb: KnowledgeBase) -> str:
-    status = kb.status(report.status)
-    if report.percent is not None and status is not None and status.asks_percent:
-        return f"{report.status} {report.percent}%"
-    return report.status
-
-
-DATE_LABELS = {DateKind.ACTUAL: "实际完成", DateKind.EXPECTED: "预计完成",
-               DateKind.OPTIONAL: "相关日期"}
-
-
-def _date(report: Report, kb: KnowledgeBase, today: dt.date) -> str:
-    """``预计完成 2021-12-31``, flagged when an expected date of an open task has passed."""
-    if report.completion_date is None:
-        return ""
-    status = kb.status(report.status)
-    kind = status.date if status is not None else DateKind.EXPECTED
-    text = f"{DATE_LABELS[kind]} {report.completion_date.isoformat()}"
-    if kind is DateKind.EXPECTED and report.completion_date < today and not (
-            status is not None and status.done):
-        text += "（⚠️ 已过预计日期，请及时更新进展）"
-    return text
-
-
-def latest_line(report: Report, title: str, kb: KnowledgeBase, today: dt.date) -> str:
-    parts = [f"<b>{escape(_status(report, kb))}</b>"]
-    date = _date(report, kb, today)
-    if date:
-        parts.append(escape(date))
-    parts.append(f"填报于 {format_local(report.created_at)[:10]}")
-    return f"{report.task}. {escape(title)} — " + "；".join(parts)
-
-
-def history_entry(report: Report, kb: KnowledgeBase, today: dt.date) -> str:
-    lines = [f"<b>#{report.id}</b> 填报于 {format_local(report.created_at)} · "
-             f"{escape(_status(report, kb))}"]
-    date = _date(report, kb, today)
-    if date:
-        lines.append(escape(date))
-    if report.description:
-        lines.append(f"说明：{escape(report.description)}")
-    if report.attachments:
-        lines.append(f"附件：{len(report.attachments)}个")
-    if report.from_pending:
-        lines.append("（企业审核通过前所报）")
-    return "\n".join(lines)
 
 
 def _membership(user_id: int, context: Context) -> Membership | None:
@@ -101,7 +49,9 @@ async def myreports_command(update: Update, context: Context) -> None:
     kb, today = context.bot_data.kb, local_today(context.bot_data.now())
     name = escape(membership.enterprise.name)
     lines = [f"<b>{name}</b> 各任务最新进展（{len(latest)}/{len(kb.task_numbers)}项）："]
-    lines += [latest_line(r, titles.get(task, f"任务{task}"), kb, today)
+    reviews = reviews_of(context.bot_data.db, [r.id for r in latest.values()])
+    lines += [latest_line(r, titles.get(task, f"任务{task}"), kb, today,
+                          last_review(reviews, r.id))
               for task, r in latest.items()]
     lines.append("\n点下方按钮查看某项任务的历次填报。")
     buttons = [(f"任务{task}历史", f"{PREFIX}:{task}") for task in latest]
@@ -131,8 +81,9 @@ async def on_history(update: Update, context: Context) -> None:
     entries: list[str] = []
     used = 0
     kb, today = context.bot_data.kb, local_today(context.bot_data.now())
+    reviews = reviews_of(context.bot_data.db, [report.id for report in reports])
     for report in reversed(reports):
-        entry = history_entry(report, kb, today)
+        entry = history_entry(report, kb, today, reviews.get(report.id, ()))
         if used + len(entry) + 2 > HISTORY_LIMIT:
             entries.append(f"……（另有{len(reports) - len(entries)}次较早的填报未显示）")
             break

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
 
-from handlers.core.context import Context
+from handlers.core.context import BotData, Context
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, clean, escape, fit, utf16_len
 from knowledge.model import Answer
+from storage.clock import local_today
 from storage.questions import log_question
 
 MAX_QUESTION_CHARS = 1000  # longer input is cut before it reaches the engine
@@ -110,6 +111,16 @@ def render_answer(answer: Answer, question_id: int) -> Reply:
     return Reply(html=rendered.html, keyboard=keyboard_for(rendered, question_id))
 
 
+def _taught(bot_data: BotData, question: str) -> RenderedAnswer | None:
+    """The answer of the entry staff attached this question to (/unanswered), if any."""
+    fact_id = bot_data.learned.match(question)
+    if fact_id is None:
+        return None
+    today = local_today(bot_data.now())
+    answer = bot_data.engine.answer_fact(fact_id, today=today)
+    return render_text(answer) if answer is not None else None
+
+
 async def answer_question(
     context: Context,
     *,
@@ -123,7 +134,7 @@ async def answer_question(
     text = normalize_question(question)
     if not text:
         return await context.bot.send_message(chat_id, EMPTY_QUESTION)
-    rendered: RenderedAnswer = bot_data.answer_cache.answer(
+    rendered = _taught(bot_data, text) or bot_data.answer_cache.answer(
         bot_data.engine, text, render_text, chat=chat_id, now=bot_data.now()
     )
     answer = rendered.answer

@@ -1,0 +1,117 @@
+"""/overdue and /silent: who is behind, counts first.
+
+/overdue: approved enterprises past a deadline of a task that concerns them and not
+done with it — their latest report is not 已完成/不涉及, or they never reported on
+it — by city and by task, then the list. /silent: approved enterprises that have
+never reported on anything. Both read the calendar (the plan's deadlines and the
+officials') and are limited to the asker's scope; ``/overdue 洛阳 任务13`` narrows
+them further. Province-wide they run off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from handlers.core.access import actor_of
+from handlers.core.context import BotData, Context
+from handlers.core.offload import in_worker
+from handlers.core.plan import calendar
+from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
+from handlers.staff import filters as staff_filters
+from storage.clock import format_local, local_today
+from storage.progress import Due, Overdue, overdue, silent
+from storage.regions import REGIONS
+
+LISTED = 40
+TEXT_LIMIT = MAX_MESSAGE_CHARS - 200
+
+
+def dues(bot_data: BotData) -> list[Due]:
+    return [Due(e.task, e.due, e.industries, e.regions) for e in calendar(bot_data)]
+
+
+def _by_city(counts: dict[str, int]) -> str:
+    return "、".join(f"{city}{counts[city]}" for city in REGIONS if counts.get(city))
+
+
+def overdue_text(bot_data: BotData, found: Overdue, scope: str) -> str:
+    if not found.rows:
+        return f"您负责的范围（{escape(scope)}）内没有逾期未完成的任务。"
+    titles = {t.number: t.title for t in bot_data.kb.tasks}
+    lines = [
+        f"<b>逾期未完成</b>（{escape(scope)}）：共<b>{found.total}</b>项，涉及"
+        f"<b>{found.enterprises}</b>家已审核企业。",
+        f"按地市：{escape(_by_city(found.by_city))}",
+        "按任务：" + "、".join(f"任务{t} {n}项" for t, n in sorted(found.by_task.items())),
+        "",
+    ]
+    for row in found.rows[:LISTED]:
+        status = f"最新：{row.status}" if row.status else "从未填报"
+        lines.append(f"• {escape(row.city)} · {escape(fit(row.enterprise_name, 24))} · "
+                     f"任务{row.task} {escape(fit(titles.get(row.task, ''), 10))}"
+                     f"（截止{row.due.isoformat()}）— {status}")
+    if len(found.rows) > LISTED:
+        lines.append(f"……另有{len(found.rows) - LISTED}项；可用 /export 导出台账。")
+    return fit("\n".join(lines), TEXT_LIMIT)
+
+
+async def overdue_command(update: Update, context: Context) -> None:
+    """/overdue [地市…] [任务N…]"""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    bot_data = context.bot_data
+    actor = actor_of(bot_data, user.id)
+    chosen = staff_filters.parse_words(list(context.args or ()), bot_data)
+    if isinstance(chosen, str):
+        await message.reply_text(chosen)
+        return
+    flt = staff_filters.scoped(actor, chosen, bot_data.kb)
+    if isinstance(flt, str):
+        await message.reply_text(flt)
+        return
+    calendar_dues = dues(bot_data)
+    today = local_today(bot_data.now())
+    found = await in_worker(bot_data, lambda db: overdue(
+        db, calendar_dues, today=today, done=bot_data.kb.done_statuses,
+        regions=flt.regions, tasks=flt.tasks))
+    scope = "、".join(sorted(flt.regions, key=REGIONS.index)) if flt.regions else "全省"
+    await message.reply_text(overdue_text(bot_data, found, scope), parse_mode=ParseMode.HTML)
+
+
+def silent_text(rows: Iterable[tuple[str, str, str]], scope: str) -> str:
+    listed = list(rows)
+    if not listed:
+        return f"您负责的范围（{escape(scope)}）内，所有已审核企业都填报过进展。"
+    counts: dict[str, int] = {}
+    for city, _, _ in listed:
+        counts[city] = counts.get(city, 0) + 1
+    lines = [f"<b>从未填报的已审核企业</b>（{escape(scope)}）：共<b>{len(listed)}</b>家。",
+             f"按地市：{escape(_by_city(counts))}", ""]
+    lines += [f"• {escape(city)} · {escape(fit(name, 30))}（{approved}审核通过）"
+              for city, name, approved in listed[:LISTED]]
+    if len(listed) > LISTED:
+        lines.append(f"……另有{len(listed) - LISTED}家。")
+    return fit("\n".join(lines), TEXT_LIMIT)
+
+
+async def silent_command(update: Update, context: Context) -> None:
+    """/silent [地市…]"""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    bot_data = context.bot_data
+    actor = actor_of(bot_data, user.id)
+    chosen = staff_filters.parse_words(list(context.args or ()), bot_data)
+    flt = chosen if isinstance(chosen, str) else staff_filters.scoped(actor, chosen, bot_data.kb)
+    if isinstance(flt, str):
+        await message.reply_text(flt)
+        return
+    rows = await in_worker(bot_data, lambda db: silent(db, regions=flt.regions))
+    listed = [(r.city, r.enterprise_name,
+               format_local(r.approved_at)[:10] if r.approved_at else "") for r in rows]
+    scope = "、".join(sorted(flt.regions, key=REGIONS.index)) if flt.regions else "全省"
+    await message.reply_text(silent_text(listed, scope), parse_mode=ParseMode.HTML)

@@ -1,0 +1,192 @@
+"""Staff review a self-report: 已核实, 有问题 (with a comment) or 驳回 (with a reason).
+
+Started by a review button under a report (``rw:<report>:<verdict>``, from /reports or
+/enterprise) or by ``/review 报告编号``. 有问题 and 驳回 ask for the comment the
+enterprise will read. The review, its audit entry and the note to the enterprise
+(through the outbox) commit together; the report itself never changes, and the
+enterprise answers by reporting again. Nobody reviews a report of their own
+enterprise, and only within their scope (the access policy for the buttons; the
+same check for the command).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, ConversationHandler, MessageHandler
+from telegram.ext import filters as tg_filters
+
+from handlers.core.access import STAFF, Need, Relation, Target, actor_of, refusal
+from handlers.core.callback_queries import acknowledge
+from handlers.core.context import BotData, Context
+from handlers.core.dialogs import (
+    END,
+    Dialog,
+    clear_draft,
+    conversation_handler,
+    dialog_step,
+    draft,
+    keyboard,
+    pressed,
+    send,
+    show_prompt,
+    small_int,
+    text_of,
+)
+from handlers.core.report_text import history_entry
+from handlers.core.telegram_html import escape
+from storage import audit
+from storage.audiences import recipients
+from storage.clock import local_today
+from storage.db import transaction
+from storage.fields import FieldError, parse_description
+from storage.outbox import Message, Priority
+from storage.reports import Report, get_report
+from storage.reviews import VERDICT_WORDS, Review, Verdict, add_review, reviews_of
+
+DIALOG = Dialog(name="review", command="review", title="报告审核")
+PREFIX = "rv"  # the dialog's own buttons (rv:cancel)
+ENTRY_PREFIX = "rw"  # rw:<report id>:<verdict>, under reports shown to staff
+COMMENT = "COMMENT"
+COMMENT_LIMIT = 300
+NEED = Need(STAFF, Target.REPORT, Relation.NOT_OWN)
+USAGE = "用法：/review 报告编号，例如 /review 123；也可以点报告下方的审核按钮。"
+
+
+def review_row(report_id: int) -> list[tuple[str, str]]:
+    """The three review buttons of one report."""
+    return [(f"{VERDICT_WORDS[v]} #{report_id}", f"{ENTRY_PREFIX}:{report_id}:{v.value}")
+            for v in Verdict]
+
+
+def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    data = draft(context, DIALOG)
+    verdict = Verdict(data["verdict"])
+    what = "问题" if verdict is Verdict.PROBLEM else "驳回理由"
+    return (f"报告 #{data['report']}：{VERDICT_WORDS[verdict]}。请输入{what}（会转告企业，"
+            f"{COMMENT_LIMIT}字以内），或发送 /cancel 取消。",
+            keyboard([[("取消", f"{PREFIX}:cancel")]]))
+
+
+def _title(bot_data: BotData, report: Report) -> str:
+    kb = bot_data.kb
+    return kb.task(report.task).title if report.task in kb.task_numbers else ""
+
+
+def note_text(bot_data: BotData, report: Report, review: Review) -> str:
+    """What the enterprise reads."""
+    head = (f"📝 <b>报告审核</b>：贵企业填报的报告 #{report.id}（任务{report.task} "
+            f"{escape(_title(bot_data, report))}）经工作人员审核：<b>{review.verdict.words}</b>。")
+    if review.verdict is Verdict.VERIFIED:
+        return head + "\n感谢配合。"
+    label = "意见" if review.verdict is Verdict.PROBLEM else "驳回理由"
+    return (f"{head}\n{label}：{escape(review.comment)}\n"
+            "请按意见处理后用 /report 重新填报该任务；可用 /myreports 查看审核记录。")
+
+
+def record(bot_data: BotData, report: Report, reviewer_id: int, verdict: Verdict,
+           comment: str) -> Review:
+    """The review, its audit entry and the enterprise's note, in one transaction."""
+    now = bot_data.now()
+    db = bot_data.db
+    with transaction(db):
+        review = add_review(db, report_id=report.id, reviewer_id=reviewer_id, verdict=verdict,
+                            comment=comment, now=now)
+        audit.record(db, actor_id=reviewer_id, action="review", subject=f"report:{report.id}",
+                     now=now, verdict=verdict.value, review=review.id)
+        chats = recipients(db, [report.enterprise_id])
+        if chats:
+            bot_data.outbox.queue(Message(key=f"review:{review.id}", kind="review",
+                                          text=note_text(bot_data, report, review)),
+                                  chats, priority=Priority.PERSONAL)
+    return review
+
+
+def _target(update: Update, context: Context) -> tuple[int | None, Verdict | None]:
+    """The report and verdict a button names, or ``/review <report> [已核实|有问题|驳回]``."""
+    data = pressed(update, context)
+    if data and data.startswith(f"{ENTRY_PREFIX}:"):
+        parts = data.split(":")
+        verdict = next((v for v in Verdict if len(parts) > 2 and v.value == parts[2]), None)
+        return (small_int(parts[1], 15) if len(parts) > 1 else None), verdict
+    args = list(context.args or ())
+    report_id = small_int(args[0].lstrip("#"), 15) if args else None
+    words = {w: v for v, w in VERDICT_WORDS.items()}
+    return report_id, (words.get(args[1]) if len(args) > 1 else None)
+
+
+async def _answer(update: Update, text: str | None = None) -> None:
+    """Acknowledge a review button, leaving the message's other review buttons in place."""
+    if update.callback_query is not None:
+        await acknowledge(update.callback_query, text)
+
+
+@dialog_step(DIALOG, entry=True)
+async def start(update: Update, context: Context) -> object:
+    user = update.effective_user
+    assert user is not None
+    bot_data = context.bot_data
+    report_id, verdict = _target(update, context)
+    report = get_report(bot_data.db, report_id) if report_id else None
+    if report is None:
+        await _answer(update)
+        await send(update, context, USAGE if report_id is None else f"没有报告 #{report_id}。")
+        return END
+    reason = refusal(NEED, actor_of(bot_data, user.id), bot_data.db, report.id, "审核")
+    if reason is not None:  # the button was checked by the guard; /review is checked here
+        await _answer(update, reason)
+        await send(update, context, escape(reason))
+        return END
+    if verdict is None:
+        today = local_today(bot_data.now())
+        shown = history_entry(report, bot_data.kb, today,
+                              reviews_of(bot_data.db, [report.id]).get(report.id, ()))
+        title = escape(_title(bot_data, report))
+        await send(update, context, f"任务{report.task} {title}\n{shown}",
+                   keyboard([review_row(report.id)]))
+        return END
+    if not verdict.needs_comment:
+        record(bot_data, report, user.id, verdict, "")
+        await _answer(update, "已核实")
+        await send(update, context, f"✅ 报告 #{report.id} 已核实，已通知企业。")
+        return END
+    await _answer(update)
+    clear_draft(context, DIALOG)
+    data = draft(context, DIALOG)
+    data["report"], data["verdict"] = report.id, verdict.value
+    return await show_prompt(update, context, _prompt, COMMENT)
+
+
+@dialog_step(DIALOG)
+async def got_comment(update: Update, context: Context) -> object:
+    user = update.effective_user
+    assert user is not None
+    comment = parse_description(text_of(update), limit=COMMENT_LIMIT, required=True)
+    if isinstance(comment, FieldError):
+        message = comment.message.replace("情况说明", "意见")
+        return await show_prompt(update, context, _prompt, COMMENT, message)
+    bot_data = context.bot_data
+    data = draft(context, DIALOG)
+    report = get_report(bot_data.db, int(data["report"]))
+    verdict = Verdict(data["verdict"])
+    clear_draft(context, DIALOG)
+    if report is None:
+        await send(update, context, "找不到这份报告了。")
+        return END
+    record(bot_data, report, user.id, verdict, comment)
+    await send(update, context, f"✅ 报告 #{report.id}：{VERDICT_WORDS[verdict]}，已通知企业。",
+               None)
+    return END
+
+
+def conversation(timeout: float | None) -> ConversationHandler[Any]:
+    text = tg_filters.TEXT & ~tg_filters.COMMAND
+    states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
+        COMMENT: [MessageHandler(text, got_comment)],
+    }
+    return conversation_handler(
+        DIALOG, prefix=PREFIX, states=states, entry=start, prompt=_prompt, timeout=timeout,
+        entry_button=ENTRY_PREFIX,
+    )
+
