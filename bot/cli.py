@@ -66,6 +66,28 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb_learned(args: argparse.Namespace) -> int:
+    """The questions staff taught (/unanswered) as YAML, to merge into the knowledge base."""
+    from handlers.staff.unanswered import learned_yaml
+    from storage.db import open_db
+
+    db = open_db(_settings(args).db_path)
+    try:
+        text = learned_yaml(db)
+    finally:
+        db.conn.close()
+    if args.out == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"lvdong: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"{args.out}: {text.count('- fact:')} entr(ies) with taught questions")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the Telegram bot (long polling, or webhook when configured)."""
     from bot.runner import run_bot
@@ -155,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = kb_sub.add_parser("check", help="validate a KB file")
     check.add_argument("path", nargs="?")
     check.set_defaults(func=cmd_kb_check)
+    taught = kb_sub.add_parser("learned", help="questions staff taught, as YAML for the KB")
+    taught.add_argument("--out", default="-", help="file to write (default: standard output)")
+    taught.set_defaults(func=cmd_kb_learned)
 
     run = sub.add_parser("run", help="start the Telegram bot")
     run.set_defaults(func=cmd_run)

@@ -5,15 +5,20 @@ attachments; reviews reaching the enterprise; /enterprise; /overdue and /silent;
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from knowledge.engine import Engine
 from storage.clock import SHANGHAI
 from storage.db import open_db
 from storage.enterprises import approve, register
+from storage.learned import learn
 from storage.reports import Attachment, ReportDraft, add_report
 from storage.users import Role, grant_role
 from tests.bot_harness import FakeClock, RunningBot, plan_shape, running_bot
@@ -195,3 +200,18 @@ async def test_unanswered_questions_are_taught_and_then_answered(bot: RunningBot
     assert "化铁的那个炉子咋整" in learned
     await staff.press(next(label for label in staff.labels() if label.startswith("删除")))
     assert "还没有关联过问题" in await staff.say("/learned")
+
+
+def test_taught_questions_export_as_yaml(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "lvdong.sqlite")
+    learn(db, question="化铁炉咋整", normalized="化铁炉咋整", fact_id="ban-cupola", by=1,
+          now=NOW)
+    learn(db, question="冲天炉\"要\"拆吗", normalized="冲天炉要拆吗", fact_id="ban-cupola", by=1,
+          now=NOW)
+    db.conn.close()
+    out = tmp_path / "learned.yaml"
+    subprocess.run([sys.executable, "-m", "bot.cli", "kb", "learned", "--out", str(out)],
+                   env={**os.environ, "LVDONG_DB": str(tmp_path / "lvdong.sqlite")},
+                   check=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert yaml.safe_load(out.read_text(encoding="utf-8")) == [
+        {"fact": "ban-cupola", "questions": ["化铁炉咋整", "冲天炉\"要\"拆吗"]}]
