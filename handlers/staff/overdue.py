@@ -22,7 +22,7 @@ from handlers.core.plan import calendar
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
 from handlers.staff import filters as staff_filters
 from storage.clock import format_local, local_today
-from storage.progress import Due, Overdue, overdue, silent
+from storage.progress import Due, Overdue, ReportFilter, overdue, silent
 from storage.regions import REGIONS
 
 LISTED = 40
@@ -58,28 +58,37 @@ def overdue_text(bot_data: BotData, found: Overdue, scope: str) -> str:
     return fit("\n".join(lines), TEXT_LIMIT)
 
 
-async def overdue_command(update: Update, context: Context) -> None:
-    """/overdue [地市…] [任务N…]"""
+async def _asked(update: Update, context: Context) -> ReportFilter | None:
+    """The typed filter within the asker's scope; None (after saying why) if unusable."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
-        return
-    bot_data = context.bot_data
-    actor = actor_of(bot_data, user.id)
-    chosen = staff_filters.parse_words(list(context.args or ()), bot_data)
-    if isinstance(chosen, str):
-        await message.reply_text(chosen)
-        return
-    flt = staff_filters.scoped(actor, chosen, bot_data.kb)
+        return None
+    chosen = staff_filters.parse_words(list(context.args or ()), context.bot_data)
+    flt = chosen if isinstance(chosen, str) else staff_filters.scoped(
+        actor_of(context.bot_data, user.id), chosen, context.bot_data.kb)
     if isinstance(flt, str):
         await message.reply_text(flt)
+        return None
+    return flt
+
+
+def _scope_words(flt: ReportFilter) -> str:
+    return "、".join(sorted(flt.regions, key=REGIONS.index)) if flt.regions else "全省"
+
+
+async def overdue_command(update: Update, context: Context) -> None:
+    """/overdue [地市…] [任务N…]"""
+    flt = await _asked(update, context)
+    if flt is None or update.effective_message is None:
         return
+    bot_data = context.bot_data
     calendar_dues = dues(bot_data)
     today = local_today(bot_data.now())
     found = await in_worker(bot_data, lambda db: overdue(
         db, calendar_dues, today=today, done=bot_data.kb.done_statuses,
         regions=flt.regions, tasks=flt.tasks))
-    scope = "、".join(sorted(flt.regions, key=REGIONS.index)) if flt.regions else "全省"
-    await message.reply_text(overdue_text(bot_data, found, scope), parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text(
+        overdue_text(bot_data, found, _scope_words(flt)), parse_mode=ParseMode.HTML)
 
 
 def silent_text(rows: Iterable[tuple[str, str, str]], scope: str) -> str:
@@ -100,18 +109,12 @@ def silent_text(rows: Iterable[tuple[str, str, str]], scope: str) -> str:
 
 async def silent_command(update: Update, context: Context) -> None:
     """/silent [地市…]"""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    flt = await _asked(update, context)
+    if flt is None or update.effective_message is None:
         return
     bot_data = context.bot_data
-    actor = actor_of(bot_data, user.id)
-    chosen = staff_filters.parse_words(list(context.args or ()), bot_data)
-    flt = chosen if isinstance(chosen, str) else staff_filters.scoped(actor, chosen, bot_data.kb)
-    if isinstance(flt, str):
-        await message.reply_text(flt)
-        return
     rows = await in_worker(bot_data, lambda db: silent(db, regions=flt.regions))
     listed = [(r.city, r.enterprise_name,
                format_local(r.approved_at)[:10] if r.approved_at else "") for r in rows]
-    scope = "、".join(sorted(flt.regions, key=REGIONS.index)) if flt.regions else "全省"
-    await message.reply_text(silent_text(listed, scope), parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text(silent_text(listed, _scope_words(flt)),
+                                              parse_mode=ParseMode.HTML)
