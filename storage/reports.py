@@ -1,4 +1,4 @@
-"""Enterprises' self-reports on the plan's 26 tasks.
+"""Enterprises' self-reports on the plan's tasks.
 
 Reports are append-only (triggers in the schema refuse UPDATE and DELETE): a new
 report on a task supersedes the previous one for display, but the history stays,

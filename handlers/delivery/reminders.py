@@ -4,7 +4,7 @@ Once a minute (PTB's JobQueue, used only as a clock tick) :func:`run_reminders`
 looks at the calendar. For each deadline, the runs that have fallen due — some
 days before it (``LVDONG_REMINDER_DAYS``, default 30, 7 and 1), and the day after
 it — are planned once (:mod:`storage.reminders`): the approved enterprises the
-deadline concerns that have not reported 已完成/不涉及 on its task get a reminder,
+deadline concerns that have not reported a done status (已完成/不涉及) get a reminder,
 after the deadline an overdue notice, and each official whose scope holds overdue
 enterprises a summary. A run is due from ``LVDONG_REMINDER_TIME`` (Beijing time)
 on its day; one missed while the bot was down is caught up once, unless more
@@ -65,15 +65,16 @@ def _citation(bot_data: BotData, entry: CalendarEntry) -> str:
 def reminder_text(bot_data: BotData, entry: CalendarEntry, run: Run) -> str:
     title = escape(_title(bot_data, entry))
     what = escape(entry.what)
+    done = "或".join(f"“{name}”" for name in bot_data.kb.done_statuses)
     if run.kind == "overdue":
         head = (f"⚠️ <b>逾期提醒</b>：任务{entry.task}“{title}”要求{escape(date_words(entry))}"
                 f"{what}，截止日期已过，贵企业尚未报告完成。")
-        tail = "请尽快用 /report 填报进展；如不涉及该任务，也请选择“不涉及”填报。"
+        tail = f"请尽快用 /report 填报进展（状态选{escape(done)}后不再提醒）。"
     else:
         days = (entry.due - run.due_on).days
         head = (f"⏰ <b>截止提醒</b>：任务{entry.task}“{title}”要求{escape(date_words(entry))}"
                 f"{what}，还有{days}天。")
-        tail = "如已完成或不涉及，请用 /report 填报，之后不再提醒。"
+        tail = f"请用 /report 填报进展；填报{escape(done)}后不再提醒。"
     basis = _citation(bot_data, entry)
     return "\n".join([head, tail] + ([f"依据：{escape(basis)}"] if basis else []))
 

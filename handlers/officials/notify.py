@@ -91,9 +91,11 @@ def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | N
         buttons = [(name, f"{PREFIX}:ind:{i}") for i, name in enumerate(names)]
         return "请选择行业（也可以直接输入名称）：", keyboard(in_rows(buttons, 3))
     if state == TASK:
-        numbers = context.bot_data.kb.task_numbers
+        kb = context.bot_data.kb
+        numbers = kb.task_numbers
+        done = "或".join(f"“{name}”" for name in kb.done_statuses)
         return (f"请输入任务编号（{min(numbers)}–{max(numbers)}）。将发给该任务涉及、"
-                "且尚未报告“已完成”或“不涉及”的已审核企业。", None)
+                f"且尚未报告{escape(done)}的已审核企业。", None)
     if state == TEXT:
         return f"第2步：请输入通知内容（{TEXT_LIMIT}字以内）。", None
     if state == WHEN:
