@@ -138,6 +138,12 @@ async def test_city_staff_approve_and_the_applicant_is_told(
 
         shown = await zz.press("批准")
         assert "已批准" in shown
+        # pressing again (a replayed click): who decided and when, and the message as it is
+        before = bot.api.messages[(ZZ_STAFF, message_id)]["text"]
+        calls = await bot.click(ZZ_STAFF, ZZ_STAFF, message_id, approve)
+        assert any("该申请已由您于" in str(c.params.get("text")) for c in calls)
+        after = bot.api.messages[(ZZ_STAFF, message_id)]["text"]
+        assert after == before and after.count("已批准") == 1, "edited once, nothing appended"
         told = [t for t in (c.params["text"] for c in bot.api.sent(ALICE)) if "审核通过" in t]
         assert told, "the applicant hears the outcome"
         membership = enterprise_of_user(bot.db, ALICE)
