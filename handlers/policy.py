@@ -33,7 +33,7 @@ from handlers.core.dialogs import Dialog
 from handlers.enterprise import myreports, register, report
 from handlers.officials import deadline_add, notices, notify
 from handlers.public import answering, ask, deadlines, feedback, start, suggestions
-from handlers.staff import approvals, overdue, reports, review, unanswered
+from handlers.staff import approvals, export, overdue, reports, review, stats, unanswered
 from storage.invites import CODE_PREFIX
 
 
@@ -97,6 +97,10 @@ COMMANDS: tuple[Command, ...] = (
             overdue.overdue_command, usage="/overdue 洛阳 任务13"),
     Command("silent", Need(OFFICIALS_AND_STAFF), "从未填报的已审核企业", overdue.silent_command,
             usage="/silent 郑州"),
+    Command("stats", Need(OFFICIALS_AND_STAFF), "完成情况统计图", stats.stats_command,
+            usage="/stats 任务13"),
+    Command("export", Need(STAFF), "导出Excel台账（按当前筛选条件）", export.export_command,
+            usage="/export 洛阳 任务13"),
     Command("unanswered", Need(STAFF), "没能回答或被点👎的问题", unanswered.unanswered_command),
     Command("learned", Need(STAFF), "已关联的问题（可删除）", unanswered.learned_command),
     Command("grant", Need(ADMINS), "授予角色", roles.grant_command,

@@ -215,3 +215,42 @@ def test_taught_questions_export_as_yaml(tmp_path: Path) -> None:
                    check=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
     assert yaml.safe_load(out.read_text(encoding="utf-8")) == [
         {"fact": "ban-cupola", "questions": ["化铁炉咋整", "冲天炉\"要\"拆吗"]}]
+
+
+def _sent_file(bot: RunningBot, chat: int, kind: str) -> tuple[bytes, str]:
+    """The bytes and caption of the newest photo or document the bot sent to ``chat``."""
+    message = max((m for (cid, _), m in bot.api.messages.items()
+                   if cid == chat and kind in m and m.get("from", {}).get("id") == bot.api.bot_id),
+                  key=lambda m: m["message_id"])
+    found = message[kind][-1] if kind == "photo" else message[kind]
+    return bot.api.files[found["file_id"]], str(message.get("caption", ""))
+
+
+async def test_stats_sends_a_chart_within_scope(bot: RunningBot) -> None:
+    ly = Chat(bot, LY_STAFF)
+    await ly.say("/stats 任务2")
+    picture, caption = _sent_file(bot, LY_STAFF, "photo")
+    assert picture.startswith(b"\x89PNG") and len(picture) > 5_000
+    assert "任务2" in caption and "洛阳市" in caption and "郑州" not in caption
+    await Chat(bot, PROVINCE_STAFF).say("/stats")
+    _, caption = _sent_file(bot, PROVINCE_STAFF, "photo")
+    assert "各任务完成情况" in caption
+
+
+async def test_export_sends_the_ledger_of_the_filter_within_scope(bot: RunningBot) -> None:
+    import io
+
+    import openpyxl
+
+    ly = Chat(bot, LY_STAFF)
+    await ly.say("/reports 任务2")
+    await ly.press("📥 导出Excel")
+    data, caption = _sent_file(bot, LY_STAFF, "document")
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    latest = list(book[book.sheetnames[0]].iter_rows(values_only=True))
+    assert len(latest) == 1 + 2, "header + Luoyang's two reports on task 2"
+    assert all("洛阳" in str(row) for row in latest[1:])
+    assert "最新进展" in caption
+    await ly.say("/export csv")
+    data, _ = _sent_file(bot, LY_STAFF, "document")
+    assert data.startswith("\ufeff".encode()) and "洛阳" in data.decode("utf-8-sig")

@@ -28,6 +28,7 @@ from handlers.core.dialogs import in_rows, keyboard, small_int
 from handlers.core.offload import in_worker
 from handlers.core.report_text import history_entry, latest_line
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
+from handlers.staff import export, stats
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import APPROVAL_WORDS, PERIODS, StaffFilter
 from handlers.staff.review import review_row
@@ -262,8 +263,6 @@ async def on_panel(update: Update, context: Context) -> None:
         staff_filters.save(context, StaffFilter())
         chosen = StaffFilter()
     if action in ("chart", "xlsx"):
-        from handlers.staff import export, stats
-
         await acknowledge(query, "正在生成…")
         await (stats.send_chart(update, context, chosen) if action == "chart"
                else export.send_export(update, context, chosen))
