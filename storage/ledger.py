@@ -238,14 +238,10 @@ def clean_text(value: str) -> str:
     return _ILLEGAL.sub("", value)[:_EXCEL_MAX_TEXT]
 
 
-def _cell_xml(ref: str, kind: Kind, value: Any, style: int) -> str:
-    if kind is Kind.TEXT:
-        text = escape(clean_text(str(value)))
-        space = ' xml:space="preserve"' if text != text.strip() else ""
-        return f'<c r="{ref}" t="inlineStr"{_style_attr(style)}><is><t{space}>{text}</t></is></c>'
-    if kind is Kind.DATE or kind is Kind.DATETIME:
-        value = to_excel(value)
-    return f'<c r="{ref}"{_style_attr(style)}><v>{value!r}</v></c>'
+def _text_xml(value: Any) -> str:
+    """``<t>`` and the escaped text of a string cell (spaces at its ends kept)."""
+    text = escape(clean_text(str(value)))
+    return f'<t xml:space="preserve">{text}' if text != text.strip() else f"<t>{text}"
 
 
 def _style_attr(style: int) -> str:
@@ -253,6 +249,10 @@ def _style_attr(style: int) -> str:
 
 
 _FORMATS = {Kind.PERCENT: "0%", Kind.DATE: "yyyy-mm-dd", Kind.DATETIME: "yyyy-mm-dd hh:mm"}
+
+
+def _cell_head(kind: Kind, style: int) -> str:
+    return (' t="inlineStr"' if kind is Kind.TEXT else "") + _style_attr(style)
 
 
 class _Sheet:
@@ -266,13 +266,15 @@ class _Sheet:
         self.letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
         for letter, column in zip(self.letters, columns, strict=True):
             ws.column_dimensions[letter].width = column.width
-        self.styles = [self._style(_FORMATS.get(c.kind)) for c in columns]
-        header = self._style(None, header=True)
+        # Per column: is it text, and what follows ``<c r="A2"`` (type and style).
+        self.cells = [(c.kind is Kind.TEXT, _cell_head(c.kind, self._style(_FORMATS.get(c.kind))))
+                      for c in columns]
+        self.header = _cell_head(Kind.TEXT, self._style(None, header=True))
         # From here on, each appended row goes to _write_row as it is.
         ws._get_writer()
         ws._values_to_row = lambda values, row_idx: values
         ws._writer.write_row = self._write_row
-        ws.append([(c.header, Kind.TEXT, header) for c in columns])
+        ws.append([c.header for c in columns])
 
     def _style(self, number_format: str | None, header: bool = False) -> int:
         """The workbook's style id for a cell format (registered through openpyxl)."""
@@ -286,15 +288,22 @@ class _Sheet:
         return int(cell.style_id)
 
     def append(self, row: Row) -> None:
-        self.ws.append([(value, column.kind, style) for value, column, style
-                        in zip(row, self.columns, self.styles, strict=True)])
+        self.ws.append(row)
         self.rows += 1
 
-    def _write_row(self, xf: Any, cells: Sequence[tuple[Any, Kind, int]], row_idx: int) -> None:
-        parts = [f'<row xmlns="{_NS}" r="{row_idx}">']
-        for letter, (value, kind, style) in zip(self.letters, cells, strict=True):
-            if value is not None:
-                parts.append(_cell_xml(f"{letter}{row_idx}", kind, value, style))
+    def _write_row(self, xf: Any, values: Row, row_idx: int) -> None:
+        r = str(row_idx)
+        parts = [f'<row xmlns="{_NS}" r="{r}">']
+        cells = self.cells if row_idx > 1 else [(True, self.header)] * len(values)
+        for letter, (text, head), value in zip(self.letters, cells, values, strict=True):
+            if value is None:
+                continue
+            parts.append(f'<c r="{letter}{r}"{head}>')
+            if text:
+                parts.append(f"<is>{_text_xml(value)}</t></is></c>")
+            else:
+                number = to_excel(value) if isinstance(value, dt.date) else value
+                parts.append(f"<v>{number!r}</v></c>")
         parts.append("</row>")
         xf.write(etree.fromstring("".join(parts)))
 
