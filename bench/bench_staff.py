@@ -40,14 +40,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench_outbox import _pct, _recv, driver_main  # noqa: E402
-from bench_storage import credit_code  # noqa: E402
+from bench_storage import credit_code, median_ms  # noqa: E402
 from sqlite_utils import Database  # noqa: E402
 
 from handlers.core.plan import plan_entries  # noqa: E402
@@ -137,15 +136,6 @@ def populate(db: Database, kb: KnowledgeBase, enterprises: int, reports: int,
             for table in ("enterprises", "reports", "latest_reports", "attachments", "reviews")}
 
 
-def median_ms(action: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
 def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
@@ -220,9 +210,9 @@ def query_figures(db: Database, kb: KnowledgeBase, repeats: int) -> None:
 def writer_figures(db: Database, kb: KnowledgeBase, rows: int) -> None:
     """µs per cell: the ledger's row writer against openpyxl's own, same rows."""
     import openpyxl
-    from openpyxl.cell import WriteOnlyCell
 
-    from storage.ledger import _FORMATS, COLUMNS, LATEST, _latest, _Sheet
+    from storage.ledger import COLUMNS, LATEST, _latest, _Sheet
+    from tests.test_ledger import append_as_openpyxl_would
 
     titles = {t.number: t.title for t in kb.tasks}
     data = []
@@ -242,15 +232,7 @@ def writer_figures(db: Database, kb: KnowledgeBase, rows: int) -> None:
 
     def theirs() -> None:
         book = openpyxl.Workbook(write_only=True)
-        sheet = book.create_sheet(LATEST)
-        for row in data:
-            out = []
-            for column, value in zip(COLUMNS[LATEST], row, strict=True):
-                cell = WriteOnlyCell(sheet, value)
-                if column.kind in _FORMATS:
-                    cell.number_format = _FORMATS[column.kind]
-                out.append(cell)
-            sheet.append(out)
+        append_as_openpyxl_would(book.create_sheet(LATEST), COLUMNS[LATEST], data)
         book.save(io.BytesIO())
 
     ours_us = median_ms(ours, 3) * 1000 / cells
@@ -388,7 +370,8 @@ async def reply_figures(args: argparse.Namespace, path: Path, workdir: Path) -> 
             driver.terminate()
     print(f"\n## Reply time of questions while the ledger is exported, {args.users} users "
           f"(think {args.think:g} s, simulated RTT {args.rtt_ms:g} ms, stand-in in a separate "
-          "process); the export runs in a worker thread of the bot process on its own read "
+          f"process, GIL switch interval {sys.getswitchinterval() * 1000:g} ms); the export "
+          "runs in a worker thread of the bot process on its own read "
           f"connection, back to back ({len(exports)} exports, median "
           f"{statistics.median(exports) if exports else float('nan'):.1f} s each)\n")
     table([("idle", str(len(idle)), f"{_pct(idle, .5):.0f}", f"{_pct(idle, .95):.0f}"),
@@ -412,10 +395,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=2.0)
     parser.add_argument("--idle-seconds", type=float, default=30.0)
     parser.add_argument("--busy-seconds", type=float, default=40.0)
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="sys.setswitchinterval for the bot process (default: Python's 5 ms)")
     parser.add_argument("--skip", action="append", default=[],
                         choices=["queries", "writer", "export", "reply"])
     parser.add_argument("--dir", type=Path, default=None, help="where to put the database")
     args = parser.parse_args(argv)
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     kb = load_kb()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         workdir = Path(tmp)

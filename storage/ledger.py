@@ -16,9 +16,10 @@ transaction, so they agree with each other while reports keep arriving.
 
 The workbook is an openpyxl write-only workbook (streamed through temporary files:
 memory stays flat however many reports there are). openpyxl's own per-cell writer
-costs ~14 µs a cell here, which is over a minute for a province-wide ledger (about
-5 M cells at 200,000 reports); :class:`_Sheet` therefore hands openpyxl each row as
-one XML element built from a string (~4 µs a cell). openpyxl still writes the rest:
+costs 20–25 µs a cell here (bench/bench_staff.py), over a minute for a province-wide
+ledger (about 3.4 M cells at 200,000 reports); :class:`_Sheet` therefore hands openpyxl
+each row as one XML element parsed from a string (about 5 µs a cell, the full ledger in
+about 21 s). openpyxl still writes the rest:
 the sheet's views (frozen header), column widths, auto-filter, styles and the
 package. This uses two of openpyxl's internals (the sheet writer's ``write_row`` and
 the worksheet's ``_values_to_row``), hence the pin to openpyxl 3.1 in pyproject.toml;

@@ -8,7 +8,9 @@ import io
 import os
 import subprocess
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -23,7 +25,9 @@ from storage.ledger import (
     ENTERPRISES,
     HISTORY,
     LATEST,
+    Column,
     LedgerFormat,
+    Row,
     _latest,
     export_ledger,
 )
@@ -171,6 +175,18 @@ def test_the_filter_and_scope_limit_every_sheet(db: Database, filed: dict[str, i
     assert [len(records(s)) for s in nothing] == [0, 0, 0]
 
 
+def append_as_openpyxl_would(sheet: Any, columns: Sequence[Column], rows: Iterable[Row]) -> None:
+    """The reference: rows through openpyxl's own write-only cells (also bench_staff.py's)."""
+    for row in rows:
+        cells = []
+        for column, value in zip(columns, row, strict=True):
+            cell = WriteOnlyCell(sheet, value)
+            if column.kind in _FORMATS:
+                cell.number_format = _FORMATS[column.kind]
+            cells.append(cell)
+        sheet.append(cells)
+
+
 def test_rows_are_what_openpyxls_own_writer_would_write(
     db: Database, filed: dict[str, int], tmp_path: Path
 ) -> None:
@@ -179,14 +195,7 @@ def test_rows_are_what_openpyxls_own_writer_would_write(
     reference = openpyxl.Workbook(write_only=True)
     sheet = reference.create_sheet(LATEST)
     sheet.append([c.header for c in COLUMNS[LATEST]])
-    for row in _latest(db, ReportFilter(), TITLES):
-        cells = []
-        for column, value in zip(COLUMNS[LATEST], row, strict=True):
-            cell = WriteOnlyCell(sheet, value)
-            if column.kind in _FORMATS:
-                cell.number_format = _FORMATS[column.kind]
-            cells.append(cell)
-        sheet.append(cells)
+    append_as_openpyxl_would(sheet, COLUMNS[LATEST], _latest(db, ReportFilter(), TITLES))
     reference.save(tmp_path / "reference.xlsx")
     theirs = openpyxl.load_workbook(tmp_path / "reference.xlsx")[LATEST]
     assert ours.max_row == theirs.max_row == 6
