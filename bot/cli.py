@@ -9,10 +9,11 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.cli_officials import add_commands
+from bot.cli_officials import Command, add_commands
+from bot.cli_staff import add_commands as add_staff_commands
 from bot.settings import Settings, SettingsError, load_settings
 from knowledge.loader import KBError
 from storage.db import DatabaseUnusable
@@ -191,7 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check the deployment and say how to fix problems")
     doctor.set_defaults(func=cmd_doctor)
 
-    add_commands(sub, lambda command: lambda args: command(args, _settings(args)))
+    def bind(command: Command) -> Callable[[argparse.Namespace], int]:
+        return lambda args: command(args, _settings(args))
+
+    add_commands(sub, bind)
+    add_staff_commands(sub, bind)
 
     chat = sub.add_parser(
         "chat", help="try the bot in this terminal, without a token",

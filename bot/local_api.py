@@ -489,7 +489,9 @@ class LocalBotApi:
     def _send_file(self, params: JSON, files: dict[str, bytes], kind: str) -> JSON:
         chat_id = _chat_id(params)
         ref = str(params.get(kind) or "")
-        data = files.get(ref.removeprefix("attach://"), b"") if ref.startswith("attach://") else b""
+        # an upload arrives as the multipart field named after the kind, or as attach://
+        data = files.get(kind) or (
+            files.get(ref.removeprefix("attach://"), b"") if ref.startswith("attach://") else b"")
         if not data and ref in self.files:
             data = self.files[ref]
         file_id = f"F{len(self.files) + 1}"

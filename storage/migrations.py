@@ -400,6 +400,14 @@ def _006_reviews_and_learned_questions(db: Database) -> None:
     ))
 
 
+def _007_enterprise_listing_index(db: Database) -> None:
+    """A covering index for the province-wide staff lists (/overdue, /silent, charts):
+    approved enterprises in (city, id) order with their names, read from the index
+    alone instead of a table lookup per enterprise (bench/bench_staff.py: /overdue for
+    the province at 20,000 enterprises, about a quarter faster)."""
+    _run(db, ("CREATE INDEX enterprises_listing ON enterprises (status, city, id, name)",))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _001_core,
     _002_dialog_state,
@@ -407,6 +415,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _004_scopes_outbox_plan_free,
     _005_dialog_tokens_and_applicant_details,
     _006_reviews_and_learned_questions,
+    _007_enterprise_listing_index,
 )
 LATEST = len(MIGRATIONS)
 
