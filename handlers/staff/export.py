@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 
 from sqlite_utils import Database
-from storage.ledger import LedgerFormat, LedgerSummary, export_ledger
 from telegram import InputFile, Update
 
 from handlers.core.access import actor_of
@@ -20,6 +19,7 @@ from handlers.core.offload import in_worker
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import StaffFilter
 from storage.clock import to_local
+from storage.ledger import LedgerFormat, LedgerSummary, export_ledger
 
 
 async def send_export(update: Update, context: Context, chosen: StaffFilter) -> None:
