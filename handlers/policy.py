@@ -124,6 +124,7 @@ BUTTONS: tuple[Button, ...] = (
     Button(notices.CANCEL_PREFIX, Need(OFFICIALS, Target.NOTICE), notices.on_cancel),
     Button(notices.RESEND_PREFIX, Need(OFFICIALS, Target.NOTICE), notices.on_resend),
     Button(notices.PAGE_PREFIX, Need(OFFICIALS), notices.on_page),
+    Button(notices.UNREACHED_PREFIX, Need(OFFICIALS, Target.NOTICE), notices.on_unreached),
     Button(deadline_add.WITHDRAW_PREFIX, Need(OFFICIALS, Target.DEADLINE),
            deadline_add.on_withdraw),
     Button(reports.PREFIX, Need(STAFF), reports.on_panel),

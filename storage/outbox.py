@@ -263,3 +263,26 @@ def deliveries_to(db: Database, chat_id: int) -> list[tuple[str, str]]:
             (chat_id,),
         )
     ]
+
+
+@dataclass(frozen=True)
+class Unreached:
+    """A recipient a message did not (surely) reach, with whom they speak for."""
+
+    chat_id: int
+    status: DeliveryStatus
+    error: str | None
+    enterprise: str | None  # the enterprise the user speaks for (approved account)
+    city: str | None
+
+
+def unreached(db: Database, message_id: int) -> list[Unreached]:
+    """Recipients whose delivery failed, was blocked or is uncertain, by city and name."""
+    rows = db.execute(
+        """SELECT o.chat_id, o.status, o.error, e.name, e.city
+           FROM outbox o
+           LEFT JOIN accounts a ON a.user_id = o.chat_id AND a.status = 'approved'
+           LEFT JOIN enterprises e ON e.id = a.enterprise_id
+           WHERE o.message_id = ? AND o.status IN ('failed', 'blocked', 'uncertain')
+           ORDER BY e.city, e.name, o.chat_id""", (message_id,)).fetchall()
+    return [Unreached(row[0], DeliveryStatus(row[1]), row[2], row[3], row[4]) for row in rows]

@@ -186,3 +186,20 @@ async def test_admins_grant_revoke_invite_and_audit_and_menus_follow(
         for command in ("/register", "/report", "/myreports", "/cancel", "/deadlines"):
             assert command in enterprise_help
         assert "/notify" not in enterprise_help and "/pending" not in enterprise_help
+
+
+async def test_an_official_sees_who_was_not_reached(tmp_path: Path, engine: Engine) -> None:
+    clock = FakeClock(beijing(2026, 12, 1, 10, 0))
+    _setup(tmp_path, clock.now)
+    async with running_bot(tmp_path, engine=engine, clock=clock) as bot:
+        await bot.wait_processed(bot.api.set_blocked(ZZ[1], True))
+        official = Chat(bot, OFFICIAL_ZZ)
+        await official.say("/notify")
+        await official.press("全部已审核企业")
+        await official.say("请核对企业信息。")
+        await official.press("立即发送")
+        await bot.outbox_drained()
+        await official.say("/notices")
+        listing = await official.press("未送达名单（1）")
+        assert f"铸造厂{ZZ[1]}" in listing and "已屏蔽机器人" in listing
+        assert f"铸造厂{ZZ[2]}" not in listing

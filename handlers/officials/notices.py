@@ -39,7 +39,7 @@ from storage.notices import (
     list_notices,
     notice_counts,
 )
-from storage.outbox import DeliveryStatus, requeue_uncertain
+from storage.outbox import DeliveryStatus, requeue_uncertain, unreached
 from storage.users import Scope
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ _LOGGER = logging.getLogger(__name__)
 CANCEL_PREFIX = "nc"  # nc:<notice id>
 RESEND_PREFIX = "nr"  # nr:<notice id>: send the uncertain ones again
 PAGE_PREFIX = "np"  # np:<older than notice id>
+UNREACHED_PREFIX = "nu"  # nu:<notice id>: who was not (surely) reached
+UNREACHED_SHOWN = 50
 PAGE_SIZE = 5
 SHELL_USER = 0  # the audit log's actor for `lvdong notify` run on the server
 
@@ -171,7 +173,34 @@ def buttons(db: Database, notice: Notice, now: dt.datetime) -> list[tuple[str, s
     if counts[DeliveryStatus.UNCERTAIN]:
         row.append((f"重发未确认的{counts[DeliveryStatus.UNCERTAIN]}条",
                     f"{RESEND_PREFIX}:{notice.id}"))
+    missed = sum(counts[s] for s in (DeliveryStatus.FAILED, DeliveryStatus.BLOCKED,
+                                     DeliveryStatus.UNCERTAIN))
+    if missed:
+        row.append((f"未送达名单（{missed}）", f"{UNREACHED_PREFIX}:{notice.id}"))
     return row
+
+
+async def on_unreached(update: Update, context: Context) -> None:
+    """``nu:<id>``: the recipients a notice did not (surely) reach, so they can be called."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None:
+        return
+    parsed = parse_data(query.data, UNREACHED_PREFIX, 1)
+    notice = get_notice(context.bot_data.db, parsed[0]) if parsed else None
+    await acknowledge(query)
+    if notice is None or notice.message_id is None:
+        return
+    missed = unreached(context.bot_data.db, notice.message_id)
+    lines = [f"<b>通知 #{notice.id} 未送达名单</b>（共{len(missed)}位）："]
+    for item in missed[:UNREACHED_SHOWN]:
+        who = (f"{escape(item.city or '')} · {escape(item.enterprise)}" if item.enterprise
+               else f"用户 {item.chat_id}")
+        lines.append(f"• {who} — {WORDS[item.status]}")
+    if len(missed) > UNREACHED_SHOWN:
+        lines.append(f"……另有{len(missed) - UNREACHED_SHOWN}位。")
+    lines.append("“已屏蔽机器人”的企业需另行联系；“未确认”的可能已经收到。")
+    await context.bot.send_message(chat.id, "\n".join(lines), parse_mode=ParseMode.HTML)
 
 
 async def notices_command(update: Update, context: Context) -> None:
