@@ -102,6 +102,7 @@ class LocalBotApi:
     commands: dict[str, list[JSON]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     listeners: list[Callable[[ApiCall], None]] = field(default_factory=list)  # told of each call
+    blocked: set[int] = field(default_factory=set)  # users who blocked the bot: sends get 403
     _pending: list[JSON] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: dict[int, itertools.count[int]] = field(default_factory=dict)
@@ -219,6 +220,7 @@ class LocalBotApi:
         """A user blocks (or unblocks) the bot: Telegram sends a ``my_chat_member`` update;
         returns its update id."""
         user = self.user(user_id)
+        (self.blocked.add if blocked else self.blocked.discard)(user_id)
         member = {"user": self.bot_user, "status": "member"}
         kicked = {"user": self.bot_user, "status": "kicked", "until_date": 0}
         old, new = (member, kicked) if blocked else (kicked, member)
@@ -461,6 +463,8 @@ class LocalBotApi:
         return plain
 
     def _bot_message(self, chat_id: int, content: JSON, markup: JSON | None) -> JSON:
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
         chat = (
             {"id": chat_id, "type": "private", "first_name": f"用户{chat_id}"}
             if chat_id > 0
