@@ -113,19 +113,24 @@ def arabic_numerals(text: str) -> str:
     text = _PERCENT.sub(percent, text)
     text = _NUM_UNIT.sub(numeral, text)
     # 两米五 → 2米5 (after the step above) → 2.5米
-    text = re.sub(r"(\d+)米([一二三四五六七八九])(?![\u4e00-\u9fff]?[米吨])",
+    text = re.sub(r"(?<!\d)(\d+)米([一二三四五六七八九])(?![\u4e00-\u9fff]?[米吨])",
                   lambda m: f"{m.group(1)}.{_DIGITS[m.group(2)]}米", text)
-    text = re.sub(r"(\d+)米(\d)(?!\d|\.|米|吨)", r"\1.\2米", text)
+    text = re.sub(r"(?<!\d)(\d+)米(\d)(?!\d|\.|米|吨)", r"\1.\2米", text)
     return text
 
 
 _PER_HOUR = r"(?:/|每|一|per|p)?(?:h|hr|hour|小时|钟头|时)"
-_TONNES_PER_HOUR = re.compile(rf"(\d+(?:\.\d+)?)(?:t|吨|噸)(?:/|每|一)?{_PER_HOUR}")
-_TONNES_PER_HOUR_2 = re.compile(rf"(\d+(?:\.\d+)?)(?:吨|t)/{_PER_HOUR}")
-_STEAM_TONNES_PER_HOUR = re.compile(rf"(\d+(?:\.\d+)?)(?:蒸吨|蒸t)(?:/|每|一)?{_PER_HOUR}")
-_MILLIMETRES = re.compile(r"(\d+(?:\.\d+)?)(?:mm|毫米)")
-_CENTIMETRES = re.compile(r"(\d+(?:\.\d+)?)(?:cm|厘米|公分)")
-_METRES = re.compile(r"(\d+(?:\.\d+)?)(?:m|公尺)(?![a-z])")
+# A number starts where its digits start (``_AT_NUMBER``): otherwise a long run of digits
+# makes each pattern try every position of it and scan to its end — quadratic, a second
+# of CPU for 10,000 digits.
+_AT_NUMBER = r"(?<![\d.])"
+_TONNES_PER_HOUR = re.compile(rf"{_AT_NUMBER}(\d+(?:\.\d+)?)(?:t|吨|噸)(?:/|每|一)?{_PER_HOUR}")
+_TONNES_PER_HOUR_2 = re.compile(rf"{_AT_NUMBER}(\d+(?:\.\d+)?)(?:吨|t)/{_PER_HOUR}")
+_STEAM_TONNES_PER_HOUR = re.compile(
+    rf"{_AT_NUMBER}(\d+(?:\.\d+)?)(?:蒸吨|蒸t)(?:/|每|一)?{_PER_HOUR}")
+_MILLIMETRES = re.compile(rf"{_AT_NUMBER}(\d+(?:\.\d+)?)(?:mm|毫米)")
+_CENTIMETRES = re.compile(rf"{_AT_NUMBER}(\d+(?:\.\d+)?)(?:cm|厘米|公分)")
+_METRES = re.compile(rf"{_AT_NUMBER}(\d+(?:\.\d+)?)(?:m|公尺)(?![a-z])")
 
 
 def fold_units(text: str) -> str:

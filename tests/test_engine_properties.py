@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from knowledge.engine import Engine
@@ -26,6 +26,8 @@ ANSWER_LIMIT = 4000  # a Telegram message holds 4096
 TIME_LIMIT = 1.0  # seconds per question, generous for a shared machine (p99 is ~1 ms)
 
 
+@example(question="0" * 10_000, previous=None, days=0)  # once a second of regex backtracking
+@example(question="9" * 9_990 + "吨每小时", previous="1." * 5_000, days=0)
 @settings(max_examples=400, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(question=QUESTIONS, previous=st.one_of(st.none(), QUESTIONS),
