@@ -113,6 +113,7 @@ async def test_no_busy_loop_while_telegram_fails(tmp_path: Path) -> None:
         during = server.requests[before:]
         # python-telegram-bot backs off polling; the outbox waits for its retry time
         # (the fake clock does not move), so a few requests, never hundreds
+        print(f"getUpdates during 3 s of 502s: {during.count('getUpdates')}")
         assert during.count("getUpdates") < 15, during.count("getUpdates")
         assert during.count("sendMessage") == 1, "one outbox attempt, then it waits"
         started = time.monotonic()
