@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_storage import T0, TASKS, populate
+from bench_storage import REPORT_STATUSES, T0, TASKS, populate
 
 from storage.backup import backup_database
 from storage.db import open_db
@@ -47,7 +47,7 @@ def writer(path: Path, enterprises: int, stop: threading.Event, commits: list[fl
         draft = ReportDraft(enterprise_id=1 + i % enterprises, user_id=1, task=1 + i % TASKS,
                             status="进行中", percent=50, description="备份基准",
                             completion_date=dt.date(2021, 12, 31))
-        add_report(db, draft, T0)
+        add_report(db, draft, T0, task_numbers=range(1, TASKS + 1), statuses=REPORT_STATUSES)
         commits.append(time.perf_counter())
         i += 1
     db.conn.close()

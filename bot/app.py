@@ -93,7 +93,6 @@ def register_handlers(application: App, dialog_timeout: float | None = None) -> 
     with_callback = [c for c in policy.COMMANDS if c.callback is not None]
     first = [c for c in with_callback if c.in_dialogs]
     later = [c for c in with_callback if not c.in_dialogs]
-    dialog_prefixes = "|".join(entry.prefix for entry in policy.DIALOGS)
     private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     group_mention = filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & MENTIONS_BOT
     application.add_handlers(
@@ -104,7 +103,8 @@ def register_handlers(application: App, dialog_timeout: float | None = None) -> 
             *(_command_handler(c) for c in later),
             *(CallbackQueryHandler(b.callback, pattern=rf"^{b.prefix}:")
               for b in policy.BUTTONS if b.callback is not None),
-            CallbackQueryHandler(dialogs.ended_dialog_button, pattern=rf"^(?:{dialog_prefixes}):"),
+            *(CallbackQueryHandler(dialogs.ended_dialog_button(entry.dialog),
+                                   pattern=rf"^{entry.prefix}:") for entry in policy.DIALOGS),
             ChatMemberHandler(chat_members.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
             # -- catch-alls: keep last --
             MessageHandler(private_text, ask.on_text),

@@ -104,7 +104,7 @@ def _audience(spec: str, kb: Any) -> Any:
         return (Audience(AudienceKind.INDUSTRY, value) if value in kb.industries
                 else f"不认识的行业 {value!r}（可选：{'、'.join(kb.industries)}）")
     if kind == "task":
-        if not value.isdigit() or int(value) not in kb.task_numbers:
+        if not value.isdecimal() or int(value) not in kb.task_numbers:
             return f"没有任务 {value!r}"
         if int(value) not in kb.concern():
             return f"任务{value}不涉及企业"

@@ -29,7 +29,7 @@ def _tasks(numbers: list[str] | None, known: tuple[int, ...]) -> list[int] | str
     out = []
     for text in numbers or ():
         number = text.strip().removeprefix("任务")
-        if not number.isdigit() or int(number) not in known:
+        if not number.isdecimal() or int(number) not in known:
             return f"没有任务 {text!r}（任务编号 {known[0]}–{known[-1]}）"
         out.append(int(number))
     return out

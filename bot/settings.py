@@ -72,7 +72,7 @@ def _parse_admins(raw: str) -> frozenset[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.lstrip("-").isdigit():
+        if not part.lstrip("-").isdecimal():
             raise SettingsError(f"LVDONG_ADMINS: {part!r} is not a Telegram user id (digits)")
         admins.add(int(part))
     return frozenset(admins)
@@ -101,7 +101,7 @@ def _time(merged: Mapping[str, str], key: str, default: str) -> dt.time:
 def _days(merged: Mapping[str, str], key: str, default: str) -> tuple[int, ...]:
     raw = (merged.get(key) or default).replace("，", ",")
     parts = [part.strip() for part in raw.split(",") if part.strip()]
-    if not parts or not all(part.isdigit() and 0 < int(part) <= 366 for part in parts):
+    if not parts or not all(part.isdecimal() and 0 < int(part) <= 366 for part in parts):
         raise SettingsError(f"{key}: {raw!r} should be days before a deadline, like 30,7,1")
     return tuple(sorted({int(part) for part in parts}, reverse=True))
 
@@ -118,7 +118,7 @@ def load_settings(
     data_dir = Path(merged.get("LVDONG_DATA_DIR") or DEFAULT_DATA_DIR)
     kb = merged.get("LVDONG_KB", "").strip()
     port = merged.get("LVDONG_WEBHOOK_PORT", "8443").strip()
-    if not port.isdigit():
+    if not port.isdecimal():
         raise SettingsError(f"LVDONG_WEBHOOK_PORT: {port!r} is not a port number")
     burst = _positive(merged, "LVDONG_FLOOD_BURST", "6", integer=True)
     per_minute = _positive(merged, "LVDONG_FLOOD_PER_MINUTE", "20")

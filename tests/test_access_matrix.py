@@ -165,3 +165,11 @@ async def test_own_buttons_are_for_their_owner_only(bot: RunningBot) -> None:
     calls = await bot.click(FOUNDER, FOUNDER, message_id, f"f:{targets[Target.QUESTION]}:1")
     assert not refused([str(c.params.get("text", "")) for c in calls])
     assert bot.rows("SELECT user_id FROM feedback") == [{"user_id": FOUNDER}]
+
+
+async def test_a_command_for_another_bot_in_a_group_is_left_to_that_bot(bot: RunningBot) -> None:
+    group = -100500
+    enterprise = PERSONAS[0].user_id
+    assert await bot.exchange(enterprise, "/stats@some_other_bot", chat_id=group) == []
+    ours = await bot.exchange(enterprise, f"/stats@{bot.api.bot_username}", chat_id=group)
+    assert refused([str(call.params.get("text", "")) for call in ours])

@@ -113,7 +113,7 @@ async def test_cancel_at_any_step_and_commands_during_a_dialog(
         # a button of the ended dialog is answered (no spinner) and changes nothing
         calls = await bot.click(ALICE, ALICE, message_id, ok)
         assert [c.params.get("text") for c in calls if c.method == "answerCallbackQuery"] == [
-            "这一步已经结束了。需要时请重新发送 /register 或 /report。"]
+            "这一步已经结束了。需要时请重新发送 /register。"]
         assert enterprise_of_user(bot.db, ALICE) is None
 
 

@@ -291,6 +291,7 @@ def test_lvdong_export_writes_the_ledger_narrowed_by_city_and_task(
     (["--city", "火星"], "火星"),
     (["--task", "99"], "99"),
     (["--task", "十三"], "十三"),
+    (["--task", "²"], "²"),  # a digit to str.isdigit, no number to int
 ])
 def test_lvdong_export_refuses_bad_input_with_exit_2(
     db: Database, filed: dict[str, int], tmp_path: Path, args: list[str], says: str

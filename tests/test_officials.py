@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from handlers.admin.roles import GRANT_USAGE, REVOKE_USAGE
 from handlers.delivery.reminders import run_reminders
 from knowledge.engine import Engine
 from storage.clock import SHANGHAI
@@ -97,8 +98,13 @@ async def test_a_scheduled_notice_waits_and_can_be_cancelled(
         assert "已经过去" in await official.say("2026-11-30 09:00")
         preview = await official.say("明天 9:00")
         assert "定时：2026-12-02 09:00" in preview and "接收人：2位" in preview
+        message_id, confirm = official.button("确认定时发送")
         shown = await official.press("确认定时发送")
         assert "定于 2026-12-02 09:00 发送" in shown
+        # the ended dialog's button names the command that starts this dialog again
+        calls = await bot.click(OFFICIAL_PROVINCE, OFFICIAL_PROVINCE, message_id, confirm)
+        assert [c.params.get("text") for c in calls if c.method == "answerCallbackQuery"] == [
+            "这一步已经结束了。需要时请重新发送 /notify。"]
         await bot.outbox_drained()
         assert got(bot, LY[0], "下周检查") == 0, "not before its time"
 
@@ -152,7 +158,7 @@ async def test_deadline_added_by_an_official_is_listed_and_reminded(
 async def test_admins_grant_revoke_invite_and_audit_and_menus_follow(
     tmp_path: Path, engine: Engine
 ) -> None:
-    async with running_bot(tmp_path, engine=engine) as bot:
+    async with running_bot(tmp_path, engine=engine, flood_burst=100) as bot:
         admin = Chat(bot, ADMIN)
         assert "不认识的地市" in await admin.say("/grant 4242 staff 火星")
         assert "已将用户 4242 设为工作人员（郑州市、洛阳市）" in await admin.say(
@@ -178,6 +184,10 @@ async def test_admins_grant_revoke_invite_and_audit_and_menus_follow(
         assert code not in str(bot.rows("SELECT * FROM invites"))
 
         assert "不能修改自己的角色" in await admin.say(f"/grant {ADMIN} enterprise")
+        # "²" is a digit to str.isdigit but no number to int: the usage, not a crash
+        assert GRANT_USAGE in await admin.say("/grant ² staff")
+        assert REVOKE_USAGE in await admin.say("/revoke ²")
+        assert "最近" in await admin.say("/audit ²")
         log = await admin.say("/audit")
         for action in ("授予角色", "撤销角色", "生成邀请", "使用邀请"):
             assert action in log

@@ -234,3 +234,10 @@ def test_log_settings() -> None:
     assert (load_settings({}).log_level, load_settings({}).log_format) == ("INFO", "text")
     with pytest.raises(SettingsError, match="LVDONG_LOG_FORMAT: 'xml'"):
         load_settings({"LVDONG_LOG_FORMAT": "xml"})
+
+
+@pytest.mark.parametrize("key", ["LVDONG_ADMINS", "LVDONG_REMINDER_DAYS", "LVDONG_WEBHOOK_PORT"])
+def test_a_number_setting_of_superscript_digits_is_named_not_a_crash(key: str) -> None:
+    # "²" is a digit to str.isdigit but int() cannot read it
+    with pytest.raises(SettingsError, match=key):
+        load_settings({key: "²"})

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 
 from telegram import Update
 
-from handlers.core.access import ROLE_NAMES
+from handlers.core.access import MAX_ID_DIGITS, ROLE_NAMES
 from handlers.core.context import Context
+from handlers.core.dialogs import small_int
 from handlers.core.menus import update_menu
 from handlers.core.telegram_html import escape
 from storage import audit
@@ -84,14 +85,15 @@ async def grant_command(update: Update, context: Context) -> None:
     args = list(context.args or ())
     if admin is None:
         return
-    if not args or not args[0].isdigit() or len(args[0]) > 15:
+    target = small_int(args[0], MAX_ID_DIGITS) if args else None
+    if target is None:
         await _reply(update, GRANT_USAGE)
         return
     parsed = parse_grant(args[1:])
     if isinstance(parsed, str):
         await _reply(update, f"{parsed}\n{GRANT_USAGE}")
         return
-    target, (role, regions) = int(args[0]), parsed
+    role, regions = parsed
     if target == admin.id:
         await _reply(update, "不能修改自己的角色，请由其他管理员操作。")
         return
@@ -111,10 +113,10 @@ async def revoke_command(update: Update, context: Context) -> None:
     args = list(context.args or ())
     if admin is None:
         return
-    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 15:
+    target = small_int(args[0], MAX_ID_DIGITS) if len(args) == 1 else None
+    if target is None:
         await _reply(update, REVOKE_USAGE)
         return
-    target = int(args[0])
     bot_data = context.bot_data
     if target in bot_data.admins:
         await _reply(update, "该用户是配置文件（LVDONG_ADMINS）中的管理员，需在配置中移除。")
@@ -193,8 +195,8 @@ ACTIONS = {
 async def audit_command(update: Update, context: Context) -> None:
     """/audit [条数]: the latest privileged actions, newest first."""
     args = list(context.args or ())
-    limit = min(int(args[0]), AUDIT_MAX) if args and args[0].isdigit() and len(args[0]) < 4 else (
-        AUDIT_SHOWN)
+    asked = small_int(args[0], 3) if args else None
+    limit = AUDIT_SHOWN if asked is None else min(asked, AUDIT_MAX)
     entries = audit.latest(context.bot_data.db, max(limit, 1))
     if not entries:
         await _reply(update, "审计日志为空。")

@@ -86,6 +86,11 @@ class Need:
     target: Target = Target.NONE
     relation: Relation = Relation.ANY
 
+    @property
+    def open(self) -> bool:
+        """Anyone may, whatever it is used on: nothing to look up."""
+        return self.roles == ANYONE and self.target is Target.NONE
+
 
 class Where(StrEnum):
     PRIVATE = "private"  # private chats only
@@ -248,14 +253,18 @@ def refuse_region(actor: Actor, region: str | None) -> str | None:
     return OUT_OF_SCOPE.format(scope=actor.scope.describe())
 
 
-def command_name(update: Update) -> str | None:
-    """``/notify@lvdong_bot 文本`` → ``notify``; None for anything that is not a command."""
+def command_name(update: Update, bot_username: str | None) -> str | None:
+    """``/notify@lvdong_bot 文本`` → ``notify``; None for anything that is not a command,
+    or a command addressed to another bot (``/stats@other_bot`` in a group)."""
     message = update.effective_message
     text = message.text if message is not None else None
     if not text or not text.startswith("/"):
         return None
-    name = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
-    return name.split("@", 1)[0].lower() or None
+    word = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+    name, _, addressed = word.partition("@")
+    if addressed and bot_username and addressed.lower() != bot_username.lower():
+        return None
+    return name.lower() or None
 
 
 def button_target(data: str) -> tuple[str, int | None]:
@@ -286,6 +295,8 @@ class AccessGuard:
             if button is None:
                 await acknowledge(query, BROKEN)
                 raise ApplicationHandlerStop
+            if button.need.open:
+                return
             actor = actor_of(context.bot_data, user.id)
             reason = refusal(button.need, actor, context.bot_data.db, target_id, "这个按钮")
             if reason is not None:
@@ -293,12 +304,12 @@ class AccessGuard:
                 await acknowledge(query, reason)
                 raise ApplicationHandlerStop
             return
-        name = command_name(update)
+        name = command_name(update, context.bot.username)
         if name is None:
             return
         command = self.commands.get(name)
-        if command is None:
-            return  # not ours: answered as an unknown command (or by a dialog)
+        if command is None or command.need.open:
+            return  # not ours (answered as an unknown command or by a dialog), or anyone's
         actor = actor_of(context.bot_data, user.id)
         reason = refusal(command.need, actor, context.bot_data.db, None, f" /{name}")
         if reason is not None:

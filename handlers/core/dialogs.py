@@ -74,6 +74,10 @@ class Dialog:
         return f"已取消{self.title}，填写的内容没有保存。需要时可重新发送 /{self.command}。"
 
     @property
+    def ended(self) -> str:
+        return f"这一步已经结束了。需要时请重新发送 /{self.command}。"
+
+    @property
     def timed_out(self) -> str:
         return (
             f"由于长时间没有操作，{self.title}已自动结束，填写的内容没有保存。"
@@ -456,10 +460,13 @@ async def nothing_to_cancel(update: Update, context: Context) -> None:
         await update.effective_message.reply_text(NOTHING_TO_CANCEL)
 
 
-BUTTON_OF_ENDED_DIALOG = "这一步已经结束了。需要时请重新发送 /register 或 /report。"
+def ended_dialog_button(dialog: Dialog) -> Step:
+    """The answer to ``dialog``'s button pressed after that dialog ended (done,
+    cancelled, timed out): a short note naming the command that starts it again."""
 
+    async def ended(update: Update, context: Context) -> object:
+        if update.callback_query is not None:
+            await acknowledge(update.callback_query, dialog.ended)
+        return None
 
-async def ended_dialog_button(update: Update, context: Context) -> None:
-    """A dialog's button pressed after that dialog ended (done, cancelled, timed out)."""
-    if update.callback_query is not None:
-        await acknowledge(update.callback_query, BUTTON_OF_ENDED_DIALOG)
+    return ended
