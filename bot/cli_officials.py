@@ -148,7 +148,7 @@ def cmd_notify(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_notices(args: argparse.Namespace, settings: Settings) -> int:
     """Every notice with its delivery figures, newest first."""
     from handlers.core.telegram_html import to_plain
-    from handlers.officials.notices import describe
+    from handlers.officials.notices import card
     from storage.clock import utc_now
     from storage.notices import list_notices
 
@@ -158,7 +158,7 @@ def cmd_notices(args: argparse.Namespace, settings: Settings) -> int:
         if not notices:
             print("no notices")
         for notice in notices:
-            print(to_plain(describe(db, notice, now)) + "\n")
+            print(to_plain(card(db, notice, now)[0]) + "\n")
     return 0
 
 

@@ -83,6 +83,26 @@ async def test_a_city_official_notifies_those_not_done_with_a_task_in_their_city
         assert audit == [{"action": "notify", "actor_id": OFFICIAL_ZZ}]
 
 
+async def test_confirming_says_when_the_audience_changed_since_the_preview(
+    tmp_path: Path, engine: Engine
+) -> None:
+    clock = FakeClock(beijing(2026, 12, 1, 10, 0))
+    _setup(tmp_path, clock.now)
+    async with running_bot(tmp_path, engine=engine, clock=clock) as bot:
+        official = Chat(bot, OFFICIAL_ZZ)
+        await official.say("/notify")
+        await official.press("尚未完成某项任务的企业")
+        await official.say("13")
+        assert "接收人：2位" in await official.say("请完成门禁系统建设。")
+        enterprise = bot.rows("SELECT enterprise_id FROM accounts WHERE user_id = ?", (ZZ[1],))
+        add_report(bot.db, ReportDraft(enterprise_id=enterprise[0]["enterprise_id"],
+                                       user_id=ZZ[1], task=13, status="已完成",
+                                       description="门禁已建"), clock.now, **plan_shape())
+        # the label typed instead of pressed: the preview is not counted again on the way
+        shown = await official.say("立即发送")
+        assert "预览后接收人数有变化，以1位为准" in shown
+
+
 async def test_a_scheduled_notice_waits_and_can_be_cancelled(
     tmp_path: Path, engine: Engine
 ) -> None:

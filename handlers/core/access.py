@@ -138,6 +138,10 @@ class Actor:
         """Admins cover everything; officials and staff their scope."""
         return self.is_admin or self.scope.covers(region)
 
+    def covers_all(self, regions: frozenset[str]) -> bool:
+        """Whether every one of ``regions`` (none: the whole province) is covered."""
+        return self.is_admin or Scope(regions).within(self.scope)
+
 
 def actor_of(bot_data: BotData, user_id: int) -> Actor:
     role = role_of(bot_data.db, user_id, bot_data.admins)
@@ -235,8 +239,7 @@ def refusal(need: Need, actor: Actor, db: Database, target_id: int | None, what:
         return NOT_YOURS
     if need.target in _REGIONAL and actor.role is not Role.ENTERPRISE:
         if info.regions is not None:
-            inside = actor.is_admin or actor.scope.province or (
-                bool(info.regions) and info.regions <= actor.scope.regions)
+            inside = actor.covers_all(info.regions)
         elif info.any_of is not None:
             inside = any(actor.covers(region) for region in info.any_of)
         else:

@@ -50,6 +50,7 @@ from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
 from handlers.core.telegram_html import escape
 from storage.outbox import Message
+from storage.users import Scope
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -120,6 +121,18 @@ def in_dialog(user_data: Mapping[str, Any] | None) -> bool:
 def clear_draft(context: Context, dialog: Dialog) -> None:
     if context.user_data is not None:
         context.user_data.pop(dialog.name, None)
+
+
+def start_scoped(context: Context, dialog: Dialog, scope: Scope) -> None:
+    """A fresh draft that keeps the user's scope (admins: the province) for the steps
+    of the dialog; the access guard still checks the role on every step."""
+    clear_draft(context, dialog)
+    draft(context, dialog)["scope"] = sorted(scope.regions)
+
+
+def draft_scope(context: Context, dialog: Dialog) -> Scope:
+    """The scope :func:`start_scoped` kept."""
+    return Scope(frozenset(draft(context, dialog).get("scope") or ()))
 
 
 def dialog_timeout(bot_data: BotData) -> dt.timedelta | None:

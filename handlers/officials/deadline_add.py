@@ -28,11 +28,13 @@ from handlers.core.dialogs import (
     conversation_handler,
     dialog_step,
     draft,
+    draft_scope,
     in_rows,
     keyboard,
     send,
     show_prompt,
     small_int,
+    start_scoped,
     text_of,
 )
 from handlers.core.telegram_html import escape
@@ -42,7 +44,6 @@ from storage.clock import local_today
 from storage.db import transaction
 from storage.fields import FieldError, parse_date, parse_description, parse_task_number
 from storage.regions import REGIONS
-from storage.users import Scope
 
 DIALOG = Dialog(name="deadline", command="deadline", title="新增截止日期")
 PREFIX = "dl"
@@ -56,11 +57,6 @@ WHAT = "WHAT"
 CONFIRM = "CONFIRM"
 
 USAGE = "发送 /deadline add 新增一个截止日期。"
-
-
-def _scope(context: Context) -> Scope:
-    """The official's scope, kept in the draft when the dialog started."""
-    return Scope(frozenset(draft(context, DIALOG).get("scope") or ()))
 
 
 def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -80,7 +76,7 @@ def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | N
         return (f"第3步：涉及哪些行业？可多选，选好后点“完成”。\n已选：{escape(shown)}",
                 keyboard([*in_rows(buttons, 3), [("完成", f"{PREFIX}:ind:done")]]))
     if state == REGIONS_STEP:
-        scope = _scope(context)
+        scope = draft_scope(context, DIALOG)
         chosen = set(data.get("regions") or ())
         regions = [r for r in REGIONS if scope.covers(r)]
         buttons = [(("✅ " if r in chosen else "") + r, f"{PREFIX}:reg:{REGIONS.index(r)}")
@@ -92,7 +88,8 @@ def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | N
         return "第5步：请写明到期要完成什么（200字以内）。", None
     if state == CONFIRM:
         industry_words = "、".join(data.get("industries") or ()) or "该任务涉及的企业"
-        region_words = "、".join(data.get("regions") or ()) or _scope(context).describe()
+        region_words = ("、".join(data.get("regions") or ())
+                        or draft_scope(context, DIALOG).describe())
         task = int(data["task"])
         text = "\n".join([
             "<b>新增截止日期</b>",
@@ -119,8 +116,7 @@ async def start(update: Update, context: Context) -> object:
     user = update.effective_user
     assert user is not None
     actor = actor_of(context.bot_data, user.id)
-    clear_draft(context, DIALOG)
-    draft(context, DIALOG)["scope"] = [] if actor.is_admin else sorted(actor.scope.regions)
+    start_scoped(context, DIALOG, actor.scope)
     return await ask(update, context, TASK)
 
 
@@ -196,8 +192,9 @@ async def region_button(update: Update, context: Context) -> object:
         await close_buttons(update)
         return await ask(update, context, WHAT)
     index = small_int(tail)
-    if index is not None and index < len(REGIONS) and _scope(context).covers(REGIONS[index]):
-        data["regions"] = _toggle(list(data.get("regions") or ()), REGIONS[index], REGIONS)
+    chosen = REGIONS[index] if index is not None and index < len(REGIONS) else None
+    if chosen is not None and draft_scope(context, DIALOG).covers(chosen):
+        data["regions"] = _toggle(list(data.get("regions") or ()), chosen, REGIONS)
     return await _redraw(update, context, REGIONS_STEP)
 
 
@@ -241,7 +238,7 @@ async def confirm(update: Update, context: Context) -> object:
     await close_buttons(update, "正在保存…")
     data = draft(context, DIALOG)
     bot_data = context.bot_data
-    scope = _scope(context)
+    scope = draft_scope(context, DIALOG)
     regions = list(data.get("regions") or ()) or sorted(scope.regions)
     now = bot_data.now()
     with transaction(bot_data.db):

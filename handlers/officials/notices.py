@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlite_utils import Database
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -50,7 +50,6 @@ PAGE_PREFIX = "np"  # np:<older than notice id>
 UNREACHED_PREFIX = "nu"  # nu:<notice id>: who was not (surely) reached
 UNREACHED_SHOWN = 50
 PAGE_SIZE = 5
-SHELL_USER = 0  # the audit log's actor for `lvdong notify` run on the server
 
 WORDS = {
     DeliveryStatus.SENT: "已送达",
@@ -67,9 +66,8 @@ NOTHING = "还没有发送过通知。发送 /notify 发一条。"
 
 @dataclass(frozen=True)
 class Preview:
-    """What /notify shows before sending: the audience and its exact size."""
+    """What /notify shows before sending: where the audience is and its exact size."""
 
-    audience: Audience
     regions: frozenset[str]
     enterprises: int
     recipients: list[int]
@@ -87,7 +85,7 @@ def preview(db: Database, kb: KnowledgeBase, audience: Audience, scope: Scope) -
                if audience.kind is AudienceKind.INDUSTRY else None)
     ids = audience_enterprises(db, audience, scope=scope, concern=kb.concern(),
                                done=kb.done_statuses, members=members)
-    return Preview(audience, audience_regions(audience, scope), len(ids), recipients(db, ids))
+    return Preview(audience_regions(audience, scope), len(ids), recipients(db, ids))
 
 
 def notice_html(kb: KnowledgeBase, text: str) -> str:
@@ -131,9 +129,16 @@ def figures(counts: Counter[DeliveryStatus]) -> str:
     return " · ".join(parts)
 
 
-def describe(db: Database, notice: Notice, now: dt.datetime) -> str:
-    """One notice with its figures, for the progress message and /notices."""
+def card(
+    db: Database, notice: Notice, now: dt.datetime
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One notice with its figures and buttons, for the progress message and /notices
+    (its deliveries counted once)."""
     counts = notice_counts(db, notice)
+    return describe(notice, counts, now), keyboard([buttons(notice, counts)])
+
+
+def describe(notice: Notice, counts: Counter[DeliveryStatus], now: dt.datetime) -> str:
     total = sum(counts.values())
     left = counts[DeliveryStatus.QUEUED] + counts[DeliveryStatus.SENDING]
     if notice.cancelled_at is not None:
@@ -160,13 +165,10 @@ def describe(db: Database, notice: Notice, now: dt.datetime) -> str:
 
 def visible(actor: Actor, notice: Notice) -> bool:
     """Officials see the notices of their scope (and their own); admins see all."""
-    if actor.is_admin or actor.scope.province or notice.created_by == actor.user_id:
-        return True
-    return bool(notice.regions) and notice.regions <= actor.scope.regions
+    return notice.created_by == actor.user_id or actor.covers_all(notice.regions)
 
 
-def buttons(db: Database, notice: Notice, now: dt.datetime) -> list[tuple[str, str]]:
-    counts = notice_counts(db, notice)
+def buttons(notice: Notice, counts: Counter[DeliveryStatus]) -> list[tuple[str, str]]:
     row = []
     if notice.cancelled_at is None and counts[DeliveryStatus.QUEUED]:
         row.append((f"取消 #{notice.id}", f"{CANCEL_PREFIX}:{notice.id}"))
@@ -230,10 +232,9 @@ async def _send_page(update: Update, context: Context, before: int | None) -> No
         await context.bot.send_message(chat.id, NOTHING)
         return
     for notice in page:
-        await context.bot.send_message(
-            chat.id, describe(bot_data.db, notice, now), parse_mode=ParseMode.HTML,
-            reply_markup=keyboard([buttons(bot_data.db, notice, now)]),
-        )
+        text, markup = card(bot_data.db, notice, now)
+        await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
+                                       reply_markup=markup)
     if more:
         await context.bot.send_message(
             chat.id, "还有更早的通知。",
@@ -296,12 +297,10 @@ async def _refresh(context: Context, query: object, notice_id: int) -> None:
     notice = get_notice(bot_data.db, notice_id)
     if notice is None:
         return
-    now = bot_data.now()
+    text, markup = card(bot_data.db, notice, bot_data.now())
     try:
         await query.edit_message_text(  # type: ignore[attr-defined]
-            describe(bot_data.db, notice, now), parse_mode=ParseMode.HTML,
-            reply_markup=keyboard([buttons(bot_data.db, notice, now)]),
-        )
+            text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest as exc:
         _LOGGER.info("notice %s not refreshed: %s", notice_id, exc.message)
 
@@ -315,12 +314,11 @@ async def show_progress(application: App, notice_ids: Iterable[int]) -> None:
         if notice is None or notice.progress_chat_id is None or notice.progress_message_id is None:
             continue
         await bot_data.outbox.pace()
+        text, markup = card(bot_data.db, notice, now)
         try:
             await application.bot.edit_message_text(
-                describe(bot_data.db, notice, now), chat_id=notice.progress_chat_id,
-                message_id=notice.progress_message_id, parse_mode=ParseMode.HTML,
-                reply_markup=keyboard([buttons(bot_data.db, notice, now)]),
-                rate_limit_args=OUTBOX,
+                text, chat_id=notice.progress_chat_id, message_id=notice.progress_message_id,
+                parse_mode=ParseMode.HTML, reply_markup=markup, rate_limit_args=OUTBOX,
             )
         except BadRequest as exc:  # "not modified", or the message is gone
             _LOGGER.info("progress of notice %s not shown: %s", notice_id, exc.message)

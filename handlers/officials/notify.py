@@ -25,16 +25,18 @@ from handlers.core.dialogs import (
     conversation_handler,
     dialog_step,
     draft,
+    draft_scope,
     in_rows,
     keyboard,
     send,
     show_prompt,
     small_int,
+    start_scoped,
     text_of,
 )
 from handlers.core.industries import read_industries
 from handlers.core.telegram_html import escape
-from handlers.officials.notices import buttons, describe, preview, queue_notice
+from handlers.officials.notices import card, preview, queue_notice
 from storage.audiences import Audience, AudienceKind
 from storage.clock import format_local, from_db, to_db
 from storage.fields import FieldError, parse_description, parse_send_time, parse_task_number
@@ -62,11 +64,6 @@ KINDS = {
 }
 
 
-def _scope(context: Context) -> Scope:
-    """The official's scope, kept in the draft when the dialog started."""
-    return Scope(frozenset(draft(context, DIALOG).get("scope") or ()))
-
-
 def _audience(context: Context) -> Audience | None:
     data = draft(context, DIALOG)
     kind = data.get("kind")
@@ -77,7 +74,7 @@ def _audience(context: Context) -> Audience | None:
 
 def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | None]:
     data = draft(context, DIALOG)
-    scope = _scope(context)
+    scope = draft_scope(context, DIALOG)
     if state == AUDIENCE:
         buttons = [(label, f"{PREFIX}:aud:{kind.value}") for kind, label in KINDS.items()]
         return (f"<b>发送通知</b>（随时可发送 /cancel 取消）\n您负责的范围：{scope.describe()}\n\n"
@@ -103,19 +100,19 @@ def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | N
     if state == PREVIEW:
         audience = _audience(context)
         assert audience is not None
-        shown = preview(context.bot_data.db, context.bot_data.kb, audience, scope)
-        data["count"] = len(shown.recipients)
+        shown = data.get("preview") or _count(context)
         send_at = data.get("send_at")
         when = f"定时：{format_local(from_db(send_at))}" if send_at else "立即"
+        where = Scope(frozenset(shown["regions"])).describe()
         lines = [
             "<b>预览</b>",
-            f"发给：{escape(audience.describe())}（{escape(Scope(shown.regions).describe())}）",
-            f"企业：{shown.enterprises}家；接收人：<b>{len(shown.recipients)}</b>位",
+            f"发给：{escape(audience.describe())}（{escape(where)}）",
+            f"企业：{shown['enterprises']}家；接收人：<b>{shown['count']}</b>位",
             f"发送：{when}",
             "——————",
             escape(str(data.get("text", ""))),
         ]
-        if not shown.recipients:
+        if not shown["count"]:
             lines.append("\n⚠️ 没有符合条件的接收人（企业须已审核并绑定账号）。"
                          "请修改发送对象或取消。")
             row = [("修改对象", f"{PREFIX}:aud"), ("取消", f"{PREFIX}:cancel")]
@@ -133,8 +130,24 @@ async def ask(update: Update, context: Context, state: str, error: str | None = 
     return await show_prompt(update, context, _prompt, state, error)
 
 
+def _count(context: Context) -> dict[str, Any]:
+    audience = _audience(context)
+    assert audience is not None
+    shown = preview(context.bot_data.db, context.bot_data.kb, audience,
+                    draft_scope(context, DIALOG))
+    return {"regions": sorted(shown.regions), "enterprises": shown.enterprises,
+            "count": len(shown.recipients)}
+
+
+def _previewed(context: Context) -> str:
+    """Count the audience for the preview, once: showing the step again (a typed label,
+    a wrong answer) shows the same figures, and confirm compares with what was shown."""
+    draft(context, DIALOG)["preview"] = _count(context)
+    return PREVIEW
+
+
 def _next_after_audience(context: Context) -> str:
-    return PREVIEW if draft(context, DIALOG).get("text") else TEXT
+    return _previewed(context) if draft(context, DIALOG).get("text") else TEXT
 
 
 @dialog_step(DIALOG, entry=True)
@@ -142,8 +155,7 @@ async def start(update: Update, context: Context) -> object:
     user = update.effective_user
     assert user is not None
     actor = actor_of(context.bot_data, user.id)
-    clear_draft(context, DIALOG)
-    draft(context, DIALOG)["scope"] = [] if actor.is_admin else sorted(actor.scope.regions)
+    start_scoped(context, DIALOG, actor.scope)
     return await ask(update, context, AUDIENCE)
 
 
@@ -195,7 +207,7 @@ async def city_text(update: Update, context: Context) -> object:
 
 
 async def _city(update: Update, context: Context, city: str) -> object:
-    scope = _scope(context)
+    scope = draft_scope(context, DIALOG)
     if not scope.covers(city):
         return await ask(update, context, CITY, f"{city}不在您负责的范围（{scope.describe()}）内。")
     return await _set_value(update, context, city)
@@ -238,7 +250,7 @@ async def got_text(update: Update, context: Context) -> object:
     if isinstance(text, FieldError):
         return await ask(update, context, TEXT, text.message.replace("情况说明", "通知内容"))
     draft(context, DIALOG)["text"] = text
-    return await ask(update, context, PREVIEW)
+    return await ask(update, context, _previewed(context))
 
 
 @dialog_step(DIALOG)
@@ -259,7 +271,7 @@ async def got_time(update: Update, context: Context) -> object:
     if isinstance(when, FieldError):
         return await ask(update, context, WHEN, when.message)
     draft(context, DIALOG)["send_at"] = to_db(when)
-    return await ask(update, context, PREVIEW)
+    return await ask(update, context, _previewed(context))
 
 
 @dialog_step(DIALOG)
@@ -284,18 +296,18 @@ async def confirm(update: Update, context: Context) -> object:
     send_at = from_db(data["send_at"]) if data.get("send_at") else now
     if send_at < now:
         data.pop("send_at", None)
-        return await ask(update, context, PREVIEW, "定时的时间已经过去，请重新选择。")
+        return await ask(update, context, _previewed(context), "定时的时间已经过去，请重新选择。")
     notice, count = queue_notice(
-        bot_data.db, bot_data.kb, by=user.id, scope=_scope(context), audience=audience,
+        bot_data.db, bot_data.kb, by=user.id, scope=draft_scope(context, DIALOG), audience=audience,
         text=str(data["text"]), send_at=send_at, now=now,
     )
     clear_draft(context, DIALOG)
     bot_data.outbox.wake()
-    changed = "" if count == data.get("count") else f"（预览后接收人数有变化，以{count}位为准）"
-    message = await context.bot.send_message(
-        chat.id, describe(bot_data.db, notice, now) + changed, parse_mode="HTML",
-        reply_markup=keyboard([buttons(bot_data.db, notice, now)]),
-    )
+    shown = (data.get("preview") or {}).get("count")
+    changed = "" if count == shown else f"（预览后接收人数有变化，以{count}位为准）"
+    text, markup = card(bot_data.db, notice, now)
+    message = await context.bot.send_message(chat.id, text + changed, parse_mode="HTML",
+                                             reply_markup=markup)
     set_progress_message(bot_data.db, notice.id, chat.id, message.message_id)
     return END
 
