@@ -78,6 +78,7 @@ class Delivery:
     markup: str | None
     notice_id: int | None
     attempts: int
+    reachable: bool = True  # False: the user is known to have blocked the bot
 
 
 def enqueue(
@@ -124,8 +125,9 @@ def due(
     Nothing is changed: :func:`mark_sending` claims a delivery just before its call."""
     rows = db.execute(
         """SELECT o.id, o.message_id, o.chat_id, m.kind, m.text, m.markup, m.notice_id,
-                  o.attempts
+                  o.attempts, coalesce(u.reachable, 1)
            FROM outbox o JOIN outbox_messages m ON m.id = o.message_id
+                LEFT JOIN users u ON u.user_id = o.chat_id
            WHERE o.status = 'queued' AND o.not_before <= ?
            ORDER BY o.priority DESC, o.not_before, o.id LIMIT ?""",
         (to_db(now), limit + len(skip)),
@@ -134,7 +136,8 @@ def due(
     chats: set[int] = set()
     out: list[Delivery] = []
     for row in rows:
-        delivery = Delivery(*row)
+        delivery = Delivery(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                            reachable=bool(row[8]))
         if delivery.id in skipped or delivery.chat_id in chats:
             continue
         chats.add(delivery.chat_id)
@@ -192,17 +195,16 @@ def retry_later(
     )
 
 
-def block_unreachable(db: Database, now: dt.datetime) -> int:
-    """Queued deliveries to users known to have blocked the bot become ``blocked``
-    without a call; returns how many."""
+def block(db: Database, delivery_id: int, now: dt.datetime) -> bool:
+    """A due delivery to a user known to have blocked the bot becomes ``blocked``
+    without a call (see :attr:`Delivery.reachable`); False if no longer queued."""
     cursor = db.execute(
         """UPDATE outbox SET status = 'blocked', error = 'user blocked the bot',
                updated_at = ?
-           WHERE status = 'queued' AND chat_id IN (SELECT user_id FROM users
-                                                   WHERE reachable = 0)""",
-        (to_db(now),),
+           WHERE id = ? AND status = 'queued'""",
+        (to_db(now), delivery_id),
     )
-    return cursor.rowcount
+    return cursor.rowcount == 1
 
 
 def recover(db: Database, now: dt.datetime) -> int:
@@ -246,23 +248,6 @@ def counts(db: Database, message_id: int) -> Counter[DeliveryStatus]:
             (message_id,),
         )
     })
-
-
-def message_id_of(db: Database, key: str) -> int | None:
-    row = db.execute("SELECT id FROM outbox_messages WHERE key = ?", (key,)).fetchone()
-    return int(row[0]) if row else None
-
-
-def deliveries_to(db: Database, chat_id: int) -> list[tuple[str, str]]:
-    """(message key, status) of everything queued for one chat, oldest first (tests, ops)."""
-    return [
-        (row[0], row[1])
-        for row in db.execute(
-            """SELECT m.key, o.status FROM outbox o JOIN outbox_messages m ON m.id = o.message_id
-               WHERE o.chat_id = ? ORDER BY o.id""",
-            (chat_id,),
-        )
-    ]
 
 
 @dataclass(frozen=True)

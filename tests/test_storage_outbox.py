@@ -80,7 +80,9 @@ def test_unreachable_users_are_not_called(db: Database) -> None:
     touch_user(db, 1, "甲", T0)
     set_reachable(db, 1, False, T0)
     message_id, _ = box.enqueue(db, _message(), [1, 2], now=T0)
-    assert box.block_unreachable(db, T0) == 1
+    due = box.due(db, T0, 10)
+    assert [(d.chat_id, d.reachable) for d in due] == [(1, False), (2, True)]
+    assert box.block(db, due[0].id, T0) and not box.block(db, due[0].id, T0)
     assert [d.chat_id for d in box.due(db, T0, 10)] == [2]
     assert box.counts(db, message_id)[DeliveryStatus.BLOCKED] == 1
 

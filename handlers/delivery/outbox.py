@@ -174,10 +174,12 @@ class OutboxSender:
         if free <= 0:
             return 0
         now = self.clock()
-        store.block_unreachable(self.db, now)
         batch = store.due(self.db, now, free, skip=list(self._inflight))
         for delivery in batch:
-            self._inflight[delivery.id] = asyncio.create_task(self._deliver(delivery))
+            if delivery.reachable:
+                self._inflight[delivery.id] = asyncio.create_task(self._deliver(delivery))
+            else:  # known to have blocked the bot: no call, no place in the pace
+                store.block(self.db, delivery.id, now)
         return len(batch)
 
     async def _idle(self) -> None:
