@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -154,7 +154,6 @@ class Decision:
 
     account: Account
     enterprise: Enterprise
-    also_decided: tuple[Account, ...] = ()  # other accounts decided as a consequence
     promoted: Account | None = None  # a claim that became the founder (see reject)
 
 
@@ -271,13 +270,15 @@ class PendingItem:
 def pending_for_city(db: Database, city: str | None) -> list[PendingItem]:
     """Accounts awaiting approval in ``city`` (None: the whole province), oldest first;
     a city's list includes enterprises whose credit code was issued there."""
-    rows = db.query("SELECT id FROM accounts WHERE status = 'pending' ORDER BY id")
+    accounts = [_account(row) for row in
+                db.query("SELECT * FROM accounts WHERE status = 'pending' ORDER BY id")]
+    enterprises: dict[int, Enterprise] = {}
     items = []
-    for row in list(rows):
-        account = get_account(db, row["id"])
-        assert account is not None
-        enterprise = get_enterprise(db, account.enterprise_id)
-        assert enterprise is not None
+    for account in accounts:
+        enterprise = enterprises.get(account.enterprise_id) or get_enterprise(
+            db, account.enterprise_id)
+        assert enterprise is not None  # foreign key
+        enterprises[enterprise.id] = enterprise
         if city is None or city in enterprise.regions:
             items.append(PendingItem(account, enterprise))
     return items
@@ -470,7 +471,7 @@ def approve(
         if enterprise.status is not Status.APPROVED:
             _take_details(db, account, stamp)
             _set_enterprise(db, enterprise.id, Status.APPROVED, approver_id, stamp)
-        return _decision(db, account.id, enterprise.id, ())
+        return _decision(db, account.id, enterprise.id)
 
 
 def reject(
@@ -506,16 +507,13 @@ def reject(
                 _take_details(db, heir, stamp)
             else:
                 _set_enterprise(db, enterprise.id, Status.REJECTED, approver_id, stamp)
-        decision = _decision(db, account.id, enterprise.id, ())
+        decision = _decision(db, account.id, enterprise.id)
         heir = get_account(db, promoted) if promoted is not None else None
-        return Decision(decision.account, decision.enterprise, promoted=heir)
+        return replace(decision, promoted=heir)
 
 
-def _decision(
-    db: Database, account_id: int, enterprise_id: int, others: Sequence[int]
-) -> Decision:
+def _decision(db: Database, account_id: int, enterprise_id: int) -> Decision:
     account = get_account(db, account_id)
     enterprise = get_enterprise(db, enterprise_id)
     assert account is not None and enterprise is not None
-    also = tuple(a for a in (get_account(db, i) for i in others) if a is not None)
-    return Decision(account, enterprise, also)
+    return Decision(account, enterprise)

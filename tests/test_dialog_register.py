@@ -200,3 +200,18 @@ async def test_pending_command_lists_applications_for_staff_only(
         admin = Chat(bot, ADMIN)
         assert "河南绿源化工有限公司" in await admin.say("/pending")
         assert "已批准" in await admin.press("批准")
+
+
+async def test_pending_leaves_out_a_staff_members_own_enterprise(
+    tmp_path: Path, engine: Engine
+) -> None:
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        staff(bot, ZZ_STAFF, "郑州市")
+        zz = Chat(bot, ZZ_STAFF)
+        code = credit_code(11)
+        await register(zz, code=code)  # a staff member registers their own enterprise
+        assert "没有待审核" in await zz.say("/pending"), "their own application"
+        await Chat(bot, ADMIN).press("批准")
+        await register(Chat(bot, BOB), code=code, contact="李四", phone="13900000000")
+        assert "没有待审核" in await zz.say("/pending"), "a claim on the enterprise they speak for"
+        assert "李四" in await Chat(bot, ADMIN).say("/pending")

@@ -199,7 +199,9 @@ def test_rejecting_a_squatting_founder_keeps_the_real_company_pending(db: Databa
     decision = reject(db, account_id=squatter.account.id, approver_id=ZZ_STAFF, admins=ADMINS,
                       now=T0)
     assert decision.account.status is Status.REJECTED
-    assert decision.also_decided == ()
+    rejected = [a.id for a in accounts_of(db, decision.enterprise.id)
+                if a.status is Status.REJECTED]
+    assert rejected == [squatter.account.id], "that account only"
     assert decision.promoted is not None and decision.promoted.id == real.account.id
     assert (decision.promoted.kind, decision.promoted.status) == ("founder", Status.PENDING)
     enterprise = decision.enterprise

@@ -35,9 +35,9 @@ from storage.enterprises import (
     Registration,
     Status,
     approve,
+    enterprise_of_user,
     get_account,
     get_enterprise,
-    may_decide_for,
     pending_for_city,
     reject,
     speaks_for,
@@ -131,17 +131,12 @@ async def notify_deciders(
     return context.bot_data.outbox.queue(message, chats, priority=Priority.PERSONAL)
 
 
-def _notes(decision: Decision) -> list[tuple[Message, list[int]]]:
-    """The outcome for the applicant, and for anyone whose claim fell with it."""
-    name = decision.enterprise.name
+def _note(decision: Decision) -> Message:
+    """The outcome, for the applicant."""
     approved = decision.account.status is Status.APPROVED
-    note = (APPROVED_NOTE if approved else REJECTED_NOTE).format(name=escape(name))
-    out = [(Message(key=f"decision:account:{decision.account.id}", kind="decision", text=note),
-            [decision.account.user_id])]
-    for other in decision.also_decided:
-        out.append((Message(key=f"decision:account:{other.id}", kind="decision",
-                            text=REJECTED_NOTE.format(name=escape(name))), [other.user_id]))
-    return out
+    note = (APPROVED_NOTE if approved else REJECTED_NOTE).format(
+        name=escape(decision.enterprise.name))
+    return Message(key=f"decision:account:{decision.account.id}", kind="decision", text=note)
 
 
 def decide(bot_data: BotData, account_id: int, decider_id: int, *, approved: bool) -> Decision:
@@ -155,10 +150,10 @@ def decide(bot_data: BotData, account_id: int, decider_id: int, *, approved: boo
         audit.record(
             db, actor_id=decider_id, action="approve" if approved else "reject",
             subject=f"account:{account_id}", now=now,
-            enterprise=decision.enterprise.id, also=[a.id for a in decision.also_decided],
+            enterprise=decision.enterprise.id,
         )
-        for message, chats in _notes(decision):
-            bot_data.outbox.queue(message, chats, priority=Priority.PERSONAL)
+        bot_data.outbox.queue(_note(decision), [decision.account.user_id],
+                              priority=Priority.PERSONAL)
     return decision
 
 
@@ -232,13 +227,13 @@ async def pending_command(update: Update, context: Context) -> None:
         return
     bot_data = context.bot_data
     db = bot_data.db
-    actor = actor_of(bot_data, user.id)
-    regions = None if actor.is_admin or actor.scope.province else actor.scope.regions
+    actor = actor_of(bot_data, user.id)  # staff or admin (the access policy checked)
+    own = enterprise_of_user(db, user.id)
     items = [
         item for item in pending_for_city(db, None)
-        if (regions is None or not regions.isdisjoint(item.enterprise.regions))
-        and item.account.user_id != user.id and not speaks_for(db, user.id, item.enterprise.id)
-        and may_decide_for(db, user.id, item.enterprise, bot_data.admins)
+        if any(actor.covers(region) for region in item.enterprise.regions)
+        and item.account.user_id != user.id
+        and (own is None or own.enterprise.id != item.enterprise.id)
     ]
     if not items:
         await message.reply_text(NOTHING_PENDING)
