@@ -193,6 +193,13 @@ def history(db: Database, enterprise_id: int, task: int) -> list[Report]:
     return _with_attachments(db, rows)
 
 
+def reports_of(db: Database, enterprise_id: int) -> list[Report]:
+    """Every report an enterprise made, newest first, with their attachments."""
+    rows = list(db.query("SELECT * FROM reports WHERE enterprise_id = ? ORDER BY id DESC",
+                         (enterprise_id,)))
+    return _with_attachments(db, rows)
+
+
 def latest_by_task(db: Database, enterprise_id: int) -> dict[int, Report]:
     """The enterprise's latest report on each task it has reported on."""
     rows = list(

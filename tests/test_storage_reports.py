@@ -21,6 +21,7 @@ from storage.reports import (
     history,
     latest_by_task,
     report_for_token,
+    reports_of,
 )
 
 T0 = dt.datetime(2021, 6, 1, 8, 0, tzinfo=dt.UTC)
@@ -172,6 +173,17 @@ def test_history_keeps_every_report_on_a_task(db: Database) -> None:
     assert [r.status for r in history(db, eid, 3)] == ["未开始", "进行中", "已完成"]
     assert [r.percent for r in history(db, eid, 3)] == [None, 30, 100]
     assert history(db, eid, 9) == []
+
+
+def test_reports_of_an_enterprise_newest_first_with_their_files(db: Database) -> None:
+    eid = enterprise(db, 1)
+    photo = Attachment("AgAD-photo", "uniq1", "photo", "image/jpeg", 12345, None)
+    first = report(db, eid, 3, "进行中", 0, attachments=(photo,))
+    second = report(db, eid, 4, "未开始", 5)
+    report(db, enterprise(db, 2), 3, "未开始", 9)  # another enterprise's report
+    reports = reports_of(db, eid)
+    assert [r.id for r in reports] == [second, first]
+    assert reports[1].attachments == (photo,) and reports[0].attachments == ()
 
 
 def test_latest_by_task(db: Database) -> None:

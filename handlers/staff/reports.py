@@ -37,7 +37,7 @@ from storage.credit_code import check_credit_code
 from storage.enterprises import Enterprise, Status, get_enterprise
 from storage.progress import Approval, LatestRow, latest_page
 from storage.regions import REGIONS
-from storage.reports import Report, get_report, latest_by_task
+from storage.reports import Report, latest_by_task, reports_of
 from storage.reviews import VERDICT_WORDS, Verdict, last_review, reviews_of
 
 PREFIX = "rs"  # the panel and its pages: rs:<action>[:<value>]
@@ -301,18 +301,17 @@ def card(bot_data: BotData, enterprise: Enterprise) -> str:
     return fit("\n".join(lines), TEXT_LIMIT)
 
 
-def history_messages(bot_data: BotData, enterprise_id: int) -> list[tuple[str, list[Report]]]:
-    """The whole report history, newest first, cut into messages; with each message the
-    reports that get review buttons (each task's latest)."""
-    db, kb = bot_data.db, bot_data.kb
+def history_messages(
+    bot_data: BotData, reports: Sequence[Report]
+) -> list[tuple[str, list[Report]]]:
+    """The whole report history (``reports``, newest first) cut into messages; with each
+    message the reports that get review buttons (each task's latest)."""
+    kb = bot_data.kb
     today = local_today(bot_data.now())
-    reports = [r for r in (get_report(db, row[0]) for row in db.execute(
-        "SELECT id FROM reports WHERE enterprise_id = ? ORDER BY id DESC", (enterprise_id,)))
-        if r is not None]
     if not reports:
         return [("还没有任何填报。", [])]
-    reviews = reviews_of(db, [r.id for r in reports])
-    latest_ids = {r.id for r in latest_by_task(db, enterprise_id).values()}
+    reviews = reviews_of(bot_data.db, [r.id for r in reports])
+    latest_ids = set({r.task: r.id for r in reversed(reports)}.values())
     messages: list[tuple[str, list[Report]]] = []
     text = f"<b>全部填报记录</b>（共{len(reports)}次，最新在前）："
     reviewable: list[Report] = []
@@ -340,32 +339,30 @@ async def send_enterprise(update: Update, context: Context, enterprise: Enterpri
         return
     bot_data = context.bot_data
     await context.bot.send_message(chat.id, card(bot_data, enterprise), parse_mode=ParseMode.HTML)
-    for text, reviewable in history_messages(bot_data, enterprise.id):
+    reports = reports_of(bot_data.db, enterprise.id)
+    for text, reviewable in history_messages(bot_data, reports):
         await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
                                        reply_markup=review_keyboard(reviewable))
-    await _resend_attachments(context, chat.id, bot_data.db, enterprise.id)
+    await _resend_attachments(context, chat.id, reports)
 
 
-async def _resend_attachments(context: Context, chat_id: int, db: Database,
-                              enterprise_id: int) -> None:
-    """The photos and PDFs filed with the reports, sent again by their file_id."""
-    rows = db.execute(
-        """SELECT a.file_id, a.kind, a.file_name, r.id, r.task FROM attachments a
-           JOIN reports r ON r.id = a.report_id WHERE r.enterprise_id = ?
-           ORDER BY a.id DESC""", (enterprise_id,)).fetchall()
-    for file_id, kind, name, report_id, task in rows[:ATTACHMENTS_SENT]:
-        caption = f"报告 #{report_id}（任务{task}）的附件" + (f"：{name}" if name else "")
+async def _resend_attachments(context: Context, chat_id: int, reports: Sequence[Report]) -> None:
+    """The photos and PDFs filed with the reports (newest first), sent again by file_id."""
+    files = [(file, report) for report in reports for file in reversed(report.attachments)]
+    for file, report in files[:ATTACHMENTS_SENT]:
+        caption = (f"报告 #{report.id}（任务{report.task}）的附件"
+                   + (f"：{file.file_name}" if file.file_name else ""))
         try:
-            if kind == "photo":
-                await context.bot.send_photo(chat_id, file_id, caption=caption)
+            if file.kind == "photo":
+                await context.bot.send_photo(chat_id, file.file_id, caption=caption)
             else:
-                await context.bot.send_document(chat_id, file_id, caption=caption)
+                await context.bot.send_document(chat_id, file.file_id, caption=caption)
         except BadRequest as exc:
             await context.bot.send_message(
-                chat_id, f"报告 #{report_id} 的附件无法再发送（{exc.message}）。")
-    if len(rows) > ATTACHMENTS_SENT:
+                chat_id, f"报告 #{report.id} 的附件无法再发送（{exc.message}）。")
+    if len(files) > ATTACHMENTS_SENT:
         await context.bot.send_message(
-            chat_id, f"另有{len(rows) - ATTACHMENTS_SENT}个较早的附件未发送；可导出台账查看。")
+            chat_id, f"另有{len(files) - ATTACHMENTS_SENT}个较早的附件未发送；可导出台账查看。")
 
 
 async def on_open(update: Update, context: Context) -> None:
