@@ -75,7 +75,6 @@ class SendBudget:
         self._sent: collections.deque[float] = collections.deque()
         self._replies_waiting = 0
         self._next_outbox = 0.0
-        self._outbox_sent: collections.deque[float] = collections.deque()
         self._outbox_paused_until = 0.0
         self._all_paused_until = 0.0
         self._outbox_lock = asyncio.Lock()
@@ -87,17 +86,6 @@ class SendBudget:
         if len(self._sent) < self.max_rate:
             return 0.0
         return self._sent[0] + self.WINDOW - now
-
-    def _outbox_room(self, now: float) -> float:
-        """The outbox's own window: never more than ``send_rate`` in any second, even
-        when a late send makes up lost time."""
-        if self.send_rate <= 0:
-            return 0.0
-        while self._outbox_sent and now - self._outbox_sent[0] >= self.WINDOW:
-            self._outbox_sent.popleft()
-        if len(self._outbox_sent) < self.send_rate:
-            return 0.0
-        return self._outbox_sent[0] + self.WINDOW - now
 
     async def take_reply(self) -> None:
         """Wait for a slot for a reply (ahead of every outbox send)."""
@@ -126,16 +114,13 @@ class SendBudget:
                     self._outbox_paused_until - now,
                     self._all_paused_until - now,
                     self._room(now) if self.max_rate > 0 else 0.0,
-                    self._outbox_room(now),
                 )
                 if wait <= 0 and self._replies_waiting == 0:
                     if self.max_rate > 0:
                         self._sent.append(now)
                     if self.send_rate > 0:
-                        self._outbox_sent.append(now)
-                    if self.send_rate > 0:
                         # at least one interval after this send: a late send is not made
-                        # up by a quicker next one, so the rate is never exceeded
+                        # up by a quicker next one, so no second holds more than send_rate
                         self._next_outbox = now + 1 / self.send_rate
                     return
                 await asyncio.sleep(wait if wait > 0 else 1 / max(self.max_rate, 50.0))
