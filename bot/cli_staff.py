@@ -65,7 +65,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     if not Path(settings.db_path).exists():
         return _fail(f"数据库 {settings.db_path} 不存在（LVDONG_DB 或 LVDONG_DATA_DIR 指向哪里？）")
     flt = ReportFilter(regions=frozenset(regions), tasks=frozenset(tasks))
-    titles = {task.number: task.title for task in kb.tasks}
+    titles = kb.task_titles
     try:
         handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.",
                                              suffix=".part")

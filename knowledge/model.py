@@ -7,9 +7,11 @@ dataclasses once; the engine only ever reads them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
+from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,11 @@ class KnowledgeBase:
     @property
     def task_numbers(self) -> tuple[int, ...]:
         return tuple(task.number for task in self.tasks)
+
+    @cached_property
+    def task_titles(self) -> Mapping[int, str]:
+        """Task number → title, in the plan's order (built once)."""
+        return MappingProxyType({task.number: task.title for task in self.tasks})
 
     def status(self, name: str) -> ProgressStatus | None:
         for status in self.statuses:

@@ -182,3 +182,11 @@ def test_industry_groups_are_offered_as_one_choice(tmp_path: Path) -> None:
     assert [(c.name, c.members) for c in kb.industry_choices] == [
         ("化工", ("化工", "农药")), ("制药", ("制药",))]
     assert [c.name for c in load_kb(MINI).industry_choices] == ["化工"], "no groups: as listed"
+
+
+def test_task_titles_follow_the_plans_tasks_and_are_read_only() -> None:
+    kb = load_kb(MINI)
+    assert list(kb.task_titles) == list(kb.task_numbers)
+    assert all(kb.task_titles[t.number] == t.title for t in kb.tasks)
+    with pytest.raises(TypeError):
+        kb.task_titles[0] = "x"  # type: ignore[index]

@@ -49,10 +49,7 @@ def reminder_day(now: dt.datetime, at: dt.time) -> dt.date:
 
 
 def _title(bot_data: BotData, entry: CalendarEntry) -> str:
-    try:
-        return bot_data.kb.task(entry.task).title
-    except KeyError:
-        return ""
+    return bot_data.kb.task_titles.get(entry.task, "")
 
 
 def _citation(bot_data: BotData, entry: CalendarEntry) -> str:

@@ -24,10 +24,6 @@ NOTHING_YET = "本企业还没有填报过进展。发送 /report 开始填报�
 HISTORY_LIMIT = MAX_MESSAGE_CHARS - 200  # leave room for the heading
 
 
-def _titles(context: Context) -> dict[int, str]:
-    return {task.number: task.title for task in context.bot_data.kb.tasks}
-
-
 def _membership(user_id: int, context: Context) -> Membership | None:
     return enterprise_of_user(context.bot_data.db, user_id)
 
@@ -45,7 +41,7 @@ async def myreports_command(update: Update, context: Context) -> None:
     if not latest:
         await message.reply_text(NOTHING_YET)
         return
-    titles = _titles(context)
+    titles = context.bot_data.kb.task_titles
     kb, today = context.bot_data.kb, local_today(context.bot_data.now())
     name = escape(membership.enterprise.name)
     lines = [f"<b>{name}</b> 各任务最新进展（{len(latest)}/{len(kb.task_numbers)}项）："]
@@ -73,7 +69,7 @@ async def on_history(update: Update, context: Context) -> None:
     await acknowledge(query)
     task = parsed[0]
     reports = history(context.bot_data.db, membership.enterprise.id, task)
-    title = _titles(context).get(task, f"任务{task}")
+    title = context.bot_data.kb.task_titles.get(task, f"任务{task}")
     head = f"<b>任务{task}. {escape(title)}</b> 历次填报（共{len(reports)}次，最新在前）：\n\n"
     if not reports:
         await context.bot.send_message(update.effective_chat.id, f"任务{task}还没有填报记录。")

@@ -99,11 +99,6 @@ AWAITING_APPROVAL = "您的登记申请正在等待工作人员审核，审核�
 # --- what the enterprise may report on -------------------------------------------------
 
 
-def task_titles(context: Context) -> dict[int, str]:
-    """Task number → title, in the plan's order."""
-    return {task.number: task.title for task in context.bot_data.kb.tasks}
-
-
 def relevant_tasks(context: Context, industries: Sequence[str]) -> list[int]:
     """The tasks that concern an enterprise of ``industries``, in task order."""
     return [task.number for task in context.bot_data.kb.tasks_concerning(industries)]
@@ -136,7 +131,7 @@ def _membership(update: Update, context: Context) -> Membership | None:
 
 def _task_prompt(context: Context) -> tuple[str, InlineKeyboardMarkup | None]:
     data = draft(context, DIALOG)
-    titles = task_titles(context)
+    titles = context.bot_data.kb.task_titles
     relevant: list[int] = list(data.get("relevant") or ())
     view = "rel" if data.get("view") == "rel" and relevant else "all"
     numbers = relevant if view == "rel" else list(titles)
@@ -179,7 +174,7 @@ def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | N
         return _task_prompt(context)
     if state == STATUS:
         task = int(data.get("task") or 0)
-        title = escape(task_titles(context).get(task, ""))
+        title = escape(context.bot_data.kb.task_titles.get(task, ""))
         names = [s.name for s in context.bot_data.kb.statuses]
         buttons = [(name, f"{PREFIX}:st:{i}") for i, name in enumerate(names)]
         return (f"任务{task}：{title}\n第2步：请选择目前的进展状态。",
@@ -225,7 +220,7 @@ def summary(context: Context) -> str:
     date_label = DATE_LABELS[_date_kind(context)]
     lines = [
         "<b>进展报告</b>",
-        f"任务：{task}. {escape(task_titles(context).get(task, ''))}",
+        f"任务：{task}. {escape(context.bot_data.kb.task_titles.get(task, ''))}",
         f"状态：{escape(str(data.get('status', '')))}"
         + (f"（完成约{percent}%）" if percent is not None else ""),
         f"情况说明：{escape(str(data.get('description', '')))}",

@@ -40,7 +40,7 @@ def _visible(entry: CalendarEntry, actor: Actor, membership: Membership | None) 
 
 
 def entry_line(bot_data: BotData, entry: CalendarEntry, today: dt.date, note: str = "") -> str:
-    title = bot_data.kb.task(entry.task).title if entry.task in bot_data.kb.task_numbers else ""
+    title = bot_data.kb.task_titles.get(entry.task, "")
     days = (entry.due - today).days
     when = ("今天截止" if days == 0 else f"还有{days}天" if days > 0
             else f"已过期{-days}天")

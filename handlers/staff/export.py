@@ -32,7 +32,7 @@ async def send_export(update: Update, context: Context, chosen: StaffFilter) -> 
         await context.bot.send_message(chat.id, flt)
         return
     fmt = LedgerFormat.CSV if chosen.csv else LedgerFormat.XLSX
-    titles = {task.number: task.title for task in bot_data.kb.tasks}
+    titles = bot_data.kb.task_titles
 
     def write(db: Database) -> tuple[bytes, LedgerSummary]:
         out = io.BytesIO()

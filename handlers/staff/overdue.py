@@ -40,7 +40,7 @@ def _by_city(counts: dict[str, int]) -> str:
 def overdue_text(bot_data: BotData, found: Overdue, scope: str) -> str:
     if not found.rows:
         return f"您负责的范围（{escape(scope)}）内没有逾期未完成的任务。"
-    titles = {t.number: t.title for t in bot_data.kb.tasks}
+    titles = bot_data.kb.task_titles
     lines = [
         f"<b>逾期未完成</b>（{escape(scope)}）：共<b>{found.total}</b>项，涉及"
         f"<b>{found.enterprises}</b>家已审核企业。",

@@ -145,7 +145,7 @@ def toggle(dim: str, option: str, chosen: StaffFilter, today: dt.date) -> None:
 def result_text(bot_data: BotData, chosen: StaffFilter, rows: Sequence[LatestRow], total: int,
                 offset: int) -> str:
     kb = bot_data.kb
-    titles = {t.number: t.title for t in kb.tasks}
+    titles = kb.task_titles
     head = (f"<b>填报查询</b>：{escape(chosen.describe())}\n"
             f"共{total}条（第{offset + 1}–{offset + len(rows)}条），每家企业每项任务显示最新一次：")
     lines = [head]
@@ -292,7 +292,7 @@ def card(bot_data: BotData, enterprise: Enterprise) -> str:
     ]
     concerned = [t.number for t in kb.tasks_concerning(enterprise.industries)]
     for task in sorted(set(concerned) | set(latest)):
-        title = kb.task(task).title if task in kb.task_numbers else f"任务{task}"
+        title = kb.task_titles.get(task, f"任务{task}")
         report = latest.get(task)
         if report is None:
             lines.append(f"{task}. {escape(title)} — 未填报")
@@ -316,7 +316,7 @@ def history_messages(
     text = f"<b>全部填报记录</b>（共{len(reports)}次，最新在前）："
     reviewable: list[Report] = []
     for report in reports:
-        title = kb.task(report.task).title if report.task in kb.task_numbers else ""
+        title = kb.task_titles.get(report.task, "")
         entry = (f"任务{report.task} {escape(title)}\n"
                  + history_entry(report, kb, today, reviews.get(report.id, ())))
         if len(text) + len(entry) + 2 > TEXT_LIMIT:

@@ -71,7 +71,7 @@ def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | N
 
 def _title(bot_data: BotData, report: Report) -> str:
     kb = bot_data.kb
-    return kb.task(report.task).title if report.task in kb.task_numbers else ""
+    return kb.task_titles.get(report.task, "")
 
 
 def note_text(bot_data: BotData, report: Report, review: Review) -> str:

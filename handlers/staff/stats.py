@@ -46,7 +46,7 @@ async def send_chart(update: Update, context: Context, chosen: StaffFilter) -> N
     scope = Scope(regions).describe()
     done = kb.done_statuses
     concern = kb.concern()
-    titles = {task.number: task.title for task in kb.tasks}
+    titles = kb.task_titles
     if len(chosen.tasks) == 1:
         task = chosen.tasks[0]
         if task not in concern:
