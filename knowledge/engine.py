@@ -30,8 +30,9 @@ import datetime as dt
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -152,10 +153,7 @@ class Engine:
         """The answer to ``question``. ``previous``: what the chat's previous question was
         understood as (its ``Answer.understood``), for a follow-up to build on; ``today``:
         the day it is asked, so a deadline already behind it is said to have passed."""
-        raw = question[: MAX_QUESTION * 4]
-        if is_english(raw):
-            raw = self.english.translate(raw)
-        text = normalize(raw)[:MAX_QUESTION]
+        raw, text = self._prepare(question)
         if not _core(text):
             return Answer(
                 text="请用文字描述您的问题，例如：" + "；".join(self.examples),
@@ -163,19 +161,32 @@ class Engine:
                 suggestions=self.examples,
             )
         follow = follow_up_of(text, raw, self.terms)
-        answer = self._followed(text, follow, previous) if follow and previous else None
+
+        @cache
+        def alone() -> Answer:
+            """The question answered on its own (worked out at most once)."""
+            return self._answer(text)
+
+        answer = self._followed(follow, previous, alone) if follow and previous else None
         if answer is None:
-            answer = self._answer(text)
+            answer = alone()
             answer = replace(answer, understood=text if answer.in_scope else "")
         answer = replace(answer, follow_up=follow is not None)
         return self._dated(answer, today) if today else answer
+
+    def _prepare(self, question: str) -> tuple[str, str]:
+        """The question as read (English translated) and normalised, both bounded."""
+        raw = question[: MAX_QUESTION * 4]
+        if is_english(raw):
+            raw = self.english.translate(raw)
+        return raw, normalize(raw)[:MAX_QUESTION]
 
     # -- what staff attach unanswered questions to ---------------------------------------
 
     def candidates(self, question: str, limit: int = 4) -> list[Fact]:
         """The entries a question most likely meant, best first (for staff to choose the
         right one for a question the engine could not answer): facts the plan answers."""
-        text = normalize(question[: MAX_QUESTION * 4])[:MAX_QUESTION]
+        _, text = self._prepare(question)
         ranked = self._rank(text, self.vocabulary.expand(text), detect_intents(text))
         return _dedupe_facts(s.entry.fact for s in ranked if s.entry.fact.covered)[:limit]
 
@@ -195,7 +206,9 @@ class Engine:
                         sources=(fact.clause,))
         return self._dated(answer, today) if today else answer
 
-    def _followed(self, text: str, follow: FollowUp, previous: str) -> Answer | None:
+    def _followed(
+        self, follow: FollowUp, previous: str, alone: Callable[[], Answer]
+    ) -> Answer | None:
         """A follow-up answered as the standalone question it stands for; None when the
         question is better answered on its own: it names a subject and asks something
         (那抽检率有要求吗), or its subject takes no one's place in the previous question
@@ -204,15 +217,13 @@ class Engine:
         alone_first = follow.shape is Shape.BOTH or (
             follow.shape is Shape.SUBJECT and not merged.replaced
         )
-        if alone_first and self._answer(text).confident:
+        if alone_first and alone().confident:
             return None
         joined = self._answer(merged.text)
         # Unsure of the merged question (an explanation of what the plan leaves open is an
         # answer, not unsure), the question may still stand on its own.
         unsure = not joined.confident and not joined.sources
-        if unsure and not alone_first and follow.shape is Shape.SUBJECT and (
-            self._answer(text).confident
-        ):
+        if unsure and not alone_first and follow.shape is Shape.SUBJECT and alone().confident:
             return None
         shown = f"{merged.shown}：" if merged.shown and joined.sources else ""
         return replace(joined, text=shown + joined.text,

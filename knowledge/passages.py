@@ -142,17 +142,6 @@ class Passages:
                     held[index] = value
         return held
 
-    def share(self, questions: Iterable[str], text: str) -> float:
-        """Share of the question's content (pairs weighted by rarity) that ``text`` holds."""
-        grams = bigrams(text)
-        best = 0.0
-        for form in questions:
-            weight = self._weights(form)
-            if weight:
-                best = max(best, sum(w for g, w in weight.items() if g in grams)
-                           / sum(weight.values()))
-        return best
-
     def best(self, questions: Iterable[str], tasks: Iterable[int | None] | None = None,
              asked: frozenset[str] = frozenset()) -> Found | None:
         """The sentence (of ``tasks``, or of all) holding the largest share of the question's

@@ -80,9 +80,6 @@ class TermIndex:
             out |= self._kinds.get(word[start:], set())
         return out
 
-    def is_subject(self, word: str) -> bool:
-        return word in self._subjects or bool(self._quantity.fullmatch(word))
-
 
 def area_words(kb: KnowledgeBase) -> list[tuple[str, str]]:
     """Words that name each area of tasks: a section title without what all such titles

@@ -82,3 +82,11 @@ def test_english_questions_outside_the_plan_are_refused(engine: Engine, question
 def test_a_cupola_in_english_goes_to_the_rule(engine: Engine) -> None:
     answer = engine.ask("Is a 15 t/h cupola furnace in a foundry covered by the phase-out?")
     assert answer.confident and answer.text.startswith("不属于"), answer.text
+
+
+def test_candidates_for_an_english_question_are_ranked_on_its_translation(
+    engine: Engine,
+) -> None:
+    question = "How many non-road mobile machines must have their information collected?"
+    candidates = engine.candidates(question)
+    assert candidates and "20万台" in candidates[0].answer, [c.id for c in candidates]
