@@ -62,23 +62,12 @@ def _in(column: str, values: Collection[Any]) -> tuple[str, list[Any]]:
     return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
 
-def select_enterprises(
-    db: Database,
-    *,
-    regions: Iterable[str] = (),
-    industries: Iterable[str] | None = None,
-    task: int | None = None,
-    not_done: Collection[str] = (),
-    approved_only: bool = True,
-) -> list[int]:
-    """Ids of enterprises matching every given condition, in id order.
-
-    ``regions`` empty: anywhere. ``industries`` None: any industry. With ``task``,
-    only enterprises whose latest report on it is not one of ``not_done`` (the done
-    statuses) — an enterprise that never reported on the task is not done with it.
-    """
-    where = ["e.status = 'approved'" if approved_only else "e.status != 'rejected'"]
-    params: list[Any] = []
+def _approved_where(
+    regions: Iterable[str], industries: Iterable[str] | None
+) -> tuple[list[str], list[Any]] | None:
+    """SQL conditions on ``enterprises e``: approved, in ``regions`` (empty: anywhere),
+    of one of ``industries`` (None: any); None when no enterprise can match."""
+    where, params = ["e.status = 'approved'"], []
     chosen_regions = sorted(set(regions))
     if chosen_regions:
         sql, values = _in("e.city", chosen_regions)
@@ -87,21 +76,78 @@ def select_enterprises(
     if industries is not None:
         chosen = sorted(set(industries))
         if not chosen:
-            return []
+            return None
         sql, values = _in("industry", chosen)
         where.append(f"e.id IN (SELECT enterprise_id FROM enterprise_industries WHERE {sql})")
         params += values
+    return where, params
+
+
+def _done_with(task: int, done: Collection[str]) -> tuple[str, list[Any]]:
+    """An SQL test that enterprise ``e``'s latest report on ``task`` is one of ``done``."""
+    sql, values = _in("l.status", sorted(done))
+    return (f"EXISTS (SELECT 1 FROM latest_reports l WHERE l.enterprise_id = e.id "
+            f"AND l.task = ? AND {sql})", [task, *values])
+
+
+def select_enterprises(
+    db: Database,
+    *,
+    regions: Iterable[str] = (),
+    industries: Iterable[str] | None = None,
+    task: int | None = None,
+    not_done: Collection[str] = (),
+) -> list[int]:
+    """Ids of approved enterprises matching every given condition, in id order.
+
+    ``regions`` empty: anywhere. ``industries`` None: any industry. With ``task``,
+    only enterprises whose latest report on it is not one of ``not_done`` (the done
+    statuses) — an enterprise that never reported on the task is not done with it.
+    """
+    conditions = _approved_where(regions, industries)
+    if conditions is None:
+        return []
+    where, params = conditions
     if task is not None and not_done:
-        sql, values = _in("l.status", sorted(not_done))
-        where.append(
-            f"NOT EXISTS (SELECT 1 FROM latest_reports l WHERE l.enterprise_id = e.id "
-            f"AND l.task = ? AND {sql})"
-        )
-        params += [task, *values]
+        sql, values = _done_with(task, not_done)
+        where.append(f"NOT {sql}")
+        params += values
     rows = db.execute(
         f"SELECT e.id FROM enterprises e WHERE {' AND '.join(where)} ORDER BY e.id", params
     )
     return [int(row[0]) for row in rows]
+
+
+@dataclass(frozen=True)
+class Concerned:
+    """An approved enterprise a task concerns, where it is, and whether it is done."""
+
+    id: int
+    city: str
+    done: bool
+
+
+def concerned(
+    db: Database,
+    *,
+    regions: Iterable[str],
+    industries: Iterable[str] | None,
+    task: int,
+    done: Collection[str],
+) -> list[Concerned]:
+    """The approved enterprises of ``regions`` and ``industries`` (as in
+    :func:`select_enterprises`), in id order, each with whether its latest report on
+    ``task`` is one of ``done``: a reminder's recipients, skipped count and per-city
+    summary from one query."""
+    conditions = _approved_where(regions, industries)
+    if conditions is None:
+        return []
+    where, params = conditions
+    flag, values = _done_with(task, done) if done else ("0", [])
+    rows = db.execute(
+        f"SELECT e.id, e.city, {flag} FROM enterprises e WHERE {' AND '.join(where)} "
+        "ORDER BY e.id", values + params)
+    return [Concerned(int(row[0]), str(row[1]), bool(row[2])) for row in rows]
 
 
 def audience_enterprises(

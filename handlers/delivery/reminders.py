@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from handlers.core.context import BotData, Context
 from handlers.core.plan import calendar, date_words
 from handlers.core.telegram_html import escape
-from storage.audiences import recipients, select_enterprises
+from storage.audiences import concerned, recipients
 from storage.calendar import CalendarEntry
 from storage.clock import to_local
 from storage.outbox import Message
@@ -84,30 +84,20 @@ def summary_text(bot_data: BotData, entry: CalendarEntry, scope: str, cities: Co
             f"<b>{total}</b>家已审核企业尚未报告完成：{escape(by_city)}。发送 /overdue 查看名单。")
 
 
-def _not_done(bot_data: BotData, entry: CalendarEntry) -> tuple[list[int], int]:
-    """Approved enterprises the deadline concerns that are not done; and how many were
-    skipped because they are."""
-    db = bot_data.db
-    open_ = select_enterprises(db, regions=entry.regions, industries=entry.industries,
-                               task=entry.task, not_done=bot_data.kb.done_statuses)
-    everyone = select_enterprises(db, regions=entry.regions, industries=entry.industries)
-    return open_, len(everyone) - len(open_)
-
-
 def _deliveries(
     bot_data: BotData, entry: CalendarEntry, run: Run
 ) -> tuple[list[tuple[Message, list[int]]], int]:
+    """What a run sends, and how many enterprises it skips because they are done."""
     db = bot_data.db
-    open_, skipped = _not_done(bot_data, entry)
+    everyone = concerned(db, regions=entry.regions, industries=entry.industries,
+                         task=entry.task, done=bot_data.kb.done_statuses)
+    open_ = [enterprise for enterprise in everyone if not enterprise.done]
+    skipped = len(everyone) - len(open_)
     if run.kind != "summary":
         message = Message(key=f"reminder:{run.key}", kind=run.kind.split(":")[0],
                           text=reminder_text(bot_data, entry, run))
-        return [(message, recipients(db, open_))], skipped
-    cities: Counter[str] = Counter()
-    if open_:
-        marks = ",".join("?" * len(open_))
-        for row in db.execute(f"SELECT city FROM enterprises WHERE id IN ({marks})", open_):
-            cities[row[0]] += 1
+        return [(message, recipients(db, [enterprise.id for enterprise in open_]))], skipped
+    cities = Counter(enterprise.city for enterprise in open_)
     deliveries = []
     for official, scope in scoped_users(db, Role.OFFICIAL).items():
         mine = Counter({city: n for city, n in cities.items() if scope.covers(city)})
