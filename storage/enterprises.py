@@ -215,6 +215,15 @@ def get_enterprise(db: Database, enterprise_id: int) -> Enterprise | None:
     return _enterprise(db, rows[0]) if rows else None
 
 
+def names_in(db: Database, regions: frozenset[str]) -> dict[int, str]:
+    """Id → name of the enterprises not rejected in ``regions`` (empty: everywhere)."""
+    where, params = "status != 'rejected'", list(sorted(regions))
+    if regions:
+        where += f" AND city IN ({','.join('?' * len(regions))})"
+    return {int(row[0]): str(row[1])
+            for row in db.execute(f"SELECT id, name FROM enterprises WHERE {where}", params)}
+
+
 def find_by_code(db: Database, credit_code: str) -> Enterprise | None:
     """The enterprise registered under a (normalised) credit code."""
     code = check_credit_code(credit_code).code

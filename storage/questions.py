@@ -150,6 +150,19 @@ def unanswered(db: Database, limit: int, *, include_unsure: bool = False) -> lis
     return [_question(row) for row in rows]
 
 
+def doubtful(db: Database, limit: int) -> list[tuple[int, str, int]]:
+    """The latest ``limit`` questions answered without confidence, not at all, or voted
+    not useful: (id, text, how many 👎), newest first."""
+    rows = db.execute(
+        """SELECT q.id, q.text,
+                  (SELECT count(*) FROM feedback f WHERE f.question_id = q.id AND f.useful = 0)
+           FROM questions q
+           WHERE q.answered = 0 OR q.confident = 0
+              OR EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.useful = 0)
+           ORDER BY q.id DESC LIMIT ?""", (limit,)).fetchall()
+    return [(int(row[0]), str(row[1]), int(row[2])) for row in rows]
+
+
 def feedback_summary(db: Database, *, worst: int = 10) -> FeedbackSummary:
     """Totals for staff, plus the ``worst`` questions with the most "not useful" votes."""
     totals = next(db.query(

@@ -168,6 +168,8 @@ async def test_enterprise_search_by_name_and_code_within_scope(bot: RunningBot) 
     by_code = await staff.say(f"/enterprise {credit_code(14)}")
     assert "洛阳铸造14厂" in by_code
     assert "没有找到" in await Chat(bot, LY_STAFF).say("/enterprise 郑州铸造01厂")
+    assert "没有找到" in await Chat(bot, ZZ_STAFF).say(f"/enterprise {credit_code(14)}"), (
+        "a code outside the scope")
 
 
 async def test_overdue_and_silent_count_first_within_scope(bot: RunningBot) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -28,9 +28,8 @@ from telegram.ext import ApplicationHandlerStop
 
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
-from storage.calendar import deadline_regions
-from storage.enterprises import get_account, get_enterprise
-from storage.notices import get_notice
+from storage import targets
+from storage.targets import TargetInfo
 from storage.users import PROVINCE, Role, Scope, role_of, scope_of
 
 _LOGGER = logging.getLogger(__name__)
@@ -150,72 +149,13 @@ def actor_of(bot_data: BotData, user_id: int) -> Actor:
     return Actor(user_id, role)
 
 
-@dataclass(frozen=True)
-class TargetInfo:
-    region: str | None  # None: no single region (the whole province)
-    owners: frozenset[int] = field(default_factory=frozenset)
-    regions: frozenset[str] | None = None  # all must be in scope (a deadline's, a notice's)
-    any_of: frozenset[str] | None = None  # one of them in scope is enough (an application's)
-
-
-def _enterprise_users(db: Database, enterprise_id: int) -> frozenset[int]:
-    return frozenset(int(row[0]) for row in db.execute(
-        "SELECT user_id FROM accounts WHERE enterprise_id = ? AND status IN "
-        "('pending', 'approved')", (enterprise_id,)))
-
-
-def _account(db: Database, key: int) -> TargetInfo | None:
-    """An application is decided by staff of its city or of the region its credit code
-    was issued in (a mismatch goes to both: see ``Enterprise.regions``)."""
-    account = get_account(db, key)
-    enterprise = get_enterprise(db, account.enterprise_id) if account is not None else None
-    if account is None or enterprise is None:
-        return None
-    owners = frozenset({account.user_id}) | _enterprise_users(db, enterprise.id)
-    return TargetInfo(enterprise.city, owners, any_of=frozenset(enterprise.regions))
-
-
-def _enterprise(db: Database, key: int) -> TargetInfo | None:
-    row = db.execute("SELECT city FROM enterprises WHERE id = ?", (key,)).fetchone()
-    return TargetInfo(row[0], _enterprise_users(db, key)) if row else None
-
-
-def _report(db: Database, key: int) -> TargetInfo | None:
-    row = db.execute(
-        "SELECT e.city, e.id, r.user_id FROM reports r JOIN enterprises e "
-        "ON e.id = r.enterprise_id WHERE r.id = ?", (key,)).fetchone()
-    if row is None:
-        return None
-    return TargetInfo(row[0], frozenset({int(row[2])}) | _enterprise_users(db, int(row[1])))
-
-
-def _notice(db: Database, key: int) -> TargetInfo | None:
-    notice = get_notice(db, key)
-    if notice is None:
-        return None
-    return TargetInfo(None, frozenset({notice.created_by}), regions=notice.regions)
-
-
-def _question(db: Database, key: int) -> TargetInfo | None:
-    row = db.execute("SELECT user_id FROM questions WHERE id = ?", (key,)).fetchone()
-    return TargetInfo(None, frozenset({int(row[0])})) if row else None
-
-
-def _deadline(db: Database, key: int) -> TargetInfo | None:
-    row = db.execute("SELECT created_by FROM deadlines WHERE id = ?", (key,)).fetchone()
-    if row is None:
-        return None
-    regions = deadline_regions(db, key) or frozenset()
-    return TargetInfo(None, frozenset({int(row[0])}), regions=regions)
-
-
 RESOLVERS: Mapping[Target, Callable[[Database, int], TargetInfo | None]] = {
-    Target.ACCOUNT: _account,
-    Target.ENTERPRISE: _enterprise,
-    Target.REPORT: _report,
-    Target.NOTICE: _notice,
-    Target.QUESTION: _question,
-    Target.DEADLINE: _deadline,
+    Target.ACCOUNT: targets.account,
+    Target.ENTERPRISE: targets.enterprise,
+    Target.REPORT: targets.report,
+    Target.NOTICE: targets.notice,
+    Target.QUESTION: targets.question,
+    Target.DEADLINE: targets.deadline,
 }
 # Targets owned by a place: officials and staff may touch them only inside their scope.
 _REGIONAL = frozenset({Target.ACCOUNT, Target.ENTERPRISE, Target.REPORT, Target.NOTICE,

@@ -34,7 +34,7 @@ from handlers.staff.filters import APPROVAL_WORDS, PERIODS, StaffFilter
 from handlers.staff.review import review_row
 from storage.clock import format_local, local_today
 from storage.credit_code import check_credit_code
-from storage.enterprises import Enterprise, Status, get_enterprise
+from storage.enterprises import Enterprise, Status, find_by_code, get_enterprise, names_in
 from storage.progress import Approval, LatestRow, latest_page
 from storage.regions import REGIONS
 from storage.reports import Report, latest_by_task, reports_of
@@ -381,19 +381,14 @@ async def on_open(update: Update, context: Context) -> None:
 def find(db: Database, text: str, regions: frozenset[str]) -> list[tuple[Enterprise, float]]:
     """By credit code (exact), else by name (fuzzy), within ``regions`` (empty: all); with
     each match its score (100: certain), best first."""
-    where = "status != 'rejected'"
-    params: list[object] = []
-    if regions:
-        where += f" AND city IN ({','.join('?' * len(regions))})"
-        params += sorted(regions)
     code = check_credit_code(text)
     if code.ok:
-        row = db.execute(f"SELECT id FROM enterprises WHERE {where} AND credit_code = ?",
-                         [*params, code.code]).fetchone()
-        found = get_enterprise(db, row[0]) if row else None
-        return [(found, 100.0)] if found is not None else []
-    names = {row[0]: row[1] for row in db.execute(
-        f"SELECT id, name FROM enterprises WHERE {where}", params)}
+        found = find_by_code(db, code.code)
+        if found is None or found.status is Status.REJECTED or (
+                regions and found.city not in regions):
+            return []
+        return [(found, 100.0)]
+    names = names_in(db, regions)
     matches = process.extract(text, names, scorer=fuzz.WRatio, limit=MATCHES_SHOWN,
                               score_cutoff=MIN_NAME_SCORE)
     out = [(get_enterprise(db, key), float(score)) for _, score, key in matches]

@@ -29,7 +29,7 @@ from knowledge.model import Fact
 from storage import audit
 from storage.db import transaction
 from storage.learned import AlreadyLearned, learn, learned, unlearn
-from storage.questions import get_question
+from storage.questions import doubtful, get_question
 
 LEARN_PREFIX = "ul"  # ul:<question id>:<candidate index>
 UNLEARN_PREFIX = "ux"  # ux:<learned id>
@@ -62,13 +62,7 @@ class Group:
 def unanswered_groups(db: Database, taught: LearnedQuestions) -> list[Group]:
     """Unanswered or unsure questions and 👎-voted ones, grouped by their normalised text,
     most asked first; those already taught are left out."""
-    rows = db.execute(
-        """SELECT q.id, q.text,
-                  (SELECT count(*) FROM feedback f WHERE f.question_id = q.id AND f.useful = 0)
-           FROM questions q
-           WHERE q.answered = 0 OR q.confident = 0
-              OR EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.useful = 0)
-           ORDER BY q.id DESC LIMIT ?""", (LOOKED_AT,)).fetchall()
+    rows = doubtful(db, LOOKED_AT)
     asked: Counter[str] = Counter()
     votes: Counter[str] = Counter()
     newest: dict[str, tuple[int, str]] = {}
