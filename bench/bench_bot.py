@@ -62,6 +62,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import percentile_ms, recv  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler  # noqa: E402
 from telegram.ext import filters as tg_filters  # noqa: E402
@@ -99,12 +100,6 @@ class RoundResult:
 # ---------------------------------------------------------------------- driver process
 
 
-def _recv(conn: Connection, timeout: float = DRIVER_IDLE_LIMIT) -> Any:
-    if not conn.poll(timeout):
-        raise TimeoutError("the other process went silent")
-    return conn.recv()
-
-
 async def _drive_round(
     conn: Connection, users: int, warmup: float, seconds: float, rtt: float
 ) -> None:
@@ -125,7 +120,7 @@ async def _drive_round(
 
         api.listeners.append(on_call)
         conn.send(("ready", server.base_url, server.token))
-        if await asyncio.to_thread(_recv, conn) != "go":
+        if await asyncio.to_thread(recv, conn, DRIVER_IDLE_LIMIT) != "go":
             raise RuntimeError("protocol error: expected 'go'")
 
         start = time.perf_counter() + warmup
@@ -147,7 +142,7 @@ async def _drive_round(
 
         await asyncio.gather(*(user(10_000 + i) for i in range(users)))
         conn.send(("done", len(latencies), seconds, latencies))
-        if await asyncio.to_thread(_recv, conn) != "stop":
+        if await asyncio.to_thread(recv, conn, DRIVER_IDLE_LIMIT) != "stop":
             raise RuntimeError("protocol error: expected 'stop'")
         api.close()
     conn.send("stopped")
@@ -155,7 +150,7 @@ async def _drive_round(
 
 async def _driver(conn: Connection) -> None:
     while True:
-        command = await asyncio.to_thread(_recv, conn)
+        command = await asyncio.to_thread(recv, conn, DRIVER_IDLE_LIMIT)
         if command[0] == "quit":
             return
         _, users, warmup, seconds, rtt = command
@@ -244,7 +239,7 @@ async def one_round(
     workdir: Path, profiler: cProfile.Profile | None = None,
 ) -> RoundResult:
     conn.send(("round", args.users, args.warmup, args.seconds, args.rtt_ms / 1000))
-    reply = await asyncio.to_thread(_recv, conn, 60.0)
+    reply = await asyncio.to_thread(recv, conn, 60.0)
     if reply[0] != "ready":
         raise RuntimeError(f"protocol error: {reply!r}")
     _, base_url, token = reply
@@ -254,22 +249,15 @@ async def one_round(
             profiler.enable()
         conn.send("go")
         done = await asyncio.to_thread(
-            _recv, conn, args.warmup + args.seconds + REPLY_DEADLINE + 30
+            recv, conn, args.warmup + args.seconds + REPLY_DEADLINE + 30
         )
         if profiler is not None:
             profiler.disable()
     conn.send("stop")
-    if await asyncio.to_thread(_recv, conn, 60.0) != "stopped":
+    if await asyncio.to_thread(recv, conn, 60.0) != "stopped":
         raise RuntimeError("protocol error: expected 'stopped'")
     _, replies, seconds, latencies = done
     return RoundResult(replies, seconds, latencies)
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
 BARE_SEQ = "bare PTB, sequential (PTB default)"
@@ -329,8 +317,8 @@ async def run(args: argparse.Namespace) -> int:
     baseline = {BARE_SEQ: BARE_SEQ, LV_SEQ: BARE_SEQ, BARE_CONC: BARE_CONC,
                 LV_CONC: BARE_CONC, LV_SHIPPED: BARE_CONC, LV_NOCACHE: BARE_CONC}
     for name, rounds in results.items():
-        p50 = statistics.median(_pct(r.latencies, 0.50) for r in rounds)
-        p95 = statistics.median(_pct(r.latencies, 0.95) for r in rounds)
+        p50 = statistics.median(percentile_ms(r.latencies, 0.50) for r in rounds)
+        p95 = statistics.median(percentile_ms(r.latencies, 0.95) for r in rounds)
         ratio = medians[name] / medians[baseline[name]]
         print(f"| {name:<46} | {medians[name]:>9.1f} | {p50:>7.1f} | {p95:>7.1f} | "
               f"{ratio:>7.0%} |")

@@ -30,6 +30,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import percentile
+
 from knowledge.engine import Engine
 from knowledge.loader import load_kb
 from knowledge.model import Fact, KnowledgeBase
@@ -74,11 +77,6 @@ FOLLOW_UPS = [
     ("黄河流域水污染物排放标准新建企业啥时候执行", "那现有企业呢"),
 ]
 TODAY = dt.date(2026, 12, 1)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def time_each(fn: object, questions: list[str], repeat: int) -> tuple[list[float], list[float]]:

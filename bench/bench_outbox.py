@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import statistics
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import median_ms, percentile_ms, recv  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
@@ -53,12 +53,6 @@ USER_BASE = 900_000
 
 
 # ---------------------------------------------------------------------- driver process
-
-
-def _recv(conn: Connection, timeout: float = 3600.0) -> Any:
-    if not conn.poll(timeout):
-        raise TimeoutError("the other process went silent")
-    return conn.recv()
 
 
 async def _drive(conn: Connection, rtt: float, users: int, think: float) -> None:
@@ -106,7 +100,7 @@ async def _drive(conn: Connection, rtt: float, users: int, think: float) -> None
             return latencies
 
         while True:
-            command = await asyncio.to_thread(_recv, conn)
+            command = await asyncio.to_thread(recv, conn)
             if command[0] == "phase":
                 started = time.perf_counter()
                 latencies = await phase(command[1])
@@ -152,15 +146,6 @@ def _populate(path: Path, count: int) -> Any:
     return db
 
 
-def _median_ms(fn: Any, rounds: int = 5) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
-
-
 def queue_figures(workdir: Path, count: int) -> None:
     import datetime as dt
 
@@ -175,9 +160,9 @@ def queue_figures(workdir: Path, count: int) -> None:
     now = dt.datetime.now(dt.UTC)
     shown = preview(db, kb, audience, PROVINCE)
     assert len(shown.recipients) == count
-    preview_ms = _median_ms(lambda: preview(db, kb, audience, PROVINCE))
-    queue_ms = _median_ms(lambda: queue_notice(db, kb, by=1, scope=PROVINCE, audience=audience,
-                                               text=NOTICE, send_at=now, now=now))
+    preview_ms = median_ms(lambda: preview(db, kb, audience, PROVINCE), 5)
+    queue_ms = median_ms(lambda: queue_notice(db, kb, by=1, scope=PROVINCE, audience=audience,
+                                              text=NOTICE, send_at=now, now=now), 5)
     db.execute("CREATE TABLE baseline (a INTEGER, b INTEGER)")
 
     def bare() -> None:
@@ -185,7 +170,7 @@ def queue_figures(workdir: Path, count: int) -> None:
             db.conn.executemany("INSERT INTO baseline VALUES (?, ?)",
                                 [(n, n) for n in range(count)])
 
-    bare_ms = _median_ms(bare)
+    bare_ms = median_ms(bare, 5)
     print(f"\n## Queue and preview, {count:,} recipients (SQLite, WAL, synchronous=FULL; "
           "medians of 5)\n")
     print("| step | ms | vs bare INSERT of the same rows |")
@@ -226,11 +211,6 @@ def _most_in_a_second(times: list[float]) -> int:
     return most
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
-
-
 async def delivery_figures(args: argparse.Namespace, workdir: Path) -> None:
     import datetime as dt
 
@@ -245,7 +225,7 @@ async def delivery_figures(args: argparse.Namespace, workdir: Path) -> None:
                                                    args.think), daemon=True)
     driver.start()
     try:
-        _, base_url, token = await asyncio.to_thread(_recv, parent, 60)
+        _, base_url, token = await asyncio.to_thread(recv, parent, 60)
         path = workdir / "bot.sqlite"
         db = _populate(path, args.recipients)
         # as shipped, except flood control: the simulated users ask faster than it allows
@@ -258,22 +238,22 @@ async def delivery_figures(args: argparse.Namespace, workdir: Path) -> None:
         sent = _record_sends(app)
         async with polling(app, poll_timeout=1.0):
             parent.send(("phase", args.warmup_seconds))  # connections, caches: not measured
-            await asyncio.to_thread(_recv, parent)
+            await asyncio.to_thread(recv, parent)
             parent.send(("phase", args.idle_seconds))
-            idle = (await asyncio.to_thread(_recv, parent))[1]
+            idle = (await asyncio.to_thread(recv, parent))[1]
             now = dt.datetime.now(dt.UTC)
             queue_notice(db, engine.kb, by=1, scope=PROVINCE, audience=Audience(AudienceKind.ALL),
                          text=NOTICE, send_at=now, now=now)
             app.bot_data.outbox.wake()
             parent.send(("wait", args.alone_seconds))
-            await asyncio.to_thread(_recv, parent)
+            await asyncio.to_thread(recv, parent)
             parent.send(("phase", args.busy_seconds))
-            _, busy, busy_start, busy_end = await asyncio.to_thread(_recv, parent)
+            _, busy, busy_start, busy_end = await asyncio.to_thread(recv, parent)
             while db.execute("SELECT count(*) FROM outbox WHERE status IN ('queued', 'sending')"
                              ).fetchone()[0]:
                 await asyncio.sleep(1)
             parent.send(("deliveries",))
-            _, notice_times, reply_times = await asyncio.to_thread(_recv, parent)
+            _, notice_times, reply_times = await asyncio.to_thread(recv, parent)
         parent.send(("quit",))
     finally:
         driver.join(10)
@@ -309,11 +289,12 @@ async def delivery_figures(args: argparse.Namespace, workdir: Path) -> None:
           "same run\n")
     print("| bot | questions | p50 ms | p95 ms |")
     print("|---|--:|--:|--:|")
-    print(f"| idle | {len(idle)} | {_pct(idle, .5):.0f} | {_pct(idle, .95):.0f} |")
-    print(f"| while the notice goes out | {len(busy)} | {_pct(busy, .5):.0f} | "
-          f"{_pct(busy, .95):.0f} |")
-    ratio50 = _pct(busy, .5) / _pct(idle, .5)
-    ratio95 = _pct(busy, .95) / _pct(idle, .95)
+    print(f"| idle | {len(idle)} | {percentile_ms(idle, .5):.0f} | "
+          f"{percentile_ms(idle, .95):.0f} |")
+    print(f"| while the notice goes out | {len(busy)} | {percentile_ms(busy, .5):.0f} | "
+          f"{percentile_ms(busy, .95):.0f} |")
+    ratio50 = percentile_ms(busy, .5) / percentile_ms(idle, .5)
+    ratio95 = percentile_ms(busy, .95) / percentile_ms(idle, .95)
     print(f"\nbusy/idle: p50 {ratio50:.2f}x, p95 {ratio95:.2f}x")
 
 

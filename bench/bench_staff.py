@@ -45,8 +45,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_outbox import _pct, _recv, driver_main  # noqa: E402
-from bench_storage import credit_code, median_ms  # noqa: E402
+from bench_outbox import driver_main  # noqa: E402
+from bench_storage import credit_code  # noqa: E402
+from common import median_ms, percentile_ms, recv  # noqa: E402
 from sqlite_utils import Database  # noqa: E402
 
 from handlers.core.plan import plan_entries  # noqa: E402
@@ -328,7 +329,7 @@ async def reply_figures(args: argparse.Namespace, path: Path, workdir: Path) -> 
     driver.start()
     exports: list[float] = []
     try:
-        _, base_url, token = await asyncio.to_thread(_recv, parent, 60)
+        _, base_url, token = await asyncio.to_thread(recv, parent, 60)
         settings = Settings(token=token, api_base_url=base_url, db_path=path,
                             flood_burst=1_000_000, flood_per_minute=1e9)
         engine = load_engine()
@@ -353,13 +354,13 @@ async def reply_figures(args: argparse.Namespace, path: Path, workdir: Path) -> 
 
         async with polling(app, poll_timeout=1.0):
             parent.send(("phase", 10.0))  # warm-up (answer cache, connections): not counted
-            await asyncio.to_thread(_recv, parent)
+            await asyncio.to_thread(recv, parent)
             parent.send(("phase", args.idle_seconds))
-            idle = (await asyncio.to_thread(_recv, parent))[1]
+            idle = (await asyncio.to_thread(recv, parent))[1]
             worker = asyncio.create_task(asyncio.to_thread(export_until_stopped))
             await asyncio.sleep(1.0)  # the export is under way
             parent.send(("phase", args.busy_seconds))
-            busy = (await asyncio.to_thread(_recv, parent))[1]
+            busy = (await asyncio.to_thread(recv, parent))[1]
             stop.set()
             await worker
         parent.send(("quit",))
@@ -374,11 +375,12 @@ async def reply_figures(args: argparse.Namespace, path: Path, workdir: Path) -> 
           "runs in a worker thread of the bot process on its own read "
           f"connection, back to back ({len(exports)} exports, median "
           f"{statistics.median(exports) if exports else float('nan'):.1f} s each)\n")
-    table([("idle", str(len(idle)), f"{_pct(idle, .5):.0f}", f"{_pct(idle, .95):.0f}"),
-           ("while exporting", str(len(busy)), f"{_pct(busy, .5):.0f}",
-            f"{_pct(busy, .95):.0f}")], ("bot", "questions", "p50 ms", "p95 ms"))
-    print(f"\nbusy/idle: p50 {_pct(busy, .5) / _pct(idle, .5):.2f}x, "
-          f"p95 {_pct(busy, .95) / _pct(idle, .95):.2f}x (target ≤ 1.5x)")
+    table([("idle", str(len(idle)), f"{percentile_ms(idle, .5):.0f}",
+            f"{percentile_ms(idle, .95):.0f}"),
+           ("while exporting", str(len(busy)), f"{percentile_ms(busy, .5):.0f}",
+            f"{percentile_ms(busy, .95):.0f}")], ("bot", "questions", "p50 ms", "p95 ms"))
+    print(f"\nbusy/idle: p50 {percentile_ms(busy, .5) / percentile_ms(idle, .5):.2f}x, "
+          f"p95 {percentile_ms(busy, .95) / percentile_ms(idle, .95):.2f}x (target ≤ 1.5x)")
 
 
 # ---------------------------------------------------------------------- main

@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import median_ms
 from sqlite_utils import Database
 
 from storage.clock import to_db
@@ -107,15 +108,6 @@ def rate(count: int, action: Callable[[int], None]) -> float:
     for i in range(count):
         action(i)
     return count / (time.perf_counter() - start)
-
-
-def median_ms(action: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
