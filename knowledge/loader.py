@@ -334,7 +334,7 @@ def _read_progress(c: _Checker, root: Node) -> tuple[ProgressStatus, ...]:
     out: list[ProgressStatus] = []
     for i, node in c.items(progress, "statuses", "progress"):
         what = f"progress status[{i}]"
-        c.unknown_keys(node, {"name", "done", "asks_percent", "date"}, what)
+        c.unknown_keys(node, {"name", "done", "asks_percent", "date", "words"}, what)
         name = c.text(node, "name", what)
         done = c.field(node, "done", bool, what, required=False)
         percent = c.field(node, "asks_percent", bool, what, required=False)
@@ -347,7 +347,8 @@ def _read_progress(c: _Checker, root: Node) -> tuple[ProgressStatus, ...]:
             date = DateKind.EXPECTED
         if name in {s.name for s in out}:
             c.fail(node.line, f"{what}: duplicate status {name!r}")
-        out.append(ProgressStatus(name, bool(done), bool(percent), date))
+        words = c.strings(node, "words", what)
+        out.append(ProgressStatus(name, bool(done), bool(percent), date, words))
     if not out:
         c.fail(c.line_of(root, "progress"), "progress: 'statuses' needs at least one status")
         return DEFAULT_STATUSES

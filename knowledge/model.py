@@ -77,13 +77,16 @@ class ProgressStatus:
     done: bool = False  # the task needs nothing more from the enterprise (已完成, 不涉及)
     asks_percent: bool = False  # the dialog asks how far along it is
     date: DateKind = DateKind.EXPECTED
+    words: tuple[str, ...] = ()  # everyday words users type for it (完成了 → 已完成)
 
 
 DEFAULT_STATUSES: tuple[ProgressStatus, ...] = (
-    ProgressStatus("未开始"),
-    ProgressStatus("进行中", asks_percent=True),
-    ProgressStatus("已完成", done=True, date=DateKind.ACTUAL),
-    ProgressStatus("不涉及", done=True, date=DateKind.OPTIONAL),
+    ProgressStatus("未开始", words=("没开始", "尚未开始", "还没开始")),
+    ProgressStatus("进行中", asks_percent=True, words=("正在进行", "推进中", "在做", "正在做")),
+    ProgressStatus("已完成", done=True, date=DateKind.ACTUAL,
+                   words=("完成", "完成了", "已经完成", "做完了")),
+    ProgressStatus("不涉及", done=True, date=DateKind.OPTIONAL,
+                   words=("无关", "不适用", "没有涉及")),
 )
 
 
@@ -270,6 +273,11 @@ class KnowledgeBase:
             if status.name == name:
                 return status
         return None
+
+    @cached_property
+    def status_words(self) -> Mapping[str, str]:
+        """Everyday word → the status it means (see ``ProgressStatus.words``)."""
+        return MappingProxyType({word: s.name for s in self.statuses for word in s.words})
 
     @property
     def done_statuses(self) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ import calendar
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -320,19 +320,13 @@ def parse_task_number(text: str, numbers: Sequence[int]) -> int | FieldError:
     return number
 
 
-# Everyday words for the usual statuses; a word counts only if its status is offered.
-_STATUS_WORDS = {
-    "没开始": "未开始", "尚未开始": "未开始", "还没开始": "未开始",
-    "正在进行": "进行中", "推进中": "进行中", "在做": "进行中", "正在做": "进行中",
-    "完成": "已完成", "完成了": "已完成", "已经完成": "已完成", "做完了": "已完成",
-    "无关": "不涉及", "不适用": "不涉及", "没有涉及": "不涉及",
-}
-
-
-def parse_status(text: str, statuses: Sequence[str]) -> str | FieldError:
-    """One of the offered ``statuses`` (the knowledge base's), or an everyday synonym."""
+def parse_status(
+    text: str, statuses: Sequence[str], words: Mapping[str, str] | None = None
+) -> str | FieldError:
+    """One of the offered ``statuses`` (the knowledge base's), or one of ``words``
+    (everyday word → status, also the knowledge base's) whose status is offered."""
     value = _clean(text)
-    status = value if value in statuses else _STATUS_WORDS.get(value)
+    status = value if value in statuses else (words or {}).get(value)
     if status is None or status not in statuses:
         return FieldError("请选择进展状态：" + "、".join(statuses) + "。")
     return status

@@ -106,7 +106,7 @@ def test_parsers_return_a_value_or_a_clear_message(text: str, kb_engine: Engine)
         _timed(lambda: parse_percent(text)),
         _timed(lambda: parse_date(text, today=today)),
         _timed(lambda: parse_task_number(text, kb.task_numbers)),
-        _timed(lambda: parse_status(text, [s.name for s in kb.statuses])),
+        _timed(lambda: parse_status(text, [s.name for s in kb.statuses], kb.status_words)),
     ]
     for result in results:
         if isinstance(result, FieldError):

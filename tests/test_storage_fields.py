@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from knowledge.loader import load_kb
 from storage.fields import (
     FieldError,
     chinese_number,
@@ -214,16 +215,28 @@ def test_unusual_digits_get_a_message_never_an_exception(text: str, task: int | 
     assert "过大" in error_of(parse_task_number("1" * 5000, TASKS))
 
 
+WORDS = {"完成": "已完成", "完成了": "已完成"}  # as KnowledgeBase.status_words gives them
+
+
 def test_status_synonyms() -> None:
-    assert parse_status("完成", STATUSES) == "已完成"
-    assert parse_status("进行中", STATUSES) == "进行中"
-    assert "未开始" in error_of(parse_status("差不多", STATUSES))
+    assert parse_status("完成", STATUSES, WORDS) == "已完成"
+    assert parse_status("进行中", STATUSES, WORDS) == "进行中"
+    assert "未开始" in error_of(parse_status("差不多", STATUSES, WORDS))
+    assert "未开始" in error_of(parse_status("完成", STATUSES)), "no words given, none known"
 
 
 def test_statuses_come_from_the_caller() -> None:
     """A synonym counts only if its status is offered; another plan's names work."""
     assert parse_status("已验收", ("整改中", "已验收")) == "已验收"
-    assert "整改中、已验收" in error_of(parse_status("完成", ("整改中", "已验收")))
+    assert "整改中、已验收" in error_of(parse_status("完成", ("整改中", "已验收"), WORDS))
+
+
+def test_the_shipped_plan_gives_the_everyday_status_words() -> None:
+    kb = load_kb()
+    names = [s.name for s in kb.statuses]
+    for word, status in (("没开始", "未开始"), ("在做", "进行中"), ("做完了", "已完成"),
+                         ("不适用", "不涉及")):
+        assert parse_status(word, names, kb.status_words) == status
 
 
 # --- regions -------------------------------------------------------------------------

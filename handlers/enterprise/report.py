@@ -335,7 +335,7 @@ async def status_button(update: Update, context: Context) -> object:
 @dialog_step(DIALOG)
 async def status_text(update: Update, context: Context) -> object:
     names = [s.name for s in context.bot_data.kb.statuses]
-    status = parse_status(text_of(update), names)
+    status = parse_status(text_of(update), names, context.bot_data.kb.status_words)
     if isinstance(status, FieldError):
         return await ask(update, context, STATUS, status.message)
     return await _set_status(update, context, status)

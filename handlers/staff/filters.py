@@ -125,7 +125,8 @@ def parse_words(words: Sequence[str], bot_data: BotData) -> StaffFilter | str:
             if isinstance(task, FieldError):
                 return task.message
             chosen.tasks.append(task)
-        elif not isinstance(status := parse_status(word, status_names), FieldError):
+        elif not isinstance(status := parse_status(word, status_names, kb.status_words),
+                            FieldError):
             chosen.statuses.append(status)
         elif (dates := _dates(word, today)) is not None:
             if isinstance(dates, str):
