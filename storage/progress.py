@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -30,6 +30,9 @@ class Approval(StrEnum):
     ALL = "all"  # approved and pending (rejected enterprises are never shown)
     APPROVED = "approved"
     PENDING = "pending"
+
+
+NOWHERE = frozenset({"\0none"})  # regions that match no enterprise: an empty intersection
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,7 @@ class ReportFilter:
         if not regions:
             return self
         mine = self.regions & regions if self.regions else regions
-        return ReportFilter(mine or frozenset({"\0none"}), self.industries, self.tasks,
-                            self.statuses, self.since, self.until, self.approval)
+        return replace(self, regions=mine or NOWHERE)
 
 
 def _in(column: str, values: Collection[Any]) -> tuple[str, list[Any]]:
@@ -228,10 +230,9 @@ def overdue(
         if tasks and task not in tasks:
             continue
         for due in sorted(passed, key=lambda d: d.due, reverse=True):
-            flt = ReportFilter(regions=_intersect(due.regions, regions),
-                               industries=due.industries or frozenset(),
-                               approval=Approval.APPROVED)
-            if flt.regions == {"\0none"}:
+            flt = ReportFilter(regions=due.regions, industries=due.industries or frozenset(),
+                               approval=Approval.APPROVED).within(regions)
+            if flt.regions == NOWHERE:
                 continue
             where, params = _enterprise_where(flt)
             done_sql, done_values = _in("l.status", done) if done else ("0", [])
@@ -248,14 +249,6 @@ def overdue(
     result.by_city.update(row.city for row in result.rows)
     result.by_task.update(row.task for row in result.rows)
     return result
-
-
-def _intersect(wanted: frozenset[str], scope: frozenset[str]) -> frozenset[str]:
-    if not wanted:
-        return scope
-    if not scope:
-        return wanted
-    return (wanted & scope) or frozenset({"\0none"})
 
 
 @dataclass(frozen=True)
