@@ -60,7 +60,6 @@ GROUP_TRACK = -5  # remember the user; never stops anything
 GROUP_MAIN = 0  # commands, dialogs, button clicks, questions; catch-alls last
 GROUP_PERSIST = 10  # after a dialog step: its new state and draft go to disk at once
 
-ALL_COMMANDS: tuple[Command, ...] = policy.COMMANDS
 DIALOG_NAMES = {entry.dialog.name: entry.dialog for entry in policy.DIALOGS}
 
 
@@ -203,7 +202,6 @@ def build_application(
     application: App = builder.build()
     bot_data = application.bot_data
     bot_data.engine = engine
-    bot_data.kb = engine.kb
     bot_data.db = db
     bot_data.db_path = settings.db_path
     bot_data.learned = learned_questions(db)
@@ -211,7 +209,7 @@ def build_application(
     bot_data.admins = settings.admins
     bot_data.dialog_timeout = settings.dialog_timeout
     bot_data.flood = FloodGate(settings.flood_burst, settings.flood_per_minute)
-    bot_data.commands = ALL_COMMANDS
+    bot_data.commands = policy.COMMANDS
     bot_data.reminders = reminders.ReminderSettings(
         settings.reminder_time, settings.reminder_days, settings.reminder_catchup_days
     )

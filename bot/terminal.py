@@ -33,6 +33,7 @@ from typing import Any, TextIO
 from bot.app import build_application, update_processor
 from bot.lifecycle import polling
 from bot.local_api import ApiCall, LocalBotApi, LocalRequest
+from bot.log_redaction import LIBRARY_LOGGERS, NOISY_LOGGERS, TEXT_FORMAT, TokenRedactor
 from bot.settings import Settings
 from handlers.core.telegram_html import HtmlError, to_plain
 
@@ -183,10 +184,11 @@ def logs_to_file(path: Path) -> Iterator[None]:
     saved = root.handlers[:], root.level
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(TokenRedactor())
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
-    for name in ("httpx", "apscheduler", "telegram"):
+    for name in (*NOISY_LOGGERS, *LIBRARY_LOGGERS):
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
         yield

@@ -42,12 +42,15 @@ class DialogEntry:
     """A dialog: its command, its buttons' prefix and who may start it."""
 
     dialog: Dialog
-    prefix: str
     build: Callable[[float | None], ConversationHandler[Any]]
     need: Need
     summary: str
     usage: str = ""
     entry_button: Button | None = None  # buttons elsewhere that start the dialog
+
+    @property
+    def prefix(self) -> str:
+        return self.dialog.prefix
 
     @property
     def command(self) -> Command:
@@ -60,16 +63,16 @@ class DialogEntry:
 
 
 DIALOGS: tuple[DialogEntry, ...] = (
-    DialogEntry(register.DIALOG, register.PREFIX, register.conversation, Need(ANYONE),
+    DialogEntry(register.DIALOG, register.conversation, Need(ANYONE),
                 "企业登记（绑定企业）"),
-    DialogEntry(report.DIALOG, report.PREFIX, report.conversation, Need(ANYONE),
+    DialogEntry(report.DIALOG, report.conversation, Need(ANYONE),
                 "填报任务进展"),
-    DialogEntry(notify.DIALOG, notify.PREFIX, notify.conversation, Need(OFFICIALS),
+    DialogEntry(notify.DIALOG, notify.conversation, Need(OFFICIALS),
                 "向企业发送通知"),
-    DialogEntry(deadline_add.DIALOG, deadline_add.PREFIX, deadline_add.conversation,
+    DialogEntry(deadline_add.DIALOG, deadline_add.conversation,
                 Need(OFFICIALS), "新增截止日期（/deadline add）或查看、撤销自己新增的",
                 usage="/deadline add"),
-    DialogEntry(review.DIALOG, review.PREFIX, review.conversation, Need(STAFF),
+    DialogEntry(review.DIALOG, review.conversation, Need(STAFF),
                 "审核一份报告（已核实 / 有问题 / 驳回）", usage="/review 123",
                 entry_button=Button(review.ENTRY_PREFIX, review.NEED)),
 )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from handlers.core.answer_cache import AnswerCache
-from handlers.public.answering import render_answer, render_text
+from handlers.public.answering import render_text
 from knowledge.engine import load_engine
 from knowledge.model import Answer
 from tests.bot_harness import CONFIDENT_QUESTION, MINI_KB, NOT_COVERED_QUESTION, running_bot
@@ -41,11 +41,11 @@ def test_same_question_asks_the_engine_once() -> None:
     assert (cache.hits, cache.misses) == (1, 1)
 
 
-def test_cached_rendering_is_what_render_answer_produces() -> None:
+def test_cached_rendering_is_what_rendering_directly_produces() -> None:
     engine = CountingEngine()
     rendered = AnswerCache().answer(engine, "q", render_text)
-    reply = render_answer(engine.answer, 42)
-    assert rendered.html == reply.html
+    direct = render_text(engine.answer)
+    assert rendered.html == direct.html
     assert "&lt;要淘汰&gt; &amp; 立即" in rendered.html  # escaped once, not twice
     assert rendered.answered
 

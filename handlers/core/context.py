@@ -86,7 +86,6 @@ class BotData:
     """
 
     engine: AnswerEngine
-    kb: KnowledgeBase
     db: Database
     db_path: Path  # the same database, for read-only connections in worker threads
     learned: LearnedQuestions  # questions staff taught (reloaded when they change)
@@ -107,6 +106,11 @@ class BotData:
 
     def now(self) -> dt.datetime:
         return self.clock()
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The plan the engine answers from: one source for its shape everywhere."""
+        return self.engine.kb
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

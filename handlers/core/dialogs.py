@@ -69,6 +69,7 @@ class Dialog:
     name: str  # ConversationHandler name and user_data key, e.g. "register"
     command: str  # e.g. "register"
     title: str  # e.g. "企业登记"
+    prefix: str  # its buttons' callback data start with ``prefix:``, e.g. "rg"
 
     @property
     def cancelled(self) -> str:
@@ -418,7 +419,6 @@ def _with_typed_labels(
 def conversation_handler(
     dialog: Dialog,
     *,
-    prefix: str,
     states: Mapping[object, Handlers],
     entry: Step,
     prompt: Prompt,
@@ -430,6 +430,7 @@ def conversation_handler(
     its name, closed with a note on timeout; /cancel and the 取消 button end it, and any
     other command or stray button shows the current step again. A button's label typed
     at its step presses it (see the module's docstring)."""
+    prefix = dialog.prefix
     cancel = cancel_handler(dialog)
     busy = busy_handler(dialog, prompt)
     cancel_button = CallbackQueryHandler(cancel, pattern=rf"^{prefix}:cancel$")

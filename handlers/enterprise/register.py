@@ -69,8 +69,8 @@ from storage.regions import (
     region_of_division,
 )
 
-DIALOG = Dialog(name="register", command="register", title="企业登记")
-PREFIX = "rg"
+DIALOG = Dialog(name="register", command="register", title="企业登记", prefix="rg")
+PREFIX = DIALOG.prefix
 
 # Conversation states (persisted as JSON: plain strings).
 NAME = "NAME"
@@ -514,5 +514,5 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                MessageHandler(text, edit_text)],
     }
     return conversation_handler(
-        DIALOG, prefix=PREFIX, states=states, entry=start, prompt=_prompt, timeout=timeout
+        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout
     )

@@ -70,8 +70,8 @@ from storage.fields import (
 )
 from storage.reports import ReportDraft, add_report, report_for_token
 
-DIALOG = Dialog(name="report", command="report", title="进展填报")
-PREFIX = "rp"
+DIALOG = Dialog(name="report", command="report", title="进展填报", prefix="rp")
+PREFIX = DIALOG.prefix
 PAGE_SIZE = 10
 
 # Conversation states (persisted as JSON: plain strings).
@@ -529,5 +529,5 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                MessageHandler(text, edit_text)],
     }
     return conversation_handler(
-        DIALOG, prefix=PREFIX, states=states, entry=start, prompt=_prompt, timeout=timeout
+        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout
     )

@@ -45,8 +45,8 @@ from storage.db import transaction
 from storage.fields import FieldError, parse_date, parse_description, parse_task_number
 from storage.regions import REGIONS
 
-DIALOG = Dialog(name="deadline", command="deadline", title="新增截止日期")
-PREFIX = "dl"
+DIALOG = Dialog(name="deadline", command="deadline", title="新增截止日期", prefix="dl")
+PREFIX = DIALOG.prefix
 WITHDRAW_PREFIX = "dx"  # dx:<deadline id>
 
 TASK = "TASK"
@@ -289,5 +289,5 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                   MessageHandler(text, confirm_text)],
     }
     return conversation_handler(
-        DIALOG, prefix=PREFIX, states=states, entry=start, prompt=_prompt, timeout=timeout
+        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout
     )

@@ -44,8 +44,8 @@ from storage.notices import set_progress_message
 from storage.regions import REGIONS, normalize_region
 from storage.users import Scope
 
-DIALOG = Dialog(name="notify", command="notify", title="发送通知")
-PREFIX = "nt"
+DIALOG = Dialog(name="notify", command="notify", title="发送通知", prefix="nt")
+PREFIX = DIALOG.prefix
 TEXT_LIMIT = 1000
 
 AUDIENCE = "AUDIENCE"
@@ -331,5 +331,5 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                   MessageHandler(text, preview_text)],
     }
     return conversation_handler(
-        DIALOG, prefix=PREFIX, states=states, entry=start, prompt=_prompt, timeout=timeout
+        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout
     )

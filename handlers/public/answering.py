@@ -34,14 +34,6 @@ COMMON_PREFIX = "q"  # q:<index into the common questions>
 
 
 
-@dataclass(frozen=True)
-class Reply:
-    """A message ready to send: HTML text and its inline keyboard."""
-
-    html: str
-    keyboard: InlineKeyboardMarkup | None
-
-
 def normalize_question(text: str) -> str:
     """The question as the engine sees it: no control characters, bounded length."""
     return " ".join(clean(text).split())[:MAX_QUESTION_CHARS]
@@ -103,12 +95,6 @@ def keyboard_for(rendered: RenderedAnswer, question_id: int) -> InlineKeyboardMa
     if rendered.answer.in_scope:
         rows.append(feedback_row(question_id))
     return InlineKeyboardMarkup(rows)
-
-
-def render_answer(answer: Answer, question_id: int) -> Reply:
-    """The HTML reply and keyboard for ``answer`` to question ``question_id``."""
-    rendered = render_text(answer)
-    return Reply(html=rendered.html, keyboard=keyboard_for(rendered, question_id))
 
 
 def _taught(bot_data: BotData, question: str) -> RenderedAnswer | None:

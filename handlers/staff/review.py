@@ -45,8 +45,8 @@ from storage.outbox import Message, Priority
 from storage.reports import Report, get_report
 from storage.reviews import VERDICT_WORDS, Review, Verdict, add_review, reviews_of
 
-DIALOG = Dialog(name="review", command="review", title="报告审核")
-PREFIX = "rv"  # the dialog's own buttons (rv:cancel)
+DIALOG = Dialog(name="review", command="review", title="报告审核", prefix="rv")
+PREFIX = DIALOG.prefix
 ENTRY_PREFIX = "rw"  # rw:<report id>:<verdict>, under reports shown to staff
 COMMENT = "COMMENT"
 COMMENT_LIMIT = 300
@@ -186,7 +186,7 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
         COMMENT: [MessageHandler(text, got_comment)],
     }
     return conversation_handler(
-        DIALOG, prefix=PREFIX, states=states, entry=start, prompt=_prompt, timeout=timeout,
+        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout,
         entry_button=ENTRY_PREFIX,
     )
 
