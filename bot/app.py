@@ -83,7 +83,8 @@ def register_handlers(application: App, dialog_timeout: float | None = None) -> 
     /ask) come first and keep working. A dialog's button pressed after it ended gets a
     short note. GROUP_PERSIST writes a dialog step to disk before the user's next update.
     """
-    application.add_handler(TypeHandler(Update, flood.check_flood), group=GROUP_FLOOD)
+    application.add_handler(TypeHandler(Update, flood.FloodCheck(policy.BUTTONS)),
+                            group=GROUP_FLOOD)
     application.add_handler(
         TypeHandler(Update, AccessGuard(policy.COMMANDS, policy.BUTTONS)), group=GROUP_ACCESS
     )

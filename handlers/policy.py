@@ -115,8 +115,9 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 BUTTONS: tuple[Button, ...] = (
-    Button(answering.COMMON_PREFIX, Need(ANYONE), start.common_question),
-    Button(answering.SUGGESTION_PREFIX, Need(ANYONE), suggestions.on_suggestion),
+    Button(answering.COMMON_PREFIX, Need(ANYONE), start.common_question, asks_engine=True),
+    Button(answering.SUGGESTION_PREFIX, Need(ANYONE), suggestions.on_suggestion,
+           asks_engine=True),
     Button(answering.FEEDBACK_PREFIX, Need(ANYONE, Target.QUESTION, Relation.OWN),
            feedback.on_feedback),
     Button(myreports.PREFIX, Need(ANYONE), myreports.on_history),

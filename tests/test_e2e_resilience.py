@@ -123,3 +123,16 @@ async def test_handler_exception_gets_an_apology_and_the_bot_keeps_answering(
         assert "依据" in to_plain(reply.params["text"])
         replies = await asyncio.gather(*(bot.exchange(u, CONFIDENT_QUESTION) for u in (5, 6)))
         assert all(len(r) == 1 for r in replies)
+
+
+async def test_buttons_that_ask_count_and_others_do_not(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, flood_burst=2, flood_per_minute=1) as bot:
+        await bot.exchange(ALICE, "/start")  # common questions: buttons q:<index>
+        message_id = bot.last_message_id(ALICE)
+        answers = []
+        for _ in range(3):
+            calls = await bot.click(ALICE, ALICE, message_id, "q:0")
+            answers += [c.params.get("text") for c in calls if c.method == "answerCallbackQuery"]
+        assert SLOW_DOWN in answers, "the third question in a burst of two is slowed"
+        calls = await bot.click(ALICE, ALICE, message_id, "mr:1")  # not a question
+        assert SLOW_DOWN not in [c.params.get("text") for c in calls]

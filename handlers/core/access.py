@@ -119,6 +119,7 @@ class Button:
     prefix: str
     need: Need
     callback: Callback | None = None
+    asks_engine: bool = False  # pressing it asks a question: flood control counts it
 
 
 @dataclass(frozen=True)

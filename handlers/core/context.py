@@ -23,12 +23,12 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from handlers.core.answer_cache import AnswerCache
 from handlers.core.flood_control import FloodGate
-from handlers.delivery.outbox import OutboxSender
 from knowledge.learned import LearnedQuestions
 from knowledge.model import Answer, Fact, KnowledgeBase
 
 if TYPE_CHECKING:
     from handlers.core.access import Command
+    from handlers.delivery.outbox import OutboxSender
     from handlers.delivery.reminders import ReminderSettings
 
 Clock = Callable[[], dt.datetime]

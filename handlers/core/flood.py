@@ -4,32 +4,52 @@ Runs in an early group. An update over the user's budget stops there
 (``ApplicationHandlerStop``): the first one gets a polite "慢一点", the rest of
 that burst is dropped quietly until the bucket refills.
 
-Only what costs an answer counts: questions, and the buttons that ask one
-(suggestions, common questions). Dialog steps and their buttons (toggling
-industries, paging tasks) and 👍/👎 clicks are cheap and never throttled.
+Only what costs an answer counts: questions, and the buttons that ask one (declared
+``asks_engine`` in ``handlers.policy``: suggestions, common questions). Dialog steps
+and their buttons (toggling industries, paging tasks) and 👍/👎 clicks are cheap and
+never throttled.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from handlers.core.access import Button
 from handlers.core.addressing import addressed_to_bot
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import Context
 from handlers.core.dialogs import in_dialog
 from handlers.core.flood_control import Verdict
-from handlers.public.answering import COMMON_PREFIX, SUGGESTION_PREFIX
 
 SLOW_DOWN = "您发得太快了，请慢一点，稍等几秒再问。🙏"
 
 
-async def check_flood(update: Update, context: Context) -> None:
-    user = update.effective_user
-    if user is None or not addressed_to_bot(update) or not _asks_question(update, context):
-        return
+class FloodCheck:
+    """The early-group handler; ``buttons``: the declared ones (those that ask count)."""
+
+    def __init__(self, buttons: Iterable[Button]) -> None:
+        self.asking = tuple(f"{b.prefix}:" for b in buttons if b.asks_engine)
+
+    async def __call__(self, update: Update, context: Context) -> None:
+        user = update.effective_user
+        if user is not None and addressed_to_bot(update) and self._asks(update, context):
+            await _check(user.id, update, context)
+
+    def _asks(self, update: Update, context: Context) -> bool:
+        """Whether this update will be answered by the engine (what flood control
+        protects)."""
+        query = update.callback_query
+        if query is not None:
+            return (query.data or "").startswith(self.asking)
+        return not in_dialog(context.user_data)
+
+
+async def _check(user_id: int, update: Update, context: Context) -> None:
     now = context.bot_data.now().timestamp()
-    verdict = context.bot_data.flood.check(user.id, now)
+    verdict = context.bot_data.flood.check(user_id, now)
     if verdict is Verdict.ALLOW:
         return
     if verdict is Verdict.WARN:
@@ -40,11 +60,3 @@ async def check_flood(update: Update, context: Context) -> None:
     elif update.callback_query is not None:
         await acknowledge(update.callback_query)
     raise ApplicationHandlerStop
-
-
-def _asks_question(update: Update, context: Context) -> bool:
-    """Whether this update will be answered by the engine (what flood control protects)."""
-    query = update.callback_query
-    if query is not None:
-        return (query.data or "").startswith((f"{SUGGESTION_PREFIX}:", f"{COMMON_PREFIX}:"))
-    return not in_dialog(context.user_data)
