@@ -419,7 +419,8 @@ def _read_progress(c: _Checker, root: Node) -> tuple[ProgressStatus, ...]:
     out: list[ProgressStatus] = []
     for i, node in c.items(progress, "statuses", "progress"):
         what = f"progress status[{i}]"
-        c.unknown_keys(node, {"name", "done", "asks_percent", "date", "words"}, what)
+        c.unknown_keys(node, {"name", "done", "asks_percent", "date", "words", "not_applicable"},
+                       what)
         name = c.text(node, "name", what)
         done = c.field(node, "done", bool, what, required=False)
         percent = c.field(node, "asks_percent", bool, what, required=False)
@@ -433,7 +434,11 @@ def _read_progress(c: _Checker, root: Node) -> tuple[ProgressStatus, ...]:
         if name in {s.name for s in out}:
             c.fail(node.line, f"{what}: duplicate status {name!r}")
         words = c.strings(node, "words", what)
-        out.append(ProgressStatus(name, bool(done), bool(percent), date, words))
+        exempt = c.field(node, "not_applicable", bool, what, required=False) is True
+        if exempt and not done:
+            c.fail(c.line_of(node, "not_applicable"),
+                   f"{what}: 'not_applicable' needs 'done: true' (it ends the reminders)")
+        out.append(ProgressStatus(name, bool(done), bool(percent), date, words, exempt))
     if not out:
         c.fail(c.line_of(root, "progress"), "progress: 'statuses' needs at least one status")
         return DEFAULT_STATUSES

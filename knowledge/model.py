@@ -208,6 +208,8 @@ class ProgressStatus:
     asks_percent: bool = False  # the dialog asks how far along it is
     date: DateKind = DateKind.EXPECTED
     words: tuple[str, ...] = ()  # everyday words users type for it (完成了 → 已完成)
+    # the enterprise says the task does not concern it (不涉及): done, but never 已完成
+    not_applicable: bool = False
 
 
 DEFAULT_STATUSES: tuple[ProgressStatus, ...] = (
@@ -216,7 +218,7 @@ DEFAULT_STATUSES: tuple[ProgressStatus, ...] = (
     ProgressStatus("已完成", done=True, date=DateKind.ACTUAL,
                    words=("完成", "完成了", "已经完成", "做完了")),
     ProgressStatus("不涉及", done=True, date=DateKind.OPTIONAL,
-                   words=("无关", "不适用", "没有涉及")),
+                   words=("无关", "不适用", "没有涉及"), not_applicable=True),
 )
 
 
@@ -415,6 +417,12 @@ class KnowledgeBase:
         """Statuses after which an enterprise is no longer reminded of a task."""
         return tuple(s.name for s in self.statuses if s.done)
 
+    @property
+    def not_applicable_statuses(self) -> tuple[str, ...]:
+        """Statuses saying a task does not concern the enterprise (不涉及): they end the
+        reminders, but charts never count them as completed."""
+        return tuple(s.name for s in self.statuses if s.not_applicable)
+
     def qualifier(self, key: str) -> Qualifier | None:
         for qualifier in self.qualifiers:
             if qualifier.key == key:
@@ -439,17 +447,11 @@ class KnowledgeBase:
         chosen = frozenset(industries)
         return tuple(task for task in self.tasks if task.concerns(chosen, qualifiers))
 
-    def concern(self) -> dict[int, frozenset[str] | None]:
-        """Task number → the industries it concerns; ``None``: every enterprise.
-        Tasks that concern no enterprise are left out. (Transitional: qualifier
-        audiences are being moved to :meth:`audiences`.)"""
-        out: dict[int, frozenset[str] | None] = {}
-        for task in self.tasks:
-            if task.audience.everyone:
-                out[task.number] = None
-            elif not task.audience.nobody and task.audience.all_industries:
-                out[task.number] = task.audience.all_industries
-        return out
+    def concern(self) -> dict[int, Audience]:
+        """Task number → its audience (whom it concerns); tasks that concern no
+        enterprise are left out. Storage turns these into SQL in one place
+        (``storage.qualifiers.audience_sql``)."""
+        return {task.number: task.audience for task in self.tasks if not task.audience.nobody}
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,17 @@ class Condition(Protocol):
     @property
     def parts(self) -> Sequence[Condition]: ...
 
+    @property
+    def nobody(self) -> bool:
+        """True when no enterprise can be concerned."""
+        ...
+
+    def concerns(
+        self, industries: Iterable[str], qualifiers: Mapping[str, str] | None = None
+    ) -> bool:
+        """The same answer as :func:`audience_sql`, for one enterprise."""
+        ...
+
 
 @dataclass(frozen=True)
 class Industries:
@@ -62,6 +73,15 @@ class Industries:
     @property
     def op(self) -> str:
         return "industries"
+
+    @property
+    def nobody(self) -> bool:
+        return not self.industries
+
+    def concerns(
+        self, industries: Iterable[str], qualifiers: Mapping[str, str] | None = None
+    ) -> bool:
+        return not self.industries.isdisjoint(industries)
 
 
 def audience_sql(who: Condition, alias: str = "e") -> tuple[str, list[Any]]:

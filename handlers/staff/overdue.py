@@ -30,7 +30,8 @@ TEXT_LIMIT = MAX_MESSAGE_CHARS - 200
 
 
 def dues(bot_data: BotData) -> list[Due]:
-    return [Due(e.task, e.due, e.industries, e.regions) for e in calendar(bot_data)]
+    """The calendar's deadlines (a start date is no deadline: nobody is overdue on it)."""
+    return [Due(e.task, e.due, e.who, e.regions) for e in calendar(bot_data) if not e.starts]
 
 
 def _by_city(counts: dict[str, int]) -> str:
