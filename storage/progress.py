@@ -263,9 +263,16 @@ class SilentRow:
     approved_at: dt.datetime | None
 
 
-def silent(db: Database, *, regions: frozenset[str] = frozenset()) -> list[SilentRow]:
-    """Approved enterprises that have never reported on any task, by city."""
+def silent(
+    db: Database, *, regions: frozenset[str] = frozenset(), concerned: Condition | None = None
+) -> list[SilentRow]:
+    """Approved enterprises that have never reported on any task, by city; with
+    ``concerned`` (any task's audience), only those some task concerns."""
     where, params = _enterprise_where(ReportFilter(regions=regions, approval=Approval.APPROVED))
+    if concerned is not None:
+        sql, values = audience_sql(concerned)
+        where.append(sql)
+        params += values
     rows = db.execute(
         f"SELECT e.id, e.name, e.city, e.decided_at FROM enterprises e WHERE {' AND '.join(where)}"
         " AND NOT EXISTS (SELECT 1 FROM latest_reports l WHERE l.enterprise_id = e.id)"

@@ -104,7 +104,25 @@ def audience_sql(who: Condition, alias: str = "e") -> tuple[str, list[Any]]:
     if op in ("any", "every"):
         if not who.parts:
             return ("0" if op == "any" else "1"), []
-        pieces = [audience_sql(part, alias) for part in who.parts]
+        parts: list[Condition] = list(who.parts)
+        if op == "any":  # one IN for all the industries, one for all the qualifiers
+            if any(str(p.op) == "all" for p in parts):
+                return "1", []
+            industries = frozenset(i for p in parts if str(p.op) == "industries"
+                                   for i in p.industries)
+            keys = sorted({p.qualifier for p in parts if str(p.op) == "qualifier"})
+            pieces = [audience_sql(p, alias) for p in parts
+                      if str(p.op) not in ("industries", "qualifier", "none")]
+            if industries:
+                pieces.append(audience_sql(Industries(industries), alias))
+            if keys:
+                marks = ",".join("?" * len(keys))
+                pieces.append((f"{alias}.id IN (SELECT enterprise_id FROM enterprise_qualifiers "
+                               f"WHERE qualifier IN ({marks}) AND value = 'yes')", keys))
+            if not pieces:
+                return "0", []
+        else:
+            pieces = [audience_sql(part, alias) for part in parts]
         joiner = " OR " if op == "any" else " AND "
         return ("(" + joiner.join(sql for sql, _ in pieces) + ")",
                 [value for _, values in pieces for value in values])

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from handlers.core.context import BotData
-from knowledge.model import KnowledgeBase
+from knowledge.model import KnowledgeBase, Task
 from storage.calendar import CalendarEntry, added_deadlines
+from storage.enterprises import Enterprise
+from storage.qualifiers import qualifiers_of
 
 
 def plan_entries(kb: KnowledgeBase) -> list[CalendarEntry]:
@@ -29,6 +31,14 @@ def plan_entries(kb: KnowledgeBase) -> list[CalendarEntry]:
                 starts=deadline.starts,
             ))
     return entries
+
+
+def tasks_of(bot_data: BotData, enterprise: Enterprise) -> tuple[Task, ...]:
+    """The tasks that concern ``enterprise``: its industries and its qualifier answers
+    through ``KnowledgeBase.tasks_concerning`` (the one answer, as reminders and the
+    staff views give it in SQL)."""
+    return bot_data.kb.tasks_concerning(enterprise.industries,
+                                        qualifiers_of(bot_data.db, enterprise.id))
 
 
 def calendar(bot_data: BotData) -> list[CalendarEntry]:
