@@ -40,7 +40,7 @@ def answer_rows(
         if keys is not None and qualifier.key not in keys:
             continue
         current = answers.get(qualifier.key)
-        rows.append([(("✓" if value == current else "") + f"{index + 1} {WORDS[value]}",
+        rows.append([(("✅ " if value == current else "") + f"{index + 1} {WORDS[value]}",
                       f"{prefix}:{enterprise_id}:{index}:{number}")
                      for number, value in enumerate(VALUES)])
     return rows
