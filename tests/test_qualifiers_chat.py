@@ -4,9 +4,25 @@ through the outbox; the enterprise answers with buttons."""
 
 from __future__ import annotations
 
-from tests.bot_harness import RunningBot
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from knowledge.engine import Engine
+from tests.bot_harness import FakeClock, RunningBot, running_bot
 from tests.dialog_driver import Chat
-from tests.test_staff import LY_STAFF, PROVINCE_STAFF, ZZ_STAFF, bot  # noqa: F401
+from tests.test_staff import LY_STAFF, NOW, PROVINCE_STAFF, ZZ_STAFF, _setup
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, engine: Engine) -> AsyncIterator[RunningBot]:
+    """test_staff's province: 13 casting enterprises in 郑州市, 3 in 洛阳市, their staff."""
+    _setup(tmp_path, NOW - dt.timedelta(days=3))
+    async with running_bot(tmp_path, engine=engine, clock=FakeClock(NOW),
+                           flood_burst=10_000) as running:
+        yield running
 
 LY_SILENT = 7015  # the user of 洛阳铸造15厂
 
