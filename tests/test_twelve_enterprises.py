@@ -11,7 +11,10 @@ tasks 1, 2, 12, 14 and 25.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
+
+import openpyxl
 
 from knowledge.engine import Engine
 from storage.clock import SHANGHAI
@@ -23,6 +26,7 @@ from storage.reports import ReportDraft, add_report
 from storage.users import Role, grant_role
 from tests.bot_harness import FakeClock, plan_shape, running_bot
 from tests.dialog_driver import Chat, credit_code
+from tests.test_ledger import records
 from tests.test_staff import _sent_file
 
 ADMIN, STAFF = 900, 31
@@ -123,3 +127,17 @@ async def test_twelve_enterprises_on_one_day_match_the_hand_computed_table(
         found = {int(r.key): (r.concerned, r.done, r.exempt, r.reported) for r in rows
                  if r.concerned}
         assert found == STATS
+
+        # the ledger's 企业 sheet: answers in words and the tasks that concern each
+        await staff.say("/export")
+        data, _ = _sent_file(bot, STAFF, "document")
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        sheet = {row["企业名称"]: row for row in records(book["企业"])}
+        assert "土壤污染重点监管单位：是" in str(sheet["企业8003"]["认定情况"])
+        assert sheet["企业8003"]["涉及任务"] == "8、18、20、22、24、25、26"
+        assert "土壤污染重点监管单位：不清楚" in str(sheet["企业8004"]["认定情况"])
+        assert sheet["企业8004"]["涉及任务"] == "8、18、20、22、26"
+        assert "土壤污染重点监管单位：未知" in str(sheet["企业8001"]["认定情况"])
+        assert sheet["企业8012"]["涉及任务"] is None, "no task concerns it (an empty cell)"
+        for user, tasks in REMINDED.items():
+            assert set(tasks) <= {int(n) for n in str(sheet[f"企业{user}"]["涉及任务"]).split("、")}
