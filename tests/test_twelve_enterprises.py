@@ -142,3 +142,25 @@ async def test_twelve_enterprises_on_one_day_match_the_hand_computed_table(
         assert sheet["企业8012"]["涉及任务"] is None, "no task concerns it (an empty cell)"
         for user, tasks in REMINDED.items():
             assert set(tasks) <= {int(n) for n in str(sheet[f"企业{user}"]["涉及任务"]).split("、")}
+
+
+async def test_deadlines_show_what_concerns_each_enterprise_and_start_dates_as_such(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """A start date (自2022年9月1日起执行) is never "已过期"; the Yellow River dates go to
+    the dischargers each concerns; 不清楚 sees neither."""
+    _setup(tmp_path)
+    later = dt.datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI).astimezone(dt.UTC)
+    async with running_bot(tmp_path, engine=engine, clock=FakeClock(later),
+                           flood_burst=10_000) as bot:
+        existing = await Chat(bot, 8009).say("/deadlines")
+        assert "2022年9月1日起（已于1552天前起执行）任务23" in existing
+        assert "2021年3月1日" not in existing, "the new dischargers' date"
+        assert "过期" not in existing.split("任务23")[0].splitlines()[-1]
+        new = await Chat(bot, 8010).say("/deadlines")
+        assert "2021年3月1日起" in new and "2022年9月1日" not in new
+        soil_unknown = await Chat(bot, 8004).say("/deadlines")
+        assert "任务25" not in soil_unknown and "任务23" not in soil_unknown
+        assert "任务25" in await Chat(bot, 8003).say("/deadlines")
+        assert "2021年6月30日" not in await Chat(bot, 8001).say("/deadlines"), (
+            "task 4's drafting deadline is the department's own work")
