@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from handlers.core.context import BotData
 from knowledge.model import KnowledgeBase, Task
 from storage.calendar import CalendarEntry, added_deadlines
 from storage.enterprises import Enterprise
-from storage.ledger import Describe
 from storage.qualifiers import WORDS, qualifiers_of
+
+if TYPE_CHECKING:  # the ledger (openpyxl) is loaded only by the exports that use it
+    from storage.ledger import Describe
 
 
 def plan_entries(kb: KnowledgeBase) -> list[CalendarEntry]:
