@@ -7,7 +7,9 @@ already limited to the asker's scope by the caller:
 * 填报记录 — every report of those enterprises on those tasks, oldest first, with its
   latest review, attachment count and whether it was filed before approval;
 * 企业 — the registration of the enterprises the filter selects (with no report
-  filter — task, status, dates — also those that never reported).
+  filter — task, status, dates — also those that never reported), with their answers
+  to the plan's qualifiers and the tasks that concern them (from the caller's
+  ``describe``: the knowledge base's one answer).
 
 Dates and times are real Excel dates (Beijing time), percentages numbers formatted as
 percent, text cells always text: a name or description typed as ``=HYPERLINK(…)`` is
@@ -106,12 +108,19 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
               Column("审核时间", 17, Kind.DATETIME)),
     ENTERPRISES: (_NAME, _CODE, _CITY, Column("区县", 14), Column("行业", 20),
                   Column("审核状态", 9), Column("联系人", 10), Column("联系电话", 14),
-                  Column("注册时间", 17, Kind.DATETIME), Column("审核通过时间", 17, Kind.DATETIME)),
+                  Column("注册时间", 17, Kind.DATETIME), Column("审核通过时间", 17, Kind.DATETIME),
+                  Column("认定情况", 40), Column("涉及任务", 24)),
 }
 
 ENTERPRISE_STATUS = {"pending": "待审核", "approved": "已通过"}
 
 Row = tuple[Any, ...]
+# An enterprise's industries and qualifier answers → (its 认定情况, its 涉及任务), in words.
+Describe = Callable[[Sequence[str], Mapping[str, str]], tuple[str, str]]
+
+
+def _no_description(industries: Sequence[str], answers: Mapping[str, str]) -> tuple[str, str]:
+    return "", ""
 
 
 @dataclass(frozen=True)
@@ -191,7 +200,8 @@ def _limits_reports(flt: ReportFilter) -> bool:
     return bool(flt.tasks or flt.statuses or flt.since or flt.until)
 
 
-def _enterprises(db: Database, flt: ReportFilter) -> Iterator[Row]:
+def _enterprises(db: Database, flt: ReportFilter,
+                 describe: Describe = _no_description) -> Iterator[Row]:
     if _limits_reports(flt):
         where, params = _latest_where(flt)
         chosen = (f"e.id IN (SELECT l.enterprise_id FROM enterprises e JOIN latest_reports l "
@@ -204,12 +214,18 @@ def _enterprises(db: Database, flt: ReportFilter) -> Iterator[Row]:
                (SELECT group_concat(industry, '、') FROM
                    (SELECT industry FROM enterprise_industries
                     WHERE enterprise_id = e.id ORDER BY industry)),
-               e.status, e.contact_name, e.phone, e.created_at, e.decided_at
+               e.status, e.contact_name, e.phone, e.created_at, e.decided_at,
+               (SELECT group_concat(qualifier || '=' || value, ';')
+                FROM enterprise_qualifiers WHERE enterprise_id = e.id)
         FROM enterprises e WHERE {chosen} ORDER BY e.city, e.id"""
     for (name, code, city, county, industries, status, contact, phone, created,
-         decided) in db.execute(query, params):
+         decided, answers) in db.execute(query, params):
+        chosen_answers = dict(pair.split("=", 1) for pair in (answers or "").split(";") if pair)
+        qualified, concerning = describe(tuple((industries or "").split("、")) if industries
+                                         else (), chosen_answers)
         yield (name, code, city, county, industries, ENTERPRISE_STATUS[status], contact, phone,
-               _local(created), _local(decided) if status == "approved" else None)
+               _local(created), _local(decided) if status == "approved" else None,
+               qualified or None, concerning or None)
 
 
 @contextmanager
@@ -328,12 +344,12 @@ Sink = str | Path | IO[bytes]
 
 
 def _write_xlsx(db: Database, flt: ReportFilter, out: Sink,
-                titles: Mapping[int, str]) -> LedgerSummary:
+                titles: Mapping[int, str], describe: Describe = _no_description) -> LedgerSummary:
     workbook = Workbook(write_only=True)
     sources: list[tuple[str, Callable[[], Iterator[Row]]]] = [
         (LATEST, lambda: _latest(db, flt, titles)),
         (HISTORY, lambda: _history(db, flt, titles)),
-        (ENTERPRISES, lambda: _enterprises(db, flt)),
+        (ENTERPRISES, lambda: _enterprises(db, flt, describe)),
     ]
     sheets: list[_Sheet] = []
     try:
@@ -369,7 +385,7 @@ def _csv_cell(kind: Kind, value: Any) -> str:
 
 
 def _write_csv(db: Database, flt: ReportFilter, out: Sink,
-               titles: Mapping[int, str]) -> LedgerSummary:
+               titles: Mapping[int, str], describe: Describe = _no_description) -> LedgerSummary:
     """The 最新进展 sheet as CSV, UTF-8 with a BOM: Excel then opens the Chinese right."""
     columns = COLUMNS[LATEST]
     with _binary(out) as raw:
@@ -405,13 +421,15 @@ def export_ledger(
     *,
     task_titles: Mapping[int, str],
     fmt: LedgerFormat = LedgerFormat.XLSX,
+    describe: Describe = _no_description,
 ) -> LedgerSummary:
     """Write the ledger of the reports ``flt`` selects to ``out`` (a path, or a binary
     stream left open): the three-sheet .xlsx, or the 最新进展 sheet as CSV.
 
     ``flt`` must already be limited to the asker's scope. ``task_titles``: task number →
-    title, from the knowledge base. Blocking (seconds for a province): run it off the
-    event loop, on a read connection of its own.
+    title, from the knowledge base; ``describe``: an enterprise's qualifier answers and
+    the tasks that concern it, in words (:data:`Describe`). Blocking (seconds for a
+    province): run it off the event loop, on a read connection of its own.
     """
     writer = _write_xlsx if fmt is LedgerFormat.XLSX else _write_csv
-    return writer(db, flt, out, task_titles)
+    return writer(db, flt, out, task_titles, describe)
