@@ -99,7 +99,7 @@ def register_handlers(application: App, dialog_timeout: float | None = None) -> 
         [
             # a command with a payload (/start inv_...) before the same command without
             *(_command_handler(c) for c in sorted(first, key=lambda c: not c.payload)),
-            *(entry.build(dialog_timeout) for entry in policy.DIALOGS),
+            *(entry.handler(dialog_timeout) for entry in policy.DIALOGS),
             *(_command_handler(c) for c in later),
             *(CallbackQueryHandler(b.callback, pattern=rf"^{b.prefix}:")
               for b in policy.BUTTONS if b.callback is not None),

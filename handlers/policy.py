@@ -42,7 +42,7 @@ class DialogEntry:
     """A dialog: its command, its buttons' prefix and who may start it."""
 
     dialog: Dialog
-    build: Callable[[float | None], ConversationHandler[Any]]
+    build: Callable[[float | None, Need], ConversationHandler[Any]]
     need: Need
     summary: str
     usage: str = ""
@@ -51,6 +51,10 @@ class DialogEntry:
     @property
     def prefix(self) -> str:
         return self.dialog.prefix
+
+    def handler(self, timeout: float | None) -> ConversationHandler[Any]:
+        """The dialog's ConversationHandler, checking ``need`` at every step."""
+        return self.build(timeout, self.need)
 
     @property
     def command(self) -> Command:

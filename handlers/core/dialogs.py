@@ -46,8 +46,10 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from handlers.core.access import Need
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
+from handlers.core.dialog_access import AccessLost, DialogAccess, ObjectCheck, ended_text
 from handlers.core.telegram_html import escape
 from storage.outbox import Message
 from storage.users import Scope
@@ -400,6 +402,58 @@ def _typed_labels(
     return run
 
 
+def _guarded(dialog: Dialog, step: Step) -> Step:
+    """``step``, run only while the user may still use ``dialog`` (role and scope now,
+    see :mod:`handlers.core.dialog_access`); otherwise, or when the step's commit finds
+    the right gone (:class:`AccessLost`), the dialog ends with a message and its draft
+    is dropped."""
+
+    async def run(update: Update, context: Context) -> object:
+        access: DialogAccess | None = context.dialog_access
+        user = update.effective_user
+        kept = (context.user_data or {}).get(dialog.name)
+        try:
+            if access is not None and user is not None:
+                access.enforce(context, user.id, kept if isinstance(kept, dict) else {})
+            return await step(update, context)
+        except AccessLost as lost:
+            await close_buttons(update)
+            clear_draft(context, dialog)
+            await send(update, context, escape(ended_text(lost.reason, dialog.title,
+                                                          dialog.command)))
+            mark_touched(update, context)
+            return END
+
+    run.__name__ = f"guarded_{getattr(step, '__name__', 'step')}"
+    return run
+
+
+def _with_access(access: DialogAccess, step: Step) -> Step:
+    """Tell the steps (and :func:`~handlers.core.dialog_access.committing`) what the
+    dialog needs, for this update."""
+
+    async def run(update: Update, context: Context) -> object:
+        context.dialog_access = access
+        return await step(update, context)
+
+    run.__name__ = getattr(step, "__name__", "step")
+    return run
+
+
+def _wrapped(
+    dialog: Dialog, access: DialogAccess, handler: BaseHandler[Update, Any, Any]
+) -> BaseHandler[Update, Any, Any]:
+    step = _with_access(access, _guarded(dialog, handler.callback))
+    if isinstance(handler, CallbackQueryHandler):
+        return CallbackQueryHandler(step, pattern=handler.pattern, block=handler.block)
+    if isinstance(handler, MessageHandler):
+        return MessageHandler(handler.filters, step, block=handler.block)
+    if isinstance(handler, CommandHandler):
+        return CommandHandler(handler.commands, step, filters=handler.filters,
+                              block=handler.block)
+    raise TypeError(f"unexpected dialog handler {handler!r}")
+
+
 def _with_typed_labels(
     states: Mapping[object, Handlers], cancel: CallbackQueryHandler[Any, Any], prompt: Prompt
 ) -> dict[object, Handlers]:
@@ -423,33 +477,41 @@ def conversation_handler(
     entry: Step,
     prompt: Prompt,
     timeout: float | None,
+    need: Need,
+    check: ObjectCheck | None = None,
     entry_button: str = "",
 ) -> ConversationHandler[Any]:
     """The ConversationHandler every dialog is: started by its command in private chats
     (and by buttons whose data start with ``entry_button:``, if given), persisted under
     its name, closed with a note on timeout; /cancel and the 取消 button end it, and any
     other command or stray button shows the current step again. A button's label typed
-    at its step presses it (see the module's docstring)."""
+    at its step presses it (see the module's docstring). Every update of every step is
+    checked against ``need`` (declared in ``handlers.policy``) and ``check`` now."""
     prefix = dialog.prefix
+    access = DialogAccess(dialog.command, need, check)
     cancel = cancel_handler(dialog)
     busy = busy_handler(dialog, prompt)
     cancel_button = CallbackQueryHandler(cancel, pattern=rf"^{prefix}:cancel$")
+    typed = _with_typed_labels(states, cancel_button, prompt)
     with per_user_dialogs():
         return ConversationHandler(
             entry_points=[
-                CommandHandler(dialog.command, entry, filters=filters.ChatType.PRIVATE),
-                *([CallbackQueryHandler(entry, pattern=rf"^{entry_button}:")]
-                  if entry_button else []),
+                _wrapped(dialog, access, handler) for handler in (
+                    CommandHandler(dialog.command, entry, filters=filters.ChatType.PRIVATE),
+                    *([CallbackQueryHandler(entry, pattern=rf"^{entry_button}:")]
+                      if entry_button else []),
+                )
             ],
             states={
-                **_with_typed_labels(states, cancel_button, prompt),
+                **{state: [_wrapped(dialog, access, h) for h in handlers]
+                   for state, handlers in typed.items()},
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timeout_handler(dialog))],
             },
             fallbacks=[
                 CommandHandler("cancel", cancel),
                 cancel_button,
-                MessageHandler(filters.COMMAND | ~filters.TEXT, busy),
-                CallbackQueryHandler(busy, pattern=rf"^{prefix}:"),
+                _wrapped(dialog, access, MessageHandler(filters.COMMAND | ~filters.TEXT, busy)),
+                _wrapped(dialog, access, CallbackQueryHandler(busy, pattern=rf"^{prefix}:")),
             ],
             name=dialog.name,
             persistent=True,

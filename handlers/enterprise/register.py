@@ -25,6 +25,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers.core.access import Need
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import Context
 from handlers.core.dialogs import (
@@ -494,7 +495,7 @@ def outcome_text(registration: Registration) -> str:
             "审核通过后即可用 /report 填报进展。")
 
 
-def conversation(timeout: float | None) -> ConversationHandler[Any]:
+def conversation(timeout: float | None, need: Need) -> ConversationHandler[Any]:
     text = filters.TEXT & ~filters.COMMAND
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
         NAME: [MessageHandler(text, got_name)],
@@ -514,5 +515,5 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                MessageHandler(text, edit_text)],
     }
     return conversation_handler(
-        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout
+        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout, need=need
     )

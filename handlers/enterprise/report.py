@@ -31,6 +31,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers.core.access import Need
 from handlers.core.context import Context
 from handlers.core.dialogs import (
     END,
@@ -505,7 +506,7 @@ async def confirm(update: Update, context: Context) -> object:
     return END
 
 
-def conversation(timeout: float | None) -> ConversationHandler[Any]:
+def conversation(timeout: float | None, need: Need) -> ConversationHandler[Any]:
     text = filters.TEXT & ~filters.COMMAND
     files = filters.PHOTO | filters.Document.ALL
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
@@ -529,5 +530,5 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                MessageHandler(text, edit_text)],
     }
     return conversation_handler(
-        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout
+        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout, need=need
     )

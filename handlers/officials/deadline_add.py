@@ -15,9 +15,10 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
-from handlers.core.access import actor_of
+from handlers.core.access import Need, actor_of
 from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import Context
+from handlers.core.dialog_access import committing
 from handlers.core.dialogs import (
     END,
     STEP,
@@ -241,7 +242,7 @@ async def confirm(update: Update, context: Context) -> object:
     scope = draft_scope(context, DIALOG)
     regions = list(data.get("regions") or ()) or sorted(scope.regions)
     now = bot_data.now()
-    with transaction(bot_data.db):
+    with committing(context, user.id, data):  # still an official of that scope, now
         deadline_id = add_deadline(
             bot_data.db, task=int(data["task"]), due=dt.date.fromisoformat(data["due"]),
             what=str(data["what"]), industries=data.get("industries") or (), regions=regions,
@@ -275,7 +276,7 @@ async def on_withdraw(update: Update, context: Context) -> None:
     await acknowledge(query, f"已撤销 #{parsed[0]}。" if done else "该截止日期已撤销过了。")
 
 
-def conversation(timeout: float | None) -> ConversationHandler[Any]:
+def conversation(timeout: float | None, need: Need) -> ConversationHandler[Any]:
     text = tg_filters.TEXT & ~tg_filters.COMMAND
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
         TASK: [MessageHandler(text, got_task)],
@@ -289,5 +290,5 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                   MessageHandler(text, confirm_text)],
     }
     return conversation_handler(
-        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout
+        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout, need=need
     )

@@ -14,8 +14,9 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
-from handlers.core.access import actor_of
+from handlers.core.access import Need, actor_of
 from handlers.core.context import Context
+from handlers.core.dialog_access import committing
 from handlers.core.dialogs import (
     END,
     Dialog,
@@ -297,10 +298,11 @@ async def confirm(update: Update, context: Context) -> object:
     if send_at < now:
         data.pop("send_at", None)
         return await ask(update, context, _previewed(context), "定时的时间已经过去，请重新选择。")
-    notice, count = queue_notice(
-        bot_data.db, bot_data.kb, by=user.id, scope=draft_scope(context, DIALOG), audience=audience,
-        text=str(data["text"]), send_at=send_at, now=now,
-    )
+    with committing(context, user.id, data):  # still an official of that scope, now
+        notice, count = queue_notice(
+            bot_data.db, bot_data.kb, by=user.id, scope=draft_scope(context, DIALOG),
+            audience=audience, text=str(data["text"]), send_at=send_at, now=now,
+        )
     clear_draft(context, DIALOG)
     bot_data.outbox.wake()
     shown = (data.get("preview") or {}).get("count")
@@ -312,7 +314,7 @@ async def confirm(update: Update, context: Context) -> object:
     return END
 
 
-def conversation(timeout: float | None) -> ConversationHandler[Any]:
+def conversation(timeout: float | None, need: Need) -> ConversationHandler[Any]:
     text = tg_filters.TEXT & ~tg_filters.COMMAND
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
         AUDIENCE: [CallbackQueryHandler(audience_button, pattern=rf"^{PREFIX}:aud:"),
@@ -331,5 +333,5 @@ def conversation(timeout: float | None) -> ConversationHandler[Any]:
                   MessageHandler(text, preview_text)],
     }
     return conversation_handler(
-        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout
+        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout, need=need
     )

@@ -11,15 +11,17 @@ same check for the command).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
-from handlers.core.access import STAFF, Need, Relation, Target, actor_of, refusal
+from handlers.core.access import STAFF, Actor, Need, Relation, Target, actor_of, refusal
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
+from handlers.core.dialog_access import committing
 from handlers.core.dialogs import (
     END,
     Dialog,
@@ -39,7 +41,6 @@ from handlers.core.telegram_html import escape
 from storage import audit
 from storage.audiences import recipients
 from storage.clock import local_today
-from storage.db import transaction
 from storage.fields import FieldError, parse_description
 from storage.outbox import Message, Priority
 from storage.reports import Report, get_report
@@ -85,12 +86,23 @@ def note_text(bot_data: BotData, report: Report, review: Review) -> str:
             "请按意见处理后用 /report 重新填报该任务；可用 /myreports 查看审核记录。")
 
 
-def record(bot_data: BotData, report: Report, reviewer_id: int, verdict: Verdict,
+def may_review(context: Context, actor: Actor, kept: Mapping[str, Any]) -> str | None:
+    """The review's object check at every step and at commit: the report named in the
+    draft, against the reviewer's role, scope and enterprise now."""
+    report_id = kept.get("report")
+    if not isinstance(report_id, int):
+        return None
+    return refusal(NEED, actor, context.bot_data.db, report_id, "审核")
+
+
+def record(context: Context, report: Report, reviewer_id: int, verdict: Verdict,
            comment: str) -> Review:
-    """The review, its audit entry and the enterprise's note, in one transaction."""
+    """The review, its audit entry and the enterprise's note, in one transaction (the
+    reviewer's right to review this report checked again inside it)."""
+    bot_data = context.bot_data
     now = bot_data.now()
     db = bot_data.db
-    with transaction(db):
+    with committing(context, reviewer_id, {"report": report.id}):
         review = add_review(db, report_id=report.id, reviewer_id=reviewer_id, verdict=verdict,
                             comment=comment, now=now)
         audit.record(db, actor_id=reviewer_id, action="review", subject=f"report:{report.id}",
@@ -147,7 +159,7 @@ async def start(update: Update, context: Context) -> object:
                    keyboard([review_row(report.id)]))
         return END
     if not verdict.needs_comment:
-        record(bot_data, report, user.id, verdict, "")
+        record(context, report, user.id, verdict, "")
         await _answer(update, "已核实")
         await send(update, context, f"✅ 报告 #{report.id} 已核实，已通知企业。")
         return END
@@ -174,19 +186,20 @@ async def got_comment(update: Update, context: Context) -> object:
     if report is None:
         await send(update, context, "找不到这份报告了。")
         return END
-    record(bot_data, report, user.id, verdict, comment)
+    record(context, report, user.id, verdict, comment)
     await send(update, context, f"✅ 报告 #{report.id}：{VERDICT_WORDS[verdict]}，已通知企业。",
                None)
     return END
 
 
-def conversation(timeout: float | None) -> ConversationHandler[Any]:
+def conversation(timeout: float | None, need: Need) -> ConversationHandler[Any]:
     text = tg_filters.TEXT & ~tg_filters.COMMAND
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
         COMMENT: [MessageHandler(text, got_comment)],
     }
     return conversation_handler(
-        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout,
+        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout, need=need,
+        check=may_review,
         entry_button=ENTRY_PREFIX,
     )
 
