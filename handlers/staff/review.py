@@ -14,34 +14,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, ConversationHandler, MessageHandler
-from telegram.ext import filters as tg_filters
+from telegram import Update
 
 from handlers.core.access import STAFF, Actor, Need, Relation, Target, actor_of, refusal
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
 from handlers.core.dialog_access import committing
+from handlers.core.dialog_shape import Ask, Flow, Go, Screen, Step, described
 from handlers.core.dialogs import (
     END,
     Dialog,
     clear_draft,
-    conversation_handler,
-    dialog_step,
     draft,
     keyboard,
     pressed,
     send,
-    show_prompt,
     small_int,
-    text_of,
 )
 from handlers.core.report_text import history_entry
 from handlers.core.telegram_html import escape
 from storage import audit
 from storage.audiences import recipients
 from storage.clock import local_today
-from storage.fields import FieldError, parse_description
 from storage.outbox import Message, Priority
 from storage.reports import Report, get_report
 from storage.reviews import VERDICT_WORDS, Review, Verdict, add_review, reviews_of
@@ -61,13 +55,13 @@ def review_row(report_id: int) -> list[tuple[str, str]]:
             for v in Verdict]
 
 
-def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | None]:
+def _prompt(context: Context) -> Screen:
     data = draft(context, DIALOG)
     verdict = Verdict(data["verdict"])
     what = "问题" if verdict is Verdict.PROBLEM else "驳回理由"
     return (f"报告 #{data['report']}：{VERDICT_WORDS[verdict]}。请输入{what}（会转告企业，"
             f"{COMMENT_LIMIT}字以内），或发送 /cancel 取消。",
-            keyboard([[("取消", f"{PREFIX}:cancel")]]))
+            [[("取消", f"{PREFIX}:cancel")]])
 
 
 def _title(bot_data: BotData, report: Report) -> str:
@@ -134,8 +128,7 @@ async def _answer(update: Update, text: str | None = None) -> None:
         await acknowledge(update.callback_query, text)
 
 
-@dialog_step(DIALOG, entry=True)
-async def start(update: Update, context: Context) -> object:
+async def start(update: Update, context: Context) -> Go:
     user = update.effective_user
     assert user is not None
     bot_data = context.bot_data
@@ -167,39 +160,26 @@ async def start(update: Update, context: Context) -> object:
     clear_draft(context, DIALOG)
     data = draft(context, DIALOG)
     data["report"], data["verdict"] = report.id, verdict.value
-    return await show_prompt(update, context, _prompt, COMMENT)
+    return Ask(COMMENT)
 
 
-@dialog_step(DIALOG)
-async def got_comment(update: Update, context: Context) -> object:
+async def _store(update: Update, context: Context, comment: str) -> Go:
     user = update.effective_user
     assert user is not None
-    comment = parse_description(text_of(update), limit=COMMENT_LIMIT, required=True)
-    if isinstance(comment, FieldError):
-        message = comment.message.replace("情况说明", "意见")
-        return await show_prompt(update, context, _prompt, COMMENT, message)
-    bot_data = context.bot_data
     data = draft(context, DIALOG)
-    report = get_report(bot_data.db, int(data["report"]))
+    report = get_report(context.bot_data.db, int(data["report"]))
     verdict = Verdict(data["verdict"])
     clear_draft(context, DIALOG)
     if report is None:
         await send(update, context, "找不到这份报告了。")
         return END
     record(context, report, user.id, verdict, comment)
-    await send(update, context, f"✅ 报告 #{report.id}：{VERDICT_WORDS[verdict]}，已通知企业。",
-               None)
+    await send(update, context, f"✅ 报告 #{report.id}：{VERDICT_WORDS[verdict]}，已通知企业。")
     return END
 
 
-def conversation(timeout: float | None, need: Need) -> ConversationHandler[Any]:
-    text = tg_filters.TEXT & ~tg_filters.COMMAND
-    states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
-        COMMENT: [MessageHandler(text, got_comment)],
-    }
-    return conversation_handler(
-        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout, need=need,
-        check=may_review,
-        entry_button=ENTRY_PREFIX,
-    )
-
+FLOW = Flow(DIALOG, start, (
+    Step(COMMENT, _prompt, parse=lambda c, text: described(text, COMMENT_LIMIT, "意见"),
+         accept=_store),
+), entry_button=ENTRY_PREFIX, check=may_review)
+conversation = FLOW.conversation
