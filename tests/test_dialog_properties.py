@@ -285,7 +285,8 @@ REPORT_STEPS = ["TASK", "STATUS", "PERCENT", "DESCRIPTION", "DATE", "ATTACH", "C
 def test_every_state_is_covered() -> None:
     """The lists above name every state the dialogs have: a new step gets tested too."""
     for module, steps in ((register_dialog, REGISTER_STEPS), (report_dialog, REPORT_STEPS)):
-        states = {s for s in module.conversation(None, Need(ANYONE)).states if isinstance(s, str)}
+        handler = module.conversation(None, Need(ANYONE))
+        states = {s for s in handler.states if isinstance(s, str)}
         assert states == set(steps), module.__name__
 
 
