@@ -99,6 +99,7 @@ class BotData:
     invite_hours: float  # how long an invitation link stays valid
 
     def __init__(self) -> None:
+        self.run_id = 0  # this run of the bot (storage.dialog_results.start_run)
         self.suggestions = SuggestionMemory()
         self.answer_cache: AnswerCache[Any] = AnswerCache()
         self.touched: set[int] = set()  # ids of updates a dialog step handled (to persist)

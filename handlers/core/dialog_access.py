@@ -28,6 +28,7 @@ from typing import Any
 from handlers.core.access import NOT_ALLOWED, OUT_OF_SCOPE, Actor, Need, actor_of
 from handlers.core.context import Context
 from storage.db import transaction
+from storage.dialog_results import record_result, result_of
 from storage.users import Scope
 
 # Per-dialog check on the draft's object: why the actor may not go on, or None.
@@ -75,13 +76,42 @@ def ended_text(reason: str, title: str, command: str) -> str:
             f"如有需要，请在权限恢复后重新发送 /{command}。")
 
 
+class AlreadyDone(Exception):
+    """The dialog's result was committed before (a confirm replayed after a crash);
+    ``subject`` says what it was, e.g. ``通知 #3``."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__(subject)
+        self.subject = subject
+
+
+def already_done_text(subject: str) -> str:
+    return f"✅ 这一步已经完成了（{subject}），没有重复提交。"
+
+
 @contextlib.contextmanager
-def committing(context: Context, user_id: int, kept: Mapping[str, Any]) -> Iterator[None]:
+def committing(
+    context: Context, user_id: int, kept: Mapping[str, Any], *, token: str | None = None
+) -> Iterator[Callable[[str], None]]:
     """The write transaction of a dialog's result, with the dialog's access checked
-    again inside it (raises :class:`AccessLost`, rolling back)."""
+    again inside it (raises :class:`AccessLost`, rolling back), and idempotent by the
+    dialog's token (``kept["token"]`` unless ``token`` is given): a token that already
+    committed raises :class:`AlreadyDone`. The block names what it stored through the
+    callable it gets (``done("通知 #3")``); that is recorded with the token, in the
+    same transaction."""
     access = context.dialog_access
-    db = context.bot_data.db
-    with transaction(db):
+    bot_data = context.bot_data
+    token = token or (str(kept["token"]) if kept.get("token") else None)
+    subjects: list[str] = []
+    with transaction(bot_data.db):
         if access is not None:
             access.enforce(context, user_id, kept)
-        yield
+        if token is not None:
+            before = result_of(bot_data.db, token)
+            if before is not None:
+                raise AlreadyDone(before)
+        yield subjects.append
+        if token is not None:
+            record_result(bot_data.db, token, dialog=access.command if access else "",
+                          user_id=user_id, subject=subjects[-1] if subjects else "",
+                          now=bot_data.now())

@@ -24,6 +24,7 @@ corrected), :class:`Ask` shows a step (the same one with an error, or another), 
 from __future__ import annotations
 
 import inspect
+import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,7 @@ from storage.fields import FieldError, parse_description
 
 CONFIRM = "CONFIRM"
 EDIT = "EDIT"
+TOKEN = "token"  # draft key: the dialog's token (see storage.dialog_results)
 EDITING = "editing"  # draft key: one field is being corrected, then back to the summary
 
 Rows = list[list[tuple[str, str]]]
@@ -133,6 +135,7 @@ class Step:
     hint: str = ""  # what typed text gets at a step without ``parse``
     edit: str = ""  # its label in the edit menu; "" when it cannot be changed there
     on_edit: Callable[[Context], str | None] | None = None  # why not now, or None
+    commits: bool = False  # the dialog's result is stored from this step
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,13 @@ class Flow:
             if editable:
                 steps[EDIT] = self._edit_step(editable, self.summary)
         object.__setattr__(self, "by_name", steps)
+
+    @property
+    def commit_states(self) -> frozenset[str]:
+        """The states from which the dialog stores its result (a restart while a user
+        waits there may have lost their confirm: see ``dialog_expiry``)."""
+        states = {step.name for step in self.steps if step.commits}
+        return frozenset(states | ({CONFIRM} if self.summary is not None else set()))
 
     # --- prompts ----------------------------------------------------------------
 
@@ -267,6 +277,8 @@ class Flow:
         outcome = await self.start(update, context)
         if isinstance(outcome, int):
             return outcome
+        # the dialog commits at most once: its result is recorded under this token
+        draft(context, self.dialog).setdefault(TOKEN, uuid.uuid4().hex)
         first = self.steps[0].name
         if isinstance(outcome, Ask):
             return await self.ask(update, context, outcome.state, outcome.error, outcome.note)

@@ -139,7 +139,7 @@ async def _commit(update: Update, context: Context) -> Go:
     bot_data = context.bot_data
     regions = list(data.get("regions") or ()) or sorted(draft_scope(context, DIALOG).regions)
     now = bot_data.now()
-    with committing(context, user.id, data):  # still an official of that scope, now
+    with committing(context, user.id, data) as done:  # still of that scope; only once
         deadline_id = add_deadline(
             bot_data.db, task=int(data["task"]), due=dt.date.fromisoformat(data["due"]),
             what=str(data["what"]), industries=data.get("industries") or (), regions=regions,
@@ -148,6 +148,7 @@ async def _commit(update: Update, context: Context) -> Go:
         audit.record(bot_data.db, actor_id=user.id, action="deadline_add",
                      subject=f"deadline:{deadline_id}", now=now, task=int(data["task"]),
                      due=data["due"], regions=regions)
+        done(f"截止日期 #{deadline_id}")
     clear_draft(context, DIALOG)
     await send(update, context, f"✅ 已添加截止日期 #{deadline_id}，将按时提醒相关企业。"
                                 "发送 /deadlines 查看日程。")

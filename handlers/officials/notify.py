@@ -232,11 +232,12 @@ async def _commit(update: Update, context: Context, _tail: str) -> Go:
     if send_at < now:
         data.pop("send_at", None)
         return Ask(_previewed(context), "定时的时间已经过去，请重新选择。")
-    with committing(context, user.id, data):  # still an official of that scope, now
+    with committing(context, user.id, data) as done:  # still of that scope; only once
         notice, count = queue_notice(
             bot_data.db, bot_data.kb, by=user.id, scope=draft_scope(context, DIALOG),
             audience=audience, text=str(data["text"]), send_at=send_at, now=now,
         )
+        done(f"通知 #{notice.id}")
     clear_draft(context, DIALOG)
     bot_data.outbox.wake()
     shown = (data.get("preview") or {}).get("count")
@@ -269,7 +270,7 @@ FLOW = Flow(DIALOG, _start, (
          parse=lambda c, text: described(text, TEXT_LIMIT, "通知内容"), accept=_set_text),
     Step(WHEN, lambda c: (WHEN_PROMPT, []),
          parse=lambda c, text: parse_send_time(text, now=c.bot_data.now()), accept=_set_time),
-    Step(PREVIEW, _preview_prompt, hint="请点击下方按钮：发送、定时、修改或取消。",
+    Step(PREVIEW, _preview_prompt, hint="请点击下方按钮：发送、定时、修改或取消。", commits=True,
          actions=(Action("send", _commit, toast="正在排队…"), _to(WHEN), _to(TEXT),
                   _to(AUDIENCE))),
 ))

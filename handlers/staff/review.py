@@ -90,13 +90,14 @@ def may_review(context: Context, actor: Actor, kept: Mapping[str, Any]) -> str |
 
 
 def record(context: Context, report: Report, reviewer_id: int, verdict: Verdict,
-           comment: str) -> Review:
+           comment: str, token: str) -> Review:
     """The review, its audit entry and the enterprise's note, in one transaction (the
-    reviewer's right to review this report checked again inside it)."""
+    reviewer's right to review this report checked again inside it), once per
+    ``token``: replayed, it raises ``AlreadyDone``."""
     bot_data = context.bot_data
     now = bot_data.now()
     db = bot_data.db
-    with committing(context, reviewer_id, {"report": report.id}):
+    with committing(context, reviewer_id, {"report": report.id}, token=token) as done:
         review = add_review(db, report_id=report.id, reviewer_id=reviewer_id, verdict=verdict,
                             comment=comment, now=now)
         audit.record(db, actor_id=reviewer_id, action="review", subject=f"report:{report.id}",
@@ -106,6 +107,7 @@ def record(context: Context, report: Report, reviewer_id: int, verdict: Verdict,
             bot_data.outbox.queue(Message(key=f"review:{review.id}", kind="review",
                                           text=note_text(bot_data, report, review)),
                                   chats, priority=Priority.PERSONAL)
+        done(f"报告 #{report.id}：{verdict.words}")
     return review
 
 
@@ -152,7 +154,7 @@ async def start(update: Update, context: Context) -> Go:
                    keyboard([review_row(report.id)]))
         return END
     if not verdict.needs_comment:
-        record(context, report, user.id, verdict, "")
+        record(context, report, user.id, verdict, "", f"update:{update.update_id}")
         await _answer(update, "已核实")
         await send(update, context, f"✅ 报告 #{report.id} 已核实，已通知企业。")
         return END
@@ -169,17 +171,19 @@ async def _store(update: Update, context: Context, comment: str) -> Go:
     data = draft(context, DIALOG)
     report = get_report(context.bot_data.db, int(data["report"]))
     verdict = Verdict(data["verdict"])
-    clear_draft(context, DIALOG)
+    token = str(data.get("token") or f"update:{update.update_id}")
     if report is None:
+        clear_draft(context, DIALOG)
         await send(update, context, "找不到这份报告了。")
         return END
-    record(context, report, user.id, verdict, comment)
+    record(context, report, user.id, verdict, comment, token)
+    clear_draft(context, DIALOG)
     await send(update, context, f"✅ 报告 #{report.id}：{VERDICT_WORDS[verdict]}，已通知企业。")
     return END
 
 
 FLOW = Flow(DIALOG, start, (
     Step(COMMENT, _prompt, parse=lambda c, text: described(text, COMMENT_LIMIT, "意见"),
-         accept=_store),
+         accept=_store, commits=True),
 ), entry_button=ENTRY_PREFIX, check=may_review)
 conversation = FLOW.conversation
