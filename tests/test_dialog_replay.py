@@ -11,7 +11,6 @@ through. A dialog state restored without its draft ends with a message, not an e
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from storage.users import Role, grant_role
 from tests.bot_harness import FakeClock, RunningBot, running_bot
 from tests.botapi_server import BotApiServer
 from tests.dialog_driver import Chat
+from tests.test_dialog_restart import on_disk, snapshot
 from tests.test_officials import OFFICIAL_PROVINCE, ZZ, _setup, beijing
 
 STAFF = 6100
@@ -35,21 +35,19 @@ NOW = beijing(2026, 12, 1, 10, 0)
 DONE = "已经完成了"
 
 
-def snapshot(source: Path, target: Path) -> None:
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-
-
-def on_disk(path: Path, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as conn:
-        return conn.execute(sql).fetchall()
-
-
 def _prepare(path: Path) -> None:
     _setup(path, NOW)
     db = open_db(path / "lvdong.sqlite")
     grant_role(db, STAFF, Role.STAFF, (), NOW)
     db.conn.close()
+
+
+def _prepare_to_kill(path: Path) -> tuple[Path, FakeClock]:
+    """The database in ``path``, a directory for its copy at the kill, and the clock."""
+    _prepare(path)
+    killed = path / "killed"
+    killed.mkdir()
+    return killed, FakeClock(NOW)
 
 
 def _killed_after(module: Any, name: str, source: Path, target: Path) -> Callable[..., Any]:
@@ -77,10 +75,7 @@ def _told(bot: RunningBot, since: int, user_id: int, text: str) -> int:
 async def test_a_review_replayed_after_a_crash_is_stored_once_and_told_once(
     tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch, verdict: str
 ) -> None:
-    _prepare(tmp_path)
-    killed = tmp_path / "killed"
-    killed.mkdir()
-    clock = FakeClock(NOW)
+    killed, clock = _prepare_to_kill(tmp_path)
     report_id = _report_id(tmp_path)
     async with BotApiServer() as server:
         async with running_bot(tmp_path, engine=engine, server=server, clock=clock,
@@ -111,10 +106,7 @@ async def test_a_review_replayed_after_a_crash_is_stored_once_and_told_once(
 async def test_a_notice_confirm_replayed_after_a_crash_queues_one_notice(
     tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _prepare(tmp_path)
-    killed = tmp_path / "killed"
-    killed.mkdir()
-    clock = FakeClock(NOW)
+    killed, clock = _prepare_to_kill(tmp_path)
     async with BotApiServer() as server:
         async with running_bot(tmp_path, engine=engine, server=server, clock=clock,
                                flood_burst=1000) as bot:
@@ -163,10 +155,7 @@ async def test_after_a_crash_a_user_waiting_at_the_last_step_is_asked_once_more(
     """The probe's lost confirm: pressed just before the kill, the update acknowledged to
     Telegram but never handled. After the restart the official is told to press again
     (once), pressing again queues the notice; a clean restart says nothing."""
-    _prepare(tmp_path)
-    killed = tmp_path / "killed"
-    killed.mkdir()
-    clock = FakeClock(NOW)
+    killed, clock = _prepare_to_kill(tmp_path)
     async with BotApiServer() as server:
         async with running_bot(tmp_path, engine=engine, server=server, clock=clock,
                                flood_burst=1000) as bot:

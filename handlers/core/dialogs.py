@@ -178,11 +178,7 @@ def dialog_step(dialog: Dialog, *, entry: bool = False) -> Callable[[Step], Step
         @functools.wraps(step)
         async def run(update: Update, context: Context) -> object:
             if not entry and _stale(context, dialog):
-                await _answer_query(update)
-                await send(update, context, dialog.timed_out)
-                clear_draft(context, dialog)
-                mark_touched(update, context)
-                return END
+                return await end_with(update, context, dialog, dialog.timed_out)
             state = await step(update, context)
             if context.user_data is not None and dialog.name in context.user_data:
                 current = draft(context, dialog)
@@ -195,6 +191,15 @@ def dialog_step(dialog: Dialog, *, entry: bool = False) -> Callable[[Step], Step
         return run
 
     return wrap
+
+
+async def end_with(update: Update, context: Context, dialog: Dialog, text: str) -> object:
+    """End ``dialog`` with ``text`` (HTML): the button pressed answered, the draft dropped."""
+    await close_buttons(update)
+    clear_draft(context, dialog)
+    await send(update, context, text)
+    mark_touched(update, context)
+    return END
 
 
 def mark_touched(update: Update, context: Context) -> None:
@@ -256,11 +261,6 @@ async def send(
     await context.bot.send_message(
         chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
     )
-
-
-async def _answer_query(update: Update, text: str | None = None) -> None:
-    if update.callback_query is not None:
-        await acknowledge(update.callback_query, text)
 
 
 async def close_buttons(update: Update, text: str | None = None) -> None:
@@ -439,11 +439,7 @@ def _guarded(dialog: Dialog, step: Step, *, entry: bool = False) -> Step:
         user = update.effective_user
         kept = (context.user_data or {}).get(dialog.name)
         if not entry and _lost(context, dialog):
-            await _answer_query(update)
-            await send(update, context, dialog.lost)
-            clear_draft(context, dialog)
-            mark_touched(update, context)
-            return END
+            return await end_with(update, context, dialog, dialog.lost)
         try:
             if access is not None and user is not None:
                 access.enforce(context, user.id, kept if isinstance(kept, dict) else {})
@@ -452,11 +448,7 @@ def _guarded(dialog: Dialog, step: Step, *, entry: bool = False) -> Step:
             text = ended_text(lost.reason, dialog.title, dialog.command)
         except AlreadyDone as done:  # a confirm replayed after a crash
             text = already_done_text(done.subject)
-        await close_buttons(update)
-        clear_draft(context, dialog)
-        await send(update, context, escape(text))
-        mark_touched(update, context)
-        return END
+        return await end_with(update, context, dialog, escape(text))
 
     run.__name__ = f"guarded_{getattr(step, '__name__', 'step')}"
     return run
