@@ -42,6 +42,7 @@ from handlers.core.dialogs import (
     Dialog,
     Handlers,
     callback_tail,
+    check_mark,
     close_buttons,
     conversation_handler,
     dialog_step,
@@ -370,7 +371,7 @@ class Flow:
 def pick_rows(flow: Flow, pick: Pick, context: Context) -> Rows:
     """The multi-select keyboard: the options (✅ when chosen), then "完成"."""
     chosen = set(pick.chosen(context))
-    buttons = [(("✅ " if n in chosen else "") + label, flow.data(pick.key, n))
+    buttons = [(check_mark(label, n in chosen), flow.data(pick.key, n))
                for n, label in pick.options(context)]
     return [*in_rows(buttons, pick.per_row), [("完成", flow.data(pick.key, "done"))]]
 

@@ -244,6 +244,12 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup 
     )
 
 
+def check_mark(label: str, chosen: bool) -> str:
+    """A multi-select option's label: ✅ in front when chosen (ignored when the label is
+    typed, see :func:`label_key`)."""
+    return f"✅ {label}" if chosen else label
+
+
 def in_rows(buttons: Sequence[tuple[str, str]], per_row: int) -> list[list[tuple[str, str]]]:
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
