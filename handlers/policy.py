@@ -8,7 +8,6 @@ on every update, and the access-matrix test walks it. A new command is one
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +28,7 @@ from handlers.core.access import (
     Target,
     Where,
 )
+from handlers.core.dialog_shape import Flow
 from handlers.core.dialogs import Dialog
 from handlers.enterprise import myreports, register, report
 from handlers.enterprise import qualifiers as enterprise_qualifiers
@@ -49,18 +49,25 @@ from storage.invites import CODE_PREFIX
 
 @dataclass(frozen=True)
 class DialogEntry:
-    """A dialog: its command, its buttons' prefix and who may start it."""
+    """A dialog: its declaration (steps, command, buttons' prefix) and who may use it."""
 
-    dialog: Dialog
-    build: Callable[[float | None], ConversationHandler[Any]]
+    flow: Flow
     need: Need
     summary: str
     usage: str = ""
     entry_button: Button | None = None  # buttons elsewhere that start the dialog
 
     @property
+    def dialog(self) -> Dialog:
+        return self.flow.dialog
+
+    @property
     def prefix(self) -> str:
         return self.dialog.prefix
+
+    def handler(self, timeout: float | None) -> ConversationHandler[Any]:
+        """The dialog's ConversationHandler, checking ``need`` at every step."""
+        return self.flow.conversation(timeout, self.need)
 
     @property
     def command(self) -> Command:
@@ -73,16 +80,16 @@ class DialogEntry:
 
 
 DIALOGS: tuple[DialogEntry, ...] = (
-    DialogEntry(register.DIALOG, register.conversation, Need(ANYONE),
+    DialogEntry(register.FLOW, Need(ANYONE),
                 "企业登记（绑定企业）"),
-    DialogEntry(report.DIALOG, report.conversation, Need(ANYONE),
+    DialogEntry(report.FLOW, Need(ANYONE),
                 "填报任务进展"),
-    DialogEntry(notify.DIALOG, notify.conversation, Need(OFFICIALS),
+    DialogEntry(notify.FLOW, Need(OFFICIALS),
                 "向企业发送通知"),
-    DialogEntry(deadline_add.DIALOG, deadline_add.conversation,
+    DialogEntry(deadline_add.FLOW,
                 Need(OFFICIALS), "新增截止日期（/deadline add）或查看、撤销自己新增的",
                 usage="/deadline add"),
-    DialogEntry(review.DIALOG, review.conversation, Need(STAFF),
+    DialogEntry(review.FLOW, Need(STAFF),
                 "审核一份报告（已核实 / 有问题 / 驳回）", usage="/review 123",
                 entry_button=Button(review.ENTRY_PREFIX, review.NEED)),
 )

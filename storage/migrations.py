@@ -425,6 +425,27 @@ def _008_enterprise_qualifiers(db: Database) -> None:
     ))
 
 
+def _009_dialog_results(db: Database) -> None:
+    """What each dialog committed, by the dialog's token (a review, a notice, a
+    deadline): a confirm replayed after a crash finds its result instead of storing it
+    again — what ``reports.dialog_token`` does for /report, for every other dialog.
+    ``runs``: each start and clean stop of the bot, so a start after a crash is known."""
+    _run(db, (
+        """CREATE TABLE dialog_results (
+            token TEXT PRIMARY KEY,
+            dialog TEXT NOT NULL,
+            user_id INTEGER NOT NULL,
+            subject TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            stopped_at TEXT
+        )""",
+    ))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _001_core,
     _002_dialog_state,
@@ -434,6 +455,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _006_reviews_and_learned_questions,
     _007_enterprise_listing_index,
     _008_enterprise_qualifiers,
+    _009_dialog_results,
 )
 LATEST = len(MIGRATIONS)
 

@@ -24,7 +24,7 @@ from telegram.error import BadRequest
 from handlers.core.access import Actor, actor_of
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
-from handlers.core.dialogs import in_rows, keyboard, small_int
+from handlers.core.dialogs import check_mark, in_rows, keyboard, small_int
 from handlers.core.offload import in_worker
 from handlers.core.plan import tasks_of
 from handlers.core.report_text import history_entry, latest_line
@@ -108,7 +108,7 @@ def menu(dim: str, bot_data: BotData, actor: Actor, chosen: StaffFilter
     options = _options(dim, bot_data, actor)
     marked = _chosen_values(dim, chosen)
     per_row = 6 if dim == "task" else 3
-    buttons = [(("✅ " if option in marked else "") + option, f"{PREFIX}:t:{dim}:{i}")
+    buttons = [(check_mark(option, option in marked), f"{PREFIX}:t:{dim}:{i}")
                for i, option in enumerate(options)]
     single = dim in ("ap", "time")
     hint = "单选" if single else "可多选，再点一次取消"
