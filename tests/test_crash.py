@@ -83,6 +83,9 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_report(tmp_path: Path) ->
             # who was not told "已收到" presses 确认提交 again, as people do
             await asyncio.gather(*(chat.press("rp:ok", "") for chat in chats
                                    if chat.user_id not in acks))
+            # any message answers the press (a "please confirm again" note after the
+            # unclean stop may come first): wait until every user was told a number
+            await eventually(lambda: set(acknowledged(api.calls)) == set(USERS))
         after = acknowledged(api.calls)
         assert {u: after[u] for u in acks} == acks, "an acknowledgement never changes"
         per_user = assert_intact_with_every_ack(db_path, after)
