@@ -17,8 +17,10 @@ from tests.bot_process import ProcessChat, enterprise_users, eventually, kill, r
 from tests.botapi_server import BotApiServer
 
 USERS = range(2001, 2011)  # 10 enterprises, each with its own user
-KILL_AFTER_ACKS = 3  # SIGKILL when this many users have been told "已收到"
-ACK = re.compile(r"已收到，报告编号 #(\d+)")
+KILL_AFTER_ACKS = 3  # SIGKILL when this many users have been told their report's number
+# "已收到" when filed; "已经提交过了" when a confirm comes again for a filed report (a
+# replayed update after the restart, or the user pressing again): the same number
+ACK = re.compile(r"(?:已收到，报告编号|已经提交过了（报告编号) #(\d+)")
 
 
 def on_disk(path: Path, sql: str) -> list[tuple[object, ...]]:
