@@ -30,10 +30,21 @@ from handlers.core.access import (
     Where,
 )
 from handlers.core.dialogs import Dialog
-from handlers.enterprise import myreports, register, report
+from handlers.enterprise import invitation, myreports, register, report
 from handlers.officials import deadline_add, notices, notify
 from handlers.public import answering, ask, deadlines, feedback, start, suggestions
-from handlers.staff import approvals, export, overdue, reports, review, stats, unanswered
+from handlers.staff import (
+    approvals,
+    export,
+    importing,
+    invitations,
+    overdue,
+    reports,
+    review,
+    stats,
+    unanswered,
+)
+from storage.enterprise_invites import CODE_PREFIX as ENTERPRISE_CODE_PREFIX
 from storage.invites import CODE_PREFIX
 
 
@@ -72,6 +83,8 @@ DIALOGS: tuple[DialogEntry, ...] = (
     DialogEntry(deadline_add.DIALOG, deadline_add.conversation,
                 Need(OFFICIALS), "新增截止日期（/deadline add）或查看、撤销自己新增的",
                 usage="/deadline add"),
+    DialogEntry(importing.DIALOG, importing.conversation, Need(STAFF),
+                "导入企业名单（Excel/CSV，限负责范围内）"),
     DialogEntry(review.DIALOG, review.conversation, Need(STAFF),
                 "审核一份报告（已核实 / 有问题 / 驳回）", usage="/review 123",
                 entry_button=Button(review.ENTRY_PREFIX, review.NEED)),
@@ -80,6 +93,8 @@ DIALOGS: tuple[DialogEntry, ...] = (
 COMMANDS: tuple[Command, ...] = (
     Command("start", Need(ANYONE), "开始使用绿动", roles.start_with_invite, where=Where.PRIVATE,
             in_dialogs=True, payload=CODE_PREFIX, menu=False),
+    Command("start", Need(ANYONE), "开始使用绿动", invitation.start_with_enterprise_invite,
+            where=Where.PRIVATE, in_dialogs=True, payload=ENTERPRISE_CODE_PREFIX, menu=False),
     Command("start", Need(ANYONE), "开始使用绿动", start.start, where=Where.ANYWHERE,
             in_dialogs=True),
     Command("help", Need(ANYONE), "我能做什么", start.show_help, where=Where.ANYWHERE,
@@ -133,6 +148,7 @@ BUTTONS: tuple[Button, ...] = (
            deadline_add.on_withdraw),
     Button(reports.PREFIX, Need(STAFF), reports.on_panel),
     Button(reports.OPEN_PREFIX, Need(STAFF, Target.ENTERPRISE), reports.on_open),
+    Button(invitations.REISSUE_PREFIX, Need(STAFF, Target.ENTERPRISE), invitations.on_reissue),
     Button(unanswered.LEARN_PREFIX, Need(STAFF), unanswered.on_learn),
     Button(unanswered.UNLEARN_PREFIX, Need(STAFF), unanswered.on_unlearn),
     *(button for entry in DIALOGS for button in entry.buttons),
