@@ -67,6 +67,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"数据库 {settings.db_path} 不存在（LVDONG_DB 或 LVDONG_DATA_DIR 指向哪里？）")
     flt = ReportFilter(regions=frozenset(regions), tasks=frozenset(tasks))
     titles = kb.task_titles
+    invitations = _invitations(settings, args.bot_username)
     try:
         handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.",
                                              suffix=".part")
@@ -74,7 +75,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"不能在 {out.parent} 中写文件（{exc.strerror}）")
     try:
         with os.fdopen(handle, "wb") as stream, _db(settings) as db:
-            summary = export_ledger(db, flt, stream, task_titles=titles, fmt=fmt)
+            summary = export_ledger(db, flt, stream, task_titles=titles, fmt=fmt,
+                                    concern=kb.concern(), invitations=invitations)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's file is private; make it usual
         os.replace(temporary, out)
     except OSError as exc:
@@ -102,6 +104,9 @@ def add_commands(sub: Any, bind: Callable[[Command], Callable[[argparse.Namespac
                         help="only this task number (repeat for several; default: all)")
     export.add_argument("--format", choices=("xlsx", "csv"),
                         help="xlsx or csv (default: from the file name's suffix)")
+    export.add_argument("--bot-username", metavar="NAME",
+                        help="the bot's username for the 邀请链接 column (default: getMe; "
+                             "without a token the column stays empty)")
     export.set_defaults(func=bind(cmd_export))
 
 
@@ -230,6 +235,18 @@ def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{out}：{summary.rows:,} 家企业（未加入 {summary.not_joined:,} 家，"
           f"新发放链接 {issued:,} 个）；二维码 {summary.codes:,} 个在 {summary.zip_path}")
     return 0
+
+
+def _invitations(settings: Settings, given: str | None) -> Any:
+    """The ledger's invitation links (None without a known bot username)."""
+    from storage.clock import utc_now
+    from storage.enterprise_invites import load_key
+    from storage.ledger import Invitations
+
+    username = _bot_username(settings, given)
+    if username is None or not Path(settings.db_path).exists():
+        return None
+    return Invitations(load_key(settings.db_path), username, utc_now())
 
 
 def add_roster_commands(sub: Any,

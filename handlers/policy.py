@@ -113,7 +113,7 @@ COMMANDS: tuple[Command, ...] = (
             usage="/enterprise 绿源化工"),
     Command("overdue", Need(OFFICIALS_AND_STAFF), "逾期未完成的企业（按地市、任务统计）",
             overdue.overdue_command, usage="/overdue 洛阳 任务13"),
-    Command("silent", Need(OFFICIALS_AND_STAFF), "从未填报的已审核企业", overdue.silent_command,
+    Command("silent", Need(OFFICIALS_AND_STAFF), "未加入和从未填报的企业", overdue.silent_command,
             usage="/silent 郑州"),
     Command("stats", Need(OFFICIALS_AND_STAFF), "完成情况统计图", stats.stats_command,
             usage="/stats 任务13"),

@@ -32,7 +32,12 @@ class Approval(StrEnum):
     PENDING = "pending"
 
 
-NOWHERE = frozenset({"\0none"})  # regions that match no enterprise: an empty intersection
+NOWHERE = frozenset({"\0none"})
+
+# An enterprise has joined when an account speaks for it (approved); one the list brought
+# in that nobody has bound yet is 未加入 (``not_joined``).
+JOINED = ("EXISTS (SELECT 1 FROM accounts a WHERE a.enterprise_id = e.id "
+          "AND a.status = 'approved')")  # regions that match no enterprise: an empty intersection
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,7 @@ class OverdueRow(NamedTuple):
     task: int
     due: dt.date
     status: str | None  # the latest status; None: never reported on the task
+    joined: bool = True  # False: on the list, nobody bound yet (未加入)
 
 
 @dataclass
@@ -201,6 +207,11 @@ class Overdue:
     @property
     def enterprises(self) -> int:
         return len({row.enterprise_id for row in self.rows})
+
+    @property
+    def not_joined(self) -> int:
+        """Enterprises among them that have not joined the bot (未加入)."""
+        return len({row.enterprise_id for row in self.rows if not row.joined})
 
 
 def _latest_passed(dues: Iterable[Due], today: dt.date) -> dict[int, list[Due]]:
@@ -237,14 +248,16 @@ def overdue(
             where, params = _enterprise_where(flt)
             done_sql, done_values = _in("l.status", done) if done else ("0", [])
             query = (
-                f"SELECT e.id, e.name, e.city, l.status FROM enterprises e "
+                f"SELECT e.id, e.name, e.city, l.status, {JOINED} FROM enterprises e "
                 f"LEFT JOIN latest_reports l ON l.enterprise_id = e.id AND l.task = ? "
                 f"WHERE {' AND '.join(where)} AND (l.status IS NULL OR NOT {done_sql}) "
                 f"ORDER BY e.city, e.id")
             day = due.due
-            for eid, name, city, status in db.execute(query, [task, *params, *done_values]):
+            for eid, name, city, status, joined in db.execute(
+                    query, [task, *params, *done_values]):
                 if (eid, task) not in seen:
-                    seen[eid, task] = OverdueRow(eid, name, city, task, day, status)
+                    seen[eid, task] = OverdueRow(eid, name, city, task, day, status,
+                                                 bool(joined))
     result.rows = sorted(seen.values(), key=attrgetter("city", "task", "enterprise_id"))
     result.by_city.update(row.city for row in result.rows)
     result.by_task.update(row.task for row in result.rows)
@@ -257,16 +270,21 @@ class SilentRow:
     enterprise_name: str
     city: str
     approved_at: dt.datetime | None
+    joined: bool = True  # False: on the list, nobody bound yet (未加入)
 
 
 def silent(db: Database, *, regions: frozenset[str] = frozenset()) -> list[SilentRow]:
-    """Approved enterprises that have never reported on any task, by city."""
+    """Approved enterprises that have never reported on any task, by city: those that
+    joined (an approved account) and those of the list nobody bound yet (``joined``
+    False)."""
     where, params = _enterprise_where(ReportFilter(regions=regions, approval=Approval.APPROVED))
     rows = db.execute(
-        f"SELECT e.id, e.name, e.city, e.decided_at FROM enterprises e WHERE {' AND '.join(where)}"
+        f"SELECT e.id, e.name, e.city, e.decided_at, {JOINED} FROM enterprises e "
+        f"WHERE {' AND '.join(where)}"
         " AND NOT EXISTS (SELECT 1 FROM latest_reports l WHERE l.enterprise_id = e.id)"
         " ORDER BY e.city, e.id", params)
-    return [SilentRow(r[0], r[1], r[2], from_db(r[3]) if r[3] else None) for r in rows]
+    return [SilentRow(r[0], r[1], r[2], from_db(r[3]) if r[3] else None, bool(r[4]))
+            for r in rows]
 
 
 # --- completion figures --------------------------------------------------------------
@@ -280,6 +298,7 @@ class Completion:
     concerned: int
     done: int
     reported: int  # reported anything on the task(s), done or not
+    not_joined: int = 0  # concerned enterprises of the list that have not joined (未加入)
 
     @property
     def share_done(self) -> float:
@@ -302,11 +321,12 @@ def completion_by_city(
     done_sql, done_values = _in("l.status", done) if done else ("0", [])
     rows = db.execute(
         f"SELECT e.city, count(*), count(l.status), "
-        f"coalesce(sum(CASE WHEN {done_sql} THEN 1 ELSE 0 END), 0) "
+        f"coalesce(sum(CASE WHEN {done_sql} THEN 1 ELSE 0 END), 0), "
+        f"coalesce(sum(CASE WHEN e.listed_at IS NOT NULL AND NOT {JOINED} THEN 1 ELSE 0 END), 0) "
         f"FROM enterprises e LEFT JOIN latest_reports l ON l.enterprise_id = e.id AND l.task = ? "
         f"WHERE {' AND '.join(where)} GROUP BY e.city",
         [*done_values, task, *params])
-    return [Completion(r[0], r[1], r[3], r[2]) for r in rows]
+    return [Completion(r[0], r[1], r[3], r[2], r[4]) for r in rows]
 
 
 def completion_by_task(
@@ -327,5 +347,5 @@ def completion_by_task(
         rows = completion_by_city(db, task=task, industries=chosen, done=done, regions=regions)
         out.append(Completion(
             str(task), sum(r.concerned for r in rows), sum(r.done for r in rows),
-            sum(r.reported for r in rows)))
+            sum(r.reported for r in rows), sum(r.not_joined for r in rows)))
     return out

@@ -40,8 +40,9 @@ FONT_PATH = Path(__file__).resolve().parent / "fonts" / "LvdongSansSC-Regular.ot
 MISSING = "〓"  # drawn for a character the font lacks (GB 2312 A1FE, so the font has it)
 
 DONE_COLOUR, REPORTED_COLOUR, SILENT_COLOUR = "#2e7d32", "#f2a900", "#c8c8c8"
+NOT_JOINED_COLOUR = "#f2c4c4"  # on the list, not in the bot yet
 SEGMENTS = (("已完成", DONE_COLOUR), ("已填报未完成", REPORTED_COLOUR),
-            ("未填报", SILENT_COLOUR))
+            ("未填报", SILENT_COLOUR), ("未加入", NOT_JOINED_COLOUR))
 
 
 @cache
@@ -142,7 +143,7 @@ def completion_figure(rows: Sequence[Completion], labels: ChartLabels) -> Figure
                 else "无涉及")
         ax.text(1.015, y, drawable(text), transform=right, va="center", fontproperties=font(9),
                 clip_on=False)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, frameon=False,
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=4, frameon=False,
               prop=font(9), borderaxespad=0.2, handlelength=1.2)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
@@ -150,15 +151,18 @@ def completion_figure(rows: Sequence[Completion], labels: ChartLabels) -> Figure
     return fig
 
 
-def _segments(rows: Sequence[Completion]) -> tuple[list[float], list[float], list[float]]:
-    """Per row the shares done, reported but not done, and not reported."""
-    done, reported, silent = [], [], []
+def _segments(rows: Sequence[Completion]) -> tuple[list[float], ...]:
+    """Per row the shares done, reported but not done, not reported (joined), and not
+    joined (on the list, nobody in the bot yet)."""
+    done, reported, silent, absent = [], [], [], []
     for row in rows:
         whole = row.concerned or 1
         done.append(row.done / whole)
         reported.append((row.reported - row.done) / whole)
-        silent.append((row.concerned - row.reported) / whole if row.concerned else 0.0)
-    return done, reported, silent
+        silent.append((row.concerned - row.reported - row.not_joined) / whole
+                      if row.concerned else 0.0)
+        absent.append(row.not_joined / whole)
+    return done, reported, silent, absent
 
 
 def completion_chart(rows: Sequence[Completion], labels: ChartLabels) -> bytes:
@@ -177,9 +181,12 @@ def completion_summary(rows: Sequence[Completion], labels: ChartLabels) -> str:
     done = sum(r.done for r in rows)
     reported = sum(r.reported for r in rows)
     unit = labels.unit
+    absent = sum(r.not_joined for r in rows)
     line = (f"{labels.title}：涉及 {concerned:,} {unit}，已完成 {done:,} {unit}"
             f"（{done / concerned:.0%}），已填报未完成 {reported - done:,} {unit}，"
-            f"未填报 {concerned - reported:,} {unit}")
+            f"未填报 {concerned - reported - absent:,} {unit}")
+    if absent:
+        line += f"，未加入 {absent:,} {unit}"
     ranked = sorted((r for r in rows if r.concerned), key=lambda r: (-r.share_done, r.key))
     if len(ranked) >= 2:
         best, worst = ranked[0], ranked[-1]
