@@ -169,7 +169,7 @@ def query_figures(db: Database, kb: KnowledgeBase, repeats: int) -> None:
         ms = median_ms(lambda f=flt, o=offset: latest_page(db, f, offset=o, limit=10), repeats)
         rows.append((f"/reports: latest_page, {label} [{total:,} matching]", f"{ms:.1f} ms",
                      "≤ 200 ms", f"{ms / scan_ms:.2f} × scan ({base})"))
-    dues = [Due(e.task, e.due, e.industries, e.regions) for e in plan_entries(kb)]
+    dues = [Due(e.task, e.due, e.who, e.regions) for e in plan_entries(kb) if not e.starts]
     done = kb.done_statuses
     result = overdue(db, dues, today=TODAY, done=done)
     ms = median_ms(lambda: overdue(db, dues, today=TODAY, done=done), repeats)
@@ -184,8 +184,8 @@ def query_figures(db: Database, kb: KnowledgeBase, repeats: int) -> None:
     titles = {t.number: t.title for t in kb.tasks}
 
     def city_chart() -> bytes:
-        found = completion_by_city(db, task=13, industries=concern[13], done=done)
-        return completion_chart(found, city_labels(task=13, task_title=titles[13], scope="全省"))
+        found = completion_by_city(db, task=16, who=concern[16], done=done)
+        return completion_chart(found, city_labels(task=16, task_title=titles[16], scope="全省"))
 
     def task_chart(industry: str | None) -> bytes:
         found = completion_by_task(db, concern=concern, done=done, industry=industry)
@@ -193,7 +193,7 @@ def query_figures(db: Database, kb: KnowledgeBase, repeats: int) -> None:
                                                    industry=industry))
 
     for label, action in (
-        ("by city, task 13 (every enterprise), province", city_chart),
+        ("by city, task 16 (ten industries), province", city_chart),
         ("by task, all tasks, province", lambda: task_chart(None)),
         ("by task, industry 钢铁, province", lambda: task_chart("钢铁")),
     ):

@@ -31,6 +31,7 @@ from handlers.core.access import (
 )
 from handlers.core.dialogs import Dialog
 from handlers.enterprise import invitation, myreports, register, report
+from handlers.enterprise import qualifiers as enterprise_qualifiers
 from handlers.officials import deadline_add, notices, notify
 from handlers.public import answering, ask, deadlines, feedback, start, suggestions
 from handlers.staff import (
@@ -39,6 +40,7 @@ from handlers.staff import (
     importing,
     invitations,
     overdue,
+    qualifiers,
     reports,
     review,
     stats,
@@ -119,6 +121,8 @@ COMMANDS: tuple[Command, ...] = (
             usage="/stats 任务13"),
     Command("export", Need(STAFF), "导出Excel台账（按当前筛选条件）", export.export_command,
             usage="/export 洛阳 任务13"),
+    Command("qualifiers", Need(STAFF), "认定事项（如土壤污染重点监管单位）未知的企业",
+            qualifiers.qualifiers_command),
     Command("unanswered", Need(STAFF), "没能回答或被点👎的问题", unanswered.unanswered_command),
     Command("learned", Need(STAFF), "已关联的问题（可删除）", unanswered.learned_command),
     Command("grant", Need(ADMINS), "授予角色", roles.grant_command,
@@ -149,6 +153,10 @@ BUTTONS: tuple[Button, ...] = (
     Button(reports.PREFIX, Need(STAFF), reports.on_panel),
     Button(reports.OPEN_PREFIX, Need(STAFF, Target.ENTERPRISE), reports.on_open),
     Button(invitations.REISSUE_PREFIX, Need(STAFF, Target.ENTERPRISE), invitations.on_reissue),
+    Button(qualifiers.SET_PREFIX, Need(STAFF, Target.ENTERPRISE), qualifiers.on_set),
+    Button(qualifiers.ASK_PREFIX, Need(STAFF), qualifiers.on_ask),
+    Button(enterprise_qualifiers.ANSWER_PREFIX, Need(ANYONE, Target.ENTERPRISE, Relation.OWN),
+           enterprise_qualifiers.on_answer),
     Button(unanswered.LEARN_PREFIX, Need(STAFF), unanswered.on_learn),
     Button(unanswered.UNLEARN_PREFIX, Need(STAFF), unanswered.on_unlearn),
     *(button for entry in DIALOGS for button in entry.buttons),

@@ -54,6 +54,7 @@ from storage.clock import SHANGHAI, from_db, to_db
 from storage.enterprise_invites import InviteKey, link
 from storage.progress import JOINED as JOINED_SQL
 from storage.progress import ReportFilter, _enterprise_where, _latest_where
+from storage.qualifiers import Condition
 from storage.reviews import VERDICT_WORDS, Verdict
 
 
@@ -116,7 +117,7 @@ ENTERPRISE_STATUS = {"pending": "待审核", "approved": "已通过"}
 NOT_REPORTED = "未填报"  # 最新进展's status of a concerned task without a report
 JOINED, NOT_JOINED = "已加入", "未加入"  # 企业's 加入状态; a pending applicant: 待审核
 
-Concern = Mapping[int, frozenset[str] | None]  # task → industries (None: everyone)
+Concern = Mapping[int, Condition]  # task → whom it concerns (the knowledge base's audiences)
 
 
 @dataclass(frozen=True)
@@ -188,8 +189,12 @@ def _latest(db: Database, flt: ReportFilter, titles: Mapping[int, str],
                               filed, verdict, comment)
         return
     pending = next(reported, None)
+    answers: dict[int, dict[str, str]] = {}
+    for eid, key, value in db.execute(
+            "SELECT enterprise_id, qualifier, value FROM enterprise_qualifiers"):
+        answers.setdefault(eid, {})[key] = value
     for city, eid, name, code, status, industries in _enterprise_industries(db, flt):
-        have = set(industries.split("\x1f")) if industries else set()
+        have = frozenset(industries.split("\x1f")) if industries else frozenset()
         rows: dict[int, Row] = {}
         while pending is not None and (pending[0], pending[1]) == (city, eid):
             (_, _, _, _, _, task, state, percent, date, filed, verdict, comment) = pending
@@ -199,7 +204,7 @@ def _latest(db: Database, flt: ReportFilter, titles: Mapping[int, str],
         for task, audience in concern.items():
             if task in rows or (flt.tasks and task not in flt.tasks):
                 continue
-            if audience is None or have & audience:
+            if audience.concerns(have, answers.get(eid)):
                 rows[task] = (city, name, code, ENTERPRISE_STATUS[status], task,
                               titles.get(task, ""), NOT_REPORTED, None, None, None, None, None)
         for task in sorted(rows):

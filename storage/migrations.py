@@ -408,7 +408,24 @@ def _007_enterprise_listing_index(db: Database) -> None:
     _run(db, ("CREATE INDEX enterprises_listing ON enterprises (status, city, id, name)",))
 
 
-def _008_enterprise_list(db: Database) -> None:
+def _008_enterprise_qualifiers(db: Database) -> None:
+    """Each enterprise's answers to the knowledge base's qualifiers (土壤污染重点监管单位…):
+    yes / no / unknown; no row is unknown. Which tasks concern an enterprise depends on
+    them (storage/qualifiers.py)."""
+    _run(db, (
+        """CREATE TABLE enterprise_qualifiers (
+            enterprise_id INTEGER NOT NULL REFERENCES enterprises(id),
+            qualifier TEXT NOT NULL,
+            value TEXT NOT NULL CHECK (value IN ('yes', 'no', 'unknown')),
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (enterprise_id, qualifier)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX enterprise_qualifiers_by_value ON enterprise_qualifiers "
+        "(qualifier, value, enterprise_id)",
+    ))
+
+
+def _009_enterprise_list(db: Database) -> None:
     """The province's enterprise list (issue 16): where an enterprise came from, the
     list's own version of each listed row (so a code registered through the bot keeps
     what its applicant entered, and staff see how the list differs), and one
@@ -453,7 +470,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _005_dialog_tokens_and_applicant_details,
     _006_reviews_and_learned_questions,
     _007_enterprise_listing_index,
-    _008_enterprise_list,
+    _008_enterprise_qualifiers,
+    _009_enterprise_list,
 )
 LATEST = len(MIGRATIONS)
 

@@ -261,11 +261,14 @@ class ImportResult:
     unchanged: int = 0
     merged: int = 0  # codes registered through the bot, now also on the list
     invites: int = 0  # invitation codes issued
+    qualifiers: int = 0  # enterprises whose qualifier answers the list changed
     differences: list[Difference] = field(default_factory=list)
 
     def describe(self) -> str:
         parts = [f"新增 {self.created:,} 家", f"更新 {self.updated:,} 家",
                  f"无变化 {self.unchanged:,} 家"]
+        if self.qualifiers:
+            parts.append(f"{self.qualifiers:,} 家的资格项（是/否）有变化")
         if self.merged:
             parts.append(f"其中 {self.merged:,} 家已通过机器人登记（已合并，账号保留）")
         if self.differences:
@@ -329,7 +332,7 @@ def _differences(row: ListedRow, registered: Mapping[str, Any]) -> list[Differen
             if _shown(key, registered[key]) != _shown(key, listed[key])]
 
 
-QualifierWriter = Callable[[Database, int, Mapping[str, str]], object]
+QualifierWriter = Callable[[Database, int, Mapping[str, str]], bool]  # True: changed
 
 
 def import_rows(db: Database, rows: Sequence[ListedRow], *, actor_id: int, now: dt.datetime,
@@ -383,8 +386,8 @@ def import_rows(db: Database, rows: Sequence[ListedRow], *, actor_id: int, now: 
                 else:
                     result.unchanged += 1
                 invited.append(eid)
-            if qualifiers is not None and row.qualifiers:
-                qualifiers(db, eid, row.qualifiers)
+            if qualifiers is not None and row.qualifiers and qualifiers(db, eid, row.qualifiers):
+                result.qualifiers += 1
         result.invites = ensure_invites(db, invited, key=key, by=actor_id, now=now,
                                         valid_for=valid_for)
         if result.created or result.updated or result.merged:

@@ -165,7 +165,9 @@ async def test_history_kept_across_reports_and_shown_by_myreports(
         await report(alice, task=8, status="已完成", description="验收通过", date="6月15日")
 
         listing = await alice.say("/myreports")
-        assert "各任务最新进展（2/26项）" in listing
+        # reported on 2 of the 5 tasks that concern a 化工 enterprise (8, 18, 20, 22, 26)
+        assert "各任务最新进展（2/5项）" in listing
+        assert "尚未填报：任务20、任务22、任务26" in listing
         assert "8. 严控煤炭消费总量 — 已完成" in listing
         assert "18. " in listing and "未开始" in listing and "2022-03-31" in listing
         assert "进行中 70%" not in listing, "only the latest report per task"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from knowledge.model import EVERYONE, NOBODY, Audience
 from storage.audiences import Concerned, concerned, select_enterprises
 from storage.db import open_db
 from storage.enterprises import approve, enterprise_of_user
@@ -43,12 +44,14 @@ def test_concerned_marks_who_is_done_and_agrees_with_select_enterprises(
     report(db, zz_open, 16, "已完成", 0)
     report(db, zz_open, 16, "进行中", 5)
 
-    rows = concerned(db, regions=(), industries=["铸造"], task=16, done=DONE)
+    casting = Audience.of_industries(["铸造"])
+    rows = concerned(db, regions=(), who=casting, task=16, done=DONE)
     assert rows == [Concerned(zz_done, "郑州市", True), Concerned(zz_open, "郑州市", False),
                     Concerned(ly_open, "洛阳市", False)]
     assert [r.id for r in rows if not r.done] == select_enterprises(
         db, industries=["铸造"], task=16, not_done=DONE)
-    assert [r.id for r in concerned(db, regions=["洛阳市"], industries=None, task=16,
+    assert [r.id for r in concerned(db, regions=["洛阳市"], who=EVERYONE, task=16,
                                     done=DONE)] == [ly_open]
-    assert concerned(db, regions=(), industries=[], task=16, done=DONE) == []
-    assert not any(r.done for r in concerned(db, regions=(), industries=None, task=16, done=()))
+    assert concerned(db, regions=(), who=Audience.of_industries([]), task=16, done=DONE) == []
+    assert concerned(db, regions=(), who=NOBODY, task=16, done=DONE) == []
+    assert not any(r.done for r in concerned(db, regions=(), who=EVERYONE, task=16, done=()))

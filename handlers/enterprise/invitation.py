@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from handlers.core.context import BotData, Context
+from handlers.core.plan import tasks_of
 from handlers.core.telegram_html import escape
 from storage.enterprise_invites import (
     EnterpriseInviteError,
@@ -41,8 +42,7 @@ def valid_for(bot_data: BotData) -> dt.timedelta:
 
 
 def welcome(bot_data: BotData, enterprise: Enterprise, *, again: bool) -> str:
-    kb = bot_data.kb
-    tasks = kb.tasks_concerning(enterprise.industries)
+    tasks = tasks_of(bot_data, enterprise)
     head = (f"您的账号已绑定“{escape(enterprise.name)}”。" if again else
             f"<b>欢迎，{escape(enterprise.name)}！</b>\n您的账号已绑定本企业（{escape(enterprise.city)}），"
             "无需再登记，可以直接填报进展。")

@@ -41,6 +41,7 @@ from handlers.staff.roster_check import Checked, check_table
 from knowledge.model import KnowledgeBase
 from storage.db import MEMORY, open_db
 from storage.enterprise_invites import InviteKey, load_key
+from storage.qualifiers import set_qualifiers
 from storage.roster import (
     MAX_BYTES,
     BadFile,
@@ -89,16 +90,20 @@ def registered_regions(db: Database) -> dict[str, str]:
 
 def qualifier_columns(kb: KnowledgeBase) -> tuple[tuple[str, str], ...]:
     """(key, name) of the knowledge base's enterprise qualifiers (none before they exist)."""
-    return tuple((q.key, q.name) for q in getattr(kb, "qualifiers", ()))
+    return tuple((q.key, q.name) for q in kb.qualifiers)
 
 
-def qualifier_writer(kb: KnowledgeBase, actor_id: int) -> QualifierWriter | None:
+def qualifier_writer(kb: KnowledgeBase, actor_id: int, now: dt.datetime
+                     ) -> QualifierWriter | None:
+    """Writes a row's 是/否 answers (audited by ``set_qualifiers`` when they change); an
+    empty cell says nothing and leaves the enterprise's own answer as it is."""
     if not qualifier_columns(kb):
         return None
-    from storage.qualifiers import set_qualifiers  # type: ignore[import-not-found, unused-ignore]
 
-    def write(db: Database, enterprise_id: int, values: Mapping[str, str]) -> object:
-        return set_qualifiers(db, enterprise_id, values, actor_id=actor_id)
+    def write(db: Database, enterprise_id: int, values: Mapping[str, str]) -> bool:
+        said = {key: value for key, value in values.items() if value != "unknown"}
+        return bool(said) and bool(set_qualifiers(db, enterprise_id, said, actor_id=actor_id,
+                                                  now=now))
 
     return write
 
@@ -127,7 +132,7 @@ def run_import(db: Database, data: bytes, filename: str, *, kb: KnowledgeBase, s
         assert key is not None, "an import issues invitation codes"
         outcome.result = import_rows(db, checked.rows, actor_id=actor_id, now=now, key=key,
                                      valid_for=valid_for, source=Path(filename).name,
-                                     qualifiers=qualifier_writer(kb, actor_id))
+                                     qualifiers=qualifier_writer(kb, actor_id, now))
         outcome.seconds["import"] = tick() - checked_at
     return outcome
 

@@ -1,9 +1,13 @@
 """/overdue and /silent: who is behind, counts first.
 
+Whom a task concerns is the knowledge base's audience (industries and qualifiers
+answered 是), the one answer reminders and charts use too.
+
 /overdue: approved enterprises past a deadline of a task that concerns them and not
 done with it — their latest report is not 已完成/不涉及, or they never reported on
-it — by city and by task, then the list. /silent: approved enterprises that have
-never reported on anything. Both read the calendar (the plan's deadlines and the
+it — by city and by task, then the list. /silent: approved enterprises that some task
+concerns and that have never reported on anything. A start date (自…起执行) is no
+deadline: nobody is overdue on it. Both read the calendar (the plan's deadlines and the
 officials') and are limited to the asker's scope; ``/overdue 洛阳 任务13`` narrows
 them further. Province-wide they run off the event loop.
 """
@@ -21,6 +25,7 @@ from handlers.core.offload import in_worker
 from handlers.core.plan import calendar
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
 from handlers.staff import filters as staff_filters
+from knowledge.model import Audience
 from storage.clock import format_local, local_today
 from storage.progress import Due, Overdue, ReportFilter, overdue, silent
 from storage.regions import REGIONS
@@ -30,7 +35,8 @@ TEXT_LIMIT = MAX_MESSAGE_CHARS - 200
 
 
 def dues(bot_data: BotData) -> list[Due]:
-    return [Due(e.task, e.due, e.industries, e.regions) for e in calendar(bot_data)]
+    """The calendar's deadlines (a start date is no deadline: nobody is overdue on it)."""
+    return [Due(e.task, e.due, e.who, e.regions) for e in calendar(bot_data) if not e.starts]
 
 
 def _by_city(counts: dict[str, int]) -> str:
@@ -98,7 +104,7 @@ def silent_text(rows: Iterable[tuple[str, str, str, bool]], scope: str) -> str:
     and 已加入未填报 apart, each with its count by city."""
     listed = list(rows)
     if not listed:
-        return f"您负责的范围（{escape(scope)}）内，所有已审核企业都填报过进展。"
+        return f"您负责的范围（{escape(scope)}）内，有涉及任务的已审核企业都填报过进展。"
     absent = [row for row in listed if not row[3]]
     joined = [row for row in listed if row[3]]
     lines = [f"<b>从未填报的企业</b>（{escape(scope)}）：共<b>{len(listed)}</b>家。"]
@@ -127,7 +133,9 @@ async def silent_command(update: Update, context: Context) -> None:
     if flt is None or update.effective_message is None:
         return
     bot_data = context.bot_data
-    rows = await in_worker(bot_data, lambda db: silent(db, regions=flt.regions))
+    anything = Audience.any_of(*bot_data.kb.concern().values())  # concerned by some task
+    rows = await in_worker(bot_data, lambda db: silent(db, regions=flt.regions,
+                                                       concerned=anything))
     listed = [(r.city, r.enterprise_name,
                format_local(r.approved_at)[:10] if r.approved_at else "", r.joined)
               for r in rows]

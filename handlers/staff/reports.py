@@ -26,9 +26,10 @@ from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
 from handlers.core.dialogs import in_rows, keyboard, small_int
 from handlers.core.offload import in_worker
+from handlers.core.plan import tasks_of
 from handlers.core.report_text import history_entry, latest_line
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
-from handlers.staff import export, invitations, stats
+from handlers.staff import export, invitations, qualifiers, stats
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import APPROVAL_WORDS, PERIODS, StaffFilter
 from handlers.staff.review import review_row
@@ -275,7 +276,9 @@ async def on_panel(update: Update, context: Context) -> None:
 
 
 def card(bot_data: BotData, enterprise: Enterprise) -> str:
-    """Registration and progress on every task that concerns it (or it reported on)."""
+    """Registration and progress on every task that concerns it — by industries and
+    qualifier answers, the one answer — or it reported on. The qualifiers follow in a
+    message of their own, with the buttons to correct them (:mod:`handlers.staff.qualifiers`)."""
     db, kb = bot_data.db, bot_data.kb
     today = local_today(bot_data.now())
     latest = latest_by_task(db, enterprise.id)
@@ -290,7 +293,7 @@ def card(bot_data: BotData, enterprise: Enterprise) -> str:
         "",
         "<b>各项任务进展</b>：",
     ]
-    concerned = [t.number for t in kb.tasks_concerning(enterprise.industries)]
+    concerned = [t.number for t in tasks_of(bot_data, enterprise)]
     for task in sorted(set(concerned) | set(latest)):
         title = kb.task_titles.get(task, f"任务{task}")
         report = latest.get(task)
@@ -339,6 +342,7 @@ async def send_enterprise(update: Update, context: Context, enterprise: Enterpri
         return
     bot_data = context.bot_data
     await context.bot.send_message(chat.id, card(bot_data, enterprise), parse_mode=ParseMode.HTML)
+    await qualifiers.send_panel(context, chat.id, enterprise)
     invite = invitations.invitation_block(bot_data, enterprise, context.bot.username)
     if invite is not None:
         await context.bot.send_message(chat.id, invite[0], parse_mode=ParseMode.HTML,

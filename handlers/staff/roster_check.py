@@ -57,7 +57,7 @@ COLUMNS: tuple[Spec, ...] = (
                            "联系人电话")),
 )
 
-QUALIFIER_VALUES = {"是": "yes", "否": "no", "": "unknown"}
+QUALIFIER_VALUES = {"是": "yes", "否": "no", "": "unknown", "不清楚": "unknown"}
 
 
 def _header_key(text: str) -> str:
