@@ -137,3 +137,14 @@ async def test_silent_shows_not_joined_apart_with_counts_by_city(bot: RunningBot
     absent, joined = silent.split("已加入未填报", 1)
     assert "郑州铸造厂" in absent and "绿源化工有限公司" not in absent
     assert "绿源化工有限公司" in joined and "郑州市1" in absent and "郑州市1" in joined
+
+
+async def test_overdue_and_the_notice_preview_count_those_not_joined(bot: RunningBot) -> None:
+    from handlers.officials.notices import preview
+    from storage.audiences import Audience, AudienceKind
+
+    await Chat(bot, 6001).say(f"/start {code_of(bot, CHEM)}")
+    overdue = await Chat(bot, ZZ_STAFF).say("/overdue")
+    assert "其中未加入1家" in overdue and "郑州铸造厂" in overdue and "— 未加入" in overdue
+    shown = preview(bot.db, bot.app.bot_data.kb, Audience(AudienceKind.ALL), PROVINCE)
+    assert (shown.enterprises, len(shown.recipients), shown.unreachable) == (2, 1, 1)

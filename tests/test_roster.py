@@ -391,3 +391,24 @@ def test_lvdong_invites_writes_links_and_a_zip_of_qr_codes(tmp_path: Path) -> No
     assert str(rows[1][7]) not in new.stdout
     no_name = lvdong(db_path, "invites", "--out", str(out))
     assert no_name.returncode == 2 and "--bot-username" in no_name.stderr
+
+
+def test_one_column_per_qualifier_with_yes_no_or_empty(kb: KnowledgeBase, db: Database) -> None:
+    from storage.qualifiers import qualifiers_of
+
+    soil = next(q for q in kb.qualifiers if q.key == "soil_key_unit")
+    coal = next(q for q in kb.qualifiers if q.key == "coal_furnace")
+    header = (*HEADER, soil.name, coal.name)
+    outcome = importing(db, as_csv((*GOOD, "是", ""),
+                                   ("另一家", credit_code(2), "郑州市", "", "", "", "", "否", "也许"),
+                                   header=header), kb)
+    assert outcome.checked.problems == {3: [f"{coal.name}：应填“是”“否”或留空，您填写的是“也许”"]}
+    ent = find_by_code(db, GOOD[1])
+    assert ent is not None and qualifiers_of(db, ent.id) == {"soil_key_unit": "yes"}
+    assert outcome.result.qualifiers == 1
+    again = importing(db, as_csv((*GOOD, "是", ""), header=header), kb)
+    assert again.result.qualifiers == 0 and again.result.unchanged == 1
+    changed = importing(db, as_csv((*GOOD, "否", "是"), header=header), kb)
+    assert qualifiers_of(db, ent.id) == {"soil_key_unit": "no", "coal_furnace": "yes"}
+    assert changed.result.qualifiers == 1
+    assert any(e.action == "set_qualifiers" for e in latest(db, 5))
