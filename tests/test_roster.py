@@ -399,9 +399,8 @@ def test_one_column_per_qualifier_with_yes_no_or_empty(kb: KnowledgeBase, db: Da
     soil = next(q for q in kb.qualifiers if q.key == "soil_key_unit")
     coal = next(q for q in kb.qualifiers if q.key == "coal_furnace")
     header = (*HEADER, soil.name, coal.name)
-    outcome = importing(db, as_csv((*GOOD, "是", ""),
-                                   ("另一家", credit_code(2), "郑州市", "", "", "", "", "否", "也许"),
-                                   header=header), kb)
+    other = ("另一家", credit_code(2), "郑州市", "", "", "", "", "否", "也许")
+    outcome = importing(db, as_csv((*GOOD, "是", ""), other, header=header), kb)
     assert outcome.checked.problems == {3: [f"{coal.name}：应填“是”“否”或留空，您填写的是“也许”"]}
     ent = find_by_code(db, GOOD[1])
     assert ent is not None and qualifiers_of(db, ent.id) == {"soil_key_unit": "yes"}
@@ -412,3 +411,11 @@ def test_one_column_per_qualifier_with_yes_no_or_empty(kb: KnowledgeBase, db: Da
     assert qualifiers_of(db, ent.id) == {"soil_key_unit": "no", "coal_furnace": "yes"}
     assert changed.result.qualifiers == 1
     assert any(e.action == "set_qualifiers" for e in latest(db, 5))
+
+
+@pytest.mark.parametrize("name", ["sample-enterprises.xlsx", "sample-enterprises.csv"])
+def test_the_sample_lists_in_the_repository_import_cleanly(kb: KnowledgeBase, db: Database,
+                                                           name: str) -> None:
+    data = (Path(__file__).resolve().parent.parent / "docs" / name).read_bytes()
+    outcome = importing(db, data, kb)
+    assert outcome.checked.problems == {} and outcome.result.created == 8
