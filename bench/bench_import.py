@@ -101,7 +101,8 @@ def stage(name: str, argv: list[str], env: dict[str, str]) -> tuple[float, int]:
     if line is None:
         raise SystemExit(f"{name} failed:\n{done.stdout}\n{done.stderr}")
     _, seconds, peak, code = line.split()
-    print(f"  {name}: exit {code}; {done.stdout.strip().splitlines()[-1][:120]}")
+    for line in done.stdout.strip().splitlines()[-2:]:
+        print(f"  {name} (exit {code}): {line[:140]}")
     return float(seconds), int(peak)
 
 

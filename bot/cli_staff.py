@@ -147,6 +147,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         db.conn.close()
     dry = "（试运行：只检查，没有写入数据库）" if args.dry_run else ""
     print(outcome.summary(source.name) + dry)
+    steps = {"read": "读取", "check": "检查", "import": "写入（一个事务）"}
+    print("用时：" + "，".join(f"{steps[k]} {v:.1f} 秒" for k, v in outcome.seconds.items()))
     if outcome.problems_xlsx is not None:
         target = problem_path(source)
         target.write_bytes(outcome.problems_xlsx)

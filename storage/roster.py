@@ -32,7 +32,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -126,25 +126,31 @@ def _read_xlsx(data: bytes) -> Table:
         if merged:
             raise BadFile(f"工作表“{sheet.title}”有合并单元格（如 {merged}）：请取消合并，"
                           "让每家企业占一行、每个单元格只有一个值后再导入。")
-        rows: list[tuple[int, tuple[str, ...]]] = []
-        header: tuple[str, ...] | None = None
-        for number, cells in enumerate(sheet.iter_rows(), start=1):
-            values = tuple(Formula(str(c.value)) if c.data_type == "f" else _text(c.value)
-                           for c in cells)
-            if number == 1:
-                header = values
-                continue
-            if any(values):
-                rows.append((number, values))
-                if len(rows) > MAX_ROWS:
-                    raise BadFile(_too_many())
-        return _table(str(sheet.title), header, rows)
+        return _collect(str(sheet.title), (
+            tuple(Formula(str(c.value)) if c.data_type == "f" else _text(c.value) for c in cells)
+            for cells in sheet.iter_rows()))
     finally:
         workbook.close()
 
 
-def _too_many() -> str:
-    return (f"表格超过 {MAX_ROWS:,} 行，超过了一次导入的上限；请按地市分成几个文件导入。")
+def _collect(name: str, lines: Iterable[tuple[str, ...]]) -> Table:
+    """The header (line 1) and the non-empty rows with their numbers; BadFile past
+    :data:`MAX_ROWS` or for an empty sheet."""
+    rows: list[tuple[int, tuple[str, ...]]] = []
+    header: tuple[str, ...] | None = None
+    for number, values in enumerate(lines, start=1):
+        if number == 1:
+            header = values
+        elif any(values):
+            rows.append((number, values))
+            if len(rows) > MAX_ROWS:
+                raise BadFile(f"表格超过 {MAX_ROWS:,} 行，超过了一次导入的上限；"
+                              "请按地市分成几个文件导入。")
+    if header is None or (not any(header) and not rows):
+        raise BadFile(f"工作表“{name}”是空的。")
+    if not rows:
+        raise BadFile(f"工作表“{name}”只有表头，没有企业。")
+    return Table(name, header, rows)
 
 
 def _merged_cells(data: bytes, part: str) -> str | None:
@@ -180,23 +186,13 @@ def _read_csv(data: bytes, filename: str) -> Table:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    rows: list[tuple[int, tuple[str, ...]]] = []
-    header: tuple[str, ...] | None = None
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
-        for number, cells in enumerate(reader, start=1):
-            values = tuple(_csv_value(c) for c in cells)
-            if number == 1:
-                header = values
-                continue
-            if any(values):
-                rows.append((number, values))
-                if len(rows) > MAX_ROWS:
-                    raise BadFile(_too_many())
+        return _collect(Path(filename).name,
+                        (tuple(_csv_value(c) for c in cells) for cells in reader))
     except csv.Error as exc:
         raise BadFile(f"{Path(filename).name} 第{reader.line_num}行不是有效的 CSV（{exc}）。") \
             from None
-    return _table(Path(filename).name, header, rows)
 
 
 def _csv_value(cell: str) -> str:
@@ -206,15 +202,6 @@ def _csv_value(cell: str) -> str:
     if value.startswith("'") and value[1:2] in ("=", "+", "-", "@"):
         return value[1:]  # the ledger's way of keeping text from being read as a formula
     return value
-
-
-def _table(name: str, header: tuple[str, ...] | None,
-           rows: list[tuple[int, tuple[str, ...]]]) -> Table:
-    if header is None or (not any(header) and not rows):
-        raise BadFile(f"工作表“{name}”是空的。")
-    if not rows:
-        raise BadFile(f"工作表“{name}”只有表头，没有企业。")
-    return Table(name, header, rows)
 
 
 # --- writing -------------------------------------------------------------------------

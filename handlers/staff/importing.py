@@ -11,7 +11,6 @@ thread on a connection of its own, so everyone else keeps being answered.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import logging
@@ -36,10 +35,10 @@ from handlers.core.dialogs import (
     send,
     show_prompt,
 )
+from handlers.core.offload import in_writer
 from handlers.core.telegram_html import escape
 from handlers.staff.roster_check import Checked, check_table
 from knowledge.model import KnowledgeBase
-from storage.db import MEMORY, open_db
 from storage.enterprise_invites import InviteKey, load_key
 from storage.qualifiers import set_qualifiers
 from storage.roster import (
@@ -223,23 +222,6 @@ async def got_file(update: Update, context: Context) -> object:
             chat.id, InputFile(io.BytesIO(outcome.problems_xlsx), filename=f"{stem}.问题.xlsx"),
             caption="有问题的行已在“问题”列注明。")
     return END
-
-
-async def in_writer(bot_data: BotData, work: Callable[[Database], Any]) -> Any:
-    """``work(db)`` in a worker thread on a write connection of its own (an import is
-    one long write transaction; the bot's own connection stays on the event loop)."""
-    path = bot_data.db_path
-    if str(path) == MEMORY:
-        return work(bot_data.db)
-
-    def run() -> Any:
-        db = open_db(path)
-        try:
-            return work(db)
-        finally:
-            db.conn.close()
-
-    return await asyncio.to_thread(run)
 
 
 def conversation(timeout: float | None) -> ConversationHandler[Any]:
