@@ -7,7 +7,8 @@ if there is one — the ledger's own sheet imports as it is — else the first) 
 row 1 and each row keeping the number the spreadsheet shows. What cannot be read as a
 list is refused whole with :class:`BadFile` and a message saying why: not a
 spreadsheet, over :data:`MAX_BYTES` or :data:`MAX_ROWS`, merged cells, an empty sheet.
-A cell holding a formula is kept as a :class:`Formula` for the checker to refuse.
+A cell holding a formula (or text starting with ``=``) is kept as a :class:`Formula`
+for the checker to refuse.
 
 Writing (:func:`import_rows`) takes rows already checked (``handlers.staff.roster_check``
 checks them as registration does) and applies them in one transaction:
@@ -126,11 +127,19 @@ def _read_xlsx(data: bytes) -> Table:
         if merged:
             raise BadFile(f"工作表“{sheet.title}”有合并单元格（如 {merged}）：请取消合并，"
                           "让每家企业占一行、每个单元格只有一个值后再导入。")
-        return _collect(str(sheet.title), (
-            tuple(Formula(str(c.value)) if c.data_type == "f" else _text(c.value) for c in cells)
-            for cells in sheet.iter_rows()))
+        return _collect(str(sheet.title), (tuple(_xlsx_value(v) for v in values)
+                                           for values in sheet.iter_rows(values_only=True)))
     finally:
         workbook.close()
+
+
+def _xlsx_value(value: Any) -> str:
+    """A cell as text; a formula (read-only openpyxl gives its text, ``=…``) as a
+    :class:`Formula` — so is text typed to start with ``=``, which no value of a list
+    does."""
+    if isinstance(value, str) and value.startswith("="):
+        return Formula(value)
+    return _text(value)
 
 
 def _collect(name: str, lines: Iterable[tuple[str, ...]]) -> Table:
@@ -293,6 +302,15 @@ def _listings(db: Database) -> dict[int, dict[str, Any]]:
                                   "contact_name, phone FROM enterprise_listings")}
 
 
+def _answers(db: Database) -> dict[int, dict[str, str]]:
+    """Every enterprise's qualifier answers (to write only those a list changes)."""
+    out: dict[int, dict[str, str]] = {}
+    for eid, key, value in db.execute(
+            "SELECT enterprise_id, qualifier, value FROM enterprise_qualifiers"):
+        out.setdefault(eid, {})[key] = value
+    return out
+
+
 def _set_listing(db: Database, eid: int, row: ListedRow, stamp: str) -> None:
     db.execute(
         """INSERT INTO enterprise_listings (enterprise_id, name, city, county, industries,
@@ -326,12 +344,14 @@ def import_rows(db: Database, rows: Sequence[ListedRow], *, actor_id: int, now: 
                 key: InviteKey, valid_for: dt.timedelta, source: str,
                 qualifiers: QualifierWriter | None = None) -> ImportResult:
     """Apply checked rows in one transaction (see the module docstring). ``qualifiers``
-    writes a row's qualifier answers (called only for rows that carry some)."""
+    writes a row's qualifier answers, called only for the rows whose 是/否 answers
+    differ from the enterprise's (an empty cell says nothing)."""
     stamp = to_db(now)
     result = ImportResult()
     with transaction(db):
         current = _current(db)
         listings = _listings(db)
+        answers = _answers(db) if qualifiers is not None else {}
         invited: list[int] = []
         for row in rows:
             found = current.get(row.credit_code)
@@ -373,8 +393,10 @@ def import_rows(db: Database, rows: Sequence[ListedRow], *, actor_id: int, now: 
                 else:
                     result.unchanged += 1
                 invited.append(eid)
-            if qualifiers is not None and row.qualifiers and qualifiers(db, eid, row.qualifiers):
-                result.qualifiers += 1
+            said = {k: v for k, v in row.qualifiers.items() if v != "unknown"}
+            if qualifiers is not None and said and any(
+                    answers.get(eid, {}).get(k) != v for k, v in said.items()):
+                result.qualifiers += bool(qualifiers(db, eid, said))
         result.invites = ensure_invites(db, invited, key=key, by=actor_id, now=now,
                                         valid_for=valid_for)
         if result.created or result.updated or result.merged:

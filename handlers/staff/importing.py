@@ -94,15 +94,12 @@ def qualifier_columns(kb: KnowledgeBase) -> tuple[tuple[str, str], ...]:
 
 def qualifier_writer(kb: KnowledgeBase, actor_id: int, now: dt.datetime
                      ) -> QualifierWriter | None:
-    """Writes a row's 是/否 answers (audited by ``set_qualifiers`` when they change); an
-    empty cell says nothing and leaves the enterprise's own answer as it is."""
+    """Writes a row's 是/否 answers, audited by ``set_qualifiers``."""
     if not qualifier_columns(kb):
         return None
 
     def write(db: Database, enterprise_id: int, values: Mapping[str, str]) -> bool:
-        said = {key: value for key, value in values.items() if value != "unknown"}
-        return bool(said) and bool(set_qualifiers(db, enterprise_id, said, actor_id=actor_id,
-                                                  now=now))
+        return bool(set_qualifiers(db, enterprise_id, values, actor_id=actor_id, now=now))
 
     return write
 
