@@ -148,3 +148,21 @@ async def test_overdue_and_the_notice_preview_count_those_not_joined(bot: Runnin
     assert "其中未加入1家" in overdue and "郑州铸造厂" in overdue and "— 未加入" in overdue
     shown = preview(bot.db, bot.app.bot_data.kb, Audience(AudienceKind.ALL), PROVINCE)
     assert (shown.enterprises, len(shown.recipients), shown.unreachable) == (2, 1, 1)
+
+
+async def test_the_card_lists_how_the_list_differs_from_a_registration(
+        bot: RunningBot) -> None:
+    from storage.enterprises import approve, register
+
+    reg = register(bot.db, user_id=6100, name="洛阳铸造（自报）", credit_code=LY_CAST[1],
+                   city="洛阳市", county=None, industries=["铸造"], contact_name="王五",
+                   phone="13812345670", now=NOW)
+    approve(bot.db, account_id=reg.account.id, approver_id=900, admins=frozenset({900}),
+            now=NOW)
+    ly = Chat(bot, LY_STAFF)
+    await ly.say("/import")
+    reply = await ly.document(file_name="名单.csv", mime_type="text/csv", content=as_csv(LY_CAST))
+    assert "已通过机器人登记" in reply
+    assert "企业名称 登记为“洛阳铸造（自报）”，名单为“洛阳铸造厂”" in reply
+    card = await ly.say(f"/enterprise {LY_CAST[1]}")
+    assert "名单与登记不一致" in card and "名单为“洛阳铸造厂”" in card

@@ -15,30 +15,32 @@ from handlers.enterprise.invitation import valid_for
 from storage.clock import format_local
 from storage.enterprise_invites import current, link, live_code, load_key, reissue
 from storage.enterprises import Enterprise, get_enterprise
+from storage.roster import differences_of
 
 REISSUE_PREFIX = "ri"  # ri:<enterprise id>
 
 
 def invitation_block(bot_data: BotData, enterprise: Enterprise, username: str | None
                      ) -> tuple[str, InlineKeyboardMarkup | None] | None:
-    """For staff, under an enterprise's card: its invitation (link, or who used it)
-    and the 重新发放 button; None for an enterprise that has never had one."""
+    """For staff, under an enterprise's card: how the imported list differs from its
+    registration (a code registered through the bot, then listed), and its invitation
+    (link, or who used it and when) with 重新发放; None when it has neither."""
+    lines = [f"名单与登记不一致（未覆盖登记）：{escape(d.label)} 登记为“{escape(d.registered)}”，"
+             f"名单为“{escape(d.listed)}”" for d in differences_of(bot_data.db, enterprise.id)]
     invite = current(bot_data.db, enterprise.id)
     if invite is None:
-        return None
-    now = bot_data.now()
-    key = load_key(bot_data.db_path)
-    code = live_code(bot_data.db, enterprise.id, key, now)
+        return ("\n".join(lines), None) if lines else None
+    code = live_code(bot_data.db, enterprise.id, load_key(bot_data.db_path), bot_data.now())
     if invite.used_by is not None:
-        text = (f"邀请链接：已由用户 {invite.used_by} 于 "
-                f"{format_local(invite.used_at) if invite.used_at else ''} 使用（已加入）。")
+        lines.append(f"邀请链接：已由用户 {invite.used_by} 于 "
+                     f"{format_local(invite.used_at) if invite.used_at else ''} 使用（已加入）。")
     elif code is not None and username:
-        text = (f"邀请链接（未加入，{format_local(invite.expires_at)[:10]} 前有效）：\n"
-                f"{escape(link(username, code))}")
+        lines.append(f"邀请链接（未加入，{format_local(invite.expires_at)[:10]} 前有效）：\n"
+                     f"{escape(link(username, code))}")
     else:
-        text = "邀请链接：已失效（过期或已作废），可重新发放。"
+        lines.append("邀请链接：已失效（过期或已作废），可重新发放。")
     markup = keyboard([[("🔁 重新发放邀请链接", f"{REISSUE_PREFIX}:{enterprise.id}")]])
-    return text, markup
+    return "\n".join(lines), markup
 
 
 async def on_reissue(update: Update, context: Context) -> None:
