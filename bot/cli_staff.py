@@ -44,6 +44,7 @@ def _umask() -> int:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the ledger of the reports (all, or of --city / --task) to --out."""
+    from handlers.core.plan import describe_enterprises
     from knowledge.loader import load_kb
     from storage.ledger import LedgerFormat, export_ledger
     from storage.progress import ReportFilter
@@ -76,7 +77,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with os.fdopen(handle, "wb") as stream, _db(settings) as db:
             summary = export_ledger(db, flt, stream, task_titles=titles, fmt=fmt,
-                                    concern=kb.concern(), invitations=invitations)
+                                    concern=kb.concern(), invitations=invitations,
+                                    describe=describe_enterprises(kb))
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's file is private; make it usual
         os.replace(temporary, out)
     except OSError as exc:

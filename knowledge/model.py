@@ -424,10 +424,7 @@ class KnowledgeBase:
         return tuple(s.name for s in self.statuses if s.not_applicable)
 
     def qualifier(self, key: str) -> Qualifier | None:
-        for qualifier in self.qualifiers:
-            if qualifier.key == key:
-                return qualifier
-        return None
+        return next((q for q in self.qualifiers if q.key == key), None)
 
     @cached_property
     def qualifier_names(self) -> Mapping[str, str]:

@@ -7,7 +7,9 @@ already limited to the asker's scope by the caller:
 * 填报记录 — every report of those enterprises on those tasks, oldest first, with its
   latest review, attachment count and whether it was filed before approval;
 * 企业 — the registration of the enterprises the filter selects (with no report
-  filter — task, status, dates — also those that never reported).
+  filter — task, status, dates — also those that never reported), with their answers
+  to the plan's qualifiers and the tasks that concern them (from the caller's
+  ``describe``: the knowledge base's one answer).
 
 Dates and times are real Excel dates (Beijing time), percentages numbers formatted as
 percent, text cells always text: a name or description typed as ``=HYPERLINK(…)`` is
@@ -110,6 +112,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     ENTERPRISES: (_NAME, _CODE, _CITY, Column("区县", 14), Column("行业", 20),
                   Column("审核状态", 9), Column("联系人", 10), Column("联系电话", 14),
                   Column("注册时间", 17, Kind.DATETIME), Column("审核通过时间", 17, Kind.DATETIME),
+                  Column("认定情况", 40), Column("涉及任务", 24),
                   Column("加入状态", 9), Column("邀请链接", 60)),
 }
 
@@ -129,6 +132,12 @@ class Invitations:
     now: dt.datetime
 
 Row = tuple[Any, ...]
+# An enterprise's industries and qualifier answers → (its 认定情况, its 涉及任务), in words.
+Describe = Callable[[Sequence[str], Mapping[str, str]], tuple[str, str]]
+
+
+def _no_description(industries: Sequence[str], answers: Mapping[str, str]) -> tuple[str, str]:
+    return "", ""
 
 
 @dataclass(frozen=True)
@@ -255,6 +264,7 @@ def _limits_reports(flt: ReportFilter) -> bool:
 
 
 def _enterprises(db: Database, flt: ReportFilter,
+                 describe: Describe = _no_description,
                  invitations: Invitations | None = None) -> Iterator[Row]:
     if _limits_reports(flt):
         where, params = _latest_where(flt)
@@ -268,7 +278,9 @@ def _enterprises(db: Database, flt: ReportFilter,
                (SELECT group_concat(industry, '、') FROM
                    (SELECT industry FROM enterprise_industries
                     WHERE enterprise_id = e.id ORDER BY industry)),
-               e.status, e.contact_name, e.phone, e.created_at, e.decided_at, e.id,
+               e.status, e.contact_name, e.phone, e.created_at, e.decided_at,
+               (SELECT group_concat(qualifier || '=' || value, ';')
+                FROM enterprise_qualifiers WHERE enterprise_id = e.id), e.id,
                e.listed_at IS NOT NULL, {JOINED_SQL},
                (SELECT serial FROM enterprise_invites i WHERE i.enterprise_id = e.id
                 AND i.used_by IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?
@@ -277,13 +289,17 @@ def _enterprises(db: Database, flt: ReportFilter,
     stamp = to_db(invitations.now) if invitations else ""
     key_id = invitations.key.key_id if invitations else ""
     for (name, code, city, county, industries, status, contact, phone, created,
-         decided, eid, listed, joined, serial) in db.execute(query, [stamp, key_id, *params]):
+         decided, answers, eid, listed, joined, serial) in db.execute(
+            query, [stamp, key_id, *params]):
+        chosen_answers = dict(pair.split("=", 1) for pair in (answers or "").split(";") if pair)
+        qualified, concerning = describe(tuple((industries or "").split("、")) if industries
+                                         else (), chosen_answers)
         state = JOINED if joined else NOT_JOINED if listed else ENTERPRISE_STATUS[status]
         url = (link(invitations.username, invitations.key.code(eid, serial))
                if invitations is not None and serial is not None and not joined else None)
         yield (name, code, city, county, industries, ENTERPRISE_STATUS[status], contact or None,
                phone or None, _local(created), _local(decided) if status == "approved" else None,
-               state, url)
+               qualified or None, concerning or None, state, url)
 
 
 @contextmanager
@@ -402,12 +418,13 @@ Sink = str | Path | IO[bytes]
 
 
 def _write_xlsx(db: Database, flt: ReportFilter, out: Sink, titles: Mapping[int, str],
-                concern: Concern | None, invitations: Invitations | None) -> LedgerSummary:
+                describe: Describe, concern: Concern | None,
+                invitations: Invitations | None) -> LedgerSummary:
     workbook = Workbook(write_only=True)
     sources: list[tuple[str, Callable[[], Iterator[Row]]]] = [
         (LATEST, lambda: _latest(db, flt, titles, concern)),
         (HISTORY, lambda: _history(db, flt, titles)),
-        (ENTERPRISES, lambda: _enterprises(db, flt, invitations)),
+        (ENTERPRISES, lambda: _enterprises(db, flt, describe, invitations)),
     ]
     sheets: list[_Sheet] = []
     try:
@@ -443,7 +460,8 @@ def _csv_cell(kind: Kind, value: Any) -> str:
 
 
 def _write_csv(db: Database, flt: ReportFilter, out: Sink, titles: Mapping[int, str],
-               concern: Concern | None, invitations: Invitations | None) -> LedgerSummary:
+               describe: Describe, concern: Concern | None,
+               invitations: Invitations | None) -> LedgerSummary:
     """The 最新进展 sheet as CSV, UTF-8 with a BOM: Excel then opens the Chinese right."""
     columns = COLUMNS[LATEST]
     with _binary(out) as raw:
@@ -479,6 +497,7 @@ def export_ledger(
     *,
     task_titles: Mapping[int, str],
     fmt: LedgerFormat = LedgerFormat.XLSX,
+    describe: Describe = _no_description,
     concern: Concern | None = None,
     invitations: Invitations | None = None,
 ) -> LedgerSummary:
@@ -486,10 +505,11 @@ def export_ledger(
     stream left open): the three-sheet .xlsx, or the 最新进展 sheet as CSV.
 
     ``flt`` must already be limited to the asker's scope. ``task_titles``: task number →
-    title, from the knowledge base. Blocking (seconds for a province): run it off the
-    event loop, on a read connection of its own. ``concern`` (task → industries, from
-    the knowledge base) adds the 未填报 rows to 最新进展; ``invitations`` the links of
-    the enterprises not joined to 企业.
+    title, from the knowledge base; ``describe``: an enterprise's qualifier answers and
+    the tasks that concern it, in words (:data:`Describe`). ``concern`` (task → whom it
+    concerns, from the knowledge base) adds the 未填报 rows to 最新进展; ``invitations``
+    the links of the enterprises not joined to 企业. Blocking (seconds for a province):
+    run it off the event loop, on a read connection of its own.
     """
     writer = _write_xlsx if fmt is LedgerFormat.XLSX else _write_csv
-    return writer(db, flt, out, task_titles, concern, invitations)
+    return writer(db, flt, out, task_titles, describe, concern, invitations)

@@ -163,3 +163,24 @@ def test_audience_sql_agrees_with_the_knowledge_base(db: Database) -> None:
         found = [r[0] for r in db.execute(f"SELECT e.id FROM enterprises e WHERE {sql} "
                                           "ORDER BY e.id", params)]
         assert found == [eid for eid, ind, ans in profiles if who.concerns(ind, ans)], who
+
+
+def test_a_start_date_is_read_from_its_wording_or_said_outright(tmp_path: Path) -> None:
+    text = MINI.read_text(encoding="utf-8").replace(
+        "{date: 2022-12-31, wording: 2022年年底前, what: 淘汰小锅炉}",
+        "{date: 2022-12-31, wording: 2022年年底前, what: 淘汰小锅炉}\n"
+        "      - {date: 2023-01-01, wording: 自2023年1月1日起执行, what: 执行新标准}\n"
+        "      - {date: 2023-02-01, wording: 2023年2月1日起, starts: false, what: 完成备案}", 1)
+    kb = load_kb(_write(tmp_path, text))
+    assert [d.starts for d in kb.task(1).deadlines] == [False, True, False]
+
+
+def test_not_applicable_needs_done(tmp_path: Path) -> None:
+    path = _write(tmp_path, MINI.read_text(encoding="utf-8") + (
+        "progress:\n  statuses:\n    - {name: 在做}\n    - {name: 已完成, done: true}\n"
+        "    - {name: 无关, not_applicable: true}\n"))
+    [problem] = validate_file(path)
+    assert problem.line == _line_of(path, "name: 无关")
+    assert "'not_applicable' needs 'done: true'" in problem.message
+    kb = load_kb(MINI)
+    assert kb.not_applicable_statuses == ("不涉及",), "the default statuses"

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from knowledge.engine import Engine
+from storage.enterprises import register
 from tests.bot_harness import FakeClock, RunningBot, running_bot
-from tests.dialog_driver import Chat
+from tests.dialog_driver import Chat, credit_code
 from tests.test_staff import LY_STAFF, NOW, PROVINCE_STAFF, ZZ_STAFF, _setup
 
 
@@ -87,4 +88,13 @@ async def test_unknown_qualifiers_are_listed_and_asked_once(bot: RunningBot) -> 
     await Chat(bot, 7014).say("/help")
     calls = await bot.click(7014, 7014, int(bot.last_message_id(7014)), f"qa:{eid}:0:0")
     assert not any("已记录" in str(c.params.get("text", "")) for c in calls)
+    # nor can a pending claim on it
+    claim = register(bot.db, user_id=9100, name="洛阳铸造15厂", credit_code=credit_code(15),
+                     city="洛阳市", county=None, industries=["铸造"], contact_name="张三",
+                     phone="13800000001", now=NOW)
+    assert claim.account.enterprise_id == eid
+    await Chat(bot, 9100).say("/help")
+    calls = await bot.click(9100, 9100, int(bot.last_message_id(9100)), f"qa:{eid}:0:0")
+    assert any("审核通过后才能回答" in str(c.params.get("text", "")) for c in calls)
+    assert bot.rows("SELECT count(*) AS n FROM enterprise_qualifiers") == [{"n": 1}]
     assert "共16家" in await Chat(bot, PROVINCE_STAFF).say("/qualifiers")

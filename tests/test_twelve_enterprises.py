@@ -11,7 +11,10 @@ tasks 1, 2, 12, 14 and 25.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
+
+import openpyxl
 
 from knowledge.engine import Engine
 from storage.clock import SHANGHAI
@@ -123,3 +126,41 @@ async def test_twelve_enterprises_on_one_day_match_the_hand_computed_table(
         found = {int(r.key): (r.concerned, r.done, r.exempt, r.reported) for r in rows
                  if r.concerned}
         assert found == STATS
+
+        # the ledger's 企业 sheet: answers in words and the tasks that concern each
+        await staff.say("/export")
+        data, _ = _sent_file(bot, STAFF, "document")
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        header, *rows = book["企业"].iter_rows(values_only=True)
+        sheet = {row[0]: dict(zip(header, row + (None,) * len(header), strict=False))
+                 for row in rows}  # an empty last cell is left out of its row
+        assert "土壤污染重点监管单位：是" in str(sheet["企业8003"]["认定情况"])
+        assert sheet["企业8003"]["涉及任务"] == "8、18、20、22、24、25、26"
+        assert "土壤污染重点监管单位：不清楚" in str(sheet["企业8004"]["认定情况"])
+        assert sheet["企业8004"]["涉及任务"] == "8、18、20、22、26"
+        assert "土壤污染重点监管单位：未知" in str(sheet["企业8001"]["认定情况"])
+        assert sheet["企业8012"]["涉及任务"] is None, "no task concerns it (an empty cell)"
+        for user, tasks in REMINDED.items():
+            assert set(tasks) <= {int(n) for n in str(sheet[f"企业{user}"]["涉及任务"]).split("、")}
+
+
+async def test_deadlines_show_what_concerns_each_enterprise_and_start_dates_as_such(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """A start date (自2022年9月1日起执行) is never "已过期"; the Yellow River dates go to
+    the dischargers each concerns; 不清楚 sees neither."""
+    _setup(tmp_path)
+    later = dt.datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI).astimezone(dt.UTC)
+    async with running_bot(tmp_path, engine=engine, clock=FakeClock(later),
+                           flood_burst=10_000) as bot:
+        existing = await Chat(bot, 8009).say("/deadlines")
+        assert "2022年9月1日起（已于1552天前起执行）任务23" in existing
+        assert "2021年3月1日" not in existing, "the new dischargers' date"
+        assert "过期" not in existing.split("任务23")[0].splitlines()[-1]
+        new = await Chat(bot, 8010).say("/deadlines")
+        assert "2021年3月1日起" in new and "2022年9月1日" not in new
+        soil_unknown = await Chat(bot, 8004).say("/deadlines")
+        assert "任务25" not in soil_unknown and "任务23" not in soil_unknown
+        assert "任务25" in await Chat(bot, 8003).say("/deadlines")
+        assert "2021年6月30日" not in await Chat(bot, 8001).say("/deadlines"), (
+            "task 4's drafting deadline is the department's own work")

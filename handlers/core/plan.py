@@ -7,12 +7,17 @@ from ``context.bot_data.kb`` (so another plan's YAML works unchanged).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from handlers.core.context import BotData
 from knowledge.model import KnowledgeBase, Task
 from storage.calendar import CalendarEntry, added_deadlines
 from storage.enterprises import Enterprise
-from storage.qualifiers import qualifiers_of
+from storage.qualifiers import WORDS, qualifiers_of
+
+if TYPE_CHECKING:  # the ledger (openpyxl) is loaded only by the exports that use it
+    from storage.ledger import Describe
 
 
 def plan_entries(kb: KnowledgeBase) -> list[CalendarEntry]:
@@ -39,6 +44,25 @@ def tasks_of(bot_data: BotData, enterprise: Enterprise) -> tuple[Task, ...]:
     staff views give it in SQL)."""
     return bot_data.kb.tasks_concerning(enterprise.industries,
                                         qualifiers_of(bot_data.db, enterprise.id))
+
+
+def describe_enterprises(kb: KnowledgeBase) -> Describe:
+    """For the ledger's 企业 sheet: an enterprise's qualifier answers in words
+    (``土壤污染重点监管单位：是；…``; unanswered: 未知) and the tasks that concern it
+    (``tasks_concerning``, remembered per distinct profile: a province has few)."""
+    seen: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], tuple[str, str]] = {}
+
+    def describe(industries: Sequence[str], answers: Mapping[str, str]) -> tuple[str, str]:
+        key = (tuple(industries), tuple(sorted(answers.items())))
+        if key not in seen:
+            words = "；".join(
+                f"{q.name}：{WORDS[answers[q.key]] if q.key in answers else '未知'}"
+                for q in kb.qualifiers)
+            tasks = "、".join(str(t.number) for t in kb.tasks_concerning(industries, answers))
+            seen[key] = (words, tasks)
+        return seen[key]
+
+    return describe
 
 
 def calendar(bot_data: BotData) -> list[CalendarEntry]:

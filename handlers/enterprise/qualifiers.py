@@ -22,11 +22,12 @@ from handlers.core.context import Context
 from handlers.core.dialogs import keyboard
 from handlers.core.telegram_html import escape
 from knowledge.model import KnowledgeBase, Qualifier
-from storage.enterprises import get_enterprise
+from storage.enterprises import enterprise_of_user, get_enterprise
 from storage.qualifiers import VALUES, WORDS, qualifiers_of, set_qualifiers
 
 ANSWER_PREFIX = "qa"  # qa:<enterprise id>:<qualifier index>:<answer index in VALUES>
 STALE = "这个问题已更新，请以最新消息为准。"
+AWAITING_APPROVAL = "贵企业的账号审核通过后才能回答。"
 
 
 def answer_rows(
@@ -81,7 +82,7 @@ def asked_keys(kb: KnowledgeBase, markup: object) -> list[str]:
 
 async def on_answer(update: Update, context: Context) -> None:
     """``qa:<enterprise>:<qualifier>:<answer>``: the access policy checked that the user
-    speaks for the enterprise."""
+    speaks for the enterprise; only an approved account answers for it."""
     query = update.callback_query
     if query is None:
         return
@@ -91,6 +92,11 @@ async def on_answer(update: Update, context: Context) -> None:
     if parsed is None or enterprise is None or not (
             0 <= parsed[1] < len(kb.qualifiers) and 0 <= parsed[2] < len(VALUES)):
         await acknowledge(query, STALE)
+        return
+    membership = enterprise_of_user(db, query.from_user.id)
+    if membership is None or membership.enterprise.id != enterprise.id \
+            or not membership.can_report:
+        await acknowledge(query, AWAITING_APPROVAL)  # a pending claim does not speak yet
         return
     qualifier, value = kb.qualifiers[parsed[1]], VALUES[parsed[2]]
     set_qualifiers(db, enterprise.id, {qualifier.key: value}, actor_id=None,

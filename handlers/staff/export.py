@@ -16,6 +16,7 @@ from telegram import InputFile, Update
 from handlers.core.access import actor_of
 from handlers.core.context import Context
 from handlers.core.offload import in_worker
+from handlers.core.plan import describe_enterprises
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import StaffFilter
 from storage.clock import to_local
@@ -39,7 +40,8 @@ async def send_export(update: Update, context: Context, chosen: StaffFilter) -> 
     def write(db: Database) -> tuple[bytes, LedgerSummary]:
         out = io.BytesIO()
         summary = export_ledger(db, flt, out, task_titles=titles, fmt=fmt, concern=concern,
-                                invitations=invitations)
+                                invitations=invitations,
+                                describe=describe_enterprises(bot_data.kb))
         return out.getvalue(), summary
 
     await context.bot.send_chat_action(chat.id, "upload_document")
