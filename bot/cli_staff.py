@@ -198,8 +198,16 @@ def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_officials import SHELL
     from storage.clock import utc_now
     from storage.db import transaction
-    from storage.enterprise_invites import ensure_invites, link, listed_ids, load_key, reissue
-    from storage.enterprises import find_by_code
+    from storage.enterprise_invites import (
+        CODE_PREFIX,
+        ensure_invites,
+        enterprise_of_code,
+        link,
+        listed_ids,
+        load_key,
+        reissue,
+    )
+    from storage.enterprises import find_by_code, get_enterprise
     from storage.invitation_sheet import write_invitations
 
     if not args.out and not args.reissue:
@@ -215,9 +223,14 @@ def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
     valid_for = dt.timedelta(days=settings.enterprise_invite_days)
     if args.reissue:
         with _db(settings) as db:
-            enterprise = find_by_code(db, args.reissue)
+            if args.reissue.strip().startswith(CODE_PREFIX):  # the link's code itself
+                found = enterprise_of_code(db, args.reissue)
+                enterprise = get_enterprise(db, found) if found is not None else None
+            else:
+                enterprise = find_by_code(db, args.reissue)
             if enterprise is None:
-                return _fail(f"没有统一社会信用代码为 {args.reissue} 的企业")
+                return _fail(f"没有找到 {args.reissue} 对应的企业（统一社会信用代码，或邀请链接中 "
+                             f"start= 之后的代码）")
             code = reissue(db, enterprise.id, key=key, by=SHELL, now=now, valid_for=valid_for)
         print(f"{enterprise.credit_code} {enterprise.name}：新的邀请链接（原链接已作废）\n"
               f"{link(username, code)}")
@@ -278,7 +291,8 @@ def add_roster_commands(sub: Any,
     inv.add_argument("--not-joined", action="store_true",
                      help="only the enterprises that have not joined yet")
     inv.add_argument("--reissue", metavar="CODE",
-                     help="a new link for the enterprise with this credit code (old one stops)")
+                     help="a new link for the enterprise with this credit code, or of this "
+                          "invitation code (ent_...); the old link stops working")
     inv.add_argument("--bot-username", metavar="NAME",
                      help="the bot's username (default: asked with getMe)")
     inv.set_defaults(func=bind(cmd_invites))

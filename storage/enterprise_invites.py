@@ -194,6 +194,13 @@ def reissue(db: Database, enterprise_id: int, *, key: InviteKey, by: int, now: d
     return code
 
 
+def enterprise_of_code(db: Database, code: str) -> int | None:
+    """The enterprise an invitation code (any of its codes, used or not) was issued for."""
+    row = db.execute("SELECT enterprise_id FROM enterprise_invites WHERE code_hash = ?",
+                     (_hash(code.strip()),)).fetchone()
+    return int(row[0]) if row else None
+
+
 def live_code(db: Database, enterprise_id: int, key: InviteKey, now: dt.datetime) -> str | None:
     """The code of the enterprise's live invitation, or None."""
     row = current(db, enterprise_id)

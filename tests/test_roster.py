@@ -389,6 +389,9 @@ def test_lvdong_invites_writes_links_and_a_zip_of_qr_codes(tmp_path: Path) -> No
                  "--bot-username", "lvdong_bot")
     assert new.returncode == 0 and "原链接已作废" in new.stdout
     assert str(rows[1][7]) not in new.stdout
+    by_code = lvdong(db_path, "invites", "--reissue", str(rows[1][7]).split("start=")[1],
+                     "--bot-username", "lvdong_bot")
+    assert by_code.returncode == 0 and "洛阳铸造" in by_code.stdout  # an old code names it too
     no_name = lvdong(db_path, "invites", "--out", str(out))
     assert no_name.returncode == 2 and "--bot-username" in no_name.stderr
 
