@@ -130,13 +130,15 @@ def current(db: Database, enterprise_id: int) -> InviteRow | None:
     return _row(rows[0]) if rows else None
 
 
+_INSERT = """INSERT INTO enterprise_invites (enterprise_id, serial, code_hash, key_id,
+               created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)"""
+
+
 def _insert(db: Database, enterprise_id: int, serial: int, *, key: InviteKey, by: int,
             now: dt.datetime, valid_for: dt.timedelta) -> str:
     code = key.code(enterprise_id, serial)
-    db.execute(
-        """INSERT INTO enterprise_invites (enterprise_id, serial, code_hash, key_id, created_by,
-               created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (enterprise_id, serial, _hash(code), key.key_id, by, to_db(now), to_db(now + valid_for)))
+    db.execute(_INSERT, (enterprise_id, serial, _hash(code), key.key_id, by, to_db(now),
+                         to_db(now + valid_for)))
     return code
 
 
@@ -156,7 +158,8 @@ def ensure_invites(db: Database, enterprise_ids: Iterable[int], *, key: InviteKe
         if eid in wanted:
             newest[eid] = (serial, key_id, expires, used_by, revoked)
     joined = _joined(db)
-    stamp, issued = to_db(now), 0
+    stamp, until = to_db(now), to_db(now + valid_for)
+    new: list[tuple[object, ...]] = []
     for eid in sorted(wanted):
         if eid in joined:
             continue
@@ -168,10 +171,10 @@ def ensure_invites(db: Database, enterprise_ids: Iterable[int], *, key: InviteKe
             if used_by is None and revoked is None:
                 db.execute("UPDATE enterprise_invites SET revoked_at = ? WHERE enterprise_id = ? "
                            "AND serial = ?", (stamp, eid, serial))
-        _insert(db, eid, (old[0] if old else 0) + 1, key=key, by=by, now=now,
-                valid_for=valid_for)
-        issued += 1
-    return issued
+        serial = (old[0] if old else 0) + 1
+        new.append((eid, serial, _hash(key.code(eid, serial)), key.key_id, by, stamp, until))
+    db.conn.executemany(_INSERT, new)
+    return len(new)
 
 
 def _joined(db: Database) -> set[int]:

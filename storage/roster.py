@@ -312,7 +312,7 @@ def _answers(db: Database) -> dict[int, dict[str, str]]:
 
 
 def _set_listing(db: Database, eid: int, row: ListedRow, stamp: str) -> None:
-    db.execute(
+    db.conn.execute(
         """INSERT INTO enterprise_listings (enterprise_id, name, city, county, industries,
                contact_name, phone, imported_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (enterprise_id) DO UPDATE SET name = excluded.name,
@@ -407,16 +407,19 @@ def import_rows(db: Database, rows: Sequence[ListedRow], *, actor_id: int, now: 
 
 
 def _create(db: Database, row: ListedRow, actor_id: int, stamp: str) -> int:
-    cursor = db.execute(
+    conn = db.conn  # the hot path of a first import: sqlite3 directly
+    cursor = conn.execute(
         """INSERT INTO enterprises (name, city, county, contact_name, phone, credit_code,
                status, created_at, updated_at, decided_at, decided_by, origin, listed_at)
            VALUES (?, ?, ?, ?, ?, ?, 'approved', ?, ?, ?, ?, 'import', ?)""",
         (row.name, row.city, row.county, row.contact_name, row.phone, row.credit_code,
          stamp, stamp, stamp, actor_id, stamp))
-    assert cursor.lastrowid is not None
-    _set_industries(db, cursor.lastrowid, row.industries)
-    _set_listing(db, cursor.lastrowid, row, stamp)
-    return cursor.lastrowid
+    eid = cursor.lastrowid
+    assert eid is not None
+    conn.executemany("INSERT INTO enterprise_industries (enterprise_id, industry) VALUES (?, ?)",
+                     [(eid, industry) for industry in row.industries])
+    _set_listing(db, eid, row, stamp)
+    return eid
 
 
 def _update(db: Database, eid: int, row: ListedRow, actor_id: int, stamp: str) -> None:
