@@ -223,6 +223,7 @@ def build_application(
         settings.reminder_time, settings.reminder_days, settings.reminder_catchup_days
     )
     bot_data.invite_hours = settings.invite_hours
+    bot_data.enterprise_invite_days = settings.enterprise_invite_days
     bot_data.outbox = OutboxSender(
         application.bot, db, clock,
         pace=budget.take_outbox if rate_limiter is None else _unpaced,

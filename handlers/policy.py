@@ -30,13 +30,15 @@ from handlers.core.access import (
 )
 from handlers.core.dialog_shape import Flow
 from handlers.core.dialogs import Dialog
-from handlers.enterprise import myreports, register, report
+from handlers.enterprise import invitation, myreports, register, report
 from handlers.enterprise import qualifiers as enterprise_qualifiers
 from handlers.officials import deadline_add, notices, notify
 from handlers.public import answering, ask, deadlines, feedback, start, suggestions
 from handlers.staff import (
     approvals,
     export,
+    importing,
+    invitations,
     overdue,
     qualifiers,
     reports,
@@ -44,6 +46,7 @@ from handlers.staff import (
     stats,
     unanswered,
 )
+from storage.enterprise_invites import CODE_PREFIX as ENTERPRISE_CODE_PREFIX
 from storage.invites import CODE_PREFIX
 
 
@@ -89,6 +92,8 @@ DIALOGS: tuple[DialogEntry, ...] = (
     DialogEntry(deadline_add.FLOW,
                 Need(OFFICIALS), "新增截止日期（/deadline add）或查看、撤销自己新增的",
                 usage="/deadline add"),
+    DialogEntry(importing.FLOW, Need(STAFF),
+                "导入企业名单（Excel/CSV，限负责范围内）"),
     DialogEntry(review.FLOW, Need(STAFF),
                 "审核一份报告（已核实 / 有问题 / 驳回）", usage="/review 123",
                 entry_button=Button(review.ENTRY_PREFIX, review.NEED)),
@@ -97,6 +102,8 @@ DIALOGS: tuple[DialogEntry, ...] = (
 COMMANDS: tuple[Command, ...] = (
     Command("start", Need(ANYONE), "开始使用绿动", roles.start_with_invite, where=Where.PRIVATE,
             in_dialogs=True, payload=CODE_PREFIX, menu=False),
+    Command("start", Need(ANYONE), "开始使用绿动", invitation.start_with_enterprise_invite,
+            where=Where.PRIVATE, in_dialogs=True, payload=ENTERPRISE_CODE_PREFIX, menu=False),
     Command("start", Need(ANYONE), "开始使用绿动", start.start, where=Where.ANYWHERE,
             in_dialogs=True),
     Command("help", Need(ANYONE), "我能做什么", start.show_help, where=Where.ANYWHERE,
@@ -115,7 +122,7 @@ COMMANDS: tuple[Command, ...] = (
             usage="/enterprise 绿源化工"),
     Command("overdue", Need(OFFICIALS_AND_STAFF), "逾期未完成的企业（按地市、任务统计）",
             overdue.overdue_command, usage="/overdue 洛阳 任务13"),
-    Command("silent", Need(OFFICIALS_AND_STAFF), "从未填报的已审核企业", overdue.silent_command,
+    Command("silent", Need(OFFICIALS_AND_STAFF), "未加入和从未填报的企业", overdue.silent_command,
             usage="/silent 郑州"),
     Command("stats", Need(OFFICIALS_AND_STAFF), "完成情况统计图", stats.stats_command,
             usage="/stats 任务13"),
@@ -152,6 +159,7 @@ BUTTONS: tuple[Button, ...] = (
            deadline_add.on_withdraw),
     Button(reports.PREFIX, Need(STAFF), reports.on_panel),
     Button(reports.OPEN_PREFIX, Need(STAFF, Target.ENTERPRISE), reports.on_open),
+    Button(invitations.REISSUE_PREFIX, Need(STAFF, Target.ENTERPRISE), invitations.on_reissue),
     Button(qualifiers.SET_PREFIX, Need(STAFF, Target.ENTERPRISE), qualifiers.on_set),
     Button(qualifiers.ASK_PREFIX, Need(STAFF), qualifiers.on_ask),
     Button(enterprise_qualifiers.ANSWER_PREFIX, Need(ANYONE, Target.ENTERPRISE, Relation.OWN),

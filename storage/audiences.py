@@ -206,3 +206,29 @@ def recipients(db: Database, enterprise_ids: Iterable[int]) -> list[int]:
         ):
             users[int(row[0])] = None
     return list(users)
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """An enterprise of an audience that no account speaks for (未加入): to phone."""
+
+    enterprise_id: int
+    name: str
+    city: str
+    contact_name: str
+    phone: str
+
+
+def unreachable(db: Database, enterprise_ids: Iterable[int]) -> list[Unreachable]:
+    """The enterprises among ``enterprise_ids`` that cannot be reached in chat because
+    nobody has joined for them (no approved account), by city and id: the notice's
+    preview counts them and offers them as a sheet for phoning."""
+    ids = list(enterprise_ids)
+    out: list[Unreachable] = []
+    for start in range(0, len(ids), 500):
+        sql, values = _in("e.id", ids[start : start + 500])
+        out += [Unreachable(*row) for row in db.execute(
+            f"SELECT e.id, e.name, e.city, e.contact_name, e.phone FROM enterprises e "
+            f"WHERE {sql} AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.enterprise_id = e.id "
+            f"AND a.status = 'approved')", values)]
+    return sorted(out, key=lambda u: (u.city, u.enterprise_id))

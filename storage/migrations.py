@@ -446,6 +446,43 @@ def _009_dialog_results(db: Database) -> None:
     ))
 
 
+def _010_enterprise_list(db: Database) -> None:
+    """The province's enterprise list (issue 16): where an enterprise came from, the
+    list's own version of each listed row (so a code registered through the bot keeps
+    what its applicant entered, and staff see how the list differs), and one
+    invitation link per enterprise, stored as a hash only."""
+    _run(db, (
+        "ALTER TABLE enterprises ADD COLUMN origin TEXT NOT NULL DEFAULT 'bot'",
+        "ALTER TABLE enterprises ADD COLUMN listed_at TEXT",
+        """CREATE TABLE enterprise_listings (
+            enterprise_id INTEGER PRIMARY KEY REFERENCES enterprises (id),
+            name TEXT NOT NULL,
+            city TEXT NOT NULL,
+            county TEXT,
+            industries TEXT NOT NULL DEFAULT '',
+            contact_name TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            imported_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE enterprise_invites (
+            id INTEGER PRIMARY KEY,
+            enterprise_id INTEGER NOT NULL REFERENCES enterprises (id),
+            serial INTEGER NOT NULL,
+            code_hash TEXT NOT NULL UNIQUE,
+            key_id TEXT NOT NULL,
+            created_by INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_by INTEGER,
+            used_at TEXT,
+            revoked_at TEXT,
+            UNIQUE (enterprise_id, serial)
+        )""",
+        "CREATE INDEX enterprises_listed ON enterprises (listed_at, city)",
+    ))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _001_core,
     _002_dialog_state,
@@ -456,6 +493,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _007_enterprise_listing_index,
     _008_enterprise_qualifiers,
     _009_dialog_results,
+    _010_enterprise_list,
 )
 LATEST = len(MIGRATIONS)
 

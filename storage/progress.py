@@ -33,7 +33,12 @@ class Approval(StrEnum):
     PENDING = "pending"
 
 
-NOWHERE = frozenset({"\0none"})  # regions that match no enterprise: an empty intersection
+NOWHERE = frozenset({"\0none"})
+
+# An enterprise has joined when an account speaks for it (approved); one the list brought
+# in that nobody has bound yet is 未加入 (``not_joined``).
+JOINED = ("EXISTS (SELECT 1 FROM accounts a WHERE a.enterprise_id = e.id "
+          "AND a.status = 'approved')")  # regions that match no enterprise: an empty intersection
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,7 @@ class OverdueRow(NamedTuple):
     task: int
     due: dt.date
     status: str | None  # the latest status; None: never reported on the task
+    joined: bool = True  # False: on the list, nobody bound yet (未加入)
 
 
 @dataclass
@@ -203,6 +209,11 @@ class Overdue:
     @property
     def enterprises(self) -> int:
         return len({row.enterprise_id for row in self.rows})
+
+    @property
+    def not_joined(self) -> int:
+        """Enterprises among them that have not joined the bot (未加入)."""
+        return len({row.enterprise_id for row in self.rows if not row.joined})
 
 
 def _latest_passed(dues: Iterable[Due], today: dt.date) -> dict[int, list[Due]]:
@@ -241,14 +252,16 @@ def overdue(
             params += who_values
             done_sql, done_values = _in("l.status", done) if done else ("0", [])
             query = (
-                f"SELECT e.id, e.name, e.city, l.status FROM enterprises e "
+                f"SELECT e.id, e.name, e.city, l.status, {JOINED} FROM enterprises e "
                 f"LEFT JOIN latest_reports l ON l.enterprise_id = e.id AND l.task = ? "
                 f"WHERE {' AND '.join(where)} AND (l.status IS NULL OR NOT {done_sql}) "
                 f"ORDER BY e.city, e.id")
             day = due.due
-            for eid, name, city, status in db.execute(query, [task, *params, *done_values]):
+            for eid, name, city, status, joined in db.execute(
+                    query, [task, *params, *done_values]):
                 if (eid, task) not in seen:
-                    seen[eid, task] = OverdueRow(eid, name, city, task, day, status)
+                    seen[eid, task] = OverdueRow(eid, name, city, task, day, status,
+                                                 bool(joined))
     result.rows = sorted(seen.values(), key=attrgetter("city", "task", "enterprise_id"))
     result.by_city.update(row.city for row in result.rows)
     result.by_task.update(row.task for row in result.rows)
@@ -261,23 +274,28 @@ class SilentRow:
     enterprise_name: str
     city: str
     approved_at: dt.datetime | None
+    joined: bool = True  # False: on the list, nobody bound yet (未加入)
 
 
 def silent(
     db: Database, *, regions: frozenset[str] = frozenset(), concerned: Condition | None = None
 ) -> list[SilentRow]:
     """Approved enterprises that have never reported on any task, by city; with
-    ``concerned`` (any task's audience), only those some task concerns."""
+    ``concerned`` (any task's audience), only those some task concerns. Both those that
+    joined (an approved account) and those of the list nobody bound yet (``joined``
+    False)."""
     where, params = _enterprise_where(ReportFilter(regions=regions, approval=Approval.APPROVED))
     if concerned is not None:
         sql, values = audience_sql(concerned)
         where.append(sql)
         params += values
     rows = db.execute(
-        f"SELECT e.id, e.name, e.city, e.decided_at FROM enterprises e WHERE {' AND '.join(where)}"
+        f"SELECT e.id, e.name, e.city, e.decided_at, {JOINED} FROM enterprises e "
+        f"WHERE {' AND '.join(where)}"
         " AND NOT EXISTS (SELECT 1 FROM latest_reports l WHERE l.enterprise_id = e.id)"
         " ORDER BY e.city, e.id", params)
-    return [SilentRow(r[0], r[1], r[2], from_db(r[3]) if r[3] else None) for r in rows]
+    return [SilentRow(r[0], r[1], r[2], from_db(r[3]) if r[3] else None, bool(r[4]))
+            for r in rows]
 
 
 # --- completion figures --------------------------------------------------------------
@@ -295,6 +313,7 @@ class Completion:
     done: int
     reported: int  # reported anything on the task(s), done or not
     exempt: int = 0  # reported a not-applicable status (不涉及)
+    not_joined: int = 0  # concerned enterprises of the list that have not joined (未加入)
 
     @property
     def share_done(self) -> float:
@@ -326,11 +345,12 @@ def completion_by_city(
     rows = db.execute(
         f"SELECT e.city, count(*), count(l.status), "
         f"coalesce(sum(CASE WHEN {done_sql} THEN 1 ELSE 0 END), 0), "
-        f"coalesce(sum(CASE WHEN {exempt_sql} THEN 1 ELSE 0 END), 0) "
+        f"coalesce(sum(CASE WHEN {exempt_sql} THEN 1 ELSE 0 END), 0), "
+        f"coalesce(sum(CASE WHEN e.listed_at IS NOT NULL AND NOT {JOINED} THEN 1 ELSE 0 END), 0) "
         f"FROM enterprises e LEFT JOIN latest_reports l ON l.enterprise_id = e.id AND l.task = ? "
         f"WHERE {' AND '.join(where)} AND {who_sql} GROUP BY e.city",
         [*done_values, *exempt_values, task, *params, *who_values])
-    return [Completion(r[0], r[1], r[3], r[2], r[4]) for r in rows]
+    return [Completion(r[0], r[1], r[3], r[2], r[4], r[5]) for r in rows]
 
 
 def completion_by_task(
@@ -351,7 +371,8 @@ def completion_by_task(
         rows = completion_by_city(db, task=task, who=who, done=done, exempt=exempt,
                                   regions=regions, industry=industry)
         row = Completion(str(task), sum(r.concerned for r in rows), sum(r.done for r in rows),
-                         sum(r.reported for r in rows), sum(r.exempt for r in rows))
+                         sum(r.reported for r in rows), sum(r.exempt for r in rows),
+                         sum(r.not_joined for r in rows))
         if industry is not None and not row.concerned and industry not in _named(who):
             continue
         out.append(row)

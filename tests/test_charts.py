@@ -128,7 +128,8 @@ def test_a_character_the_font_lacks_is_drawn_as_a_marker_and_logged(
 
 
 def test_bars_split_the_concerned_enterprises(glyphs: frozenset[str]) -> None:
-    rows = [Completion("郑州市", 200, 50, 120), Completion("洛阳市", 100, 80, 90)]
+    rows = [Completion("郑州市", 200, 50, 120, not_joined=30),
+            Completion("洛阳市", 100, 80, 90)]
     fig = completion_figure(rows, city_labels(task=3, task_title="任务", scope="全省"))
     ax = fig.axes[0]
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
@@ -136,8 +137,8 @@ def test_bars_split_the_concerned_enterprises(glyphs: frozenset[str]) -> None:
     for bar in bars:
         by_row.setdefault(round(bar.get_y(), 2), []).append(round(bar.get_width(), 3))
     top, bottom = (by_row[y] for y in sorted(by_row, reverse=True))
-    assert top == [0.8, 0.0, 0.1, 0.1], "洛阳市 first: 80% done"
-    assert bottom == [0.25, 0.0, 0.35, 0.4]
+    assert top == [0.8, 0.0, 0.1, 0.1, 0.0], "洛阳市 first: 80% done"
+    assert bottom == [0.25, 0.0, 0.35, 0.25, 0.15], "未加入 is a category of its own"
 
 
 def test_not_applicable_has_its_own_colour_and_is_never_done(glyphs: frozenset[str]) -> None:

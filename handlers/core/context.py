@@ -97,6 +97,7 @@ class BotData:
     commands: tuple[Command, ...]  # the declared commands (handlers.policy), for /help
     reminders: ReminderSettings
     invite_hours: float  # how long an invitation link stays valid
+    enterprise_invite_days: float  # how long an enterprise's invitation link stays valid
 
     def __init__(self) -> None:
         self.run_id = 0  # this run of the bot (storage.dialog_results.start_run)

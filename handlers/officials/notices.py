@@ -29,7 +29,13 @@ from handlers.core.telegram_html import escape
 from handlers.delivery.outbox import OUTBOX
 from knowledge.model import KnowledgeBase
 from storage import audit
-from storage.audiences import Audience, AudienceKind, audience_enterprises, recipients
+from storage.audiences import (
+    Audience,
+    AudienceKind,
+    audience_enterprises,
+    recipients,
+    unreachable,
+)
 from storage.clock import format_local
 from storage.db import transaction
 from storage.notices import (
@@ -72,6 +78,7 @@ class Preview:
     regions: frozenset[str]
     enterprises: int
     recipients: list[int]
+    unreachable: int = 0  # enterprises of the list nobody has joined for (未加入)
 
 
 def audience_regions(audience: Audience, scope: Scope) -> frozenset[str]:
@@ -86,7 +93,8 @@ def preview(db: Database, kb: KnowledgeBase, audience: Audience, scope: Scope) -
                if audience.kind is AudienceKind.INDUSTRY else None)
     ids = audience_enterprises(db, audience, scope=scope, concern=kb.concern(),
                                done=kb.done_statuses, members=members)
-    return Preview(audience_regions(audience, scope), len(ids), recipients(db, ids))
+    return Preview(audience_regions(audience, scope), len(ids), recipients(db, ids),
+                   len(unreachable(db, ids)))
 
 
 def notice_html(kb: KnowledgeBase, text: str) -> str:

@@ -104,7 +104,8 @@ def _preview_prompt(context: Context) -> Screen:
     lines = [
         "<b>预览</b>",
         f"发给：{escape(audience.describe())}（{escape(where)}）",
-        f"企业：{shown['enterprises']}家；接收人：<b>{shown['count']}</b>位",
+        f"企业：{shown['enterprises']}家；接收人：<b>{shown['count']}</b>位"
+        + (f"（{shown['unreachable']}家未加入，无法送达）" if shown.get("unreachable") else ""),
         f"发送：{when}",
         "——————",
         escape(str(data.get("text", ""))),
@@ -127,7 +128,7 @@ def _count(context: Context) -> dict[str, Any]:
     shown = preview(context.bot_data.db, context.bot_data.kb, audience,
                     draft_scope(context, DIALOG))
     return {"regions": sorted(shown.regions), "enterprises": shown.enterprises,
-            "count": len(shown.recipients)}
+            "count": len(shown.recipients), "unreachable": shown.unreachable}
 
 
 def _previewed(context: Context) -> str:

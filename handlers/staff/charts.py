@@ -43,8 +43,10 @@ MISSING = "〓"  # drawn for a character the font lacks (GB 2312 A1FE, so the fo
 
 DONE_COLOUR, EXEMPT_COLOUR = "#2e7d32", "#5b8fd6"
 REPORTED_COLOUR, SILENT_COLOUR = "#f2a900", "#c8c8c8"
+NOT_JOINED_COLOUR = "#f2c4c4"  # on the list, not in the bot yet
 SEGMENTS = (("已完成", DONE_COLOUR), ("不涉及", EXEMPT_COLOUR),
-            ("已填报未完成", REPORTED_COLOUR), ("未填报", SILENT_COLOUR))
+            ("已填报未完成", REPORTED_COLOUR), ("未填报", SILENT_COLOUR),
+            ("未加入", NOT_JOINED_COLOUR))
 
 
 @cache
@@ -147,7 +149,7 @@ def completion_figure(rows: Sequence[Completion], labels: ChartLabels) -> Figure
                 else "无涉及")
         ax.text(1.015, y, drawable(text), transform=right, va="center", fontproperties=font(9),
                 clip_on=False)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=4, frameon=False,
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=5, frameon=False,
               prop=font(9), borderaxespad=0.2, handlelength=1.2)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
@@ -155,18 +157,19 @@ def completion_figure(rows: Sequence[Completion], labels: ChartLabels) -> Figure
     return fig
 
 
-def _segments(
-    rows: Sequence[Completion],
-) -> tuple[list[float], list[float], list[float], list[float]]:
-    """Per row the shares done, not applicable, reported but neither, and not reported."""
-    done, exempt, reported, silent = [], [], [], []
+def _segments(rows: Sequence[Completion]) -> tuple[list[float], ...]:
+    """Per row the shares done, not applicable, reported but neither, not reported
+    (joined), and not joined (on the list, nobody in the bot yet)."""
+    done, exempt, reported, silent, absent = [], [], [], [], []
     for row in rows:
         whole = row.concerned or 1
         done.append(row.done / whole)
         exempt.append(row.exempt / whole)
         reported.append((row.reported - row.done - row.exempt) / whole)
-        silent.append((row.concerned - row.reported) / whole if row.concerned else 0.0)
-    return done, exempt, reported, silent
+        silent.append((row.concerned - row.reported - row.not_joined) / whole
+                      if row.concerned else 0.0)
+        absent.append(row.not_joined / whole)
+    return done, exempt, reported, silent, absent
 
 
 def completion_chart(rows: Sequence[Completion], labels: ChartLabels) -> bytes:
@@ -186,13 +189,17 @@ def completion_summary(rows: Sequence[Completion], labels: ChartLabels) -> str:
     exempt = sum(r.exempt for r in rows)
     reported = sum(r.reported for r in rows)
     unit = labels.unit
+    absent = sum(r.not_joined for r in rows)
     if not reported:
-        return f"{labels.title}：涉及 {concerned:,} {unit}，还没有企业填报，暂无完成情况。"
+        return (f"{labels.title}：涉及 {concerned:,} {unit}，还没有企业填报，暂无完成情况"
+                + (f"（其中未加入 {absent:,} {unit}）。" if absent else "。"))
     line = (f"{labels.title}：涉及 {concerned:,} {unit}，已完成 {done:,} {unit}"
             f"（{done / concerned:.0%}），"
             + (f"不涉及 {exempt:,} {unit}，" if exempt else "")
             + f"已填报未完成 {reported - done - exempt:,} {unit}，"
-            f"未填报 {concerned - reported:,} {unit}")
+            f"未填报 {concerned - reported - absent:,} {unit}")
+    if absent:
+        line += f"，未加入 {absent:,} {unit}"
     ranked = sorted((r for r in rows if r.concerned), key=lambda r: (-r.share_done, r.key))
     if len(ranked) >= 2 and ranked[0].share_done > ranked[-1].share_done:
         best, worst = ranked[0], ranked[-1]

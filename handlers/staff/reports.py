@@ -29,7 +29,7 @@ from handlers.core.offload import in_worker
 from handlers.core.plan import tasks_of
 from handlers.core.report_text import history_entry, latest_line
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
-from handlers.staff import export, qualifiers, stats
+from handlers.staff import export, invitations, qualifiers, stats
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import APPROVAL_WORDS, PERIODS, StaffFilter
 from handlers.staff.review import review_row
@@ -343,6 +343,10 @@ async def send_enterprise(update: Update, context: Context, enterprise: Enterpri
     bot_data = context.bot_data
     await context.bot.send_message(chat.id, card(bot_data, enterprise), parse_mode=ParseMode.HTML)
     await qualifiers.send_panel(context, chat.id, enterprise)
+    invite = invitations.invitation_block(bot_data, enterprise, context.bot.username)
+    if invite is not None:
+        await context.bot.send_message(chat.id, invite[0], parse_mode=ParseMode.HTML,
+                                       reply_markup=invite[1])
     reports = reports_of(bot_data.db, enterprise.id)
     for text, reviewable in history_messages(bot_data, reports):
         await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
