@@ -431,6 +431,18 @@ class KnowledgeBase:
         """Qualifier key → the plan's wording."""
         return MappingProxyType({q.key: q.name for q in self.qualifiers})
 
+    def deciding_qualifiers(self, industries: Iterable[str]) -> tuple[Qualifier, ...]:
+        """The qualifiers whose answer changes what concerns an enterprise of
+        ``industries`` (a task, or one of a task's dated audiences): registration asks
+        these and no others, so a foundry is not asked what cannot matter to it."""
+        chosen = frozenset(industries)
+        audiences = [task.audience for task in self.tasks] + [
+            task.audience_of(deadline) for task in self.tasks for deadline in task.deadlines]
+        return tuple(
+            q for q in self.qualifiers
+            if any(a.concerns(chosen, {q.key: "yes"}) != a.concerns(chosen, {}) for a in audiences)
+        )
+
     def tasks_concerning(
         self, industries: Iterable[str], qualifiers: Mapping[str, str] | None = None
     ) -> tuple[Task, ...]:

@@ -45,6 +45,25 @@ async def test_tasks_of_the_enterprise_industries_come_first_then_all_26(
         assert "任务26" in await alice.press(alice.labels()[5])
 
 
+async def test_the_tasks_offered_first_follow_the_qualifiers_answered_at_registration(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """A 汽车 enterprise that is a 土壤污染重点监管单位 sees the soil tasks among its own;
+    one that answered 否 does not (the one answer, ``tasks_of``)."""
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice, bob = Chat(bot, ALICE), Chat(bot, BOB)
+        await register_approved(alice, industries=("汽车",), qualifiers={"土壤污染": "是"})
+        await register_approved(bob, industries=("汽车",), name="河南另一家汽车有限公司",
+                                qualifiers={"土壤污染": "否"})
+        await alice.say("/report")
+        await bob.say("/report")
+        offered = {chat.user_id: {int(label.split(".")[0]) for label in chat.labels()[:-1]}
+                   for chat in (alice, bob)}
+        assert {24, 25} <= offered[ALICE]
+        assert not {24, 25} & offered[BOB]
+        assert offered[ALICE] - {24, 25} == offered[BOB]
+
+
 async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
     tmp_path: Path, engine: Engine
 ) -> None:

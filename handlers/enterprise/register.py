@@ -1,8 +1,10 @@
 """/register: bind this Telegram account to an enterprise (pending until staff approve).
 
 Steps: company name → credit code → city (buttons) → county (optional; from the
-city's list) → industries (multi-select, or typed) → contact name → phone → summary
-with 确认 / 修改 / 取消.
+city's list) → industries (multi-select, or typed) → the plan's qualifiers that matter
+for those industries (是 / 否 / 不清楚, one at a time; see
+``KnowledgeBase.deciding_qualifiers``) → contact name → phone → summary with 确认 /
+修改 / 取消.
 
 The code is checked against the register when it is typed: a code another account
 registered is said at once (the rest becomes a claim, kept for staff). A city that
@@ -33,7 +35,7 @@ from handlers.core.dialogs import END, Dialog, clear_draft, draft, in_rows, send
 from handlers.core.industries import Reading, read_industries
 from handlers.core.telegram_html import escape
 from handlers.staff import approvals
-from knowledge.model import IndustryGroup
+from knowledge.model import IndustryGroup, Qualifier
 from storage.credit_code import check_credit_code
 from storage.enterprises import (
     Outcome,
@@ -44,6 +46,7 @@ from storage.enterprises import (
     register,
 )
 from storage.fields import FieldError, parse_line, parse_phone, visible
+from storage.qualifiers import WORDS
 from storage.regions import (
     COUNTIES,
     DIRECT_COUNTIES,
@@ -65,6 +68,7 @@ CODE = "CODE"
 CITY = "CITY"
 COUNTY = "COUNTY"
 INDUSTRIES = "INDUSTRIES"
+QUALIFIERS = "QUALIFIERS"
 CONTACT = "CONTACT"
 PHONE = "PHONE"
 
@@ -96,6 +100,73 @@ def _set_industries(context: Context, members: set[str]) -> None:
     """Store the chosen industries in the KB's order (stable, comparable)."""
     order = context.bot_data.kb.industries
     draft(context, DIALOG)["industries"] = [n for n in order if n in members]
+
+
+# --- qualifiers ----------------------------------------------------------------------
+
+ANSWER_WORDS = {  # typed answers beyond the buttons' own labels (是 / 否 / 不清楚)
+    "yes": ("是", "是的", "对", "有", "属于", "yes", "y"),
+    "no": ("否", "不是", "没有", "无", "不属于", "no", "n"),
+    "unknown": ("不清楚", "不知道", "不确定", "不了解"),
+}
+
+
+def _deciding(context: Context) -> tuple[Qualifier, ...]:
+    industries = draft(context, DIALOG).get("industries") or ()
+    return context.bot_data.kb.deciding_qualifiers(industries)
+
+
+def _answers(context: Context) -> dict[str, str]:
+    data = draft(context, DIALOG)
+    answers = data.get("qualifiers")
+    if not isinstance(answers, dict):
+        answers = data["qualifiers"] = {}
+    return answers
+
+
+def _open_qualifiers(context: Context) -> list[Qualifier]:
+    answers = _answers(context)
+    return [q for q in _deciding(context) if q.key not in answers]
+
+
+def _qualifier_prompt(context: Context) -> Screen:
+    waiting = _open_qualifiers(context)
+    asked = _deciding(context)
+    if not waiting:  # shown only after a change of industries left nothing to ask
+        return "第5步（补充）：没有需要回答的问题了，请点“完成”。", [[
+            ("完成", f"{PREFIX}:q:done")]]
+    number = len(asked) - len(waiting) + 1
+    row = [(WORDS[value], f"{PREFIX}:q:{value}") for value in ("yes", "no", "unknown")]
+    return (f"第5步（补充 {number}/{len(asked)}）：{escape(waiting[0].question)}\n"
+            "（用于确定哪些任务涉及贵企业；不确定可点“不清楚”，以后可由工作人员更正。）",
+            [row])
+
+
+def _answer(context: Context, value: str) -> Go:
+    waiting = _open_qualifiers(context)
+    if waiting and value in WORDS:
+        _answers(context)[waiting[0].key] = value
+    return Ask(QUALIFIERS) if len(waiting) > 1 else None
+
+
+async def _pressed_answer(update: Update, context: Context, tail: str) -> Go:
+    return _answer(context, tail)
+
+
+def _typed_answer(context: Context, text: str) -> str | FieldError:
+    word = text.strip().strip("。.!！").lower()
+    for value, words in ANSWER_WORDS.items():
+        if word in words:
+            return value
+    return FieldError("请点击“是”“否”或“不清楚”回答。")
+
+
+def _reask_qualifiers(context: Context) -> str | None:
+    """From the edit menu: forget the answers, so each question is asked again."""
+    if not _deciding(context):
+        return "所选行业没有需要补充回答的问题。"
+    _answers(context).clear()
+    return None
 
 
 def _division_warning(code: str | None, city: str | None) -> str | None:
@@ -143,14 +214,18 @@ def _industries_prompt(context: Context) -> Screen:
 def _after(context: Context, state: str) -> str:
     """The step after ``state``: the summary when the user is correcting one field."""
     data = draft(context, DIALOG)
+    if state == INDUSTRIES and _open_qualifiers(context):
+        return QUALIFIERS  # new industries can make new questions matter, editing or not
     if data.get(EDITING) and not (state == CITY and data.get("county_pending")):
         data.pop("county_pending", None)
         return CONFIRM
-    order = [NAME, CODE, CITY, COUNTY, INDUSTRIES, CONTACT, PHONE, CONFIRM]
+    order = [NAME, CODE, CITY, COUNTY, INDUSTRIES, QUALIFIERS, CONTACT, PHONE, CONFIRM]
     following = order[order.index(state) + 1]
     if following == COUNTY and not has_counties(str(data.get("city") or "")):
         data["county"] = None
         return _after(context, COUNTY)
+    if following == QUALIFIERS and not _open_qualifiers(context):
+        return _after(context, QUALIFIERS)
     if following == CONFIRM:
         data.pop("county_pending", None)
     return following
@@ -299,6 +374,7 @@ async def confirm(update: Update, context: Context) -> Go:
             contact_name=data["contact"],
             phone=data["phone"],
             now=context.bot_data.now(),
+            qualifiers=_chosen_answers(context),
         )
     except ValueError as exc:
         return Ask(CONFIRM, f"无法提交：{exc}")
@@ -308,6 +384,13 @@ async def confirm(update: Update, context: Context) -> Go:
         await approvals.notify_deciders(context, registration,
                                         applicant=visible(user.full_name))
     return END
+
+
+def _chosen_answers(context: Context) -> dict[str, str]:
+    """The answers to the questions that matter for the chosen industries (an answer
+    given before the industries changed and no longer asked is dropped)."""
+    answers = _answers(context)
+    return {q.key: answers[q.key] for q in _deciding(context) if q.key in answers}
 
 
 def summary(context: Context) -> str:
@@ -321,6 +404,8 @@ def summary(context: Context) -> str:
         f"所在地市：{escape(str(data.get('city', '')))}",
         f"县（市、区）：{escape(str(county))}",
         f"所属行业：{escape(industries)}",
+        *(f"{escape(q.name)}：{WORDS[value]}" for q in _deciding(context)
+          if (value := _chosen_answers(context).get(q.key)) is not None),
         f"联系人：{escape(str(data.get('contact', '')))}",
         f"联系电话：{escape(str(data.get('phone', '')))}",
     ]
@@ -365,6 +450,9 @@ FLOW = Flow(DIALOG, _start, (
                    lambda c: [i for i, choice in enumerate(choices(c))
                               if choice in _chosen_choices(c)],
                    _toggle_industry, _industries_done, per_row=4)),
+    Step(QUALIFIERS, _qualifier_prompt, parse=_typed_answer, accept=_answer,
+         edit="认定情况", on_edit=_reask_qualifiers,
+         actions=(Action("q", _pressed_answer, tail=True),)),
     Step(CONTACT, lambda c: ("第6步：请输入联系人姓名。", []), key="contact", edit="联系人",
          parse=lambda c, text: parse_line(text, label="联系人姓名", limit=CONTACT_LIMIT)),
     Step(PHONE, lambda c: (PHONE_PROMPT, []), key="phone", edit="联系电话",

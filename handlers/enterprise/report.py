@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
@@ -39,6 +38,7 @@ from handlers.core.dialog_shape import (
     Summary,
 )
 from handlers.core.dialogs import END, Dialog, clear_draft, draft, in_rows, send, small_int
+from handlers.core.plan import tasks_of
 from handlers.core.telegram_html import escape
 from handlers.enterprise.attachments import (
     MAX_ATTACHMENTS,
@@ -81,9 +81,6 @@ AWAITING_APPROVAL = "您的登记申请正在等待工作人员审核，审核�
 # --- what the enterprise may report on -------------------------------------------------
 
 
-def relevant_tasks(context: Context, industries: Sequence[str]) -> list[int]:
-    """The tasks that concern an enterprise of ``industries``, in task order."""
-    return [task.number for task in context.bot_data.kb.tasks_concerning(industries)]
 
 
 def _status(context: Context) -> ProgressStatus | None:
@@ -225,7 +222,7 @@ async def _start(update: Update, context: Context) -> Go:
         return END
     clear_draft(context, DIALOG)
     data = draft(context, DIALOG)
-    data["relevant"] = relevant_tasks(context, membership.enterprise.industries)
+    data["relevant"] = [task.number for task in tasks_of(context.bot_data, membership.enterprise)]
     data["view"] = "rel" if data["relevant"] else "all"
     data["page"] = 0
     data["attachments"] = []
