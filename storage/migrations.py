@@ -408,6 +408,16 @@ def _007_enterprise_listing_index(db: Database) -> None:
     _run(db, ("CREATE INDEX enterprises_listing ON enterprises (status, city, id, name)",))
 
 
+def _008_invites_withdrawn(db: Database) -> None:
+    """An invitation can be withdrawn (by an admin with /invites) or voided (its maker
+    was revoked or narrowed): when, by whom and why, so it is refused from then on."""
+    _run(db, (
+        "ALTER TABLE invites ADD COLUMN voided_at TEXT",
+        "ALTER TABLE invites ADD COLUMN voided_by INTEGER",
+        "ALTER TABLE invites ADD COLUMN void_reason TEXT",
+    ))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _001_core,
     _002_dialog_state,
@@ -416,6 +426,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _005_dialog_tokens_and_applicant_details,
     _006_reviews_and_learned_questions,
     _007_enterprise_listing_index,
+    _008_invites_withdrawn,
 )
 LATEST = len(MIGRATIONS)
 
