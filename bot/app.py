@@ -174,7 +174,8 @@ def build_application(
     API, tests); ``rate_limiter`` replaces the paced limiter (benchmark: pacing off).
     """
     budget = SendBudget(settings.max_rate, settings.send_rate)
-    processor = PerUserUpdateProcessor(settings.max_concurrent_updates)
+    processor = PerUserUpdateProcessor(settings.max_concurrent_updates,
+                                       backlog=settings.user_backlog)
     builder = (
         ApplicationBuilder()
         .token(settings.token or "0:local")
@@ -218,9 +219,12 @@ def build_application(
     bot_data.outbox = OutboxSender(
         application.bot, db, clock,
         pace=budget.take_outbox if rate_limiter is None else _unpaced,
+        held=budget.held,
         concurrency=settings.outbox_concurrency,
         on_progress=functools.partial(notices.show_progress, application),
     )
+    processor.on_overflow = lambda update, first: application.create_task(
+        flood.answer_overflow(application.bot, update, first), update=update)
     register_handlers(application, settings.dialog_timeout)
     return application
 
