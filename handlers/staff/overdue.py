@@ -19,7 +19,7 @@ from handlers.core.access import actor_of
 from handlers.core.context import BotData, Context
 from handlers.core.offload import in_worker
 from handlers.core.plan import calendar
-from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
+from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit, fit_lines
 from handlers.staff import filters as staff_filters
 from storage.clock import format_local, local_today
 from storage.progress import Due, Overdue, ReportFilter, overdue, silent
@@ -55,7 +55,7 @@ def overdue_text(bot_data: BotData, found: Overdue, scope: str) -> str:
                      f"（截止{row.due.isoformat()}）— {status}")
     if len(found.rows) > LISTED:
         lines.append(f"……另有{len(found.rows) - LISTED}项；可用 /export 导出台账。")
-    return fit("\n".join(lines), TEXT_LIMIT)
+    return fit_lines(lines, TEXT_LIMIT)
 
 
 async def _asked(update: Update, context: Context) -> ReportFilter | None:
@@ -104,7 +104,7 @@ def silent_text(rows: Iterable[tuple[str, str, str]], scope: str) -> str:
               for city, name, approved in listed[:LISTED]]
     if len(listed) > LISTED:
         lines.append(f"……另有{len(listed) - LISTED}家。")
-    return fit("\n".join(lines), TEXT_LIMIT)
+    return fit_lines(lines, TEXT_LIMIT)
 
 
 async def silent_command(update: Update, context: Context) -> None:

@@ -27,7 +27,7 @@ from handlers.core.context import BotData, Context
 from handlers.core.dialogs import in_rows, keyboard, small_int
 from handlers.core.offload import in_worker
 from handlers.core.report_text import history_entry, latest_line
-from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
+from handlers.core.telegram_html import escape, fit, pack
 from handlers.staff import export, stats
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import APPROVAL_WORDS, PERIODS, StaffFilter
@@ -47,7 +47,6 @@ ATTACHMENTS_SENT = 10
 MATCHES_SHOWN = 5
 MIN_NAME_SCORE = 60
 CLEAR_LEAD = 5  # a name match this far ahead of the next opens at once
-TEXT_LIMIT = MAX_MESSAGE_CHARS - 300
 
 DIMENSIONS = {"reg": "地市", "ind": "行业", "task": "任务", "st": "状态", "ap": "审核",
               "time": "时间"}
@@ -274,8 +273,9 @@ async def on_panel(update: Update, context: Context) -> None:
 # --- one enterprise -------------------------------------------------------------------
 
 
-def card(bot_data: BotData, enterprise: Enterprise) -> str:
-    """Registration and progress on every task that concerns it (or it reported on)."""
+def card(bot_data: BotData, enterprise: Enterprise) -> list[str]:
+    """Registration and progress on every task that concerns it (or it reported on), in
+    as many messages as it takes (Telegram's limit, in UTF-16 units)."""
     db, kb = bot_data.db, bot_data.kb
     today = local_today(bot_data.now())
     latest = latest_by_task(db, enterprise.id)
@@ -298,7 +298,7 @@ def card(bot_data: BotData, enterprise: Enterprise) -> str:
             lines.append(f"{task}. {escape(title)} — 未填报")
         else:
             lines.append(latest_line(report, title, kb, today, last_review(reviews, report.id)))
-    return fit("\n".join(lines), TEXT_LIMIT)
+    return [text for text, _ in pack(lines)]
 
 
 def history_messages(
@@ -312,21 +312,13 @@ def history_messages(
         return [("还没有任何填报。", [])]
     reviews = reviews_of(bot_data.db, [r.id for r in reports])
     latest_ids = set({r.task: r.id for r in reversed(reports)}.values())
-    messages: list[tuple[str, list[Report]]] = []
-    text = f"<b>全部填报记录</b>（共{len(reports)}次，最新在前）："
-    reviewable: list[Report] = []
+    blocks = [f"<b>全部填报记录</b>（共{len(reports)}次，最新在前）："]
     for report in reports:
         title = kb.task_titles.get(report.task, "")
-        entry = (f"任务{report.task} {escape(title)}\n"
-                 + history_entry(report, kb, today, reviews.get(report.id, ())))
-        if len(text) + len(entry) + 2 > TEXT_LIMIT:
-            messages.append((text, reviewable))
-            text, reviewable = "", []
-        text = f"{text}\n\n{entry}" if text else entry
-        if report.id in latest_ids:
-            reviewable.append(report)
-    messages.append((text, reviewable))
-    return messages
+        blocks.append(f"任务{report.task} {escape(title)}\n"
+                      + history_entry(report, kb, today, reviews.get(report.id, ())))
+    return [(text, [reports[i - 1] for i in ended if i and reports[i - 1].id in latest_ids])
+            for text, ended in pack(blocks, sep="\n\n")]
 
 
 def review_keyboard(reports: Sequence[Report]) -> InlineKeyboardMarkup | None:
@@ -338,7 +330,8 @@ async def send_enterprise(update: Update, context: Context, enterprise: Enterpri
     if chat is None:
         return
     bot_data = context.bot_data
-    await context.bot.send_message(chat.id, card(bot_data, enterprise), parse_mode=ParseMode.HTML)
+    for text in card(bot_data, enterprise):
+        await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
     reports = reports_of(bot_data.db, enterprise.id)
     for text, reviewable in history_messages(bot_data, reports):
         await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
