@@ -46,6 +46,7 @@ from handlers.delivery.outbox import OutboxSender
 from handlers.officials import notices
 from handlers.public import ask, start
 from handlers.staff.unanswered import learned_questions
+from storage import ledger
 from storage.users import Role, users_with_role
 
 _LOGGER = logging.getLogger(__name__)
@@ -129,6 +130,9 @@ async def start_up(application: App) -> None:
     """``post_init``: menus, the outbox sender, notes for dialogs that expired while the
     bot was down, and the reminders (a run missed while down is planned now)."""
     bot_data = application.bot_data
+    removed = ledger.empty_scratch(ledger.scratch_dir(bot_data.db_path))
+    if removed:
+        _LOGGER.info("removed %d temporary export file(s) left by an earlier run", removed)
     await publish_menus(application.bot, bot_data.commands, _roles(bot_data))
     await bot_data.outbox.start()
     persistence = application.persistence

@@ -19,7 +19,7 @@ from handlers.core.offload import in_worker
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import StaffFilter
 from storage.clock import to_local
-from storage.ledger import LedgerFormat, LedgerSummary, export_ledger
+from storage.ledger import LedgerFormat, LedgerSummary, export_ledger, scratch_dir
 
 
 async def send_export(update: Update, context: Context, chosen: StaffFilter) -> None:
@@ -36,7 +36,8 @@ async def send_export(update: Update, context: Context, chosen: StaffFilter) -> 
 
     def write(db: Database) -> tuple[bytes, LedgerSummary]:
         out = io.BytesIO()
-        summary = export_ledger(db, flt, out, task_titles=titles, fmt=fmt)
+        summary = export_ledger(db, flt, out, task_titles=titles, fmt=fmt,
+                                scratch=scratch_dir(bot_data.db_path))
         return out.getvalue(), summary
 
     await context.bot.send_chat_action(chat.id, "upload_document")
