@@ -135,7 +135,7 @@ async def test_a_scheduled_notice_waits_and_can_be_cancelled(
         notice_id = int(re.search(r"通知 #(\d+)", shown)[1])  # type: ignore[index]
         message_id = bot.last_message_id(OFFICIAL_ZZ)
         calls = await bot.click(OFFICIAL_ZZ, OFFICIAL_ZZ, message_id, f"nc:{notice_id}")
-        assert any("不在您负责的范围" in str(c.params.get("text")) for c in calls)
+        assert any("找不到这条记录" in str(c.params.get("text")) for c in calls)
 
         cancelled = await official.press(f"取消 #{notice_id}")
         assert "已取消" in cancelled
