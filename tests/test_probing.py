@@ -12,7 +12,7 @@ from storage.db import open_db
 from storage.enterprises import approve, register
 from storage.users import Role, grant_role
 from tests.bot_harness import running_bot
-from tests.dialog_driver import credit_code
+from tests.dialog_driver import Chat, credit_code
 
 ADMIN, LY_STAFF, ZZ_OWNER = 900, 40, 41
 NOW = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
@@ -45,3 +45,18 @@ async def test_out_of_scope_and_missing_ids_get_the_same_answer(
         missing = answers("")[before:]
         assert out_of_scope and out_of_scope == missing
         assert "洛阳" not in out_of_scope[0] and "范围" not in out_of_scope[0]
+
+
+async def test_an_out_of_scope_reports_filter_is_refused_and_not_saved(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """Issue 14, item 13: ``/reports 郑州 洛阳`` was refused but saved as the filter."""
+    db = open_db(tmp_path / "lvdong.sqlite")
+    grant_role(db, LY_STAFF, Role.STAFF, ["洛阳市"], NOW)
+    db.conn.close()
+    async with running_bot(tmp_path, engine=engine, flood_burst=100) as bot:
+        staff = Chat(bot, LY_STAFF)
+        await staff.say("/reports 洛阳 任务13")
+        assert "不在您负责的范围" in await staff.say("/reports 郑州 洛阳")
+        panel = await staff.say("/reports")
+        assert "郑州" not in panel and "任务13" in panel, "the last good filter is kept"

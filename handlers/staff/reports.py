@@ -224,6 +224,10 @@ async def reports_command(update: Update, context: Context) -> None:
     if isinstance(chosen, str):
         await _say(update, context, escape(chosen), None, edit=False)
         return
+    refused = staff_filters.scoped(_actor(update, context), chosen, context.bot_data.kb)
+    if isinstance(refused, str):  # checked before it is saved: the last good filter stays
+        await _say(update, context, refused, None, edit=False)
+        return
     staff_filters.save(context, chosen)
     await show_results(update, context, 0, edit=False)
 
