@@ -15,7 +15,7 @@ from telegram import InputFile, Update
 
 from handlers.core.access import actor_of
 from handlers.core.context import Context
-from handlers.core.offload import in_worker
+from handlers.core.offload import Busy, in_heavy_worker
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import StaffFilter
 from storage.clock import to_local
@@ -41,7 +41,11 @@ async def send_export(update: Update, context: Context, chosen: StaffFilter) -> 
         return out.getvalue(), summary
 
     await context.bot.send_chat_action(chat.id, "upload_document")
-    data, summary = await in_worker(bot_data, write)
+    try:
+        data, summary = await in_heavy_worker(bot_data, user.id, write)
+    except Busy as busy:
+        await context.bot.send_message(chat.id, busy.message)
+        return
     stamp = to_local(bot_data.now()).strftime("%Y%m%d-%H%M")
     name = f"lvdong-台账-{stamp}.{fmt.value}"
     caption = f"填报台账（{chosen.describe()}）：{summary.describe()}。"
