@@ -112,6 +112,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("invite", Need(ADMINS), "生成一次性邀请链接", roles.invite_command,
             usage="/invite official 郑州"),
     Command("invites", Need(ADMINS), "未使用的邀请链接（可撤回）", roles.invites_command),
+    Command("clock", Need(ADMINS), "提醒时钟（跳变后确认：/clock 确认）", roles.clock_command,
+            usage="/clock 确认"),
     Command("audit", Need(ADMINS), "最近的操作记录", roles.audit_command, usage="/audit 20"),
 )
 

@@ -408,13 +408,18 @@ def _007_enterprise_listing_index(db: Database) -> None:
     _run(db, ("CREATE INDEX enterprises_listing ON enterprises (status, city, id, name)",))
 
 
-def _008_invites_withdrawn(db: Database) -> None:
+def _008_invites_withdrawn_and_clock_marks(db: Database) -> None:
     """An invitation can be withdrawn (by an admin with /invites) or voided (its maker
-    was revoked or narrowed): when, by whom and why, so it is refused from then on."""
+    was revoked or narrowed): when, by whom and why, so it is refused from then on.
+    The clock the reminders last accepted, so a jump is noticed (storage.reminders)."""
     _run(db, (
         "ALTER TABLE invites ADD COLUMN voided_at TEXT",
         "ALTER TABLE invites ADD COLUMN voided_by INTEGER",
         "ALTER TABLE invites ADD COLUMN void_reason TEXT",
+        """CREATE TABLE clock_marks (
+            name TEXT PRIMARY KEY,
+            at TEXT NOT NULL
+        )""",
     ))
 
 
@@ -426,7 +431,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _005_dialog_tokens_and_applicant_details,
     _006_reviews_and_learned_questions,
     _007_enterprise_listing_index,
-    _008_invites_withdrawn,
+    _008_invites_withdrawn_and_clock_marks,
 )
 LATEST = len(MIGRATIONS)
 

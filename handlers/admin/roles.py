@@ -242,9 +242,37 @@ async def on_withdraw(update: Update, context: Context) -> None:
         f"{_scope_text(invite.role, invite.scope)}），该链接从此无效。")
 
 
+async def clock_command(update: Update, context: Context) -> None:
+    """/clock [确认]: the reminders' clock; ``确认`` accepts the current time after a jump
+    (see handlers.delivery.reminders)."""
+    from handlers.delivery.reminders import clock_problem  # delivery builds on core
+    from storage.reminders import clock_mark, set_clock_mark
+
+    admin = update.effective_user
+    if admin is None:
+        return
+    bot_data = context.bot_data
+    now, last = bot_data.now(), clock_mark(bot_data.db)
+    if [word for word in context.args or () if word in ("确认", "confirm")]:
+        with transaction(bot_data.db):
+            set_clock_mark(bot_data.db, now)
+            audit.record(bot_data.db, actor_id=admin.id, action="clock_confirm",
+                         subject="clock:reminders", now=now,
+                         before=format_local(last) if last else None)
+        bot_data.clock_warned = None
+        await _reply(update, f"已确认当前时间 {format_local(now)}，截止提醒照此继续。")
+        return
+    shown = format_local(last) if last else "尚未运行"
+    problem = clock_problem(last, now, started=bot_data.clock_ticked)
+    state = {"back": "时钟跳变（调回了过去）", "ahead": "时钟跳变（向前跳了）"}.get(
+        problem or "", "正常")
+    tail = "截止提醒已暂停；若当前时间正确，请发送 /clock 确认。" if problem else ""
+    await _reply(update, f"提醒时钟：上次 {shown}，现在 {format_local(now)}，{state}。{tail}")
+
+
 ACTIONS = {
     "grant": "授予角色", "revoke": "撤销角色", "invite": "生成邀请", "redeem_invite": "使用邀请",
-    "invite_withdraw": "撤回邀请", "invite_void": "作废邀请",
+    "invite_withdraw": "撤回邀请", "invite_void": "作废邀请", "clock_confirm": "确认时钟",
     "approve": "批准登记", "reject": "驳回登记", "notify": "发送通知",
     "cancel_notice": "取消通知", "resend_uncertain": "重发未确认",
     "deadline_add": "新增截止日期", "deadline_cancel": "撤销截止日期",
