@@ -157,6 +157,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
         settings = Settings(token=token, api_base_url=base_url, db_path=path,
                             flood_burst=1_000_000, flood_per_minute=1e9,
                             user_backlog=args.backlog)
+        shipped = args.backlog == Settings().user_backlog
         app = build_application(settings, engine=load_engine(), db=db,
                                 request=HTTPXRequest(connection_pool_size=64),
                                 get_updates_request=HTTPXRequest())
@@ -177,7 +178,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
 
     print(f"\n## One user floods /register with {args.flood} messages over "
           f"{args.flood_seconds:g} s while {args.users} users ask (think {args.think:g} s); "
-          f"lvdong as shipped (LVDONG_MAX_RATE={settings.max_rate:g}, "
+          f"lvdong {'as shipped' if shipped else 'as shipped except the backlog'} "
+          f"(LVDONG_MAX_RATE={settings.max_rate:g}, "
           f"LVDONG_CONCURRENCY={settings.max_concurrent_updates}, "
           f"LVDONG_USER_BACKLOG={settings.user_backlog}), question flood limit lifted for "
           f"the askers; simulated RTT {args.rtt_ms:g} ms, stand-in in a separate process\n")
