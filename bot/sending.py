@@ -7,8 +7,9 @@ a shared :class:`SendBudget`, at most ``max_rate`` in any one-second window.
 Two kinds of request share it:
 
 * **Replies** — what handlers send to users who are talking to the bot. They take
-  a slot first: while a reply waits, the outbox waits. A 429 ``retry_after`` is
-  waited out and the request retried (``max_retries``); a request that failed on
+  a slot first: while a reply waits, the outbox waits. A 429 ``retry_after`` holds
+  back that chat alone (:meth:`SendBudget.rate_limited`) and the request is retried
+  after it (``max_retries``); a request that failed on
   the way (HTTP 5xx, a timeout, a dropped connection) is retried a few times with
   a short back-off, so a hiccup does not cost a user their answer. Telegram has no
   idempotency key, so a reply that timed out *after* Telegram acted on it can come
@@ -19,8 +20,9 @@ Two kinds of request share it:
   only when no reply waits, never more than ``send_rate`` a second, evenly spaced,
   and get *no* automatic
   retries: a retried send after a timeout could be a duplicate, so the outbox
-  decides (it marks such a message "uncertain"). A 429 on an outbox send pauses
-  the outbox only; the exception goes back to the sender.
+  decides (it marks such a message "uncertain"). A 429 on an outbox send holds back
+  that chat (the sender queues its messages for later) while the outbox goes on for
+  the others; the exception goes back to the sender.
 
 Group chats keep Telegram's 20-a-minute limit for both kinds.
 """
