@@ -23,6 +23,10 @@ The table shows per round the askers' p50 and p95 and their ratio to the idle
 phase of the same round, then the medians over the rounds. The goal of issue 14:
 the askers' p95 within 1.5x idle.
 
+Then (``--throttle-seconds``, 0 to skip) the same users ask while Telegram answers one
+more chat, asking once a second, with 429 ``retry_after=--retry-after`` on every
+message: with the 429 scoped to that chat, the others are answered at idle speed.
+
 ``--backlog N`` changes the per-user backlog (a huge value shows the bot without
 that limit; the per-chat send share stays).
 """
@@ -52,6 +56,7 @@ from bot.settings import Settings  # noqa: E402
 QUESTIONS = ("冲天炉要淘汰吗？", "木器涂料执行什么标准？", "门禁系统什么时候建完",
              "落后产能淘汰由哪个处负责？", "VOCs治理有什么要求？")
 FLOODER = 777_777
+THROTTLED = 888_888  # a chat Telegram answers with 429 throughout the throttle phase
 ASKERS = 10_000
 SLOW_DOWN = "慢一点"
 
@@ -125,6 +130,22 @@ async def _drive(conn: Connection, rtt: float, users: int, think: float) -> None
                 await asyncio.sleep(2.0)  # the flooder's last replies
                 conn.send(("latencies", latencies, len(flooder_replies),
                            sum(SLOW_DOWN in text for text in flooder_replies)))
+            elif command[0] == "throttle":
+                _, seconds, retry_after = command
+                fault = server.inject("sendMessage", "429", chat_id=THROTTLED,
+                                      retry_after=retry_after, times=1_000_000)
+
+                async def throttled_user(seconds: float) -> None:
+                    end = time.perf_counter() + seconds
+                    while time.perf_counter() < end:
+                        api.send_text(THROTTLED, QUESTIONS[0])
+                        await asyncio.sleep(1.0)
+
+                pestering = asyncio.create_task(throttled_user(seconds))
+                latencies = await ask(seconds)
+                await pestering
+                fault.times = fault.hits  # Telegram lets the chat go again
+                conn.send(("latencies", latencies, fault.hits))
             elif command[0] == "quit":
                 api.close()
                 return
@@ -150,6 +171,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
                                                    args.think), daemon=True)
     driver.start()
     rows = []
+    throttle_rows: list[tuple[list[float], list[float], int]] = []
     try:
         _, base_url, token = await asyncio.to_thread(recv, parent, 60)
         path = workdir / "bot.sqlite"
@@ -170,6 +192,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
                 parent.send(("flood", args.flood, args.flood_seconds))
                 _, busy, answered, slow = await asyncio.to_thread(recv, parent)
                 rows.append((idle, busy, answered, slow))
+                if args.throttle_seconds:
+                    parent.send(("throttle", args.throttle_seconds, args.retry_after))
+                    _, throttled, hits = await asyncio.to_thread(recv, parent)
+                    throttle_rows.append((idle, throttled, hits))
         parent.send(("quit",))
     finally:
         driver.join(10)
@@ -202,6 +228,26 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
           f"{statistics.median(ratios95):.2f}x | | |")
 
 
+    if not throttle_rows:
+        return
+    print(f"\n## One chat answered 429 (retry_after={args.retry_after}) on every message for "
+          f"{args.throttle_seconds:g} s, asking once a second, while the {args.users} users "
+          "ask; same bot, same rounds\n")
+    print("| round | idle p50 / p95 ms | throttled phase p50 / p95 ms | p50 ratio | p95 ratio "
+          "| 429s given |")
+    print("|--:|--:|--:|--:|--:|--:|")
+    t50, t95 = [], []
+    for n, (idle, busy, hits) in enumerate(throttle_rows, start=1):
+        r50 = percentile_ms(busy, .5) / percentile_ms(idle, .5)
+        r95 = percentile_ms(busy, .95) / percentile_ms(idle, .95)
+        t50.append(r50)
+        t95.append(r95)
+        print(f"| {n} | {percentile_ms(idle, .5):.0f} / {percentile_ms(idle, .95):.0f} | "
+              f"{percentile_ms(busy, .5):.0f} / {percentile_ms(busy, .95):.0f} | "
+              f"{r50:.2f}x | {r95:.2f}x | {hits} |")
+    print(f"| median | | | {statistics.median(t50):.2f}x | {statistics.median(t95):.2f}x | |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -213,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup-seconds", type=float, default=5.0)
     parser.add_argument("--idle-seconds", type=float, default=15.0)
     parser.add_argument("--backlog", type=int, default=Settings().user_backlog)
+    parser.add_argument("--throttle-seconds", type=float, default=15.0,
+                        help="then a phase with one chat answered 429 throughout (0: none)")
+    parser.add_argument("--retry-after", type=int, default=10)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(run(args, Path(tmp)))
