@@ -56,7 +56,7 @@ PERSONAS = (
     Persona("staff of the province", 3005, Role.STAFF),
     Persona("admin", ADMIN, Role.ADMIN),
 )
-REFUSALS = ("您没有权限使用", OUT_OF_SCOPE.split("{")[0], OWN_CASE, NOT_YOURS, BROKEN)
+REFUSALS = ("您没有权限使用", OUT_OF_SCOPE.split("{")[0], OWN_CASE, NOT_YOURS, BROKEN, GONE)
 
 
 def _targets(bot: RunningBot) -> dict[Target, int]:

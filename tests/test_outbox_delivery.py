@@ -47,10 +47,10 @@ async def test_each_fault_is_handled_and_nobody_gets_a_second_copy(tmp_path: Pat
         assert status[B] == "blocked" and get_user(bot.db, B).reachable is False  # type: ignore[union-attr]
         assert status[D] == status[E] == "uncertain", "handed over, no answer: not re-sent"
         assert status[A] == "queued" and status[C] == "queued", "waiting to retry"
-        # a question asked while the outbox waits out the 429 is answered at once
+        # a question asked while the outbox waits out A's 429 is answered at once
         started = time.monotonic()
-        [reply] = await bot.exchange(A, CONFIDENT_QUESTION)
-        # the outbox is paused for retry_after (1 s); a reply does not wait for it
+        [reply] = await bot.exchange(F, CONFIDENT_QUESTION)
+        # chat A is held back for retry_after (1 s); a reply to another chat is not
         assert "依据" in to_plain(reply.params["text"]) and time.monotonic() - started < 0.9
         for _ in range(4):  # the fake clock passes the retry_after and the back-offs
             bot.clock.advance(20)
