@@ -289,8 +289,8 @@ def _date(context: Context, text: str) -> str | FieldError:
 
 
 async def _set_date(update: Update, context: Context, date: str) -> Go:
-    """An expected date already past, or later than the task's deadline, is asked once
-    more with the deadline shown; the same date typed again is taken as meant."""
+    """An expected date already past, or later than the task's deadline still ahead, is
+    asked once more with the deadline shown; the same date typed again is taken as meant."""
     data = draft(context, DIALOG)
     warning = _date_warning(update, context, dt.date.fromisoformat(date))
     if warning is not None and data.get("date_warned") != date:
@@ -312,7 +312,8 @@ def _date_warning(update: Update, context: Context, date: dt.date) -> str | None
     task = int(draft(context, DIALOG).get("task") or 0)
     deadline = (last_deadline(context.bot_data, membership.enterprise, task)
                 if membership is not None else None)
-    if deadline is not None and date > deadline.date:
+    # once the deadline has passed any expected date is later: nothing to ask then
+    if deadline is not None and date > deadline.date >= today:
         return (f"预计完成日期 {date.isoformat()} 晚于任务{task}的期限"
                 f"（{deadline.wording}，{deadline.date.isoformat()}）。{again}")
     return None
