@@ -74,12 +74,14 @@ def test_lvdong_chat_subprocess_with_piped_stdin(tmp_path: Path) -> None:
 
 async def test_chat_drives_register_through_buttons_and_typed_text(tmp_path: Path) -> None:
     settings = Settings(db_path=tmp_path / "chat.sqlite")
-    industries = [c.name for c in load_engine().kb.industry_choices]
+    kb = load_engine().kb
+    industries = [c.name for c in kb.industry_choices]
     chem, done = keys(len(industries) + 1)[industries.index("化工")], button_key(len(industries))
+    unsure = ["c"] * len(kb.deciding_qualifiers(["化工"]))  # [c] 不清楚, to each question
     script = "\n".join([
         "/register", "终端测试有限公司", "12345", credit_code(9),
         "a",  # [a] 郑州市
-        "中原区", chem, done, "赵六", "13812345678", "a",  # [a] 确认提交
+        "中原区", chem, done, *unsure, "赵六", "13812345678", "a",  # [a] 确认提交
     ])
     out = io.StringIO()
     rc = await chat(replace(settings), role=None, user_id=5151,
