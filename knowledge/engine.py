@@ -47,12 +47,14 @@ from knowledge.lookup import Lookups, Ref
 from knowledge.model import Answer, Fact, KnowledgeBase
 from knowledge.normalize import drop_negated, normalize
 from knowledge.passages import Passages
+from knowledge.question import split_parts
 from knowledge.rules import RuleBook
 from knowledge.scope import HENAN_PLACES, other_region
 from knowledge.terms import build_terms
 from knowledge.vocabulary import Vocabulary
 
 MAX_QUESTION = 500  # characters considered; a 10,000-character paste is cut, not choked on
+MAX_PARTS = 4  # questions of one message answered; the rest are left for another message
 _FILLER_RE = re.compile("|".join(re.escape(w) for w in sorted(FILLERS, key=len, reverse=True)))
 
 # Scoring weights, tuned on the development set (see README, "Answer engine").
@@ -160,6 +162,18 @@ class Engine:
                 confident=False,
                 suggestions=self.examples,
             )
+        parts = split_parts(text)
+        if len(parts) == 1:
+            return self._ask_one(raw, text, today, previous)
+        answers: list[Answer] = []
+        for part in parts[:MAX_PARTS]:
+            answers.append(self._ask_one(part, part, today, previous))
+            previous = answers[-1].understood or previous
+        return _joined(answers)
+
+    def _ask_one(self, raw: str, text: str, today: dt.date | None,
+                 previous: str | None) -> Answer:
+        """One question of a message, answered (``previous``: the one before it)."""
         follow = follow_up_of(text, raw, self.terms)
 
         @cache
@@ -501,6 +515,29 @@ def _subjects(text: str) -> list[str]:
         if len(word) >= 2:
             found.append(word)
     return found
+
+
+def _joined(answers: list[Answer]) -> Answer:
+    """The answers to the parts of one message, numbered, their clauses cited once: sure
+    only if every part is."""
+    lines, sources = [], []
+    for n, answer in enumerate(answers, 1):
+        body = answer.text.split("\n依据：")[0]
+        if not answer.confident and not answer.sources:
+            body = body.split("\n")[0]
+        lines.append(f"{n}. {body}")
+        sources += answer.sources
+    clauses = _dedupe(sources)
+    basis = f"\n依据：{'；'.join(clauses)}" if clauses else ""
+    return Answer(
+        text="\n".join(lines) + basis,
+        confident=all(a.confident for a in answers),
+        sources=tuple(clauses),
+        suggestions=tuple(_dedupe(q for a in answers for q in a.suggestions))[:3],
+        in_scope=any(a.in_scope for a in answers),
+        understood=answers[-1].understood,
+        follow_up=answers[0].follow_up,
+    )
 
 
 def _dedupe_facts(facts: Iterable[Fact]) -> list[Fact]:
