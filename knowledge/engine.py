@@ -166,7 +166,13 @@ class Engine:
         if len(parts) == 1:
             return self._ask_one(raw, text, today, previous)
         answers: list[Answer] = []
+        subjects = ""  # what the parts so far are about, for a part that names nothing
         for part in parts[:MAX_PARTS]:
+            named = self.terms.find(part, subjects_only=True)
+            if named:
+                subjects = "".join(dict.fromkeys(s.term for s in named))
+            elif subjects and not follow_up_of(part, part, self.terms):
+                part = f"{subjects},{part}"
             answers.append(self._ask_one(part, part, today, previous))
             previous = answers[-1].understood or previous
         return _joined(answers)

@@ -39,7 +39,8 @@ class Asked(Enum):
 
 # A message's questions are separated by question marks, semicolons, or words that
 # open another question (另外…); 还有 only between two long enough clauses.
-_SEPARATOR = re.compile(r"[?;]+|[。!](?=.)")
+_SEPARATOR_KEPT = re.compile(r"([^?;。!]+)([?;。!]*)")
+_INTERROGATIVE = re.compile(r"哪|什么|啥|几|多少|如何|怎么|怎样|[吗呢么]$|有没有|是不是|算不算|能不能|要不要")
 _ANOTHER = re.compile(r"(?:另外|此外|再就是|同时想问|还想问|另问|再问)[,:，]?")
 _ALSO = re.compile(r"(?<=[吗呢么行不])还有(?=.{4,})")
 MIN_PART = 3  # characters a piece needs to be a question of its own
@@ -97,17 +98,22 @@ def parse(text: str, terms: TermIndex) -> Question:
 
 
 def split_parts(text: str) -> list[str]:
-    """The questions of a normalised message, in order; one part if it holds one."""
-    pieces: list[str] = []
-    for chunk in _SEPARATOR.split(text):
-        for piece in _ANOTHER.split(chunk):
-            pieces.extend(_ALSO.split(piece) if len(piece) > 12 else [piece])
+    """The questions of a normalised message, in order; one part if it holds one. A piece
+    before a question mark is a question; another piece only if it asks something."""
+    pieces: list[tuple[str, bool]] = []
+    for chunk, mark in _SEPARATOR_KEPT.findall(text):
+        split = _ANOTHER.split(chunk)
+        for n, piece in enumerate(split):
+            subs = _ALSO.split(piece) if len(piece) > 12 else [piece]
+            for m, sub in enumerate(subs):
+                last = n == len(split) - 1 and m == len(subs) - 1
+                pieces.append((sub, bool(mark.strip(".。!")) and last))
     parts: list[str] = []
     context = ""
-    for piece in (p.strip(",:，、 ") for p in pieces):
+    for piece, marked in ((p.strip(",:，、 "), q) for p, q in pieces):
         if len(piece) < MIN_PART:
             continue
-        if not detect_intents(piece) and not re.search(r"[吗呢么]$|有没有|是不是|算不算", piece):
+        if not (marked or detect_intents(piece) or _INTERROGATIVE.search(piece)):
             context += piece + ","
             continue
         parts.append(context + piece)
