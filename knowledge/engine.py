@@ -47,7 +47,7 @@ from knowledge.lookup import Lookups, Ref
 from knowledge.model import Answer, Fact, KnowledgeBase
 from knowledge.normalize import drop_negated, normalize
 from knowledge.passages import Passages
-from knowledge.question import split_parts
+from knowledge.question import Question, lacks, parse, split_parts
 from knowledge.rules import RuleBook
 from knowledge.scope import HENAN_PLACES, other_region
 from knowledge.terms import build_terms
@@ -57,22 +57,30 @@ MAX_QUESTION = 500  # characters considered; a 10,000-character paste is cut, no
 MAX_PARTS = 4  # questions of one message answered; the rest are left for another message
 _FILLER_RE = re.compile("|".join(re.escape(w) for w in sorted(FILLERS, key=len, reverse=True)))
 
-# Scoring weights, tuned on the development set (see README, "Answer engine").
-W_TOPIC = 2.0  # share of the fact's topic groups the question names
-W_SPECIFIC = 0.12  # per character of the matched topic words, weighted by rarity
-W_INTENT = 0.6  # the question asks what the fact answers (negative when it asks otherwise)
-W_FUZZY = 1.0  # similarity to the fact's sample questions
-W_ANSWER = 1.5  # the question's words reappearing in the answer (above the floor)
-ANSWER_FLOOR = 0.3  # partial similarity any two sentences on the plan reach by chance
-ANSWER_CHECK = 8  # leaders whose answers are compared with the question
-DERIVED_PENALTY = 0.25  # a hand-written fact beats a derived one on a tie
-MIN_COVERAGE = 0.4  # share of the question's content the engine understood
-FUZZY_CLEAR = 0.5  # ...unless it is this close to one of the fact's sample questions
-GIVING_MARGIN = 0.8  # how far behind a fact that gives the asked kind of answer may be
-SHORT_MATCH = 2  # a match on this many topic characters or fewer is thin...
-THIN_COVERAGE = 0.5  # ...and needs this share of the question understood
-MIN_SPECIFIC_TO_SUGGEST = 3  # a partial match on fewer topic characters is no lead at all
-PASSAGE_SURE = 0.8  # with no fact for it, a sentence of the plan holding this much of a question
+@dataclass(frozen=True)
+class Weights:
+    """Every tuned constant of the engine, in one place (tuned on the development set; see
+    README, "How a question is answered")."""
+
+    topic: float = 2.0  # share of the fact's topic groups the question names
+    specific: float = 0.12  # per character of the matched topic words, weighted by rarity
+    intent: float = 0.6  # the question asks what the fact answers (negative when otherwise)
+    fuzzy: float = 1.0  # similarity to the fact's sample questions
+    answer: float = 1.5  # the question's words reappearing in the answer (above the floor)
+    answer_floor: float = 0.3  # partial similarity any two sentences reach by chance
+    answer_check: int = 8  # leaders whose answers are compared with the question
+    derived_penalty: float = 0.25  # a hand-written fact beats a derived one on a tie
+    min_coverage: float = 0.4  # share of the question's content the engine understood
+    fuzzy_clear: float = 0.5  # ...unless it is this close to one of a fact's sample questions
+    giving_margin: float = 0.8  # how far behind a fact giving the asked kind of answer may be
+    short_match: int = 2  # a match on this many topic characters or fewer is thin...
+    thin_coverage: float = 0.5  # ...and needs this share of the question understood
+    min_specific_to_suggest: float = 3  # fewer matched topic characters: no lead at all
+    lead_coverage: float = 0.6  # ...unless this share of the question is understood
+    passage_sure: float = 0.8  # with no fact for it, a sentence holding this much of a question
+
+
+W = Weights()
 
 
 @dataclass(frozen=True)
@@ -239,7 +247,8 @@ class Engine:
         )
         if alone_first and alone().confident:
             return None
-        joined = self._answer(merged.text)
+        # A new subject asked the old way is not held to the old question's every word.
+        joined = self._answer(merged.text, strict=follow.shape is not Shape.SUBJECT)
         # Unsure of the merged question (an explanation of what the plan leaves open is an
         # answer, not unsure), the question may still stand on its own.
         unsure = not joined.confident and not joined.sources
@@ -257,45 +266,90 @@ class Engine:
         note = passed_note(body, today)
         return replace(answer, text=f"{body}{note}{sep}{basis}") if note else answer
 
-    def _answer(self, text: str) -> Answer:
-        """The answer to a standalone, normalised question."""
-        if other_region(text, str(self.kb.document.get("region", ""))):
+    def _answer(self, text: str, trace: list[str] | None = None, *,
+                strict: bool = True) -> Answer:
+        """The answer to a standalone, normalised question: the first answer of the
+        declared answerers (``ANSWERERS``, in order) that gives one."""
+        ctx = _Asking.of(self, text)
+        ctx.strict = strict
+        for name, answerer in ANSWERERS:
+            answer = answerer(self, ctx)
+            if answer is not None:
+                if trace is not None:
+                    trace.append(name)
+                return answer
+        raise AssertionError("the fallback always answers")
+
+    # -- the answerers, in the order of ANSWERERS ------------------------------------------
+
+    def _elsewhere(self, ctx: _Asking) -> Answer | None:
+        if other_region(ctx.raw, str(self.kb.document.get("region", ""))):
             return self._not_covered()
-        intents = detect_intents(text)
-        text = _THIS_DOCUMENT.sub("本方案", drop_negated(text), count=1)
-        ref = self.lookups.reference(text)
-        if ref is not None:
-            return self._numbered(ref, text, intents)
-        structured = self.lookups.answer(text, intents)
-        if structured is not None:
-            return structured
-        expanded = self.vocabulary.expand(text)
-        if _MONEY.search(text) and not self._states_money:
-            return self._no_amounts(self._rank(text, expanded, intents))
-        rules = self.rulebook.matching(expanded)
-        if rules and not intents & {"standard", "target"}:
-            named = {name for key, name in self.lookups.industries.items() if key in expanded}
-            return self.rulebook.answer(rules, expanded, named)
-        ranked = self._rank(text, expanded, intents)
-        unlisted = self.rulebook.unlisted(text) if "ban" in intents else None
+        return None
+
+    def _by_number(self, ctx: _Asking) -> Answer | None:
+        ref = self.lookups.reference(ctx.text)
+        return self._numbered(ref, ctx.text, ctx.intents) if ref is not None else None
+
+    def _structured(self, ctx: _Asking) -> Answer | None:
+        return self.lookups.answer(ctx.text, ctx.intents, ctx.question)
+
+    def _money(self, ctx: _Asking) -> Answer | None:
+        if _MONEY.search(ctx.text) and not self._states_money:
+            return self._no_amounts(ctx.ranked)
+        return None
+
+    def _rules(self, ctx: _Asking) -> Answer | None:
+        rules = self.rulebook.matching(ctx.expanded)
+        if rules and not ctx.intents & {"standard", "target"}:
+            named = {name for key, name in self.lookups.industries.items()
+                     if key in ctx.expanded}
+            return self.rulebook.answer(rules, ctx.expanded, named)
+        return None
+
+    def _unlisted(self, ctx: _Asking) -> Answer | None:
+        ranked = ctx.ranked
+        unlisted = self.rulebook.unlisted(ctx.text) if "ban" in ctx.intents else None
         if unlisted and not (ranked and ranked[0].complete and not ranked[0].entry.fact.covered):
             return self.rulebook.not_listed(unlisted)
+        return None
+
+    def _facts(self, ctx: _Asking) -> Answer | None:
+        ranked = ctx.ranked
         if not ranked:
-            return self._sentence(text, intents, PASSAGE_SURE) or self._not_covered()
-        ranked = _prefer_giving(ranked, intents)
+            return None
         best = ranked[0]
-        understood = self._understood(text, expanded)
+        understood = self._understood(ctx.text, ctx.expanded)
         # One short word in common ("食品") is thin evidence: the rest must be understood too.
-        needed = MIN_COVERAGE if best.chars > SHORT_MATCH else THIN_COVERAGE
-        clear = understood >= needed or best.fuzzy >= FUZZY_CLEAR
-        if best.complete and clear and _gives(best, intents):
-            return self._fact_answer(best.entry, text, expanded, ranked, intents)
-        sentence = self._sentence(text, intents, PASSAGE_SURE)
-        if sentence is not None:
-            return sentence
+        needed = W.min_coverage if best.chars > W.short_match else W.thin_coverage
+        clear = understood >= needed or best.fuzzy >= W.fuzzy_clear
+        if best.complete and clear and _gives(best, ctx.intents):
+            return ctx.checked(self._fact_answer(best.entry, ctx.text, ctx.expanded, ranked,
+                                                 ctx.intents))
+        return None
+
+    def _sentences(self, ctx: _Asking) -> Answer | None:
+        return ctx.checked(self._sentence(ctx.text, ctx.intents, W.passage_sure))
+
+    def _not_in_plan(self, ctx: _Asking) -> Answer | None:
+        """What the plan says about the question, and that it gives no such figure, name,
+        date or condition as asked: not an answer to the question, so not confident."""
+        if ctx.withheld is None:
+            return None
+        answer, lacking = ctx.withheld
+        body, _, basis = answer.text.partition("\n依据：")
+        return replace(answer, text=f"方案没有给出{lacking}。方案的相关内容是：{body}\n依据：{basis}",
+                       confident=False, suggestions=())
+
+    def _fallback(self, ctx: _Asking) -> Answer:
+        ranked = ctx.ranked
+        if not ranked:
+            return self._not_covered()
+        best = ranked[0]
+        understood = self._understood(ctx.text, ctx.expanded)
         # A partial match is a lead only if it names some fact's subject (its first
         # topic group): "怎么样" alone matches phrasing, not a subject.
-        lead = best.specific >= MIN_SPECIFIC_TO_SUGGEST or understood >= 0.6
+        lead = best.specific >= W.min_specific_to_suggest or understood >= W.lead_coverage
         if best.complete or (lead and any(s.subject for s in ranked[:5])):
             return self._unsure(ranked)
         return self._not_covered()
@@ -424,20 +478,20 @@ class Engine:
             else:
                 intent = 0.0
             score = (
-                W_TOPIC * share
-                + W_SPECIFIC * specific
-                + W_INTENT * intent
-                + W_FUZZY * fuzzy.get(i, 0.0)
-                - (DERIVED_PENALTY if entry.derived else 0.0)
+                W.topic * share
+                + W.specific * specific
+                + W.intent * intent
+                + W.fuzzy * fuzzy.get(i, 0.0)
+                - (W.derived_penalty if entry.derived else 0.0)
             )
             scored.append(_Scored(entry, score, share == 1.0, specific, fuzzy.get(i, 0.0),
                                   sum(lengths[i].values()), 0 in groups))
         # Questions often paraphrase the plan's own sentence: among the leaders, how much of
         # the question reappears in the fact's answer is a last, strong hint.
         scored.sort(key=lambda s: s.score, reverse=True)
-        for s in scored[:ANSWER_CHECK]:
+        for s in scored[:W.answer_check]:
             overlap = fuzz.partial_ratio(core, self._answers[id(s.entry)]) / 100
-            s.score += W_ANSWER * max(0.0, overlap - ANSWER_FLOOR)
+            s.score += W.answer * max(0.0, overlap - W.answer_floor)
         # A fact whose every topic the question names outranks any partial match.
         scored.sort(key=lambda s: (s.complete, s.score), reverse=True)
         return scored
@@ -485,10 +539,73 @@ class Engine:
         return Answer(text=text, confident=False, suggestions=self.examples, in_scope=False)
 
 
+@dataclass
+class _Asking:
+    """One standalone question on its way through the answerers: parsed once, with what
+    the answerers share worked out at most once."""
+
+    engine: Engine
+    raw: str  # normalised, as asked
+    text: str  # with negated clauses dropped and "方案…" read as this plan
+    question: Question
+    expanded: str
+    withheld: tuple[Answer, str] | None = None  # an answer lacking what is asked, and what
+    strict: bool = True  # False: what is asked was carried over from a previous question
+    _ranked: list[_Scored] | None = None
+
+    @classmethod
+    def of(cls, engine: Engine, raw: str) -> _Asking:
+        text = _THIS_DOCUMENT.sub("本方案", drop_negated(raw), count=1)
+        return cls(engine, raw, text, parse(text, engine.terms),
+                   engine.vocabulary.expand(text))
+
+    @property
+    def intents(self) -> frozenset[str]:
+        return self.question.intents
+
+    @property
+    def ranked(self) -> list[_Scored]:
+        if self._ranked is None:
+            ranked = self.engine._rank(self.text, self.expanded, self.intents)
+            self._ranked = _prefer_giving(ranked, self.intents) if ranked else ranked
+        return self._ranked
+
+    def checked(self, answer: Answer | None) -> Answer | None:
+        """``answer`` if it gives what the question asks for; else None, and it is kept
+        for the not-in-plan answerer."""
+        if answer is None or not answer.confident or not self.strict:
+            return answer
+        if _ABSENT.search(answer.text):  # the answer says what the plan leaves open
+            return answer
+        lacking = lacks(self.question, answer.text.split("\n依据：")[0])
+        if lacking is None:
+            return answer
+        if self.withheld is None:
+            self.withheld = (answer, lacking)
+        return None
+
+
+# The answerers, in order; the first to give an answer gives it. A new class of question
+# is one method and one line here. (A follow-up is first made standalone, in ``ask``.)
+ANSWERERS: tuple[tuple[str, Callable[[Engine, _Asking], Answer | None]], ...] = (
+    ("elsewhere", Engine._elsewhere),  # another province's rules: not covered
+    ("numbered", Engine._by_number),  # a task, appendix item or requirement by number
+    ("structured", Engine._structured),  # lists and counts, definitions (knowledge.lookup)
+    ("money", Engine._money),  # an amount of money the plan never states
+    ("rules", Engine._rules),  # equipment a rule names, judged at its size/fuel/industry
+    ("unlisted", Engine._unlisted),  # equipment no rule names
+    ("facts", Engine._facts),  # the best-ranked fact, if clear and giving what is asked
+    ("sentences", Engine._sentences),  # the plan's sentence holding most of the question
+    ("not-in-plan", Engine._not_in_plan),  # what the plan says, lacking what is asked
+    ("fallback", Engine._fallback),  # unsure with suggestions, or not covered
+)
+
 # A question that opens with a bare document noun means the document at hand.
 _THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|上)")
 
-_ABOUT = "-about"  # the id suffix of a task's derived overview fact
+_ABOUT = "-about"
+# An answer saying the plan leaves something open (hand-written facts do).
+_ABSENT = re.compile(r"未规定|没有规定|未明确|未列出|未作规定|未作说明|没有给出")  # the id suffix of a task's derived overview fact
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # A question asking for an amount of money, and an amount as a plan would state one.
 _MONEY = re.compile(r"多少钱|多少元|几元|几块钱|费用多少|多少费用|收费多少|价格多少|价格是多少|"
@@ -596,7 +713,7 @@ def _prefer_giving(ranked: list[_Scored], intents: frozenset[str]) -> list[_Scor
     if _gives(ranked[0], intents):
         return ranked
     for s in ranked[1:4]:
-        if s.complete and _gives(s, intents) and ranked[0].score - s.score <= GIVING_MARGIN:
+        if s.complete and _gives(s, intents) and ranked[0].score - s.score <= W.giving_margin:
             return [s, *(r for r in ranked if r is not s)]
     return ranked
 

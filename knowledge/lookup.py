@@ -18,6 +18,7 @@ from knowledge.intents import without_cues
 from knowledge.model import Answer, KnowledgeBase, Standard, Task
 from knowledge.normalize import chinese_to_number, normalize
 from knowledge.passages import body, split, summary
+from knowledge.question import Question
 from knowledge.terms import TermIndex, area_words, common_prefix
 
 _N = r"(\d{1,3}|[一二两三四五六七八九十〇零]{1,4})"
@@ -172,7 +173,8 @@ class Lookups:
 
     # -- lists ------------------------------------------------------------------------
 
-    def answer(self, text: str, intents: frozenset[str]) -> Answer | None:
+    def answer(self, text: str, intents: frozenset[str],
+               question: Question | None = None) -> Answer | None:
         """The structured answer to ``text``, if it is a structured question."""
         return (self._definition(text) or self._area(text)
                 or self._due(text, intents) or self._industry_tasks(text, intents)

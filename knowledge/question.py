@@ -123,3 +123,45 @@ def split_parts(text: str) -> list[str]:
     elif context:
         parts.append(context.rstrip(","))
     return parts or [text]
+
+
+# What an answer must hold to give what is asked; each check is (what the question says,
+# what the answer must then hold, how the missing thing is named).
+_ASKS_DATE = re.compile(r"什么时候|啥时候|何时|哪天|哪一天|几号|几月|哪一年|哪年|截止日期|"
+                        r"截止时间|到哪年|多久")
+_DATE = re.compile(r"\d{4}年|\d+月|年底|月底|\d+日")
+_ASKS_STANDARD = re.compile(r"哪个标准|什么标准|标准号|哪个国标|技术规范|哪个规范|什么规范")
+_STANDARD = re.compile(r"gb|db\d|hj|《")
+_ASKS_PERSON = re.compile(r"组长|副组长|负责人|联系人|联系电话|电话|联系方式|邮箱|地址在哪")
+_PERSON = re.compile(r"\d{7,}")
+_ASKS_NAMES = re.compile(r"哪几家|具体是哪|哪些企业|企业名单|名单|叫什么名字|names?of")
+_COUNTED = re.compile(r"\d+家")
+_QUALIFIER = re.compile(r"(?<![a-z])[a-z]\d?(?=阶段)|\d[a-z](?![a-z])")
+_NUMERAL = "\\d一二两三四五六七八九十百千"
+
+
+def lacks(question: Question, body: str) -> str | None:
+    """What ``question`` asks for that the answer ``body`` does not hold (a figure, a date,
+    a standard, a person, the members of a list, a qualifier), named for the user; None
+    when the body holds it or nothing of the kind is asked."""
+    text, said = question.text, body.lower()
+    if question.figure is not None and not re.search(r"哪几|几[级项条个]?(?:联动|方面|部分)",
+                                                      text):
+        unit = re.escape(question.figure)
+        if not re.search(rf"[{_NUMERAL}][\d.]*(?:万|亿)?{unit}", said):
+            return "具体数字"
+        for place in question.named("place"):
+            if place not in said:
+                return f"{place}的具体数字"
+    if _ASKS_DATE.search(text) and not _DATE.search(said):
+        return "具体时间"
+    if _ASKS_STANDARD.search(text) and not _STANDARD.search(said):
+        return "具体标准"
+    if _ASKS_PERSON.search(text) and not _PERSON.search(said):
+        return "具体人员或联系方式"
+    if _ASKS_NAMES.search(text) and _COUNTED.search(said) and "、" not in said:
+        return "具体名单"
+    for m in _QUALIFIER.finditer(text):
+        if m.group(0) not in said:
+            return f"关于“{m.group(0)}”的规定"
+    return None
