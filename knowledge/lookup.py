@@ -33,6 +33,9 @@ _DEFINE = re.compile(r"什么意思|啥意思|是什么|是啥|是个啥|指什�
                      r"什么叫|何为|何谓|什么是|啥是|定义|包括哪些|包括什么")
 _TASK_WORD = re.compile(r"任务|工作")
 _ASKING = re.compile(r"任务|工作|要求|完成|内容|方面|部分|领域|几项|几条|多少|一共|[的了有要在]")
+_EXTREME = re.compile(r"最早|最晚|最先|最迟|最后|最多|最少")
+_SHARED = re.compile(r"两个或以上|两个以上|多个处|几个处室共同|共同负责|按职责分工")
+_PLACE_ASK = re.compile(r"提到|提及|涉及|点名|有什么要求|有哪些|哪些任务|说了什么|有没有")
 LIST_GIST = 2  # a list of this many tasks or fewer shows each one's opening clause
 LONG_LIST = 5  # asked how many, a longer list is told by its count, first and last
 
@@ -176,6 +179,11 @@ class Lookups:
     def answer(self, text: str, intents: frozenset[str],
                question: Question | None = None) -> Answer | None:
         """The structured answer to ``text``, if it is a structured question."""
+        if question is not None:
+            found = (self._cooperating(question) or self._extreme(text)
+                     or self._shared(text) or self._place(question))
+            if found is not None:
+                return found
         return (self._definition(text) or self._area(text)
                 or self._due(text, intents) or self._industry_tasks(text, intents)
                 or self._standards(text, intents))
@@ -195,6 +203,77 @@ class Lookups:
             if _ASKING.sub("", without_cues(span.term)):
                 return False
         return True
+
+    def _cooperating(self, question: Question) -> Answer | None:
+        """Tasks done with a cooperating department (哪些任务要配合省市场监管局)."""
+        wanted = question.department
+        if not wanted or not _TASK_WORD.search(question.text + "哪项"):
+            return None
+        stem = wanted[:2]
+        hits = [(t, s) for t in self.kb.tasks for s in split(t.text)
+                if "配合" in s and stem in s[s.index("配合"):]]
+        if not hits:
+            return None
+        tasks = list(dict.fromkeys(t for t, _ in hits))
+        if len(tasks) <= LIST_GIST:
+            items = "；".join(f"{t.clause} {t.title}：{s.rstrip('。；')}" for t, s in hits[:2])
+        else:
+            items = _task_list(tasks)
+        return _cited_all(f"需要配合{wanted}的任务（{len(tasks)}项）：{items}。",
+                          [t.citation for t in tasks])
+
+    def _extreme(self, text: str) -> Answer | None:
+        """The earliest or latest deadline of the plan (截止时间最早的是哪项), and the office
+        with the most tasks (哪个处负责的任务最多)."""
+        m = _EXTREME.search(text)
+        if not m or not self._only(text, [m.span()]):
+            return None
+        if "处" in text and "任务" in text and m.group(0) in ("最多", "最少"):
+            counts = {o: sum(o in t.offices for t in self.kb.tasks) for o in self.kb.offices}
+            pick = max if m.group(0) == "最多" else min
+            office = pick(counts, key=lambda o: counts[o])
+            return _cited(f"{office}负责的任务{m.group(0)}，共{counts[office]}项；各处负责任务数："
+                          + "、".join(f"{o}{n}项" for o, n in sorted(
+                              counts.items(), key=lambda p: -p[1]) if n) + "。", "二 主要任务")
+        if not re.search(r"时间|截止|节点|期限|完成|先|后|早|晚", text):
+            return None
+        # Asked what must be done by then, a date from which a rule applies (自…起) is no
+        # deadline.
+        due = bool(re.search(r"截止|完成", text))
+        dated = sorted(((d.date, t, d) for t in self.kb.tasks for d in t.deadlines
+                        if not (due and "起" in d.wording)), key=lambda x: x[0])
+        if not dated:
+            return None
+        early = m.group(0) in ("最早", "最先")
+        edge = dated[0][0] if early else dated[-1][0]
+        items = "；".join(f"{t.clause} {d.wording}{d.what}" for day, t, d in dated if day == edge)
+        return _cited_all(f"方案中{'最早' if early else '最晚'}的时间节点：{items}。",
+                          [t.citation for day, t, _ in dated if day == edge])
+
+    def _shared(self, text: str) -> Answer | None:
+        """Tasks several offices share (哪些任务由两个以上处室负责)."""
+        if not (_TASK_WORD.search(text) and _SHARED.search(text)):
+            return None
+        tasks = [t for t in self.kb.tasks if len(t.offices) > 1]
+        items = "；".join(f"{t.clause} {t.title}（{'、'.join(t.offices)}）" for t in tasks)
+        return _cited_all(f"由两个及以上处室按职责分工负责的任务（{len(tasks)}项）：{items}。",
+                          [t.citation for t in tasks])
+
+    def _place(self, question: Question) -> Answer | None:
+        """Tasks naming a place (方案里提到洛阳了吗, 涉及许昌的任务有哪些)."""
+        places = question.named("place")
+        if len(places) != 1 or not _PLACE_ASK.search(question.text):
+            return None
+        place = places[0]
+        at = question.text.find(place)
+        if not self._only(question.text, [(at, at + len(place))]):
+            return None
+        hits = [(t, s) for t in self.kb.tasks for s in split(t.text) if place in s]
+        if not hits:
+            return Answer(text=f"方案的任务中没有点名{place}。", confident=False)
+        items = "；".join(f"{t.clause} {s.rstrip('。；')}" for t, s in hits[:3])
+        return _cited_all(f"方案点名{place}的内容（{len(hits)}处）：{items}。",
+                          [t.citation for t, _ in hits])
 
     def _definition(self, text: str) -> Answer | None:
         cue = _DEFINE.search(text)

@@ -51,7 +51,7 @@ _FIGURE = re.compile(
 )
 # A cooperating department: 配合省市场监管局, 配合税务部门, 需要配合省发展改革委.
 _DEPARTMENT = re.compile(
-    r"配合(?:省|国家|市|县)?([\u4e00-\u9fff]{2,8}?)(?:部门|厅|局|委员会|委|总局)"
+    r"配合(?:省|国家)?([\u4e00-\u9fff]{2,8}?)(?:部门|厅|局|委员会|委|总局)"
 )
 
 
