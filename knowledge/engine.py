@@ -1,27 +1,37 @@
 """The answer engine: a question in, a short answer with its clause out.
 
-How ``Engine.ask`` answers a question:
+How ``Engine.ask`` answers a message:
 
-1. English is put into the plan's words (``knowledge.english``, the KB's glossary);
-   the text is normalised: width, script, numerals, units (``knowledge.normalize``).
-2. A follow-up (那石灰窑呢？ / 哪个处负责？) becomes the standalone question it stands
-   for, built on the chat's previous question (``knowledge.followup``).
-3. A question about another province's rules is out of scope.
-4. A structured question is looked up in the KB's structure (``knowledge.lookup``): a
-   task by number or title, tasks by area, deadline or industry, the standards of a
-   product family, what a term means.
-5. An amount of money the plan never states (罚款多少) is not guessed.
-6. Equipment a rule names is judged at the size, fuel and industry the question gives
-   (``knowledge.rules``); equipment no rule names is said to be not listed.
-7. Otherwise facts are ranked on their topic words (rarer weigh more), the question's
-   intents, its similarity to their sample questions and, among the leaders, to their
-   answers. The best answers if every topic is named, enough of the question is
-   understood and it gives the kind of answer asked; a fact that is a whole task
-   answers with the sentence of its text the question points to, and with no such
-   fact a sentence of the plan holding nearly all of the question does
-   (``knowledge.passages``). Else the engine says it is unsure and offers up to three
-   questions, or that the plan does not cover the question.
-8. A deadline before ``today`` is said to have passed (``knowledge.dates``).
+1. English is put into the plan's words (``knowledge.english``, the KB's glossary); the
+   text is normalised: width, script, numerals, units (``knowledge.normalize``).
+2. A question staff taught (/unanswered, ``Engine.learned``) gets the entry it was
+   attached to, with one mistyped character forgiven (``knowledge.learned``).
+3. A message holding several questions is split into them (``knowledge.question``);
+   each part is answered, numbered, a part naming nothing keeping the subject of the
+   part before it.
+4. A follow-up (那石灰窑呢？ / 哪个处负责？) becomes the standalone question it stands
+   for, built on the previous question (``knowledge.followup``).
+5. The standalone question is parsed once (``knowledge.question.parse``: what is asked
+   as an ``Asked``, its subjects by kind, the figure and department it names) and goes
+   through the answerers of ``ANSWERERS``, in this order; the first answer wins:
+
+   - ``elsewhere``: another province's rules are out of scope;
+   - ``numbered``: a task, appendix item or work requirement named by number or title;
+   - ``structured``: lists and counts from the KB's structure (``knowledge.lookup``):
+     by cooperating department, office, place, area, deadline, industry, product family,
+     the earliest/latest deadline, what a term means;
+   - ``money``: an amount of money the plan never states is not guessed;
+   - ``rules``: equipment a rule names, judged at the size, fuel and industry given
+     (``knowledge.rules``);
+   - ``unlisted``: equipment no rule names is said to be not listed;
+   - ``facts``: the best-ranked fact (topic words, intents, sample questions, answer
+     overlap; weights in ``Weights``), if clear and giving what is asked; a whole task
+     answers with the sentence the question points to (``knowledge.passages``);
+   - ``sentences``: the plan's sentence holding most of the question;
+   - ``not-in-plan``: a fact or sentence that lacks the figure, date, standard, person
+     or names asked for is said with "方案没有给出…", not confident;
+   - ``fallback``: unsure with up to three suggestions, or not covered.
+6. A deadline before ``today`` is said to have passed (``knowledge.dates``).
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ from knowledge.derive import derived_facts, standard_numbers
 from knowledge.english import English, is_english
 from knowledge.followup import FollowUp, Shape, follow_up_of, merge
 from knowledge.intents import FILLERS, cue_spans, detect_intents
+from knowledge.learned import LearnedQuestions
 from knowledge.loader import load_kb
 from knowledge.lookup import Lookups, Ref
 from knowledge.model import Answer, Fact, KnowledgeBase
@@ -152,6 +163,8 @@ class Engine:
         self.passages = Passages(kb)
         self.english = English(kb.glossary)
         self.examples = _examples(kb.facts)
+        # Questions staff taught (/unanswered), answered with the entry they were attached to.
+        self.learned = LearnedQuestions()
         texts = [f.answer for f in kb.facts] + [t.text for t in kb.tasks]
         self._states_money = any(_AMOUNT.search(t) for t in texts)
 
@@ -170,6 +183,11 @@ class Engine:
                 confident=False,
                 suggestions=self.examples,
             )
+        taught = self.learned.match(text)
+        if taught is not None:
+            answer = self.answer_fact(taught, today=today)
+            if answer is not None:
+                return replace(answer, understood=text)
         parts = split_parts(text)
         if len(parts) == 1:
             return self._ask_one(raw, text, today, previous)
@@ -201,6 +219,38 @@ class Engine:
             answer = replace(answer, understood=text if answer.in_scope else "")
         answer = replace(answer, follow_up=follow is not None)
         return self._dated(answer, today) if today else answer
+
+    def explain(self, question: str, previous: str | None = None) -> str:
+        """How ``question`` is answered, for diagnosis: each part as parsed, the answerer
+        that fired, and the leading facts and sentences with their scores."""
+        _, text = self._prepare(question)
+        lines = [f"normalised: {text}"]
+        for n, part in enumerate(split_parts(text) if _core(text) else [], 1):
+            follow = follow_up_of(part, part, self.terms)
+            standalone = part
+            if follow and previous:
+                standalone = merge(follow, normalize(previous), self.terms).text
+            ctx = _Asking.of(self, standalone)
+            q = ctx.question
+            lines.append(f"part {n}: {standalone}")
+            lines.append(f"  asked: {', '.join(sorted(a.name for a in q.asked)) or '-'}; "
+                         f"follow-up: {follow.shape.value if follow else '-'}; "
+                         f"figure: {q.figure if q.figure is not None else '-'}; "
+                         f"department: {q.department or '-'}")
+            lines.append("  subjects: " + ("; ".join(
+                f"{k}={'、'.join(v)}" for k, v in sorted(q.subjects.items())) or "-"))
+            trace: list[str] = []
+            self._answer(standalone, trace)
+            lines.append(f"  answerer: {trace[0] if trace else '-'}")
+            for s in ctx.ranked[:5]:
+                lines.append(f"  fact {s.score:6.2f} {'complete' if s.complete else 'partial '} "
+                             f"{s.entry.fact.id}")
+            for share, passage in self.passages.top((standalone,
+                                                    self.vocabulary.canonical(standalone)), 3):
+                lines.append(f"  sentence {share:.2f} {passage.clause.split('｜')[0]}: "
+                             f"{passage.text[:40]}")
+            previous = standalone
+        return "\n".join(lines)
 
     def _prepare(self, question: str) -> tuple[str, str]:
         """The question as read (English translated) and normalised, both bounded."""
@@ -276,7 +326,8 @@ class Engine:
             answer = answerer(self, ctx)
             if answer is not None:
                 if trace is not None:
-                    trace.append(name)
+                    trace.append(name + (f" (withheld an answer lacking {ctx.withheld[1]})"
+                                         if ctx.withheld else ""))
                 return answer
         raise AssertionError("the fallback always answers")
 
@@ -301,7 +352,8 @@ class Engine:
 
     def _rules(self, ctx: _Asking) -> Answer | None:
         rules = self.rulebook.matching(ctx.expanded)
-        if rules and not ctx.intents & {"standard", "target"}:
+        # Who is responsible for it, which standard, what target: not a verdict.
+        if rules and not ctx.intents & {"standard", "target", "who"}:
             named = {name for key, name in self.lookups.industries.items()
                      if key in ctx.expanded}
             return self.rulebook.answer(rules, ctx.expanded, named)
@@ -338,7 +390,8 @@ class Engine:
             return None
         answer, lacking = ctx.withheld
         body, _, basis = answer.text.partition("\n依据：")
-        return replace(answer, text=f"方案没有给出{lacking}。方案的相关内容是：{body}\n依据：{basis}",
+        said = f"方案没有给出{lacking}。方案的相关内容是：{body}"
+        return replace(answer, text=f"{said}\n依据：{basis}",
                        confident=False, suggestions=())
 
     def _fallback(self, ctx: _Asking) -> Answer:
@@ -605,7 +658,7 @@ _THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|�
 
 _ABOUT = "-about"
 # An answer saying the plan leaves something open (hand-written facts do).
-_ABSENT = re.compile(r"未规定|没有规定|未明确|未列出|未作规定|未作说明|没有给出")  # the id suffix of a task's derived overview fact
+_ABSENT = re.compile(r"未规定|没有规定|未明确|未列出|未作规定|未作说明|没有给出")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # A question asking for an amount of money, and an amount as a plan would state one.
 _MONEY = re.compile(r"多少钱|多少元|几元|几块钱|费用多少|多少费用|收费多少|价格多少|价格是多少|"
@@ -643,7 +696,8 @@ def _subjects(text: str) -> list[str]:
 def _joined(answers: list[Answer]) -> Answer:
     """The answers to the parts of one message, numbered, their clauses cited once: sure
     only if every part is."""
-    lines, sources = [], []
+    lines: list[str] = []
+    sources: list[str] = []
     for n, answer in enumerate(answers, 1):
         body = answer.text.split("\n依据：")[0]
         if not answer.confident and not answer.sources:

@@ -180,7 +180,8 @@ class Lookups:
                question: Question | None = None) -> Answer | None:
         """The structured answer to ``text``, if it is a structured question."""
         if question is not None:
-            found = (self._cooperating(question) or self._extreme(text)
+            found = (self._cooperating(question) or self._office_count(question)
+                     or self._extreme(text)
                      or self._shared(text) or self._place(question))
             if found is not None:
                 return found
@@ -221,6 +222,19 @@ class Lookups:
             items = _task_list(tasks)
         return _cited_all(f"需要配合{wanted}的任务（{len(tasks)}项）：{items}。",
                           [t.citation for t in tasks])
+
+    def _office_count(self, question: Question) -> Answer | None:
+        """How many tasks an office leads (节能与综合利用处负责多少项任务)."""
+        offices = question.named("office")
+        if len(offices) != 1 or not (_COUNT.search(question.text)
+                                     and _TASK_WORD.search(question.text)):
+            return None
+        office = next((o for o in self.kb.offices if normalize(o) == offices[0]), None)
+        tasks = [t for t in self.kb.tasks if office in t.offices]
+        if office is None or not tasks:
+            return None
+        cited = [t.citation for t in tasks] if len(tasks) <= LONG_LIST else ["二 主要任务"]
+        return _cited_all(f"{office}负责{len(tasks)}项任务：{_task_list(tasks)}。", cited)
 
     def _extreme(self, text: str) -> Answer | None:
         """The earliest or latest deadline of the plan (截止时间最早的是哪项), and the office
@@ -266,7 +280,7 @@ class Lookups:
             return None
         place = places[0]
         at = question.text.find(place)
-        if not self._only(question.text, [(at, at + len(place))]):
+        if not self._only(question.text, [(at, at + len(place))], ("方案", "本方案")):
             return None
         hits = [(t, s) for t in self.kb.tasks for s in split(t.text) if place in s]
         if not hits:

@@ -142,6 +142,11 @@ class Passages:
                     held[index] = value
         return held
 
+    def top(self, questions: Iterable[str], limit: int) -> list[tuple[float, Passage]]:
+        """The ``limit`` sentences holding most of the question, with their shares."""
+        held = sorted(self._held(questions).items(), key=lambda p: -p[1])[:limit]
+        return [(share, self.items[index]) for index, share in held]
+
     def best(self, questions: Iterable[str], tasks: Iterable[int | None] | None = None,
              asked: frozenset[str] = frozenset()) -> Found | None:
         """The sentence (of ``tasks``, or of all) holding the largest share of the question's

@@ -40,7 +40,8 @@ class Asked(Enum):
 # A message's questions are separated by question marks, semicolons, or words that
 # open another question (另外…); 还有 only between two long enough clauses.
 _SEPARATOR_KEPT = re.compile(r"([^?;。!]+)([?;。!]*)")
-_INTERROGATIVE = re.compile(r"哪|什么|啥|几|多少|如何|怎么|怎样|[吗呢么]$|有没有|是不是|算不算|能不能|要不要")
+_INTERROGATIVE = re.compile(
+    r"哪|什么|啥|几|多少|如何|怎么|怎样|[吗呢么]$|有没有|是不是|算不算|能不能|要不要")
 _ANOTHER = re.compile(r"(?:另外|此外|再就是|同时想问|还想问|另问|再问)[,:，]?")
 _ALSO = re.compile(r"(?<=[吗呢么行不])还有(?=.{4,})")
 MIN_PART = 3  # characters a piece needs to be a question of its own
@@ -127,7 +128,7 @@ def split_parts(text: str) -> list[str]:
 
 # What an answer must hold to give what is asked; each check is (what the question says,
 # what the answer must then hold, how the missing thing is named).
-_ASKS_DATE = re.compile(r"什么时候|啥时候|何时|哪天|哪一天|几号|几月|哪一年|哪年|截止日期|"
+_ASKS_DATE = re.compile(r"什么时候|啥时候|何时|哪天|哪一天|几号|几月|哪[一1]?年|截止日期|"
                         r"截止时间|到哪年|多久")
 _DATE = re.compile(r"\d{4}年|\d+月|年底|月底|\d+日")
 _ASKS_STANDARD = re.compile(r"哪个标准|什么标准|标准号|哪个国标|技术规范|哪个规范|什么规范")
