@@ -58,7 +58,7 @@ from knowledge.lookup import Lookups, Ref
 from knowledge.model import Answer, Fact, KnowledgeBase
 from knowledge.normalize import drop_negated, normalize
 from knowledge.passages import Passages
-from knowledge.question import Question, lacks, parse, split_parts
+from knowledge.question import Question, lacks, parse, split_comparison, split_parts
 from knowledge.rules import RuleBook
 from knowledge.scope import HENAN_PLACES, other_region
 from knowledge.terms import build_terms
@@ -188,7 +188,7 @@ class Engine:
             answer = self.answer_fact(taught, today=today)
             if answer is not None:
                 return replace(answer, understood=text)
-        parts = split_parts(text)
+        parts = [p for part in split_parts(text) for p in split_comparison(part, self.terms)]
         if len(parts) == 1:
             return self._ask_one(raw, text, today, previous)
         answers: list[Answer] = []

