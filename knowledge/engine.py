@@ -89,6 +89,8 @@ class Weights:
     min_specific_to_suggest: float = 3  # fewer matched topic characters: no lead at all
     lead_coverage: float = 0.6  # ...unless this share of the question is understood
     passage_sure: float = 0.8  # with no fact for it, a sentence holding this much of a question
+    passage_lead: float = 0.6  # ...or this much, when it leads the next sentence by...
+    passage_margin: float = 0.4  # ...this much
 
 
 W = Weights()
@@ -381,7 +383,15 @@ class Engine:
         return None
 
     def _sentences(self, ctx: _Asking) -> Answer | None:
-        return ctx.checked(self._sentence(ctx.text, ctx.intents, W.passage_sure))
+        sure = ctx.checked(self._sentence(ctx.text, ctx.intents, W.passage_sure))
+        if sure is not None or ctx.withheld is not None:
+            return sure
+        # A sentence holding much of the question, far ahead of any other, is the answer.
+        top = self.passages.top((ctx.text, self.vocabulary.canonical(ctx.text)), 2)
+        if len(top) == 2 and top[0][0] >= W.passage_lead and (
+                top[0][0] - top[1][0] >= W.passage_margin):
+            return ctx.checked(self._sentence(ctx.text, ctx.intents, W.passage_lead))
+        return None
 
     def _not_in_plan(self, ctx: _Asking) -> Answer | None:
         """What the plan says about the question, and that it gives no such figure, name,

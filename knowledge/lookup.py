@@ -36,6 +36,10 @@ _ASKING = re.compile(r"任务|工作|要求|完成|内容|方面|部分|领域|�
 _EXTREME = re.compile(r"最早|最晚|最先|最迟|最后|最多|最少")
 _SHARED = re.compile(r"两个或以上|两个以上|多个处|几个处室共同|共同负责|按职责分工")
 _PLACE_ASK = re.compile(r"提到|提及|涉及|点名|有什么要求|有哪些|哪些任务|说了什么|有没有")
+_THE_PLAN = frozenset({"本方案", "这个方案", "该方案"})  # this plan names no subject
+_IN_THE_PLAN = re.compile(r"(?:本|这个|该|整个)?方案(?:里|中|上)")  # nor does "in the plan"
+_PARTS = re.compile(r"几个部分|几部分|哪几部分|哪些部分|分几(?:个|大)?(?:部分|块)|由哪些部分|"
+                    r"(?:文件|方案|正文)(?:的)?(?:结构|框架)")
 LIST_GIST = 2  # a list of this many tasks or fewer shows each one's opening clause
 LONG_LIST = 5  # asked how many, a longer list is told by its count, first and last
 
@@ -180,7 +184,8 @@ class Lookups:
                question: Question | None = None) -> Answer | None:
         """The structured answer to ``text``, if it is a structured question."""
         if question is not None:
-            found = (self._cooperating(question) or self._office_count(question)
+            found = (self._parts(text) or self._cooperating(question)
+                     or self._office_count(question)
                      or self._extreme(text)
                      or self._shared(text) or self._place(question))
             if found is not None:
@@ -194,10 +199,10 @@ class Lookups:
         """Whether ``text`` names no subject outside ``spans`` but the ``allowed`` words. A
         known word made of ways of asking (哪些任务, 几项任务) names nothing."""
         keep = list(text)
-        for start, end in spans:
+        for start, end in [*spans, *(m.span() for m in _IN_THE_PLAN.finditer(text))]:
             keep[start:end] = [" "] * (end - start)
         rest = "".join(keep)
-        ok = {normalize(a) for a in allowed}
+        ok = {normalize(a) for a in allowed} | _THE_PLAN
         for span in self.terms.find(rest, subjects_only=True):
             if span.term in ok:
                 continue
@@ -222,6 +227,21 @@ class Lookups:
             items = _task_list(tasks)
         return _cited_all(f"需要配合{wanted}的任务（{len(tasks)}项）：{items}。",
                           [t.citation for t in tasks])
+
+    def _parts(self, text: str) -> Answer | None:
+        """The document's parts (方案正文分几个部分): its top-level sections, in order."""
+        if not _PARTS.search(text) or not self._only(text, [_PARTS.search(text).span()]):
+            return None
+        top: dict[str, str] = {}
+        for s in self.kb.sections:
+            head = re.split(r"[（(]", s.clause)[0]
+            if head != s.clause:  # a subsection: its part is named by the tasks' area
+                top.setdefault(head, "主要任务")
+            else:
+                top.setdefault(head, s.title)
+        body = [f"{head} {title}" for head, title in top.items() if head != "附件"]
+        extra = "，另有附件" if "附件" in top else ""
+        return _cited(f"方案正文分{len(body)}个部分：{'；'.join(body)}{extra}。", "方案正文")
 
     def _office_count(self, question: Question) -> Answer | None:
         """How many tasks an office leads (节能与综合利用处负责多少项任务)."""
