@@ -399,6 +399,8 @@ class Engine:
         if ctx.withheld is None:
             return None
         answer, lacking = ctx.withheld
+        if not lacking:  # the answer itself says the plan gives no such thing
+            return replace(answer, confident=False, suggestions=())
         body, _, basis = answer.text.partition("\n依据：")
         said = f"方案没有给出{lacking}。方案的相关内容是：{body}"
         return replace(answer, text=f"{said}\n依据：{basis}",
@@ -638,9 +640,15 @@ class _Asking:
         for the not-in-plan answerer."""
         if answer is None or not answer.confident or not self.strict:
             return answer
-        if _ABSENT.search(answer.text):  # the answer says what the plan leaves open
-            return answer
-        lacking = lacks(self.question, answer.text.split("\n依据：")[0])
+        body = answer.text.split("\n依据：")[0]
+        if _ABSENT.search(body):
+            # The answer says what the plan leaves open: an answer, unless the question
+            # asks for a figure, which such an answer says the plan does not give.
+            if self.question.figure is None:
+                return answer
+            self.withheld = self.withheld or (answer, "")
+            return None
+        lacking = lacks(self.question, body)
         if lacking is None:
             return answer
         if self.withheld is None:
