@@ -91,6 +91,10 @@ class Weights:
     passage_sure: float = 0.8  # with no fact for it, a sentence holding this much of a question
     passage_lead: float = 0.6  # ...or this much, when it leads the next sentence by...
     passage_margin: float = 0.4  # ...this much
+    sentence_over_fact: float = 0.3  # a sentence holding this much more than a fact's answer
+    bm25_k1: float = 1.2  # BM25 term-frequency saturation (knowledge.retrieval)
+    bm25_b: float = 0.75  # BM25 length normalisation
+    candidates: int = 12  # sentences BM25 retrieves for the re-ranker
 
 
 W = Weights()
@@ -162,9 +166,12 @@ class Engine:
         self.rulebook = RuleBook(kb)
         self.terms = build_terms(kb, [e.fact for e in entries])
         self.lookups = Lookups(kb, self.terms)
-        self.passages = Passages(kb)
+        self.passages = Passages(kb, lambda text: (s.term for s in self.terms.find(text)),
+                                 k1=W.bm25_k1, b=W.bm25_b, candidates=W.candidates)
         self.english = English(kb.glossary)
         self.examples = _examples(kb.facts)
+        self._plan_text = normalize("".join(
+            [t.text for t in kb.tasks] + [p.text for p in self.passages.items]))
         # Questions staff taught (/unanswered), answered with the entry they were attached to.
         self.learned = LearnedQuestions()
         texts = [f.answer for f in kb.facts] + [t.text for t in kb.tasks]
@@ -247,10 +254,10 @@ class Engine:
             for s in ctx.ranked[:5]:
                 lines.append(f"  fact {s.score:6.2f} {'complete' if s.complete else 'partial '} "
                              f"{s.entry.fact.id}")
-            for share, passage in self.passages.top((standalone,
-                                                    self.vocabulary.canonical(standalone)), 3):
-                lines.append(f"  sentence {share:.2f} {passage.clause.split('｜')[0]}: "
-                             f"{passage.text[:40]}")
+            forms = (standalone, self.vocabulary.canonical(standalone))
+            for score, share, passage in self.passages.explained(forms, 5):
+                lines.append(f"  sentence bm25 {score:5.2f} share {share:.2f} "
+                             f"{passage.clause.split('｜')[0]}: {passage.text[:40]}")
             previous = standalone
         return "\n".join(lines)
 
@@ -377,10 +384,26 @@ class Engine:
         # One short word in common ("食品") is thin evidence: the rest must be understood too.
         needed = W.min_coverage if best.chars > W.short_match else W.thin_coverage
         clear = understood >= needed or best.fuzzy >= W.fuzzy_clear
-        if best.complete and clear and _gives(best, ctx.intents):
-            return ctx.checked(self._fact_answer(best.entry, ctx.text, ctx.expanded, ranked,
-                                                 ctx.intents))
-        return None
+        if not (best.complete and clear and _gives(best, ctx.intents)):
+            return None
+        answer = self._fact_answer(best.entry, ctx.text, ctx.expanded, ranked, ctx.intents)
+        # A sentence of the plan holding far more of the question than the fact's answer
+        # answers it better (a detail deep in a task the fact only touches).
+        forms = (ctx.text, self.vocabulary.canonical(ctx.text))
+        found = self.passages.best(forms, None, ctx.intents & _SPECIFIC)
+        if (found is not None and best.entry.fact.covered and found.share >= W.passage_lead
+                and not self._paraphrased(best.entry, ctx.text)):
+            held = self.passages.share_in(forms, answer.text.split("\n依据：")[0])
+            if found.share - held >= W.sentence_over_fact:
+                answer = Answer(text=f"{found.text}\n依据：{found.clause}", confident=True,
+                                sources=(found.clause,))
+        return ctx.checked(answer)
+
+    def _paraphrased(self, entry: _Entry, text: str) -> bool:
+        """Whether the question names one of the fact's topic words the plan never writes
+        (好处 for 鼓励政策): its author foresaw the question; no sentence holds it."""
+        return any(alt in text and alt not in self._plan_text
+                   for group in entry.groups for alt in group)
 
     def _sentences(self, ctx: _Asking) -> Answer | None:
         sure = ctx.checked(self._sentence(ctx.text, ctx.intents, W.passage_sure))

@@ -230,7 +230,8 @@ class Lookups:
 
     def _parts(self, text: str) -> Answer | None:
         """The document's parts (方案正文分几个部分): its top-level sections, in order."""
-        if not _PARTS.search(text) or not self._only(text, [_PARTS.search(text).span()]):
+        asked = _PARTS.search(text)
+        if asked is None or not self._only(text, [asked.span()]):
             return None
         top: dict[str, str] = {}
         for s in self.kb.sections:
