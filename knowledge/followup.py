@@ -29,7 +29,8 @@ _CLOSER = re.compile(r"(?:的话)?(?:呢|怎么样|咋样|又如何|如何|又�
 _ENDS_WITH_NE = re.compile(r"呢[?？!！。.~…]*$")
 _PRONOUN = re.compile(r"这个|这项|这条|这件事|这件|该项|这块|这事|此项|上述|上面这|它")
 # Verbs of asking that carry no subject: "哪个处负责" names nothing but what is asked.
-_ASKING = re.compile(r"负责|管|归|找|牵头|办|截止|完成|执行|要求|规定|呢")
+_ASKING = re.compile(r"负责|管|归|找|牵头|办|截止|完成|执行|要求|规定|呢|开始|实施|施行|生效|"
+                     r"印发|发布|出台|制定|从|起|谁")
 _ASK_PATTERN = re.compile(
     "|".join(re.escape(w) for intent, words in INTENT_PATTERNS.items() if intent != "ban"
              for w in sorted(words, key=len, reverse=True))
