@@ -58,7 +58,14 @@ from knowledge.lookup import Lookups, Ref
 from knowledge.model import Answer, Fact, KnowledgeBase
 from knowledge.normalize import drop_negated, normalize
 from knowledge.passages import Passages
-from knowledge.question import Question, lacks, parse, split_comparison, split_parts
+from knowledge.question import (
+    Question,
+    contradicted,
+    lacks,
+    parse,
+    split_comparison,
+    split_parts,
+)
 from knowledge.rules import RuleBook
 from knowledge.scope import HENAN_PLACES, other_region
 from knowledge.terms import build_terms
@@ -673,6 +680,11 @@ class _Asking:
             return None
         lacking = lacks(self.question, body)
         if lacking is None:
+            correction = contradicted(self.question, body)
+            if correction:
+                body = _MEMBER_NOTE.sub("", body)
+                return replace(answer, text=correction + body + answer.text[len(
+                    answer.text.split("\n依据：")[0]):])
             return answer
         if self.withheld is None:
             self.withheld = (answer, lacking)
@@ -701,6 +713,7 @@ _ABOUT = "-about"
 # An answer saying the plan leaves something open (hand-written facts do).
 _ABSENT = re.compile(r"未规定|没有规定|未明确|未列出|未作规定|未作说明|没有给出")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_MEMBER_NOTE = re.compile(r"^[^。]{1,20}属于所列范围。")  # what _membership says first
 # A question asking for an amount of money, and an amount as a plan would state one.
 _MONEY = re.compile(r"多少钱|多少元|几元|几块钱|费用多少|多少费用|收费多少|价格多少|价格是多少|"
                     r"什么价钱|罚多少|罚款多少|补多少|补贴多少|补助多少|奖励多少|多少万|金额")

@@ -65,6 +65,7 @@ class Question:
     subjects: dict[str, tuple[str, ...]] = field(default_factory=dict)
     department: str = ""
     figure: str | None = None  # None: no figure asked; "": a bare figure (多少)
+    words: tuple[str, ...] = ()  # every known word it names, of whatever kind
 
     @property
     def intents(self) -> frozenset[str]:
@@ -78,7 +79,8 @@ def parse(text: str, terms: TermIndex) -> Question:
     """The typed question ``text`` (normalised) stands for."""
     asked = frozenset(Asked(i) for i in detect_intents(text))
     subjects: dict[str, list[str]] = {}
-    for span in terms.find(text):
+    spans = terms.find(text)
+    for span in spans:
         for kind in terms.kinds(span.term):
             head = kind.split(":")[0]
             if head in {"group", "sibling"}:
@@ -95,7 +97,7 @@ def parse(text: str, terms: TermIndex) -> Question:
     if f:
         figure = "%" if "百分" in f.group(0) or "比例" in f.group(0) else (f.group(1) or "")
     return Question(text, asked, {k: tuple(v) for k, v in subjects.items()}, department,
-                    figure)
+                    figure, tuple(s.term for s in spans))
 
 
 def split_parts(text: str) -> list[str]:
@@ -131,7 +133,11 @@ def split_parts(text: str) -> list[str]:
 _ASKS_DATE = re.compile(r"什么时候|啥时候|何时|哪天|哪一天|几号|几月|哪[一1]?年|截止日期|"
                         r"截止时间|到哪年|多久")
 _DATE = re.compile(r"\d{4}年|\d+月|年底|月底|\d+日")
-_ASKS_STANDARD = re.compile(r"哪个标准|什么标准|标准号|哪个国标|技术规范|哪个规范|什么规范")
+_ASKS_STANDARD = re.compile(r"(?:哪个|什么|哪项|啥)[\u4e00-\u9fff]{0,4}(?:标准|规范)|标准号|"
+                            r"哪个国标|技术规范")
+_ASKS_PROCEDURE = re.compile(r"怎么(?:办理|申请|申报|报名)|如何(?:办理|申请|申报)|"
+                             r"(?:办理|申请|申报)(?:流程|程序|手续)|(?:准备|提交|需要)(?:哪些|什么)材料")
+_PROCEDURE = re.compile(r"办理|申请|申报|流程|程序|手续|提交|材料")
 _STANDARD = re.compile(r"gb|db\d|hj|《")
 _ASKS_PERSON = re.compile(r"组长|副组长|负责人|联系人|联系电话|电话|联系方式|邮箱|地址在哪")
 _PERSON = re.compile(r"\d{7,}")
@@ -160,7 +166,10 @@ def lacks(question: Question, body: str) -> str | None:
         return "具体标准"
     if _ASKS_PERSON.search(text) and not _PERSON.search(said):
         return "具体人员或联系方式"
-    if _ASKS_NAMES.search(text) and _COUNTED.search(said) and "、" not in said:
+    if _ASKS_PROCEDURE.search(text) and not _PROCEDURE.search(said):
+        return "具体办理流程或材料"
+    if _COUNTED.search(said) and "、" not in said and (
+            _ASKS_NAMES.search(text) or any(p not in said for p in question.named("place"))):
         return "具体名单"
     for m in _QUALIFIER.finditer(text):
         if m.group(0) not in said:
@@ -213,3 +222,24 @@ def split_comparison(part: str, terms: TermIndex) -> list[str]:
         asked = "是什么"
     link = "的" if shared else ""
     return [f"{lead}{thing}{link}{shared}{asked}" for thing in (first, second)]
+
+
+_STATED = re.compile(r"\d+(?:\.\d+)?%")
+_YES_NO = re.compile(r"吗|是不是|是否|对不对|对吗")
+
+
+def contradicted(question: Question, body: str) -> str:
+    """A yes/no question stating a figure (陶瓷是30%那一档吗) for something the plan
+    gives another figure: "陶瓷不属于30%那一档（方案为50%）。"; else ""."""
+    stated = _STATED.findall(question.text)
+    if len(stated) != 1 or not _YES_NO.search(question.text):
+        return ""
+    for name in (*question.named("industry"), *question.words):
+        if _STATED.fullmatch(name):
+            continue
+        for clause in re.split(r"[，。；]", body):
+            if name in clause:
+                figures = _STATED.findall(clause)
+                if figures and stated[0] not in figures:
+                    return f"{name}不属于{stated[0]}那一档（方案为{figures[0]}）。"
+    return ""
