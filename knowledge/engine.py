@@ -372,7 +372,19 @@ class Engine:
         if rules and not ctx.intents & {"standard", "target", "who"}:
             named = {name for key, name in self.lookups.industries.items()
                      if key in ctx.expanded}
-            return self.rulebook.answer(rules, ctx.expanded, named)
+            units = [self.rulebook.units[r.condition.unit] for r in rules
+                     if r.condition and r.condition.unit in self.rulebook.units]
+            said, _, added = ctx.expanded.partition("|")
+            sizes = list(dict.fromkeys(m.span() for unit in units for m in unit.finditer(said)))
+            if len({said[a:b] for a, b in sizes}) < 2:
+                return self.rulebook.answer(rules, ctx.expanded, named)
+            # Several units of different sizes (一台8吨一台12吨): a verdict on each.
+            verdicts = []
+            for keep in sizes:
+                alone = "".join(ch for i, ch in enumerate(said)
+                                if not any(a <= i < b for a, b in sizes if (a, b) != keep))
+                verdicts.append(self.rulebook.answer(rules, f"{alone}|{added}", named))
+            return _joined(verdicts)
         return None
 
     def _unlisted(self, ctx: _Asking) -> Answer | None:
