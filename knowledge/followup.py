@@ -23,6 +23,7 @@ from enum import Enum
 from knowledge.intents import FILLERS, INTENT_PATTERNS, detect_intents
 from knowledge.normalize import to_simplified
 from knowledge.terms import TermIndex
+from knowledge.weights import W
 
 _OPENER = re.compile(r"^(?:那么|那(?![个种些样])|还有|另外|再问一下|再问|如果是|要是|换成|换做)")
 _CLOSER = re.compile(r"(?:的话)?(?:呢|怎么样|咋样|又如何|如何|又怎样|怎样)?[?？!！。.~…]*$")
@@ -38,7 +39,6 @@ _ASK_PATTERN = re.compile(
 _YES_NO_TAIL = re.compile(r"(?:吗|么|没有|不)?[?？!！。.~…]*$")
 _FILLER_RE = re.compile("|".join(re.escape(w) for w in sorted(FILLERS, key=len, reverse=True)))
 _TRADE = re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:加工厂|厂|企业|公司|行业)")
-MAX_ASK_ONLY = 2  # characters of a question left once its cues are gone, for it to name nothing
 
 
 class Shape(Enum):
@@ -74,7 +74,7 @@ def follow_up_of(text: str, raw: str, terms: TermIndex) -> FollowUp | None:
         return FollowUp(Shape.SUBJECT, core, _shown(raw))
     if asked and not subjects:
         rest = _FILLER_RE.sub("", _ASKING.sub("", _PRONOUN.sub("", _ASK_PATTERN.sub("", core))))
-        if pronoun or len(rest) <= MAX_ASK_ONLY:
+        if pronoun or len(rest) <= W.max_ask_only:
             return FollowUp(Shape.ASK, core, "")
     if opener or pronoun:
         return FollowUp(Shape.BOTH, core, _shown(raw))

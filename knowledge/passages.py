@@ -18,6 +18,7 @@ from knowledge.intents import FILLERS, without_cues
 from knowledge.model import KnowledgeBase, Task
 from knowledge.normalize import normalize
 from knowledge.retrieval import BM25, terms_of
+from knowledge.weights import W
 
 # "（节能与综合利用处负责。）": who is responsible is said elsewhere, not in a detail.
 _RESPONSIBILITY = re.compile(r"[（(][^（）()]*负责[^（）()]*[）)]")
@@ -25,8 +26,6 @@ _SENTENCE = re.compile(r"[^。；\n]+[。；]?")
 _RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
 _SINGLE_FILLERS = frozenset(w for w in FILLERS if len(w) == 1)
 _BRACKETS = re.compile(r"[()（）《》“”\"']")  # 处（室） reads 处室
-MIN_PAIRS = 3  # a question of fewer content pairs is too short to pin to one sentence
-MAX_SENTENCES = 2  # sentences of one task that answer a question equally well, shown together
 SUMMARY_CHARS = 100  # a task's overview: its opening sentences, about this long
 # Greetings, pronouns and particles; single characters only when they are particles, so
 # 现有 and 以下 keep their 有 and 下.
@@ -133,7 +132,7 @@ class Passages:
         content; a pair the plan does write (现有, 以下) is kept whatever it holds."""
         wanted = {g for g in bigrams(without_cues(question, " "))
                   if g in self._idf or not _SINGLE_FILLERS.intersection(g)}
-        if len(wanted) < MIN_PAIRS:
+        if len(wanted) < W.min_pairs:
             return None
         return {g: self._idf.get(g, self._unseen) for g in wanted}
 
@@ -212,7 +211,7 @@ class Passages:
         top = max(scored, key=lambda s: s[:3])
         tied = sorted((s for s in scored if s[0] == top[0] and s[3].clause == top[3].clause),
                       key=lambda s: -s[2])
-        chosen = [top[3]] if len(tied) > MAX_SENTENCES else [s[3] for s in tied]
+        chosen = [top[3]] if len(tied) > W.max_sentences else [s[3] for s in tied]
         return Found(tuple(chosen), top[0])
 
 
