@@ -193,3 +193,28 @@ def test_ask_json_marks_a_missing_figure_not_confident() -> None:
         capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
     ).stdout
     assert json.loads(out)["confident"] is False
+
+
+def test_lvdong_ask_answers_what_staff_taught_in_the_bot(tmp_path: Path) -> None:
+    """With the bot's database configured, the terminal answers a taught question (one
+    character mistyped) as the bot does; the engine alone is unsure of it."""
+    import datetime as dt
+    import os
+
+    from storage.db import open_db
+    from storage.learned import learn
+
+    question = "我们厂的大炉子归哪个处管"
+    assert not load_engine().ask(question).confident
+    path = tmp_path / "lvdong.sqlite"
+    db = open_db(path)
+    learn(db, question=question, normalized="我们厂的大炉子归哪个处管", fact_id="task-16-who",
+          by=1, now=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    db.conn.close()
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "--json", "我们厂的大炉子归那个处管"],
+        capture_output=True, text=True, check=True,
+        cwd=Path(__file__).resolve().parents[1], env={**os.environ, "LVDONG_DB": str(path)},
+    ).stdout
+    answer = json.loads(out)
+    assert answer["confident"] and "节能与综合利用处" in answer["answer"]
