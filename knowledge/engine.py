@@ -149,7 +149,8 @@ class Engine:
         self.english = English(kb.glossary)
         self.examples = _examples(kb.facts)
         self._plan_text = normalize("".join(
-            [t.text for t in kb.tasks] + [p.text for p in self.passages.items]))
+            [t.text for t in kb.tasks] + [p.text for p in self.passages.items]
+            + [f"{s.clause}{s.title}" for s in kb.sections] + [str(kb.document)]))
         # Questions staff taught (/unanswered), answered with the entry they were attached to.
         self.learned = LearnedQuestions()
         texts = [f.answer for f in kb.facts] + [t.text for t in kb.tasks]
