@@ -736,11 +736,14 @@ def _joined(answers: list[Answer]) -> Answer:
     only if every part is."""
     lines: list[str] = []
     sources: list[str] = []
+    bodies: list[str] = []
     for n, answer in enumerate(answers, 1):
         body = answer.text.split("\n依据：")[0]
         if not answer.confident and not answer.sources:
             body = body.split("\n")[0]
-        lines.append(f"{n}. {body}")
+        same = bodies.index(body) + 1 if body in bodies else 0
+        bodies.append(body)
+        lines.append(f"{n}. 同第{same}条。" if same else f"{n}. {body}")
         sources += answer.sources
     clauses = _dedupe(sources)
     basis = f"\n依据：{'；'.join(clauses)}" if clauses else ""
