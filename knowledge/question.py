@@ -137,7 +137,7 @@ _ASKS_STANDARD = re.compile(r"(?:哪个|什么|哪项|啥)[\u4e00-\u9fff]{0,4}(?
                             r"哪个国标|技术规范")
 _ASKS_PROCEDURE = re.compile(r"怎么(?:办理|申请|申报|报名)|如何(?:办理|申请|申报)|"
                              r"(?:办理|申请|申报)(?:流程|程序|手续)|(?:准备|提交|需要)(?:哪些|什么)材料")
-_PROCEDURE = re.compile(r"办理|申请|申报|流程|程序|手续|提交|材料")
+_PROCEDURE = re.compile(r"办理|申请|申报|流程|程序|手续|提交|材料|备案|报送|制定")
 _STANDARD = re.compile(r"gb|db\d|hj|《")
 _ASKS_PERSON = re.compile(r"组长|副组长|负责人|联系人|联系电话|电话|联系方式|邮箱|地址在哪")
 _PERSON = re.compile(r"\d{7,}")
