@@ -224,7 +224,8 @@ class Engine:
             lines.append(f"  asked: {', '.join(sorted(a.name for a in q.asked)) or '-'}; "
                          f"follow-up: {follow.shape.value if follow else '-'}; "
                          f"figure: {q.figure if q.figure is not None else '-'}; "
-                         f"department: {q.department or '-'}")
+                         f"department: {q.department or '-'}; "
+                         f"negation: {'yes' if q.negated else '-'}")
             lines.append("  subjects: " + ("; ".join(
                 f"{k}={'、'.join(v)}" for k, v in sorted(q.subjects.items())) or "-"))
             trace: list[str] = []
@@ -634,9 +635,12 @@ class _Asking:
 
     @classmethod
     def of(cls, engine: Engine, raw: str) -> _Asking:
-        text = _THIS_DOCUMENT.sub("本方案", drop_negated(raw), count=1)
-        return cls(engine, raw, text, parse(text, engine.terms),
-                   engine.vocabulary.expand(text))
+        kept = drop_negated(raw)
+        text = _THIS_DOCUMENT.sub("本方案", kept, count=1)
+        question = parse(text, engine.terms)
+        if kept != raw:
+            question = replace(question, negated=True)
+        return cls(engine, raw, text, question, engine.vocabulary.expand(text))
 
     @property
     def intents(self) -> frozenset[str]:

@@ -8,7 +8,9 @@ Everything after parsing reads the ``Question``, never the raw text again:
 * ``subjects``: the knowledge base's words it names, by kind (industry, equipment,
   product, place, office, fuel, area, task…), with sizes (10吨/小时) as ``quantity``;
 * ``department``: a cooperating department it names (配合省市场监管局 → 市场监管);
-* ``figure``: the kind of figure it asks for (多少天 → 天, 百分之多少 → %), if any.
+* ``figure``: the kind of figure it asks for (多少天 → 天, 百分之多少 → %), if any;
+* ``negated``: whether it says something is not the case (不是燃煤的; the engine reads
+  the question without that clause).
 
 How people ask in Chinese lives here and in ``knowledge.intents``; which words are of
 one kind comes from the knowledge base (``knowledge.terms``).
@@ -66,6 +68,7 @@ class Question:
     department: str = ""
     figure: str | None = None  # None: no figure asked; "": a bare figure (多少)
     words: tuple[str, ...] = ()  # every known word it names, of whatever kind
+    negated: bool = False  # it says something is not the case (不是燃煤的), dropped from text
 
     @property
     def intents(self) -> frozenset[str]:
