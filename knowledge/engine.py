@@ -59,6 +59,7 @@ from knowledge.model import Answer, Fact, KnowledgeBase
 from knowledge.normalize import drop_negated, normalize
 from knowledge.passages import Passages
 from knowledge.question import (
+    Asked,
     Question,
     contradicted,
     lacks,
@@ -181,12 +182,18 @@ class Engine:
             return self._ask_one(raw, text, today, previous)
         answers: list[Answer] = []
         subjects = ""  # what the parts so far are about, for a part that names nothing
+        context = ""  # the trade or equipment they name, for a part that names none
         for part in parts[:MAX_PARTS]:
             named = self.terms.find(part, subjects_only=True)
+            trade = [s.term for s in named if self.terms.kinds(s.term) & _CONTEXT_KINDS]
             if named:
+                if context and not trade:
+                    part = f"{context},{part}"
                 subjects = "".join(dict.fromkeys(s.term for s in named))
             elif subjects and not follow_up_of(part, part, self.terms):
                 part = f"{subjects},{part}"
+            if trade:
+                context = "".join(dict.fromkeys(trade))
             answers.append(self._ask_one(part, part, today, previous))
             previous = answers[-1].understood or previous
         return _joined(answers)
@@ -287,7 +294,8 @@ class Engine:
         if alone_first and alone().confident:
             return None
         # A new subject asked the old way is not held to the old question's every word.
-        joined = self._answer(merged.text, strict=follow.shape is not Shape.SUBJECT)
+        joined = self._answer(merged.text, strict=follow.shape is not Shape.SUBJECT,
+                              asking=follow.core if follow.shape is Shape.ASK else "")
         # Unsure of the merged question (an explanation of what the plan leaves open is an
         # answer, not unsure), the question may still stand on its own.
         unsure = not joined.confident and not joined.sources
@@ -306,11 +314,16 @@ class Engine:
         return replace(answer, text=f"{body}{note}{sep}{basis}") if note else answer
 
     def _answer(self, text: str, trace: list[str] | None = None, *,
-                strict: bool = True) -> Answer:
+                strict: bool = True, asking: str = "") -> Answer:
         """The answer to a standalone, normalised question: the first answer of the
-        declared answerers (``ANSWERERS``, in order) that gives one."""
+        declared answerers (``ANSWERERS``, in order) that gives one. ``asking``: the words
+        that say what is asked, when they are not all of ``text`` (a follow-up asking
+        哪个处负责 of a question about elimination asks who, not whether)."""
         ctx = _Asking.of(self, text)
         ctx.strict = strict
+        if asking and detect_intents(asking):
+            ctx.question = replace(ctx.question, asked=frozenset(
+                Asked(i) for i in detect_intents(asking)))
         for name, answerer in ANSWERERS:
             answer = answerer(self, ctx)
             if answer is not None:
@@ -698,6 +711,8 @@ ANSWERERS: tuple[tuple[str, Callable[[Engine, _Asking], Answer | None]], ...] = 
 _THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|上)")
 
 _ABOUT = "-about"
+# Kinds of word that set the scene for the rest of a message (我们是陶瓷厂…).
+_CONTEXT_KINDS = frozenset({"industry", "equipment", "product"})
 # An answer saying the plan leaves something open (hand-written facts do).
 _ABSENT = re.compile(r"未规定|没有规定|未明确|未列出|未作规定|未作说明|没有给出")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")

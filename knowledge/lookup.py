@@ -225,8 +225,8 @@ class Lookups:
             items = "；".join(f"{t.clause} {t.title}：{s.rstrip('。；')}" for t, s in hits[:2])
         else:
             items = _task_list(tasks)
-        return _cited_all(f"需要配合{wanted}的任务（{len(tasks)}项）：{items}。",
-                          [t.citation for t in tasks])
+        cited = [t.citation for t in tasks] if len(tasks) <= LONG_LIST else ["二 主要任务"]
+        return _cited_all(f"需要配合{wanted}的任务（{len(tasks)}项）：{items}。", cited)
 
     def _parts(self, text: str) -> Answer | None:
         """The document's parts (方案正文分几个部分): its top-level sections, in order."""

@@ -43,7 +43,7 @@ class Asked(Enum):
 # open another question (另外…); 还有 only between two long enough clauses.
 _SEPARATOR_KEPT = re.compile(r"([^?;。!]+)([?;。!]*)")
 _INTERROGATIVE = re.compile(
-    r"哪|什么|啥|几|多少|如何|怎么|怎样|[吗呢么]$|有没有|是不是|算不算|能不能|要不要")
+    r"哪|什么|啥|几|多少|如何|怎么|怎样|[吗呢么]$|有没有|是不是|算不算|能不能|要不要|谁")
 _ANOTHER = re.compile(r"(?:另外|此外|再就是|同时想问|还想问|另问|再问)[,:，]?")
 _ALSO = re.compile(r"(?<=[吗呢么行不])还有(?=.{4,})")
 MIN_PART = 3  # characters a piece needs to be a question of its own
@@ -103,12 +103,36 @@ def parse(text: str, terms: TermIndex) -> Question:
                     figure, tuple(s.term for s in spans))
 
 
+def _asked_clauses(piece: str) -> list[str]:
+    """A piece of comma-separated clauses that each ask something (清洁取暖归谁管，什么
+    时候完成) as those questions; a clause asking nothing stays with the next one."""
+    clauses = piece.split(",")
+    if len(clauses) < 2:
+        return [piece]
+    out: list[str] = []
+    held = ""
+    asked: frozenset[str] = frozenset()
+    for clause in clauses:
+        held = f"{held},{clause}" if held else clause
+        if not (_INTERROGATIVE.search(clause) and len(clause) >= MIN_PART):
+            continue
+        kinds = detect_intents(clause)
+        if out and kinds <= asked:  # asks again what the clause before asked: one question
+            out[-1] += f",{held}"
+        else:
+            out.append(held)
+        asked, held = kinds, ""
+    if held:
+        out = [*out[:-1], f"{out[-1]},{held}"] if out else [held]
+    return out
+
+
 def split_parts(text: str) -> list[str]:
     """The questions of a normalised message, in order; one part if it holds one. A piece
     before a question mark is a question; another piece only if it asks something."""
     pieces: list[tuple[str, bool]] = []
     for chunk, mark in _SEPARATOR_KEPT.findall(text):
-        split = _ANOTHER.split(chunk)
+        split = [p for piece in _ANOTHER.split(chunk) for p in _asked_clauses(piece)]
         for n, piece in enumerate(split):
             subs = _ALSO.split(piece) if len(piece) > 12 else [piece]
             for m, sub in enumerate(subs):
@@ -144,7 +168,8 @@ _PROCEDURE = re.compile(r"办理|申请|申报|流程|程序|手续|提交|材�
 _STANDARD = re.compile(r"gb|db\d|hj|《")
 _ASKS_PERSON = re.compile(r"组长|副组长|负责人|联系人|联系电话|电话|联系方式|邮箱|地址在哪")
 _PERSON = re.compile(r"\d{7,}")
-_ASKS_NAMES = re.compile(r"哪几家|具体是哪|哪些企业|企业名单|名单|叫什么名字|names?of")
+_ASKS_NAMES = re.compile(r"哪几家|具体是哪|哪些企业|(?:企业|单位|公司)(?:有|是)哪(?:些|几家)|"
+                         r"企业名单|名单|叫什么名字|names?of")
 _COUNTED = re.compile(r"\d+家")
 _QUALIFIER = re.compile(r"(?<![a-z])[a-z]\d?(?=阶段)|\d[a-z](?![a-z])")
 _NUMERAL = "\\d一二两三四五六七八九十百千"
@@ -185,7 +210,8 @@ def lacks(question: Question, body: str) -> str | None:
 _COMPARED = re.compile(
     r"(?:之间)?(?:的)?(?:有(?:什么|啥)(?:区别|不同|不一样|差别|差异)|(?:区别|不同|差别|差异)"
     r"(?:是什么|在哪里?)?|一样吗|(?:是)?哪个(?:更)?(?P<which>高|低|大|小|多|少|先|后|早|晚|严)"
-    r"(?P<rest>[\u4e00-\u9fff]{0,4}))[?]?$"
+    r"(?P<rest>[\u4e00-\u9fff]{0,4})|哪个(?P<verb>(?:要|需要|必须|得|会|能|可以|还能)?"
+    r"[\u4e00-\u9fff]{1,4}))[?]?$"
 )
 _AND = re.compile(r"和|与|跟|同")
 _ASK_AS = {"先": "什么时候", "后": "什么时候", "早": "什么时候", "晚": "什么时候"}
@@ -217,7 +243,9 @@ def split_comparison(part: str, terms: TermIndex) -> list[str]:
     if not (terms.find(first) and terms.find(second)):
         return [part]
     which = cmp.group("which")
-    if which in _ASK_AS:
+    if cmp.group("verb"):  # 哪个要淘汰: is each to be?
+        asked = f"{cmp.group('verb')}吗"
+    elif which in _ASK_AS:
         asked = f"{cmp.group('rest') or '完成'}{_ASK_AS[which]}"
     elif which:
         asked = "是多少"

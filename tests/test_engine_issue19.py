@@ -218,3 +218,27 @@ def test_lvdong_ask_answers_what_staff_taught_in_the_bot(tmp_path: Path) -> None
     ).stdout
     answer = json.loads(out)
     assert answer["confident"] and "节能与综合利用处" in answer["answer"]
+
+
+def test_comma_joined_questions_of_different_kinds_are_parts(engine: Engine) -> None:
+    text, _ = ask(engine, "冲天炉要淘汰吗，哪个处负责")
+    assert text.startswith("1. ") and "产业政策处" in text.split("\n")[1]
+
+
+def test_a_clause_asking_the_same_again_stays_one_question() -> None:
+    from knowledge.question import split_parts
+
+    parts = split_parts("窑炉这块今年有啥要求,是不是要多少比例的企业达到b级,具体多少啊")
+    assert parts == ["窑炉这块今年有啥要求", "是不是要多少比例的企业达到b级,具体多少啊"]
+
+
+def test_the_trade_of_a_message_carries_to_its_later_parts(engine: Engine) -> None:
+    text, sure = ask(engine, "我们是县里烧日用陶瓷的小厂，窑炉这块今年有啥要求，"
+                             "是不是要多少比例的企业达到B级")
+    assert sure and "50%" in text.split("\n")[1]
+
+
+def test_which_of_two_must_go(engine: Engine) -> None:
+    text, sure = ask(engine, "岩棉厂的冲天炉和铸造厂12吨的冲天炉哪个要淘汰")
+    first, second = text.split("\n")[:2]
+    assert sure and "需要淘汰" in first and "不属于" in second
