@@ -122,7 +122,9 @@ class English:
     def translate(self, text: str) -> str:
         """The question in the plan's words; unknown words kept, stopwords dropped. Two
         questions joined by ", and" or "?" become two questions ("…?…")."""
-        clauses = [c for c in re.split(r",\s*and\s+|\?\s*|;\s*", text) if c.strip()]
+        clauses = [c for c in re.split(r",\s*and\s+|\?\s*|;\s*|\s+and\s+(?=(?:which|what|when|"
+                                       r"who|how|where|by when)\b)", text, flags=re.I)
+                   if c.strip()]
         if len(clauses) > 1:
             return "?".join(self._clause(c) for c in clauses) + "?"
         return self._clause(text)

@@ -33,6 +33,8 @@ _DEFINE = re.compile(r"什么意思|啥意思|是什么|是啥|是个啥|指什�
                      r"什么叫|何为|何谓|什么是|啥是|定义|包括哪些|包括什么")
 _TASK_WORD = re.compile(r"任务|工作")
 _ASKING = re.compile(r"任务|工作|要求|完成|内容|方面|部分|领域|几项|几条|多少|一共|[的了有要在]")
+_WHO = re.compile(r"谁负责|由谁|哪个处|哪些处|哪个部门|负责处室")
+_DATED = re.compile(r"时间节点|有时限|有期限|有截止|有完成时间|有时间要求|有deadline")
 _EXTREME = re.compile(r"最早|最晚|最先|最迟|最后|最多|最少")
 _SHARED = re.compile(r"两个或以上|两个以上|多个处|几个处室共同|共同负责|按职责分工")
 _PLACE_ASK = re.compile(r"提到|提及|涉及|点名|有什么要求|有哪些|哪些任务|说了什么|有没有")
@@ -245,15 +247,24 @@ class Lookups:
         return _cited(f"方案正文分{len(body)}个部分：{'；'.join(body)}{extra}。", "方案正文")
 
     def _office_count(self, question: Question) -> Answer | None:
-        """How many tasks an office leads (节能与综合利用处负责多少项任务)."""
+        """How many tasks an office leads (节能与综合利用处负责多少项任务), or which of them
+        have a date (节能与综合利用处负责的任务里哪些有时间节点)."""
         offices = question.named("office")
-        if len(offices) != 1 or not (_COUNT.search(question.text)
-                                     and _TASK_WORD.search(question.text)):
+        text = question.text
+        dated = bool(_DATED.search(text))
+        if len(offices) != 1 or not _TASK_WORD.search(text) or not (
+                _COUNT.search(text) or dated):
             return None
         office = next((o for o in self.kb.offices if normalize(o) == offices[0]), None)
         tasks = [t for t in self.kb.tasks if office in t.offices]
         if office is None or not tasks:
             return None
+        if dated:
+            due = [t for t in tasks if t.deadlines]
+            items = "；".join(f"{t.clause} {t.title}（{_wordings(t)}）" for t in due)
+            cited = [t.citation for t in due] if len(due) <= LIST_GIST else ["二 主要任务"]
+            return _cited_all(f"{office}负责的{len(tasks)}项任务中，{len(due)}项有时间节点："
+                              f"{items}。", cited)
         cited = [t.citation for t in tasks] if len(tasks) <= LONG_LIST else ["二 主要任务"]
         return _cited_all(f"{office}负责{len(tasks)}项任务：{_task_list(tasks)}。", cited)
 
@@ -333,6 +344,9 @@ class Lookups:
             head = (f"{section.title}共{len(tasks)}项任务（任务{tasks[0].number}—"
                     f"{tasks[-1].number}）")
             where = f"{section.clause} {section.title}"
+            if _WHO.search(text):  # 分别由谁负责: each task with its offices
+                items = "；".join(f"{t.clause} {t.title}（{'、'.join(t.offices)}）" for t in tasks)
+                return _cited(f"{head}：{items}。", where)
             if _COUNT.search(text) and len(tasks) > LONG_LIST:
                 return _cited(f"{head}，从“{tasks[0].title}”到“{tasks[-1].title}”。", where)
             return _cited(f"{head}：{_task_list(tasks)}。", where)
@@ -405,6 +419,11 @@ def _task_list(tasks: list[Task]) -> str:
     if len(tasks) <= LIST_GIST:
         return "；".join(f"{t.clause} {t.title}（{_first_clause(t)}）" for t in tasks)
     return "；".join(f"{t.clause} {t.title}" for t in tasks)
+
+
+def _wordings(task: Task) -> str:
+    """A task's deadlines as the plan words them: 2021年年底前、自2022年9月1日起."""
+    return "、".join(dict.fromkeys(d.wording for d in task.deadlines))
 
 
 def _first_clause(task: Task) -> str:

@@ -242,3 +242,19 @@ def test_which_of_two_must_go(engine: Engine) -> None:
     text, sure = ask(engine, "岩棉厂的冲天炉和铸造厂12吨的冲天炉哪个要淘汰")
     first, second = text.split("\n")[:2]
     assert sure and "需要淘汰" in first and "不属于" in second
+
+
+def test_the_tasks_of_an_office_that_have_a_date(engine: Engine) -> None:
+    text, sure = ask(engine, "节能与综合利用处负责的任务里哪些有时间节点")
+    assert sure and "5项有时间节点" in text and "退城搬迁（2021年年底前）" in text
+
+
+def test_each_task_of_an_area_with_its_offices(engine: Engine) -> None:
+    text, sure = ask(engine, "土壤污染防治的任务分别由谁负责")
+    assert sure and "严格企业拆除活动备案管理（材料工业处、消费品工业处）" in text
+
+
+def test_english_and_which_is_a_second_question(engine: Engine) -> None:
+    text, sure = ask(engine, "Who should we contact about VOCs source substitution and which "
+                             "coating standard applies?")
+    assert sure and "节能与综合利用处" in text and "GB 18581-2020" in text
