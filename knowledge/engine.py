@@ -222,10 +222,11 @@ class Engine:
         lines = [f"normalised: {text}"]
         for n, part in enumerate(split_parts(text) if _core(text) else [], 1):
             follow = follow_up_of(part, part, self.terms)
-            standalone = part
+            standalone, asking = part, ""
             if follow and previous:
                 standalone = merge(follow, normalize(previous), self.terms).text
-            ctx = _Asking.of(self, standalone)
+                asking = follow.core if follow.shape is Shape.ASK else ""
+            ctx = _Asking.of(self, standalone, asking)
             q = ctx.question
             lines.append(f"part {n}: {standalone}")
             lines.append(f"  asked: {', '.join(sorted(a.name for a in q.asked)) or '-'}; "
@@ -236,7 +237,7 @@ class Engine:
             lines.append("  subjects: " + ("; ".join(
                 f"{k}={'、'.join(v)}" for k, v in sorted(q.subjects.items())) or "-"))
             trace: list[str] = []
-            self._answer(standalone, trace)
+            self._answer(standalone, trace, asking=asking)
             lines.append(f"  answerer: {trace[0] if trace else '-'}")
             for s in ctx.ranked[:5]:
                 lines.append(f"  fact {s.score:6.2f} {'complete' if s.complete else 'partial '} "
@@ -319,11 +320,8 @@ class Engine:
         declared answerers (``ANSWERERS``, in order) that gives one. ``asking``: the words
         that say what is asked, when they are not all of ``text`` (a follow-up asking
         哪个处负责 of a question about elimination asks who, not whether)."""
-        ctx = _Asking.of(self, text)
+        ctx = _Asking.of(self, text, asking)
         ctx.strict = strict
-        if asking and detect_intents(asking):
-            ctx.question = replace(ctx.question, asked=frozenset(
-                Asked(i) for i in detect_intents(asking)))
         for name, answerer in ANSWERERS:
             answer = answerer(self, ctx)
             if answer is not None:
@@ -647,12 +645,16 @@ class _Asking:
     _ranked: list[_Scored] | None = None
 
     @classmethod
-    def of(cls, engine: Engine, raw: str) -> _Asking:
+    def of(cls, engine: Engine, raw: str, asking: str = "") -> _Asking:
+        """``raw`` parsed; ``asking``: the words that say what is asked, if not all of it."""
         kept = drop_negated(raw)
         text = _THIS_DOCUMENT.sub("本方案", kept, count=1)
         question = parse(text, engine.terms)
         if kept != raw:
             question = replace(question, negated=True)
+        if asking and detect_intents(asking):
+            question = replace(question, asked=frozenset(
+                Asked(i) for i in detect_intents(asking)))
         return cls(engine, raw, text, question, engine.vocabulary.expand(text))
 
     @property
@@ -711,6 +713,7 @@ ANSWERERS: tuple[tuple[str, Callable[[Engine, _Asking], Answer | None]], ...] = 
 _THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|上)")
 
 _ABOUT = "-about"
+_OFFICE_NAMED = re.compile(r"处|办公室|负责")  # an answer that names who does it
 # Kinds of word that set the scene for the rest of a message (我们是陶瓷厂…).
 _CONTEXT_KINDS = frozenset({"industry", "equipment", "product"})
 # An answer saying the plan leaves something open (hand-written facts do).
@@ -811,9 +814,12 @@ _SPECIFIC = frozenset({"when", "who", "standard", "target"})
 
 def _gives(best: _Scored, intents: frozenset[str]) -> bool:
     """Whether a derived fact gives what the question asks for: the office of a task is
-    no answer to "which standard". Hand-written facts are trusted to their author."""
+    no answer to "which standard". Hand-written facts are trusted to their author, except
+    that one naming no office is no answer to who is responsible."""
     if not best.entry.derived:
-        return True
+        return not (intents & {"who"} and best.entry.fact.intents
+                    and "who" not in best.entry.fact.intents
+                    and not _OFFICE_NAMED.search(best.entry.fact.answer))
     offered = _family(best.entry.fact.intents)
     asked = intents & _SPECIFIC
     if asked:

@@ -63,7 +63,8 @@ QUESTION_PHRASES: dict[str, str] = {
     "issued": "印发", "issue": "印发", "published": "印发", "authority": "部门",
     "which authority": "哪个部门", "name": "名单", "named": "点名", "names of": "名单",
     "this plan": "本方案", "this document": "本方案", "this notice": "本方案",
-    "annual": "年度", "require": "要求", "requires": "要求", "requirements for": "要求",
+    "task": "任务", "division": "处", "annual": "年度", "require": "要求", "requires": "要求",
+    "requirements for": "要求",
     "instead of": "替代", "replace": "替代", "use instead": "替代",
 }
 # Words that carry nothing once the rest is translated.

@@ -45,11 +45,11 @@ _SEPARATOR_KEPT = re.compile(r"([^?;。!]+)([?;。!]*)")
 _INTERROGATIVE = re.compile(
     r"哪|什么|啥|几|多少|如何|怎么|怎样|[吗呢么]$|有没有|是不是|算不算|能不能|要不要|谁")
 _ANOTHER = re.compile(r"(?:另外|此外|再就是|同时想问|还想问|另问|再问)[,:，]?")
-_ALSO = re.compile(r"(?<=[吗呢么行不])还有(?=.{4,})")
+_ALSO = re.compile(r"(?<=[吗呢么行不啊呀])还有(?=.{4,})")
 MIN_PART = 3  # characters a piece needs to be a question of its own
 # The kind of figure a question asks for: 多少天, 几家, 百分之多少, 多少亿, 多少克每升…
 _FIGURE = re.compile(
-    r"(?:多少|几)(个百分点|克每升|克/升|g/l|万元|亿元|万|亿|元|天|个月|月|年|台|家|个|项|条|次|吨|米|小时|人|%)?"
+    r"(?<![这那哪])(?:多少|几)(个百分点|克每升|克/升|g/l|万元|亿元|万|亿|元|天|个月|月|年|台|家|个|项|条|次|吨|米|小时|人|%)?"
     r"|百分之(?:多少|几)|比例(?:是|为)?(?:多少|多大)|多久|多长时间"
 )
 # A cooperating department: 配合省市场监管局, 配合税务部门, 需要配合省发展改革委.

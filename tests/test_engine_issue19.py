@@ -258,3 +258,18 @@ def test_english_and_which_is_a_second_question(engine: Engine) -> None:
     text, sure = ask(engine, "Who should we contact about VOCs source substitution and which "
                              "coating standard applies?")
     assert sure and "节能与综合利用处" in text and "GB 18581-2020" in text
+
+
+def test_who_asked_of_a_fact_naming_no_office_gets_the_office(engine: Engine) -> None:
+    text, sure = ask(engine, "化工园区要建什么系统，谁负责")
+    first, second = text.split("\n")[:2]
+    assert sure and "泄漏检测与修复" in first and "节能与综合利用处" in second
+
+
+def test_this_many_is_no_figure_asked() -> None:
+    from knowledge.engine import load_engine as fresh
+    from knowledge.question import parse
+
+    engine = fresh()
+    assert parse("玻璃陶瓷耐材这几个行业炉窑目标一样不", engine.terms).figure is None
+    assert parse("涉及多少个行业", engine.terms).figure == "个"
