@@ -266,10 +266,8 @@ def test_who_asked_of_a_fact_naming_no_office_gets_the_office(engine: Engine) ->
     assert sure and "泄漏检测与修复" in first and "节能与综合利用处" in second
 
 
-def test_this_many_is_no_figure_asked() -> None:
-    from knowledge.engine import load_engine as fresh
+def test_this_many_is_no_figure_asked(engine: Engine) -> None:
     from knowledge.question import parse
 
-    engine = fresh()
     assert parse("玻璃陶瓷耐材这几个行业炉窑目标一样不", engine.terms).figure is None
     assert parse("涉及多少个行业", engine.terms).figure == "个"
