@@ -518,7 +518,12 @@ class Engine:
             n for n in named
             if any(m in normalize(n) or (loose and normalize(n) in m) for m in members)
         ]
-        outside = [n for n in named if n not in inside]
+        # A word the answer itself holds outside its list is its subject (铸造 of 铸造专业产业园
+        # whose members are cities), not a candidate member.
+        said = normalize(fact.answer)
+        for m in fact.members:
+            said = said.replace(normalize(m), "")
+        outside = [n for n in named if n not in inside and normalize(n) not in said]
         if outside and not inside:
             listed = "" if all(m in fact.answer for m in fact.members[:3]) else (
                 f"所列为：{'、'.join(fact.members)}。"

@@ -271,3 +271,8 @@ def test_this_many_is_no_figure_asked(engine: Engine) -> None:
 
     assert parse("玻璃陶瓷耐材这几个行业炉窑目标一样不", engine.terms).figure is None
     assert parse("涉及多少个行业", engine.terms).figure == "个"
+
+
+def test_the_subject_of_a_list_is_not_said_to_be_missing_from_it(engine: Engine) -> None:
+    text, sure = ask(engine, "铸造专业产业园建在哪几个市")
+    assert sure and "新乡" in text and "不在所列范围" not in text
