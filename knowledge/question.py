@@ -172,7 +172,9 @@ _ASKS_NAMES = re.compile(r"哪几家|具体是哪|哪些企业|(?:企业|单位|
                          r"企业名单|名单|叫什么名字|names?of")
 _COUNTED = re.compile(r"\d+家")
 _QUALIFIER = re.compile(r"(?<![a-z])[a-z]\d?(?=阶段)|\d[a-z](?![a-z])")
-_NUMERAL = "\\d一二两三四五六七八九十百千"
+_NUMERAL = "一二两三四五六七八九十百千"
+# What follows a number that is a figure (a bare 多少 asks for any of these).
+_MEASURE = r"(?:%|个|项|次|家|台|条|级|类|种|年|月|日|天|倍|批|吨|米|万|亿|元|部|处|\b|$|[^\u4e00-\u9fff])"
 
 
 def lacks(question: Question, body: str) -> str | None:
@@ -182,8 +184,8 @@ def lacks(question: Question, body: str) -> str | None:
     text, said = question.text, body.lower()
     if question.figure is not None and not re.search(r"哪几|几[级项条个]?(?:联动|方面|部分)",
                                                       text):
-        unit = re.escape(question.figure)
-        if not re.search(rf"[{_NUMERAL}][\d.]*(?:万|亿)?{unit}", said):
+        unit = re.escape(question.figure) if question.figure else _MEASURE
+        if not re.search(rf"\d[\d.]*(?:万|亿)?{unit}|[{_NUMERAL}]+(?:万|亿)?{unit}", said):
             return "具体数字"
         for place in question.named("place"):
             if place not in said:

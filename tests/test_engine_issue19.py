@@ -276,3 +276,9 @@ def test_this_many_is_no_figure_asked(engine: Engine) -> None:
 def test_the_subject_of_a_list_is_not_said_to_be_missing_from_it(engine: Engine) -> None:
     text, sure = ask(engine, "铸造专业产业园建在哪几个市")
     assert sure and "新乡" in text and "不在所列范围" not in text
+
+
+def test_a_numeral_inside_a_word_is_no_figure(engine: Engine) -> None:
+    # 三同时 holds a 三 but gives no duration.
+    text, sure = ask(engine, "环评审批要多长时间")
+    assert not sure and text.startswith("方案没有给出")
