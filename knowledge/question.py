@@ -174,7 +174,8 @@ _COUNTED = re.compile(r"\d+家")
 _QUALIFIER = re.compile(r"(?<![a-z])[a-z]\d?(?=阶段)|\d[a-z](?![a-z])")
 _NUMERAL = "一二两三四五六七八九十百千"
 # What follows a number that is a figure (a bare 多少 asks for any of these).
-_MEASURE = r"(?:%|个|项|次|家|台|条|级|类|种|年|月|日|天|倍|批|吨|米|万|亿|元|部|处|\b|$|[^\u4e00-\u9fff])"
+_MEASURE = (r"(?:%|个|项|次|家|台|条|级|类|种|年|月|日|天|倍|批|吨|米|万|亿|元|部|处|\b|$|"
+            r"[^\u4e00-\u9fff])")
 
 
 def lacks(question: Question, body: str) -> str | None:
