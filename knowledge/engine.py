@@ -505,6 +505,12 @@ class Engine:
         """For a fact that lists members (industries), say whether the one asked about is listed."""
         if not fact.members:
             return ""
+        if _HOW_MANY_MEMBERS.search(text):
+            # Counted as the answer lists them: 传统煤化工（甲醇、合成氨） is one member.
+            listed = re.sub(r"（[^）]*）|\([^)]*\)", "", fact.answer)
+            counted = [m for m in fact.members if m in listed]
+            if counted:
+                return f"所列共{len(counted)}个。"
         members = [normalize(m) for m in fact.members]
         # Industries and places the KB knows by name must match a member exactly (or
         # contain it); 化工 is not 传统煤化工. Trades read loosely off the question
@@ -718,6 +724,7 @@ ANSWERERS: tuple[tuple[str, Callable[[Engine, _Asking], Answer | None]], ...] = 
 _THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|上)")
 
 _ABOUT = "-about"
+_HOW_MANY_MEMBERS = re.compile(r"(?<![这那哪])(?:几|多少)(?:个|类|种|项)")  # of a list
 _OFFICE_NAMED = re.compile(r"处|办公室|负责")  # an answer that names who does it
 # Kinds of word that set the scene for the rest of a message (我们是陶瓷厂…).
 _CONTEXT_KINDS = frozenset({"industry", "equipment", "product"})

@@ -186,7 +186,8 @@ class Lookups:
                question: Question | None = None) -> Answer | None:
         """The structured answer to ``text``, if it is a structured question."""
         if question is not None:
-            found = (self._parts(text) or self._cooperating(question)
+            found = (self._parts(text) or self._task_standards(question)
+                     or self._cooperating(question)
                      or self._office_count(question)
                      or self._extreme(text)
                      or self._shared(text) or self._place(question))
@@ -245,6 +246,24 @@ class Lookups:
         body = [f"{head} {title}" for head, title in top.items() if head != "附件"]
         extra = "，另有附件" if "附件" in top else ""
         return _cited(f"方案正文分{len(body)}个部分：{'；'.join(body)}{extra}。", "方案正文")
+
+    def _task_standards(self, question: Question) -> Answer | None:
+        """The standards one task cites (源头替代那条引用了几个标准), counted."""
+        text = question.text
+        if "标准" not in text or not _COUNT.search(text):
+            return None
+        tasks = {int(k.split(":")[1]) for w in question.words for k in self.terms.kinds(w)
+                 if k.startswith("task:")}
+        if len(tasks) != 1:
+            return None
+        number = tasks.pop()
+        cited = [s for s in self.kb.standards if s.task == number]
+        if len(cited) < 2:
+            return None
+        items = "；".join(f"{s.covers[0]} {s.number}" for s in cited)
+        task = self.kb.task(number)
+        return _cited(f"任务{number}“{task.title}”引用了{len(cited)}个标准：{items}。",
+                      task.citation)
 
     def _office_count(self, question: Question) -> Answer | None:
         """How many tasks an office leads (节能与综合利用处负责多少项任务), or which of them

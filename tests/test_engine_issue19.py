@@ -282,3 +282,13 @@ def test_a_numeral_inside_a_word_is_no_figure(engine: Engine) -> None:
     # 三同时 holds a 三 but gives no duration.
     text, sure = ask(engine, "环评审批要多长时间")
     assert not sure and text.startswith("方案没有给出")
+
+
+def test_how_many_members_a_list_has(engine: Engine) -> None:
+    text, sure = ask(engine, "原则上禁止新建扩建单纯新增产能的行业有几个？")
+    assert sure and text.startswith("所列共10个。")  # 传统煤化工（甲醇、合成氨） is one
+
+
+def test_how_many_standards_a_task_cites(engine: Engine) -> None:
+    text, sure = ask(engine, "源头替代那条引用了几个VOCs含量限值标准？")
+    assert sure and "6个标准" in text and "GB 30981-2020" in text
