@@ -177,10 +177,23 @@ class Engine:
             answer = self.answer_fact(taught, today=today)
             if answer is not None:
                 return replace(answer, understood=text)
-        parts = [p for part in split_parts(text) for p in split_comparison(part, self.terms)]
+        parts = self._parts(text)
         if len(parts) == 1:
             return self._ask_one(raw, text, today, previous)
         answers: list[Answer] = []
+        for part in parts:
+            answers.append(self._ask_one(part, part, today, previous))
+            previous = answers[-1].understood or previous
+        return _joined(answers)
+
+    def _parts(self, text: str) -> list[str]:
+        """The questions of a message as they are answered: each comparison asked of
+        each thing; a part naming nothing takes the subjects of the part before it, one
+        naming no trade or equipment the one named before (我们是陶瓷厂…)."""
+        parts = [p for part in split_parts(text) for p in split_comparison(part, self.terms)]
+        if len(parts) == 1:
+            return parts
+        out: list[str] = []
         subjects = ""  # what the parts so far are about, for a part that names nothing
         context = ""  # the trade or equipment they name, for a part that names none
         for part in parts[:MAX_PARTS]:
@@ -194,9 +207,8 @@ class Engine:
                 part = f"{subjects},{part}"
             if trade:
                 context = "".join(dict.fromkeys(trade))
-            answers.append(self._ask_one(part, part, today, previous))
-            previous = answers[-1].understood or previous
-        return _joined(answers)
+            out.append(part)
+        return out
 
     def _ask_one(self, raw: str, text: str, today: dt.date | None,
                  previous: str | None) -> Answer:
@@ -220,7 +232,7 @@ class Engine:
         that fired, and the leading facts and sentences with their scores."""
         _, text = self._prepare(question)
         lines = [f"normalised: {text}"]
-        for n, part in enumerate(split_parts(text) if _core(text) else [], 1):
+        for n, part in enumerate(self._parts(text) if _core(text) else [], 1):
             follow = follow_up_of(part, part, self.terms)
             standalone, asking = part, ""
             if follow and previous:
