@@ -35,6 +35,7 @@ _TASK_WORD = re.compile(r"任务|工作")
 _ASKING = re.compile(r"任务|工作|要求|完成|内容|方面|部分|领域|几项|几条|多少|一共|[的了有要在]")
 _WHO = re.compile(r"谁负责|由谁|哪个处|哪些处|哪个部门|负责处室")
 _DATED = re.compile(r"时间节点|有时限|有期限|有截止|有完成时间|有时间要求|有deadline")
+_PART_REF = re.compile(r"第([一二三四五六七八九十\d]{1,2})(?:个)?(?:部分|大部分|章|大块)")
 _EXTREME = re.compile(r"最早|最晚|最先|最迟|最后|最多|最少")
 _SHARED = re.compile(r"两个或以上|两个以上|多个处|几个处室共同|共同负责|按职责分工")
 _PLACE_ASK = re.compile(r"提到|提及|涉及|点名|有什么要求|有哪些|哪些任务|说了什么|有没有")
@@ -186,7 +187,8 @@ class Lookups:
                question: Question | None = None) -> Answer | None:
         """The structured answer to ``text``, if it is a structured question."""
         if question is not None:
-            found = (self._parts(text) or self._task_standards(question)
+            found = (self._parts(text) or self._part(text) or self._appendix(text)
+                     or self._task_standards(question)
                      or self._cooperating(question)
                      or self._office_count(question)
                      or self._extreme(text)
@@ -246,6 +248,49 @@ class Lookups:
         body = [f"{head} {title}" for head, title in top.items() if head != "附件"]
         extra = "，另有附件" if "附件" in top else ""
         return _cited(f"方案正文分{len(body)}个部分：{'；'.join(body)}{extra}。", "方案正文")
+
+    def _part(self, text: str) -> Answer | None:
+        """One part of the document by its number (方案第三部分讲的什么)."""
+        m = _PART_REF.search(text)
+        if m is None or not self._only(text, [m.span()]):
+            return None
+        number = _number(m.group(1))
+        heads = list(dict.fromkeys(re.split(r"[（(]", s.clause)[0] for s in self.kb.sections
+                                   if s.clause != "附件"))
+        if number is None or not 0 < number <= len(heads):
+            return None
+        head = heads[number - 1]
+        inside = [s for s in self.kb.sections if re.split(r"[（(]", s.clause)[0] == head]
+        if len(inside) > 1:  # 二 主要任务: its areas, each with its tasks
+            items = "；".join(
+                f"{s.clause}{s.title}（任务{min(t.number for t in ts)}—"
+                f"{max(t.number for t in ts)}）"
+                for s in inside if (ts := [t for t in self.kb.tasks if t.section == s.id]))
+            return _cited(f"第{head}部分“主要任务”：{items}。", f"{head} 主要任务")
+        section = inside[0]
+        requirements = [r for r in _dicts(self.kb.document.get("requirements"))
+                        if str(r.get("clause", "")).startswith(head)]
+        if requirements:
+            items = "；".join(f"{r.get('clause', '')}{r.get('title', '')}" for r in requirements)
+            return _cited(f"第{head}部分“{section.title}”共{len(requirements)}条：{items}。",
+                          f"{head} {section.title}")
+        purpose = str(self.kb.document.get("purpose") or "")
+        return _cited(f"第{head}部分“{section.title}”：{purpose}", f"{head} {section.title}")
+
+    def _appendix(self, text: str) -> Answer | None:
+        """The appendix as a whole (附件一共几项任务, 附件里有哪些任务)."""
+        if "附件" not in text or _TASK_REF.search(text) or not (
+                _COUNT.search(text) or re.search(r"哪些|什么|啥|内容", text)):
+            return None
+        at = text.find("附件")
+        if not self._only(text, [(at, at + 2)]):
+            return None
+        items = _dicts(self.kb.document.get("key_tasks"))
+        if not items:
+            return None
+        listed = "；".join(f"{i.get('number')}. {i.get('text', '')}（{i.get('office', '')}）"
+                          for i in items)
+        return _cited(f"附件重点任务分工共{len(items)}项：{listed}", "附件 重点任务分工")
 
     def _task_standards(self, question: Question) -> Answer | None:
         """The standards one task cites (源头替代那条引用了几个标准), counted."""
@@ -438,6 +483,10 @@ def _task_list(tasks: list[Task]) -> str:
     if len(tasks) <= LIST_GIST:
         return "；".join(f"{t.clause} {t.title}（{_first_clause(t)}）" for t in tasks)
     return "；".join(f"{t.clause} {t.title}" for t in tasks)
+
+
+def _dicts(value: object) -> list[dict[str, object]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _wordings(task: Task) -> str:

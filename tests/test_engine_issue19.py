@@ -292,3 +292,13 @@ def test_how_many_members_a_list_has(engine: Engine) -> None:
 def test_how_many_standards_a_task_cites(engine: Engine) -> None:
     text, sure = ask(engine, "源头替代那条引用了几个VOCs含量限值标准？")
     assert sure and "6个标准" in text and "GB 30981-2020" in text
+
+
+def test_a_part_of_the_document_by_its_number(engine: Engine) -> None:
+    text, sure = ask(engine, "方案第三部分讲的什么")
+    assert sure and text.startswith("第三部分“工作要求”共3条")
+
+
+def test_the_appendix_as_a_whole(engine: Engine) -> None:
+    text, sure = ask(engine, "附件一共几项任务")
+    assert sure and text.startswith("附件重点任务分工共4项")
