@@ -66,6 +66,7 @@ QUESTION_PHRASES: dict[str, str] = {
     "subsidy": "补贴", "subsidies": "补贴", "fine": "罚款", "penalty": "罚款",
     "cost": "费用", "price": "价格", "fee": "收费", "money": "钱", "funding": "资金",
     "fund": "资金", "grade": "级", "what happens to": "会怎样", "happen": "会怎样",
+    "lead": "牵头", "leads": "牵头", "led by": "牵头",
     "task": "任务", "division": "处", "annual": "年度", "require": "要求", "requires": "要求",
     "requirements for": "要求",
     "instead of": "替代", "replace": "替代", "use instead": "替代",

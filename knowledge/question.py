@@ -214,7 +214,8 @@ _COMPARED = re.compile(
     r"(?:之间)?(?:的)?(?:有(?:什么|啥)(?:区别|不同|不一样|差别|差异)|(?:区别|不同|差别|差异)"
     r"(?:是什么|在哪里?)?|一样吗|(?:是)?哪个(?:更)?(?P<which>高|低|大|小|多|少|先|后|早|晚|严)"
     r"(?P<rest>[\u4e00-\u9fff]{0,4})|哪个(?P<verb>(?:要|需要|必须|得|会|能|可以|还能)?"
-    r"[\u4e00-\u9fff]{1,4}))[?]?$"
+    r"[\u4e00-\u9fff]{1,4})|(?P<gap>(?:时间)?(?:相差|差|间隔|隔)(?:多久|多少天|多少|几个月|多长时间)))"
+    r"[?]?$"
 )
 _AND = re.compile(r"和|与|跟|同")
 _ASK_AS = {"先": "什么时候", "后": "什么时候", "早": "什么时候", "晚": "什么时候"}
@@ -246,7 +247,9 @@ def split_comparison(part: str, terms: TermIndex) -> list[str]:
     if not (terms.find(first) and terms.find(second)):
         return [part]
     which = cmp.group("which")
-    if cmp.group("verb"):  # 哪个要淘汰: is each to be?
+    if cmp.group("gap"):  # 时间差多久: when is each
+        asked = "什么时候"
+    elif cmp.group("verb"):  # 哪个要淘汰: is each to be?
         asked = f"{cmp.group('verb')}吗"
     elif which in _ASK_AS:
         asked = f"{cmp.group('rest') or '完成'}{_ASK_AS[which]}"

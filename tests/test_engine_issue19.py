@@ -302,3 +302,8 @@ def test_a_part_of_the_document_by_its_number(engine: Engine) -> None:
 def test_the_appendix_as_a_whole(engine: Engine) -> None:
     text, sure = ask(engine, "附件一共几项任务")
     assert sure and text.startswith("附件重点任务分工共4项")
+
+
+def test_how_far_apart_two_dates_are_gives_both(engine: Engine) -> None:
+    text, sure = ask(engine, "新建排污单位和现有排污单位执行黄河标准的时间差多久")
+    assert sure and "2021年3月1日" in text and "2022年9月1日" in text
