@@ -364,8 +364,10 @@ class Engine:
 
     def _rules(self, ctx: _Asking) -> Answer | None:
         rules = self.rulebook.matching(ctx.expanded)
-        # Who is responsible for it, which standard, what target: not a verdict.
-        if rules and not ctx.intents & {"standard", "target", "who"}:
+        # Which standard, what target, who is responsible (unless a verdict is asked too):
+        # not a verdict.
+        asked = ctx.intents - ({"who"} if "ban" in ctx.intents else set())
+        if rules and not asked & {"standard", "target", "who"}:
             named = {name for key, name in self.lookups.industries.items()
                      if key in ctx.expanded}
             units = [self.rulebook.units[r.condition.unit] for r in rules
@@ -384,6 +386,8 @@ class Engine:
         return None
 
     def _unlisted(self, ctx: _Asking) -> Answer | None:
+        if self.rulebook.matching(ctx.expanded):  # a rule names it
+            return None
         ranked = ctx.ranked
         unlisted = self.rulebook.unlisted(ctx.text) if "ban" in ctx.intents else None
         if unlisted and not (ranked and ranked[0].complete and not ranked[0].entry.fact.covered):

@@ -127,12 +127,31 @@ def _asked_clauses(piece: str) -> list[str]:
     return out
 
 
+_WHO_TAIL = re.compile(r"(?:是|由|归)?(?:哪个|哪些|什么)(?:处|部门|单位|科室)[\u4e00-\u9fff]{0,4}$|"
+                       r"(?:是|由)?谁(?:负责|管|来管|主管)[\u4e00-\u9fff]{0,2}$|归(?:谁|哪)[\u4e00-\u9fff]{0,4}$")
+
+
+def _trailing_who(piece: str) -> list[str]:
+    """An unpunctuated question that ends asking who, after asking something else
+    (门禁系统啥时候建完哪个处负责): the two questions."""
+    m = _WHO_TAIL.search(piece)
+    if not m or m.start() < 4:
+        return [piece]
+    head = piece[: m.start()]
+    if not (detect_intents(head) - {"who"}) or not _INTERROGATIVE.search(head + "吗"):
+        return [piece]
+    if not re.search(r"吗|不|没|么|呢|什么时候|啥时候|何时|多少|几|哪|什么|啥|要|须", head[-6:]):
+        return [piece]
+    return [head, piece[m.start():]]
+
+
 def split_parts(text: str) -> list[str]:
     """The questions of a normalised message, in order; one part if it holds one. A piece
     before a question mark is a question; another piece only if it asks something."""
     pieces: list[tuple[str, bool]] = []
     for chunk, mark in _SEPARATOR_KEPT.findall(text):
-        split = [p for piece in _ANOTHER.split(chunk) for p in _asked_clauses(piece)]
+        split = [q for piece in _ANOTHER.split(chunk) for p in _asked_clauses(piece)
+                 for q in _trailing_who(p)]
         for n, piece in enumerate(split):
             subs = _ALSO.split(piece) if len(piece) > 12 else [piece]
             for m, sub in enumerate(subs):

@@ -307,3 +307,12 @@ def test_the_appendix_as_a_whole(engine: Engine) -> None:
 def test_how_far_apart_two_dates_are_gives_both(engine: Engine) -> None:
     text, sure = ask(engine, "新建排污单位和现有排污单位执行黄河标准的时间差多久")
     assert sure and "2021年3月1日" in text and "2022年9月1日" in text
+
+
+def test_an_unpunctuated_question_ending_in_who_is_two(engine: Engine) -> None:
+    text, sure = ask(engine, "我们这个铸造厂冲天炉是十吨的要淘汰不要淘汰是哪个处管的")
+    first, second = text.split("\n")[:2]
+    assert sure and "需要淘汰" in first and "产业政策处" in second
+    assert "未列入" not in text  # the rule names the cupola: never "not listed"
+    text, sure = ask(engine, "门禁系统啥时候建完哪个处负责")
+    assert sure and "10月31日" in text and "节能与综合利用处" in text
