@@ -184,7 +184,7 @@ _ASKS_STANDARD = re.compile(r"(?:哪个|什么|哪项|啥)[\u4e00-\u9fff]{0,4}(?
 _ASKS_PROCEDURE = re.compile(r"怎么(?:办理|申请|申报|报名)|如何(?:办理|申请|申报)|"
                              r"(?:办理|申请|申报)(?:流程|程序|手续)|(?:准备|提交|需要)(?:哪些|什么)材料")
 _PROCEDURE = re.compile(r"办理|申请|申报|流程|程序|手续|提交|材料|备案|报送|制定")
-_STANDARD = re.compile(r"gb|db\d|hj|《")
+_STANDARD = re.compile(r"gb|db\d|hj|《|标准")
 _ASKS_PERSON = re.compile(r"组长|副组长|负责人|联系人|联系电话|电话|联系方式|邮箱|地址在哪")
 _PERSON = re.compile(r"\d{7,}")
 _ASKS_NAMES = re.compile(r"哪几家|具体是哪|哪些企业|(?:企业|单位|公司)(?:有|是)哪(?:些|几家)|"
@@ -281,14 +281,25 @@ def split_comparison(part: str, terms: TermIndex) -> list[str]:
 
 
 _STATED = re.compile(r"\d+(?:\.\d+)?%")
+_GRADE_STATED = re.compile(r"(?<![a-z、])([a-d])级(?!以上)")  # 要达到A级吗 (not A、B级)
+_GRADE_FLOOR = re.compile(r"(?<![a-z、])([a-d])级以上")
 _YES_NO = re.compile(r"吗|是不是|是否|对不对|对吗")
 
 
 def contradicted(question: Question, body: str) -> str:
     """A yes/no question stating a figure (陶瓷是30%那一档吗) for something the plan
     gives another figure: "陶瓷不属于30%那一档（方案为50%）。"; else ""."""
+    if not _YES_NO.search(question.text):
+        return ""
+    grade = _GRADE_STATED.search(question.text)
+    floor = _GRADE_FLOOR.search(body.lower())
+    if grade and floor and grade.group(1) != floor.group(1):
+        asked, least = grade.group(1).upper(), floor.group(1).upper()
+        if asked < least:  # A is better than B: more than the plan asks
+            return f"不需要一定达到{asked}级（方案要求{least}级以上）。"
+        return f"{asked}级不在“{least}级以上”范围内（方案要求{least}级以上）。"
     stated = _STATED.findall(question.text)
-    if len(stated) != 1 or not _YES_NO.search(question.text):
+    if len(stated) != 1:
         return ""
     for name in (*question.named("industry"), *question.words):
         if _STATED.fullmatch(name):

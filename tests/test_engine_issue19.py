@@ -316,3 +316,8 @@ def test_an_unpunctuated_question_ending_in_who_is_two(engine: Engine) -> None:
     assert "未列入" not in text  # the rule names the cupola: never "not listed"
     text, sure = ask(engine, "门禁系统啥时候建完哪个处负责")
     assert sure and "10月31日" in text and "节能与综合利用处" in text
+
+
+def test_a_stated_grade_the_plan_sets_otherwise(engine: Engine) -> None:
+    text, sure = ask(engine, "绩效分级重点行业的改建项目一定要达到A级吗")
+    assert sure and text.startswith("不需要一定达到A级（方案要求B级以上）")
