@@ -6,9 +6,10 @@ How ``Engine.ask`` answers a message:
    text is normalised: width, script, numerals, units (``knowledge.normalize``).
 2. A question staff taught (/unanswered, ``Engine.learned``) gets the entry it was
    attached to, with one mistyped character forgiven (``knowledge.learned``).
-3. A message holding several questions is split into them (``knowledge.question``);
-   each part is answered, numbered, a part naming nothing keeping the subject of the
-   part before it.
+3. A message holding several questions is split into them (``knowledge.question``:
+   question marks, 另外…, comma-joined clauses asking new kinds, a trailing 哪个处管),
+   a comparison (A和B有什么区别 / 哪个先) into one question about each; each part is
+   answered, numbered, a part naming nothing keeping the subject of the one before it.
 4. A follow-up (那石灰窑呢？ / 哪个处负责？) becomes the standalone question it stands
    for, built on the previous question (``knowledge.followup``).
 5. The standalone question is parsed once (``knowledge.question.parse``: what is asked
@@ -18,18 +19,23 @@ How ``Engine.ask`` answers a message:
    - ``elsewhere``: another province's rules are out of scope;
    - ``numbered``: a task, appendix item or work requirement named by number or title;
    - ``structured``: lists and counts from the KB's structure (``knowledge.lookup``):
-     by cooperating department, office, place, area, deadline, industry, product family,
-     the earliest/latest deadline, what a term means;
+     the document's parts and appendix, a task's standards, tasks by cooperating
+     department, office (and which have dates), place, area, deadline, industry, product
+     family, the earliest/latest deadline, the office with most tasks, a term's meaning;
    - ``money``: an amount of money the plan never states is not guessed;
    - ``rules``: equipment a rule names, judged at the size, fuel and industry given
      (``knowledge.rules``);
    - ``unlisted``: equipment no rule names is said to be not listed;
    - ``facts``: the best-ranked fact (topic words, intents, sample questions, answer
-     overlap; weights in ``Weights``), if clear and giving what is asked; a whole task
-     answers with the sentence the question points to (``knowledge.passages``);
-   - ``sentences``: the plan's sentence holding most of the question;
-   - ``not-in-plan``: a fact or sentence that lacks the figure, date, standard, person
-     or names asked for is said with "方案没有给出…", not confident;
+     overlap; weights in ``knowledge.weights``), if clear and giving what is asked; a
+     whole task, or a fact a sentence of the plan holds far more of the question than,
+     answers with that sentence (``knowledge.passages``);
+   - ``sentences``: the plan's sentence holding most of the question, among those BM25
+     retrieves (``knowledge.retrieval``);
+   - ``not-in-plan``: a fact or sentence that lacks the figure, date, standard, person,
+     procedure or names asked for is said with "方案没有给出…", not confident (a figure
+     or grade the question states and the plan sets otherwise is said so by the two
+     answerers before it);
    - ``fallback``: unsure with up to three suggestions, or not covered.
 6. A deadline before ``today`` is said to have passed (``knowledge.dates``).
 """
