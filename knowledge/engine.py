@@ -418,8 +418,15 @@ class Engine:
         found = self.passages.best(forms, None, ctx.intents & _SPECIFIC)
         if (found is not None and best.entry.fact.covered and found.share >= W.passage_lead
                 and not self._paraphrased(best.entry, ctx.text)):
-            held = self.passages.share_in(forms, answer.text.split("\n依据：")[0])
-            if found.share - held >= W.sentence_over_fact:
+            body = answer.text.split("\n依据：")[0]
+            held = self.passages.share_in(forms, body)
+            # What is asked weighs more than the context given before it (我们厂刚被纳入
+            # 名录，年度内要做什么监测): compared on the asking clause too.
+            asking = _asking_clause(ctx.text)
+            ahead = asking != ctx.text and (
+                self.passages.share_in((asking,), found.text)
+                - self.passages.share_in((asking,), body) >= W.sentence_over_fact)
+            if found.share - held >= W.sentence_over_fact or ahead:
                 answer = Answer(text=f"{found.text}\n依据：{found.clause}", confident=True,
                                 sources=(found.clause,))
         return ctx.checked(answer)
@@ -785,6 +792,16 @@ def _subjects(text: str) -> list[str]:
         if len(word) >= 2:
             found.append(word)
     return found
+
+
+def _asking_clause(text: str) -> str:
+    """The last clause of a question that asks something (its context clauses before it
+    dropped); the whole question if no clause does."""
+    clauses = [c for c in re.split(r"[,，]", text) if c]
+    for clause in reversed(clauses):
+        if detect_intents(clause):
+            return clause
+    return text
 
 
 def _joined(answers: list[Answer]) -> Answer:

@@ -321,3 +321,8 @@ def test_an_unpunctuated_question_ending_in_who_is_two(engine: Engine) -> None:
 def test_a_stated_grade_the_plan_sets_otherwise(engine: Engine) -> None:
     text, sure = ask(engine, "绩效分级重点行业的改建项目一定要达到A级吗")
     assert sure and text.startswith("不需要一定达到A级（方案要求B级以上）")
+
+
+def test_what_is_asked_outweighs_the_context_before_it(engine: Engine) -> None:
+    text, sure = ask(engine, "我们厂今年刚被纳入土壤污染重点监管单位名录，年度内要做什么监测？")
+    assert sure and "周边土壤环境监测" in text
