@@ -227,11 +227,13 @@ class Lookups:
             return None
         tasks = list(dict.fromkeys(t for t, _ in hits))
         if len(tasks) <= LIST_GIST:
-            items = "；".join(f"{t.clause} {t.title}：{s.rstrip('。；')}" for t, s in hits[:2])
+            items = "；".join(f"{t.clause} {t.title}：{_clause_with(s, '配合')}"
+                             for t, s in hits[:2])
         else:
             items = _task_list(tasks)
         cited = [t.citation for t in tasks] if len(tasks) <= LONG_LIST else ["二 主要任务"]
-        return _cited_all(f"需要配合{wanted}的任务（{len(tasks)}项）：{items}。", cited)
+        said = question.department_said or wanted
+        return _cited_all(f"需要配合{said}的任务（{len(tasks)}项）：{items}。", cited)
 
     def _parts(self, text: str) -> Answer | None:
         """The document's parts (方案正文分几个部分): its top-level sections, in order."""
@@ -483,6 +485,14 @@ def _task_list(tasks: list[Task]) -> str:
     if len(tasks) <= LIST_GIST:
         return "；".join(f"{t.clause} {t.title}（{_first_clause(t)}）" for t in tasks)
     return "；".join(f"{t.clause} {t.title}" for t in tasks)
+
+
+def _clause_with(sentence: str, word: str) -> str:
+    """The clause of ``sentence`` holding ``word`` and the one after it, asides dropped:
+    the part of a long sentence a list item needs."""
+    clauses = re.split(r"[，；。]", re.sub(r"（[^）]*）|\([^)]*\)", "", sentence))
+    at = next((i for i, c in enumerate(clauses) if word in c), 0)
+    return "，".join(c for c in clauses[at : at + 2] if c)
 
 
 def _dicts(value: object) -> list[dict[str, object]]:

@@ -54,7 +54,7 @@ _FIGURE = re.compile(
 )
 # A cooperating department: 配合省市场监管局, 配合税务部门, 需要配合省发展改革委.
 _DEPARTMENT = re.compile(
-    r"配合(?:省|国家)?([\u4e00-\u9fff]{2,8}?)(?:部门|厅|局|委员会|委|总局)"
+    r"配合(?:省|国家)?([\u4e00-\u9fff]{2,8}?)(?:部门|厅|局|委员会|委|总局|的|$)"
 )
 
 
@@ -65,7 +65,8 @@ class Question:
     text: str  # normalised
     asked: frozenset[Asked]
     subjects: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    department: str = ""
+    department: str = ""  # the department's stem (市场监管), what a task's text is searched for
+    department_said: str = ""  # as the question says it (省市场监管局)
     figure: str | None = None  # None: no figure asked; "": a bare figure (多少)
     words: tuple[str, ...] = ()  # every known word it names, of whatever kind
     negated: bool = False  # it says something is not the case (不是燃煤的), dropped from text
@@ -91,16 +92,17 @@ def parse(text: str, terms: TermIndex) -> Question:
             subjects.setdefault(head, [])
             if span.term not in subjects[head]:
                 subjects[head].append(span.term)
-    department = ""
+    department = department_said = ""
     m = _DEPARTMENT.search(text)
     if m:
         department = m.group(1)
+        department_said = m.group(0)[2:].removesuffix("的")
     figure = None
     f = _FIGURE.search(text)
     if f:
         figure = "%" if "百分" in f.group(0) or "比例" in f.group(0) else (f.group(1) or "")
     return Question(text, asked, {k: tuple(v) for k, v in subjects.items()}, department,
-                    figure, tuple(s.term for s in spans))
+                    department_said, figure, tuple(s.term for s in spans))
 
 
 def _asked_clauses(piece: str) -> list[str]:

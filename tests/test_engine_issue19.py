@@ -326,3 +326,11 @@ def test_a_stated_grade_the_plan_sets_otherwise(engine: Engine) -> None:
 def test_what_is_asked_outweighs_the_context_before_it(engine: Engine) -> None:
     text, sure = ask(engine, "我们厂今年刚被纳入土壤污染重点监管单位名录，年度内要做什么监测？")
     assert sure and "周边土壤环境监测" in text
+
+
+def test_cooperating_department_in_english_and_as_written(engine: Engine) -> None:
+    text, sure = ask(engine, "Which tasks require cooperation with the market regulation "
+                             "department?")
+    assert sure and "非道路移动机械" in text
+    text, _ = ask(engine, "哪些任务需要配合省发展改革委")
+    assert text.startswith("需要配合省发展改革委的任务（2项）") and len(text) < 300
