@@ -195,13 +195,13 @@ class Engine:
     def _parts(self, text: str) -> list[str]:
         """The questions of a message as they are answered: each comparison asked of
         each thing; a part naming nothing takes the subjects of the part before it, one
-        naming no trade or equipment the one named before (我们是陶瓷厂…)."""
+        naming no trade the one named before (我们是陶瓷厂…)."""
         parts = [p for part in split_parts(text) for p in split_comparison(part, self.terms)]
         if len(parts) == 1:
             return parts
         out: list[str] = []
         subjects = ""  # what the parts so far are about, for a part that names nothing
-        context = ""  # the trade or equipment they name, for a part that names none
+        context = ""  # the trade they name, for a part that names none
         for part in parts[:MAX_PARTS]:
             named = self.terms.find(part, subjects_only=True)
             trade = [s.term for s in named if self.terms.kinds(s.term) & _CONTEXT_KINDS]
@@ -272,6 +272,9 @@ class Engine:
         raw = question[: MAX_QUESTION * 4]
         if is_english(raw):
             raw = self.english.translate(raw)
+        else:
+            # A space between Chinese words is how a phone message separates clauses.
+            raw = _CLAUSE_SPACE.sub("，", raw.strip())
         return raw, normalize(raw)[:MAX_QUESTION]
 
     # -- what staff attach unanswered questions to ---------------------------------------
@@ -753,10 +756,12 @@ ANSWERERS: tuple[tuple[str, Callable[[Engine, _Asking], Answer | None]], ...] = 
 _THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|上)")
 
 _ABOUT = "-about"
+_CLAUSE_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _HOW_MANY_MEMBERS = re.compile(r"(?<![这那哪])(?:几|多少)(?:个|类|种|项)")  # of a list
 _OFFICE_NAMED = re.compile(r"处|办公室|负责")  # an answer that names who does it
-# Kinds of word that set the scene for the rest of a message (我们是陶瓷厂…).
-_CONTEXT_KINDS = frozenset({"industry", "equipment", "product"})
+# Kinds of word that set the scene for the rest of a message (我们是陶瓷厂…): a trade,
+# not a piece of equipment (the cupola of one part is not the subject of the next).
+_CONTEXT_KINDS = frozenset({"industry"})
 # An answer saying the plan leaves something open (hand-written facts do).
 _ABSENT = re.compile(r"未规定|没有规定|未明确|未列出|未作规定|未作说明|没有给出")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")

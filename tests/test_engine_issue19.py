@@ -334,3 +334,14 @@ def test_cooperating_department_in_english_and_as_written(engine: Engine) -> Non
     assert sure and "非道路移动机械" in text
     text, _ = ask(engine, "哪些任务需要配合省发展改革委")
     assert text.startswith("需要配合省发展改革委的任务（2项）") and len(text) < 300
+
+
+def test_a_later_part_keeps_the_trade_not_the_equipment(engine: Engine) -> None:
+    text, sure = ask(engine, "我们是新乡一家做铸造的小企业，有一台6吨的冲天炉，请问要淘汰吗？"
+                             "铸造专业产业园在新乡有没有规划？")
+    assert sure and "需要淘汰" in text.split("\n")[0] and "专业产业园" in text.split("\n")[1]
+
+
+def test_spaces_between_chinese_clauses_separate_questions(engine: Engine) -> None:
+    text, _ = ask(engine, "冲天炉要淘汰吗 哪个处负责")
+    assert text.startswith("1. ") and "产业政策处" in text
