@@ -68,6 +68,15 @@ QUESTIONS = [
     "VOCs是什么意思",
     "Which office is responsible for the door access systems?",
     "违规新增产能项目罚款多少钱",
+    # issue 19: several questions, comparisons, lists an official asks, not in the plan
+    "我们是洛阳做铸造的，厂里有一台8吨/小时的冲天炉，想问下是不是必须淘汰？最晚什么时候之前？"
+    "另外我们想再新上一个铸造项目还能批吗",
+    "铸造厂有两台冲天炉，一台8吨一台12吨，分别要淘汰吗",
+    "铝工业和有色金属冶炼及压延的炉窑目标哪个高",
+    "哪些任务要配合省市场监管局？",
+    "哪个处负责的任务最多",
+    "企业拆除活动要提前多少天去备案",
+    "When was this plan issued, and by which authority?",
 ]
 # Follow-ups, each timed with the question before it as the chat's previous question.
 FOLLOW_UPS = [

@@ -16,6 +16,7 @@ from bot.cli_officials import Command, add_commands
 from bot.cli_staff import add_commands as add_staff_commands
 from bot.cli_staff import add_roster_commands
 from bot.settings import Settings, SettingsError, load_settings
+from knowledge.learned import LearnedQuestions
 from knowledge.loader import KBError
 from storage.db import DatabaseUnusable
 
@@ -36,13 +37,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from knowledge.engine import load_engine
     from storage.clock import SHANGHAI
 
-    engine = load_engine(_settings(args).kb_path)
+    settings = _settings(args)
+    engine = load_engine(settings.kb_path)
+    engine.learned = _taught_questions(settings.db_path)
     today = args.today or dt.datetime.now(SHANGHAI).date()
     questions = (line.rstrip("\n") for line in sys.stdin) if args.question == "-" else [
         args.question
     ]
     previous = ""
     for question in questions:
+        if args.explain:
+            sys.stdout.write(engine.explain(question, previous) + "\n")
         answer = engine.ask(question, today=today, previous=previous)
         previous = answer.understood
         if args.json:
@@ -51,6 +56,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
             sys.stdout.write(answer.text + ("\n\n" if args.question == "-" else "\n"))
         sys.stdout.flush()
     return 0
+
+
+def _taught_questions(db_path: Path) -> LearnedQuestions:
+    """The questions staff taught in the bot (/unanswered), when its database exists: the
+    terminal answers them as the bot does. Nothing is created when there is none."""
+    from storage.db import open_db
+    from storage.learned import learned
+
+    if not db_path.exists():
+        return LearnedQuestions()
+    try:
+        db = open_db(db_path)
+    except DatabaseUnusable:
+        return LearnedQuestions()
+    try:
+        return LearnedQuestions((item.normalized, item.fact_id) for item in learned(db))
+    finally:
+        db.conn.close()
 
 
 def cmd_kb_check(args: argparse.Namespace) -> int:
@@ -190,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question ('-' reads one per line from stdin)")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
+    ask.add_argument("--explain", action="store_true", help="before each answer, how it was "
+                     "found: the question as parsed, the answerer that fired, the top candidates")
     ask.add_argument("--today", type=_date, help="answer as on this day, YYYY-MM-DD "
                      "(default: today in China); deadlines before it are said to have passed")
     ask.set_defaults(func=cmd_ask)

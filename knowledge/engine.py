@@ -1,27 +1,43 @@
 """The answer engine: a question in, a short answer with its clause out.
 
-How ``Engine.ask`` answers a question:
+How ``Engine.ask`` answers a message:
 
-1. English is put into the plan's words (``knowledge.english``, the KB's glossary);
-   the text is normalised: width, script, numerals, units (``knowledge.normalize``).
-2. A follow-up (那石灰窑呢？ / 哪个处负责？) becomes the standalone question it stands
-   for, built on the chat's previous question (``knowledge.followup``).
-3. A question about another province's rules is out of scope.
-4. A structured question is looked up in the KB's structure (``knowledge.lookup``): a
-   task by number or title, tasks by area, deadline or industry, the standards of a
-   product family, what a term means.
-5. An amount of money the plan never states (罚款多少) is not guessed.
-6. Equipment a rule names is judged at the size, fuel and industry the question gives
-   (``knowledge.rules``); equipment no rule names is said to be not listed.
-7. Otherwise facts are ranked on their topic words (rarer weigh more), the question's
-   intents, its similarity to their sample questions and, among the leaders, to their
-   answers. The best answers if every topic is named, enough of the question is
-   understood and it gives the kind of answer asked; a fact that is a whole task
-   answers with the sentence of its text the question points to, and with no such
-   fact a sentence of the plan holding nearly all of the question does
-   (``knowledge.passages``). Else the engine says it is unsure and offers up to three
-   questions, or that the plan does not cover the question.
-8. A deadline before ``today`` is said to have passed (``knowledge.dates``).
+1. English is put into the plan's words (``knowledge.english``, the KB's glossary); the
+   text is normalised: width, script, numerals, units (``knowledge.normalize``).
+2. A question staff taught (/unanswered, ``Engine.learned``) gets the entry it was
+   attached to, with one mistyped character forgiven (``knowledge.learned``).
+3. A message holding several questions is split into them (``knowledge.question``:
+   question marks, 另外…, comma-joined clauses asking new kinds, a trailing 哪个处管),
+   a comparison (A和B有什么区别 / 哪个先) into one question about each; each part is
+   answered, numbered, a part naming nothing keeping the subject of the one before it.
+4. A follow-up (那石灰窑呢？ / 哪个处负责？) becomes the standalone question it stands
+   for, built on the previous question (``knowledge.followup``).
+5. The standalone question is parsed once (``knowledge.question.parse``: what is asked
+   as an ``Asked``, its subjects by kind, the figure and department it names) and goes
+   through the answerers of ``ANSWERERS``, in this order; the first answer wins:
+
+   - ``elsewhere``: another province's rules are out of scope;
+   - ``numbered``: a task, appendix item or work requirement named by number or title;
+   - ``structured``: lists and counts from the KB's structure (``knowledge.lookup``):
+     the document's parts and appendix, a task's standards, tasks by cooperating
+     department, office (and which have dates), place, area, deadline, industry, product
+     family, the earliest/latest deadline, the office with most tasks, a term's meaning;
+   - ``money``: an amount of money the plan never states is not guessed;
+   - ``rules``: equipment a rule names, judged at the size, fuel and industry given
+     (``knowledge.rules``);
+   - ``unlisted``: equipment no rule names is said to be not listed;
+   - ``facts``: the best-ranked fact (topic words, intents, sample questions, answer
+     overlap; weights in ``knowledge.weights``), if clear and giving what is asked; a
+     whole task, or a fact a sentence of the plan holds far more of the question than,
+     answers with that sentence (``knowledge.passages``);
+   - ``sentences``: the plan's sentence holding most of the question, among those BM25
+     retrieves (``knowledge.retrieval``);
+   - ``not-in-plan``: a fact or sentence that lacks the figure, date, standard, person,
+     procedure or names asked for is said with "方案没有给出…", not confident (a figure
+     or grade the question states and the plan sets otherwise is said so by the two
+     answerers before it);
+   - ``fallback``: unsure with up to three suggestions, or not covered.
+6. A deadline before ``today`` is said to have passed (``knowledge.dates``).
 """
 
 from __future__ import annotations
@@ -42,35 +58,31 @@ from knowledge.derive import derived_facts, standard_numbers
 from knowledge.english import English, is_english
 from knowledge.followup import FollowUp, Shape, follow_up_of, merge
 from knowledge.intents import FILLERS, cue_spans, detect_intents
+from knowledge.learned import LearnedQuestions
 from knowledge.loader import load_kb
 from knowledge.lookup import Lookups, Ref
 from knowledge.model import Answer, Fact, KnowledgeBase
 from knowledge.normalize import drop_negated, normalize
 from knowledge.passages import Passages
+from knowledge.question import (
+    Asked,
+    Question,
+    contradicted,
+    lacks,
+    parse,
+    split_comparison,
+    split_parts,
+)
 from knowledge.rules import RuleBook
 from knowledge.scope import HENAN_PLACES, other_region
 from knowledge.terms import build_terms
 from knowledge.vocabulary import Vocabulary
+from knowledge.weights import W
 
 MAX_QUESTION = 500  # characters considered; a 10,000-character paste is cut, not choked on
+MAX_PARTS = 4  # questions of one message answered; the rest are left for another message
 _FILLER_RE = re.compile("|".join(re.escape(w) for w in sorted(FILLERS, key=len, reverse=True)))
 
-# Scoring weights, tuned on the development set (see README, "Answer engine").
-W_TOPIC = 2.0  # share of the fact's topic groups the question names
-W_SPECIFIC = 0.12  # per character of the matched topic words, weighted by rarity
-W_INTENT = 0.6  # the question asks what the fact answers (negative when it asks otherwise)
-W_FUZZY = 1.0  # similarity to the fact's sample questions
-W_ANSWER = 1.5  # the question's words reappearing in the answer (above the floor)
-ANSWER_FLOOR = 0.3  # partial similarity any two sentences on the plan reach by chance
-ANSWER_CHECK = 8  # leaders whose answers are compared with the question
-DERIVED_PENALTY = 0.25  # a hand-written fact beats a derived one on a tie
-MIN_COVERAGE = 0.4  # share of the question's content the engine understood
-FUZZY_CLEAR = 0.5  # ...unless it is this close to one of the fact's sample questions
-GIVING_MARGIN = 0.8  # how far behind a fact that gives the asked kind of answer may be
-SHORT_MATCH = 2  # a match on this many topic characters or fewer is thin...
-THIN_COVERAGE = 0.5  # ...and needs this share of the question understood
-MIN_SPECIFIC_TO_SUGGEST = 3  # a partial match on fewer topic characters is no lead at all
-PASSAGE_SURE = 0.8  # with no fact for it, a sentence of the plan holding this much of a question
 
 
 @dataclass(frozen=True)
@@ -139,9 +151,15 @@ class Engine:
         self.rulebook = RuleBook(kb)
         self.terms = build_terms(kb, [e.fact for e in entries])
         self.lookups = Lookups(kb, self.terms)
-        self.passages = Passages(kb)
+        self.passages = Passages(kb, lambda text: (s.term for s in self.terms.find(text)),
+                                 k1=W.bm25_k1, b=W.bm25_b, candidates=W.candidates)
         self.english = English(kb.glossary)
         self.examples = _examples(kb.facts)
+        self._plan_text = normalize("".join(
+            [t.text for t in kb.tasks] + [p.text for p in self.passages.items]
+            + [f"{s.clause}{s.title}" for s in kb.sections] + [str(kb.document)]))
+        # Questions staff taught (/unanswered), answered with the entry they were attached to.
+        self.learned = LearnedQuestions()
         texts = [f.answer for f in kb.facts] + [t.text for t in kb.tasks]
         self._states_money = any(_AMOUNT.search(t) for t in texts)
 
@@ -160,6 +178,47 @@ class Engine:
                 confident=False,
                 suggestions=self.examples,
             )
+        taught = self.learned.match(text)
+        if taught is not None:
+            answer = self.answer_fact(taught, today=today)
+            if answer is not None:
+                return replace(answer, understood=text)
+        parts = self._parts(text)
+        if len(parts) == 1:
+            return self._ask_one(raw, text, today, previous)
+        answers: list[Answer] = []
+        for part in parts:
+            answers.append(self._ask_one(part, part, today, previous))
+            previous = answers[-1].understood or previous
+        return _joined(answers)
+
+    def _parts(self, text: str) -> list[str]:
+        """The questions of a message as they are answered: each comparison asked of
+        each thing; a part naming nothing takes the subjects of the part before it, one
+        naming no trade the one named before (我们是陶瓷厂…)."""
+        parts = [p for part in split_parts(text) for p in split_comparison(part, self.terms)]
+        if len(parts) == 1:
+            return parts
+        out: list[str] = []
+        subjects = ""  # what the parts so far are about, for a part that names nothing
+        context = ""  # the trade they name, for a part that names none
+        for part in parts[:MAX_PARTS]:
+            named = self.terms.find(part, subjects_only=True)
+            trade = [s.term for s in named if self.terms.kinds(s.term) & _CONTEXT_KINDS]
+            if named:
+                if context and not trade:
+                    part = f"{context},{part}"
+                subjects = "".join(dict.fromkeys(s.term for s in named))
+            elif subjects and not follow_up_of(part, part, self.terms):
+                part = f"{subjects},{part}"
+            if trade:
+                context = "".join(dict.fromkeys(trade))
+            out.append(part)
+        return out
+
+    def _ask_one(self, raw: str, text: str, today: dt.date | None,
+                 previous: str | None) -> Answer:
+        """One question of a message, answered (``previous``: the one before it)."""
         follow = follow_up_of(text, raw, self.terms)
 
         @cache
@@ -174,11 +233,48 @@ class Engine:
         answer = replace(answer, follow_up=follow is not None)
         return self._dated(answer, today) if today else answer
 
+    def explain(self, question: str, previous: str | None = None) -> str:
+        """How ``question`` is answered, for diagnosis: each part as parsed, the answerer
+        that fired, and the leading facts and sentences with their scores."""
+        _, text = self._prepare(question)
+        lines = [f"normalised: {text}"]
+        for n, part in enumerate(self._parts(text) if _core(text) else [], 1):
+            follow = follow_up_of(part, part, self.terms)
+            standalone, asking = part, ""
+            if follow and previous:
+                standalone = merge(follow, normalize(previous), self.terms).text
+                asking = follow.core if follow.shape is Shape.ASK else ""
+            ctx = _Asking.of(self, standalone, asking)
+            q = ctx.question
+            lines.append(f"part {n}: {standalone}")
+            lines.append(f"  asked: {', '.join(sorted(a.name for a in q.asked)) or '-'}; "
+                         f"follow-up: {follow.shape.value if follow else '-'}; "
+                         f"figure: {q.figure if q.figure is not None else '-'}; "
+                         f"department: {q.department or '-'}; "
+                         f"negation: {'yes' if q.negated else '-'}")
+            lines.append("  subjects: " + ("; ".join(
+                f"{k}={'、'.join(v)}" for k, v in sorted(q.subjects.items())) or "-"))
+            trace: list[str] = []
+            self._answer(standalone, trace, asking=asking)
+            lines.append(f"  answerer: {trace[0] if trace else '-'}")
+            for s in ctx.ranked[:5]:
+                lines.append(f"  fact {s.score:6.2f} {'complete' if s.complete else 'partial '} "
+                             f"{s.entry.fact.id}")
+            forms = (standalone, self.vocabulary.canonical(standalone))
+            for score, share, passage in self.passages.explained(forms, 5):
+                lines.append(f"  sentence bm25 {score:5.2f} share {share:.2f} "
+                             f"{passage.clause.split('｜')[0]}: {passage.text[:40]}")
+            previous = standalone
+        return "\n".join(lines)
+
     def _prepare(self, question: str) -> tuple[str, str]:
         """The question as read (English translated) and normalised, both bounded."""
         raw = question[: MAX_QUESTION * 4]
         if is_english(raw):
             raw = self.english.translate(raw)
+        else:
+            # A space between Chinese words is how a phone message separates clauses.
+            raw = _CLAUSE_SPACE.sub("，", raw.strip())
         return raw, normalize(raw)[:MAX_QUESTION]
 
     # -- what staff attach unanswered questions to ---------------------------------------
@@ -219,7 +315,9 @@ class Engine:
         )
         if alone_first and alone().confident:
             return None
-        joined = self._answer(merged.text)
+        # A new subject asked the old way is not held to the old question's every word.
+        joined = self._answer(merged.text, strict=follow.shape is not Shape.SUBJECT,
+                              asking=follow.core if follow.shape is Shape.ASK else "")
         # Unsure of the merged question (an explanation of what the plan leaves open is an
         # answer, not unsure), the question may still stand on its own.
         unsure = not joined.confident and not joined.sources
@@ -237,45 +335,144 @@ class Engine:
         note = passed_note(body, today)
         return replace(answer, text=f"{body}{note}{sep}{basis}") if note else answer
 
-    def _answer(self, text: str) -> Answer:
-        """The answer to a standalone, normalised question."""
-        if other_region(text, str(self.kb.document.get("region", ""))):
+    def _answer(self, text: str, trace: list[str] | None = None, *,
+                strict: bool = True, asking: str = "") -> Answer:
+        """The answer to a standalone, normalised question: the first answer of the
+        declared answerers (``ANSWERERS``, in order) that gives one. ``asking``: the words
+        that say what is asked, when they are not all of ``text`` (a follow-up asking
+        哪个处负责 of a question about elimination asks who, not whether)."""
+        ctx = _Asking.of(self, text, asking)
+        ctx.strict = strict
+        for name, answerer in ANSWERERS:
+            answer = answerer(self, ctx)
+            if answer is not None:
+                if trace is not None:
+                    trace.append(name + (f" (withheld an answer lacking {ctx.withheld[1]})"
+                                         if ctx.withheld else ""))
+                return answer
+        raise AssertionError("the fallback always answers")
+
+    # -- the answerers, in the order of ANSWERERS ------------------------------------------
+
+    def _elsewhere(self, ctx: _Asking) -> Answer | None:
+        if other_region(ctx.raw, str(self.kb.document.get("region", ""))):
             return self._not_covered()
-        intents = detect_intents(text)
-        text = _THIS_DOCUMENT.sub("本方案", drop_negated(text), count=1)
-        ref = self.lookups.reference(text)
-        if ref is not None:
-            return self._numbered(ref, text, intents)
-        structured = self.lookups.answer(text, intents)
-        if structured is not None:
-            return structured
-        expanded = self.vocabulary.expand(text)
-        if _MONEY.search(text) and not self._states_money:
-            return self._no_amounts(self._rank(text, expanded, intents))
-        rules = self.rulebook.matching(expanded)
-        if rules and not intents & {"standard", "target"}:
-            named = {name for key, name in self.lookups.industries.items() if key in expanded}
-            return self.rulebook.answer(rules, expanded, named)
-        ranked = self._rank(text, expanded, intents)
-        unlisted = self.rulebook.unlisted(text) if "ban" in intents else None
+        return None
+
+    def _by_number(self, ctx: _Asking) -> Answer | None:
+        ref = self.lookups.reference(ctx.text)
+        return self._numbered(ref, ctx.text, ctx.intents) if ref is not None else None
+
+    def _structured(self, ctx: _Asking) -> Answer | None:
+        return self.lookups.answer(ctx.text, ctx.intents, ctx.question)
+
+    def _money(self, ctx: _Asking) -> Answer | None:
+        if _MONEY.search(ctx.text) and not self._states_money:
+            return self._no_amounts(ctx.ranked)
+        return None
+
+    def _rules(self, ctx: _Asking) -> Answer | None:
+        rules = self.rulebook.matching(ctx.expanded)
+        # Which standard, what target, who is responsible (unless a verdict is asked too):
+        # not a verdict.
+        asked = ctx.intents - ({"who"} if "ban" in ctx.intents else set())
+        if rules and not asked & {"standard", "target", "who"}:
+            named = {name for key, name in self.lookups.industries.items()
+                     if key in ctx.expanded}
+            units = [self.rulebook.units[r.condition.unit] for r in rules
+                     if r.condition and r.condition.unit in self.rulebook.units]
+            said, _, added = ctx.expanded.partition("|")
+            sizes = list(dict.fromkeys(m.span() for unit in units for m in unit.finditer(said)))
+            if len({said[a:b] for a, b in sizes}) < 2:
+                return self.rulebook.answer(rules, ctx.expanded, named)
+            # Several units of different sizes (一台8吨一台12吨): a verdict on each.
+            verdicts = []
+            for keep in sizes:
+                alone = "".join(ch for i, ch in enumerate(said)
+                                if not any(a <= i < b for a, b in sizes if (a, b) != keep))
+                verdicts.append(self.rulebook.answer(rules, f"{alone}|{added}", named))
+            return _joined(verdicts)
+        return None
+
+    def _unlisted(self, ctx: _Asking) -> Answer | None:
+        if self.rulebook.matching(ctx.expanded):  # a rule names it
+            return None
+        ranked = ctx.ranked
+        unlisted = self.rulebook.unlisted(ctx.text) if "ban" in ctx.intents else None
         if unlisted and not (ranked and ranked[0].complete and not ranked[0].entry.fact.covered):
             return self.rulebook.not_listed(unlisted)
+        return None
+
+    def _facts(self, ctx: _Asking) -> Answer | None:
+        ranked = ctx.ranked
         if not ranked:
-            return self._sentence(text, intents, PASSAGE_SURE) or self._not_covered()
-        ranked = _prefer_giving(ranked, intents)
+            return None
         best = ranked[0]
-        understood = self._understood(text, expanded)
+        understood = self._understood(ctx.text, ctx.expanded)
         # One short word in common ("食品") is thin evidence: the rest must be understood too.
-        needed = MIN_COVERAGE if best.chars > SHORT_MATCH else THIN_COVERAGE
-        clear = understood >= needed or best.fuzzy >= FUZZY_CLEAR
-        if best.complete and clear and _gives(best, intents):
-            return self._fact_answer(best.entry, text, expanded, ranked, intents)
-        sentence = self._sentence(text, intents, PASSAGE_SURE)
-        if sentence is not None:
-            return sentence
+        needed = W.min_coverage if best.chars > W.short_match else W.thin_coverage
+        clear = understood >= needed or best.fuzzy >= W.fuzzy_clear
+        if not (best.complete and clear and _gives(best, ctx.intents)):
+            return None
+        answer = self._fact_answer(best.entry, ctx.text, ctx.expanded, ranked, ctx.intents)
+        # A sentence of the plan holding far more of the question than the fact's answer
+        # answers it better (a detail deep in a task the fact only touches).
+        forms = (ctx.text, self.vocabulary.canonical(ctx.text))
+        found = self.passages.best(forms, None, ctx.intents & _SPECIFIC)
+        if (found is not None and best.entry.fact.covered and found.share >= W.passage_lead
+                and not self._paraphrased(best.entry, ctx.text)):
+            body = answer.text.split("\n依据：")[0]
+            held = self.passages.share_in(forms, body)
+            # What is asked weighs more than the context given before it (我们厂刚被纳入
+            # 名录，年度内要做什么监测): compared on the asking clause too.
+            asking = _asking_clause(ctx.text)
+            ahead = asking != ctx.text and (
+                self.passages.share_in((asking,), found.text)
+                - self.passages.share_in((asking,), body) >= W.sentence_over_fact)
+            if found.share - held >= W.sentence_over_fact or ahead:
+                answer = Answer(text=f"{found.text}\n依据：{found.clause}", confident=True,
+                                sources=(found.clause,))
+        return ctx.checked(answer)
+
+    def _paraphrased(self, entry: _Entry, text: str) -> bool:
+        """Whether the question names one of the fact's topic words the plan never writes
+        (好处 for 鼓励政策): its author foresaw the question; no sentence holds it."""
+        return any(alt in text and alt not in self._plan_text
+                   for group in entry.groups for alt in group)
+
+    def _sentences(self, ctx: _Asking) -> Answer | None:
+        sure = ctx.checked(self._sentence(ctx.text, ctx.intents, W.passage_sure))
+        if sure is not None or ctx.withheld is not None:
+            return sure
+        # A sentence holding much of the question, far ahead of any other, is the answer.
+        top = self.passages.top((ctx.text, self.vocabulary.canonical(ctx.text)), 2)
+        if len(top) == 2 and top[0][0] >= W.passage_lead and (
+                top[0][0] - top[1][0] >= W.passage_margin):
+            return ctx.checked(self._sentence(ctx.text, ctx.intents, W.passage_lead))
+        return None
+
+    def _not_in_plan(self, ctx: _Asking) -> Answer | None:
+        """What the plan says about the question, and that it gives no such figure, name,
+        date or condition as asked: not an answer to the question, so not confident."""
+        if ctx.withheld is None:
+            return None
+        answer, lacking = ctx.withheld
+        if not lacking:  # the answer itself says the plan gives no such thing
+            return replace(answer, confident=False, suggestions=())
+        body, _, basis = answer.text.partition("\n依据：")
+        said = f"方案没有给出{lacking}。方案的相关内容是：{body}"
+        return replace(answer, text=f"{said}\n依据：{basis}",
+                       confident=False, suggestions=())
+
+    def _fallback(self, ctx: _Asking) -> Answer:
+        ranked = ctx.ranked
+        if not ranked:
+            return self._not_covered()
+        best = ranked[0]
+        understood = self._understood(ctx.text, ctx.expanded)
         # A partial match is a lead only if it names some fact's subject (its first
         # topic group): "怎么样" alone matches phrasing, not a subject.
-        lead = best.specific >= MIN_SPECIFIC_TO_SUGGEST or understood >= 0.6
+        lead = best.specific >= W.min_specific_to_suggest or understood >= W.lead_coverage
         if best.complete or (lead and any(s.subject for s in ranked[:5])):
             return self._unsure(ranked)
         return self._not_covered()
@@ -340,6 +537,12 @@ class Engine:
         """For a fact that lists members (industries), say whether the one asked about is listed."""
         if not fact.members:
             return ""
+        if _HOW_MANY_MEMBERS.search(text):
+            # Counted as the answer lists them: 传统煤化工（甲醇、合成氨） is one member.
+            listed = re.sub(r"（[^）]*）|\([^)]*\)", "", fact.answer)
+            counted = [m for m in fact.members if m in listed]
+            if counted:
+                return f"所列共{len(counted)}个。"
         members = [normalize(m) for m in fact.members]
         # Industries and places the KB knows by name must match a member exactly (or
         # contain it); 化工 is not 传统煤化工. Trades read loosely off the question
@@ -353,7 +556,12 @@ class Engine:
             n for n in named
             if any(m in normalize(n) or (loose and normalize(n) in m) for m in members)
         ]
-        outside = [n for n in named if n not in inside]
+        # A word the answer itself holds outside its list is its subject (铸造 of 铸造专业产业园
+        # whose members are cities), not a candidate member.
+        said = normalize(fact.answer)
+        for m in fact.members:
+            said = said.replace(normalize(m), "")
+        outside = [n for n in named if n not in inside and normalize(n) not in said]
         if outside and not inside:
             listed = "" if all(m in fact.answer for m in fact.members[:3]) else (
                 f"所列为：{'、'.join(fact.members)}。"
@@ -404,20 +612,20 @@ class Engine:
             else:
                 intent = 0.0
             score = (
-                W_TOPIC * share
-                + W_SPECIFIC * specific
-                + W_INTENT * intent
-                + W_FUZZY * fuzzy.get(i, 0.0)
-                - (DERIVED_PENALTY if entry.derived else 0.0)
+                W.topic * share
+                + W.specific * specific
+                + W.intent * intent
+                + W.fuzzy * fuzzy.get(i, 0.0)
+                - (W.derived_penalty if entry.derived else 0.0)
             )
             scored.append(_Scored(entry, score, share == 1.0, specific, fuzzy.get(i, 0.0),
                                   sum(lengths[i].values()), 0 in groups))
         # Questions often paraphrase the plan's own sentence: among the leaders, how much of
         # the question reappears in the fact's answer is a last, strong hint.
         scored.sort(key=lambda s: s.score, reverse=True)
-        for s in scored[:ANSWER_CHECK]:
+        for s in scored[:W.answer_check]:
             overlap = fuzz.partial_ratio(core, self._answers[id(s.entry)]) / 100
-            s.score += W_ANSWER * max(0.0, overlap - ANSWER_FLOOR)
+            s.score += W.answer * max(0.0, overlap - W.answer_floor)
         # A fact whose every topic the question names outranks any partial match.
         scored.sort(key=lambda s: (s.complete, s.score), reverse=True)
         return scored
@@ -465,11 +673,99 @@ class Engine:
         return Answer(text=text, confident=False, suggestions=self.examples, in_scope=False)
 
 
+@dataclass
+class _Asking:
+    """One standalone question on its way through the answerers: parsed once, with what
+    the answerers share worked out at most once."""
+
+    engine: Engine
+    raw: str  # normalised, as asked
+    text: str  # with negated clauses dropped and "方案…" read as this plan
+    question: Question
+    expanded: str
+    withheld: tuple[Answer, str] | None = None  # an answer lacking what is asked, and what
+    strict: bool = True  # False: what is asked was carried over from a previous question
+    _ranked: list[_Scored] | None = None
+
+    @classmethod
+    def of(cls, engine: Engine, raw: str, asking: str = "") -> _Asking:
+        """``raw`` parsed; ``asking``: the words that say what is asked, if not all of it."""
+        kept = drop_negated(raw)
+        text = _THIS_DOCUMENT.sub("本方案", kept, count=1)
+        question = parse(text, engine.terms)
+        if kept != raw:
+            question = replace(question, negated=True)
+        if asking and detect_intents(asking):
+            question = replace(question, asked=frozenset(
+                Asked(i) for i in detect_intents(asking)))
+        return cls(engine, raw, text, question, engine.vocabulary.expand(text))
+
+    @property
+    def intents(self) -> frozenset[str]:
+        return self.question.intents
+
+    @property
+    def ranked(self) -> list[_Scored]:
+        if self._ranked is None:
+            ranked = self.engine._rank(self.text, self.expanded, self.intents)
+            self._ranked = _prefer_giving(ranked, self.intents) if ranked else ranked
+        return self._ranked
+
+    def checked(self, answer: Answer | None) -> Answer | None:
+        """``answer`` if it gives what the question asks for; else None, and it is kept
+        for the not-in-plan answerer."""
+        if answer is None or not answer.confident or not self.strict:
+            return answer
+        body = answer.text.split("\n依据：")[0]
+        if _ABSENT.search(body):
+            # The answer says what the plan leaves open: an answer, unless the question
+            # asks for a figure, which such an answer says the plan does not give.
+            if self.question.figure is None:
+                return answer
+            self.withheld = self.withheld or (answer, "")
+            return None
+        lacking = lacks(self.question, body)
+        if lacking is None:
+            correction = contradicted(self.question, body)
+            if correction:
+                body = _MEMBER_NOTE.sub("", body)
+                return replace(answer, text=correction + body + answer.text[len(
+                    answer.text.split("\n依据：")[0]):])
+            return answer
+        if self.withheld is None:
+            self.withheld = (answer, lacking)
+        return None
+
+
+# The answerers, in order; the first to give an answer gives it. A new class of question
+# is one method and one line here. (A follow-up is first made standalone, in ``ask``.)
+ANSWERERS: tuple[tuple[str, Callable[[Engine, _Asking], Answer | None]], ...] = (
+    ("elsewhere", Engine._elsewhere),  # another province's rules: not covered
+    ("numbered", Engine._by_number),  # a task, appendix item or requirement by number
+    ("structured", Engine._structured),  # lists and counts, definitions (knowledge.lookup)
+    ("money", Engine._money),  # an amount of money the plan never states
+    ("rules", Engine._rules),  # equipment a rule names, judged at its size/fuel/industry
+    ("unlisted", Engine._unlisted),  # equipment no rule names
+    ("facts", Engine._facts),  # the best-ranked fact, if clear and giving what is asked
+    ("sentences", Engine._sentences),  # the plan's sentence holding most of the question
+    ("not-in-plan", Engine._not_in_plan),  # what the plan says, lacking what is asked
+    ("fallback", Engine._fallback),  # unsure with suggestions, or not covered
+)
+
 # A question that opens with a bare document noun means the document at hand.
 _THIS_DOCUMENT = re.compile(r"^(?:行动方案|方案|文件|通知)(?!里|中|上)")
 
-_ABOUT = "-about"  # the id suffix of a task's derived overview fact
+_ABOUT = "-about"
+_CLAUSE_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_HOW_MANY_MEMBERS = re.compile(r"(?<![这那哪])(?:几|多少)(?:个|类|种|项)")  # of a list
+_OFFICE_NAMED = re.compile(r"处|办公室|负责")  # an answer that names who does it
+# Kinds of word that set the scene for the rest of a message (我们是陶瓷厂…): a trade,
+# not a piece of equipment (the cupola of one part is not the subject of the next).
+_CONTEXT_KINDS = frozenset({"industry"})
+# An answer saying the plan leaves something open (hand-written facts do).
+_ABSENT = re.compile(r"未规定|没有规定|未明确|未列出|未作规定|未作说明|没有给出")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_MEMBER_NOTE = re.compile(r"^[^。]{1,20}属于所列范围。")  # what _membership says first
 # A question asking for an amount of money, and an amount as a plan would state one.
 _MONEY = re.compile(r"多少钱|多少元|几元|几块钱|费用多少|多少费用|收费多少|价格多少|价格是多少|"
                     r"什么价钱|罚多少|罚款多少|补多少|补贴多少|补助多少|奖励多少|多少万|金额")
@@ -501,6 +797,43 @@ def _subjects(text: str) -> list[str]:
         if len(word) >= 2:
             found.append(word)
     return found
+
+
+def _asking_clause(text: str) -> str:
+    """The last clause of a question that asks something (its context clauses before it
+    dropped); the whole question if no clause does."""
+    clauses = [c for c in re.split(r"[,，]", text) if c]
+    for clause in reversed(clauses):
+        if detect_intents(clause):
+            return clause
+    return text
+
+
+def _joined(answers: list[Answer]) -> Answer:
+    """The answers to the parts of one message, numbered, their clauses cited once: sure
+    only if every part is."""
+    lines: list[str] = []
+    sources: list[str] = []
+    bodies: list[str] = []
+    for n, answer in enumerate(answers, 1):
+        body = answer.text.split("\n依据：")[0]
+        if not answer.confident and not answer.sources:
+            body = body.split("\n")[0]
+        same = bodies.index(body) + 1 if body in bodies else 0
+        bodies.append(body)
+        lines.append(f"{n}. 同第{same}条。" if same else f"{n}. {body}")
+        sources += answer.sources
+    clauses = _dedupe(sources)
+    basis = f"\n依据：{'；'.join(clauses)}" if clauses else ""
+    return Answer(
+        text="\n".join(lines) + basis,
+        confident=all(a.confident for a in answers),
+        sources=tuple(clauses),
+        suggestions=tuple(_dedupe(q for a in answers for q in a.suggestions))[:3],
+        in_scope=any(a.in_scope for a in answers),
+        understood=answers[-1].understood,
+        follow_up=answers[0].follow_up,
+    )
 
 
 def _dedupe_facts(facts: Iterable[Fact]) -> list[Fact]:
@@ -537,9 +870,12 @@ _SPECIFIC = frozenset({"when", "who", "standard", "target"})
 
 def _gives(best: _Scored, intents: frozenset[str]) -> bool:
     """Whether a derived fact gives what the question asks for: the office of a task is
-    no answer to "which standard". Hand-written facts are trusted to their author."""
+    no answer to "which standard". Hand-written facts are trusted to their author, except
+    that one naming no office is no answer to who is responsible."""
     if not best.entry.derived:
-        return True
+        return not (intents & {"who"} and best.entry.fact.intents
+                    and "who" not in best.entry.fact.intents
+                    and not _OFFICE_NAMED.search(best.entry.fact.answer))
     offered = _family(best.entry.fact.intents)
     asked = intents & _SPECIFIC
     if asked:
@@ -553,7 +889,7 @@ def _prefer_giving(ranked: list[_Scored], intents: frozenset[str]) -> list[_Scor
     if _gives(ranked[0], intents):
         return ranked
     for s in ranked[1:4]:
-        if s.complete and _gives(s, intents) and ranked[0].score - s.score <= GIVING_MARGIN:
+        if s.complete and _gives(s, intents) and ranked[0].score - s.score <= W.giving_margin:
             return [s, *(r for r in ranked if r is not s)]
     return ranked
 

@@ -59,7 +59,18 @@ QUESTION_PHRASES: dict[str, str] = {
     "firm": "企业", "park": "园区", "city": "市", "tons per hour": "吨/小时",
     "ton per hour": "吨/小时", "tonnes per hour": "吨/小时", "tonne per hour": "吨/小时",
     "steam ton": "蒸吨", "meter": "米", "metre": "米", "year end": "年底",
-    "end of the year": "年底", "end of year": "年底",
+    "end of the year": "年底", "end of year": "年底", "end of": "年底",
+    "issued": "印发", "issue": "印发", "published": "印发", "authority": "部门",
+    "which authority": "哪个部门", "name": "名单", "named": "点名", "names of": "名单",
+    "this plan": "本方案", "this document": "本方案", "this notice": "本方案",
+    "subsidy": "补贴", "subsidies": "补贴", "fine": "罚款", "penalty": "罚款",
+    "cost": "费用", "price": "价格", "fee": "收费", "money": "钱", "funding": "资金",
+    "fund": "资金", "grade": "级", "what happens to": "会怎样", "happen": "会怎样",
+    "cooperation with": "配合", "in cooperation with": "配合", "cooperate with": "配合",
+    "work with": "配合", "together with": "配合", "lead": "牵头", "leads": "牵头", "led by": "牵头",
+    "task": "任务", "division": "处", "annual": "年度", "require": "要求", "requires": "要求",
+    "requirements for": "要求",
+    "instead of": "替代", "replace": "替代", "use instead": "替代",
 }
 # Words that carry nothing once the rest is translated.
 STOPWORDS = frozenset((
@@ -92,6 +103,7 @@ def singular(word: str) -> str:
 
 def _words(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower().replace("-", " ")
+    text = re.sub(r"['’]s\b", "", text)
     return [singular(w) for w in _WORD.findall(text)]
 
 
@@ -114,9 +126,19 @@ class English:
                 self._phrases[tuple(_words(name))] = term.term
 
     def translate(self, text: str) -> str:
-        """The question in the plan's words; unknown words kept, stopwords dropped."""
+        """The question in the plan's words; unknown words kept, stopwords dropped. Two
+        questions joined by ", and" or "?" become two questions ("…?…")."""
+        clauses = [c for c in re.split(r",\s*and\s+|\?\s*|;\s*|\s+and\s+(?=(?:which|what|when|"
+                                       r"who|how|where|by when)\b)", text, flags=re.I)
+                   if c.strip()]
+        if len(clauses) > 1:
+            return "?".join(self._clause(c) for c in clauses) + "?"
+        return self._clause(text)
+
+    def _clause(self, text: str) -> str:
         words = _words(text)
         out: list[str] = []
+        unknown: list[int] = []  # where in ``out`` words neither list knows were kept
         i = 0
         while i < len(words):
             for size in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
@@ -127,8 +149,16 @@ class English:
                     break
             else:
                 if words[i] not in STOPWORDS:
+                    unknown.append(len(out))
                     out.append(words[i])
                 i += 1
+        # Mostly understood, the words left over are how it is put (need, info, here), not
+        # what it asks: they go. Mostly not understood, they stay, and it reads as such.
+        if len(unknown) * 2 <= len(out):
+            # ...but a short or numeric token may be a unit or a size (t/h, 2.5, m).
+            dropped = {n for n in unknown
+                       if len(out[n]) > 3 and not re.search(r"[\d/.]", out[n])}
+            out = [w for n, w in enumerate(out) if n not in dropped]
         # A question ending in English punctuation of doubt asks yes or no (…吗).
         joined = "".join(out)
         if text.rstrip().endswith("?") and re.match(r"\s*(?:is|are|do|does|can|must|should|"

@@ -23,13 +23,15 @@ from enum import Enum
 from knowledge.intents import FILLERS, INTENT_PATTERNS, detect_intents
 from knowledge.normalize import to_simplified
 from knowledge.terms import TermIndex
+from knowledge.weights import W
 
 _OPENER = re.compile(r"^(?:那么|那(?![个种些样])|还有|另外|再问一下|再问|如果是|要是|换成|换做)")
 _CLOSER = re.compile(r"(?:的话)?(?:呢|怎么样|咋样|又如何|如何|又怎样|怎样)?[?？!！。.~…]*$")
 _ENDS_WITH_NE = re.compile(r"呢[?？!！。.~…]*$")
 _PRONOUN = re.compile(r"这个|这项|这条|这件事|这件|该项|这块|这事|此项|上述|上面这|它")
 # Verbs of asking that carry no subject: "哪个处负责" names nothing but what is asked.
-_ASKING = re.compile(r"负责|管|归|找|牵头|办|截止|完成|执行|要求|规定|呢")
+_ASKING = re.compile(r"负责|管|归|找|牵头|办|截止|完成|执行|要求|规定|呢|开始|实施|施行|生效|"
+                     r"印发|发布|出台|制定|从|起|谁")
 _ASK_PATTERN = re.compile(
     "|".join(re.escape(w) for intent, words in INTENT_PATTERNS.items() if intent != "ban"
              for w in sorted(words, key=len, reverse=True))
@@ -37,7 +39,6 @@ _ASK_PATTERN = re.compile(
 _YES_NO_TAIL = re.compile(r"(?:吗|么|没有|不)?[?？!！。.~…]*$")
 _FILLER_RE = re.compile("|".join(re.escape(w) for w in sorted(FILLERS, key=len, reverse=True)))
 _TRADE = re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:加工厂|厂|企业|公司|行业)")
-MAX_ASK_ONLY = 2  # characters of a question left once its cues are gone, for it to name nothing
 
 
 class Shape(Enum):
@@ -73,7 +74,7 @@ def follow_up_of(text: str, raw: str, terms: TermIndex) -> FollowUp | None:
         return FollowUp(Shape.SUBJECT, core, _shown(raw))
     if asked and not subjects:
         rest = _FILLER_RE.sub("", _ASKING.sub("", _PRONOUN.sub("", _ASK_PATTERN.sub("", core))))
-        if pronoun or len(rest) <= MAX_ASK_ONLY:
+        if pronoun or len(rest) <= W.max_ask_only:
             return FollowUp(Shape.ASK, core, "")
     if opener or pronoun:
         return FollowUp(Shape.BOTH, core, _shown(raw))

@@ -4,7 +4,8 @@ the knowledge-base entry that answers it.
 Kept apart from the engine's own matching (which a knowledge-base edit would retune):
 a question is matched to a taught one after the same normalisation the engine uses
 (width, script, numerals, spacing, punctuation), exactly or — for the typo a phone
-keyboard adds — with a rapidfuzz similarity of at least :data:`MIN_SIMILARITY`.
+keyboard adds — with a rapidfuzz similarity of at least :data:`W.learned_similarity`, or one
+character off when it is :data:`W.learned_typo_length` characters or longer.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import re
 from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from knowledge.normalize import normalize
+from knowledge.weights import W
 
-MIN_SIMILARITY = 92.0
 _NOISE = re.compile(r"[\s\W_]+")
 
 
@@ -40,8 +42,17 @@ class LearnedQuestions:
         if key in self._facts:
             return self._facts[key]
         found = process.extractOne(key, self._keys, scorer=fuzz.ratio,
-                                   score_cutoff=MIN_SIMILARITY)
-        return self._facts[found[0]] if found else None
+                                   score_cutoff=W.learned_similarity)
+        if found:
+            return self._facts[found[0]]
+        # One character mistyped (a homophone from a pinyin keyboard, a slip), as the
+        # engine repairs in the knowledge base's own words.
+        if len(key) >= W.learned_typo_length:
+            near = process.extractOne(key, self._keys, scorer=Levenshtein.distance,
+                                      score_cutoff=1)
+            if near and len(near[0]) >= W.learned_typo_length:
+                return self._facts[near[0]]
+        return None
 
     def __len__(self) -> int:
         return len(self._keys)

@@ -18,6 +18,7 @@ from knowledge.intents import without_cues
 from knowledge.model import Answer, KnowledgeBase, Standard, Task
 from knowledge.normalize import chinese_to_number, normalize
 from knowledge.passages import body, split, summary
+from knowledge.question import Question
 from knowledge.terms import TermIndex, area_words, common_prefix
 
 _N = r"(\d{1,3}|[一二两三四五六七八九十〇零]{1,4})"
@@ -32,6 +33,16 @@ _DEFINE = re.compile(r"什么意思|啥意思|是什么|是啥|是个啥|指什�
                      r"什么叫|何为|何谓|什么是|啥是|定义|包括哪些|包括什么")
 _TASK_WORD = re.compile(r"任务|工作")
 _ASKING = re.compile(r"任务|工作|要求|完成|内容|方面|部分|领域|几项|几条|多少|一共|[的了有要在]")
+_WHO = re.compile(r"谁负责|由谁|哪个处|哪些处|哪个部门|负责处室")
+_DATED = re.compile(r"时间节点|有时限|有期限|有截止|有完成时间|有时间要求|有deadline")
+_PART_REF = re.compile(r"第([一二三四五六七八九十\d]{1,2})(?:个)?(?:部分|大部分|章|大块)")
+_EXTREME = re.compile(r"最早|最晚|最先|最迟|最后|最多|最少")
+_SHARED = re.compile(r"两个或以上|两个以上|多个处|几个处室共同|共同负责|按职责分工")
+_PLACE_ASK = re.compile(r"提到|提及|涉及|点名|有什么要求|有哪些|哪些任务|说了什么|有没有")
+_THE_PLAN = frozenset({"本方案", "这个方案", "该方案"})  # this plan names no subject
+_IN_THE_PLAN = re.compile(r"(?:本|这个|该|整个)?方案(?:里|中|上)")  # nor does "in the plan"
+_PARTS = re.compile(r"几个部分|几部分|哪几部分|哪些部分|分几(?:个|大)?(?:部分|块)|由哪些部分|"
+                    r"(?:文件|方案|正文)(?:的)?(?:结构|框架)")
 LIST_GIST = 2  # a list of this many tasks or fewer shows each one's opening clause
 LONG_LIST = 5  # asked how many, a longer list is told by its count, first and last
 
@@ -172,8 +183,18 @@ class Lookups:
 
     # -- lists ------------------------------------------------------------------------
 
-    def answer(self, text: str, intents: frozenset[str]) -> Answer | None:
+    def answer(self, text: str, intents: frozenset[str],
+               question: Question | None = None) -> Answer | None:
         """The structured answer to ``text``, if it is a structured question."""
+        if question is not None:
+            found = (self._parts(text) or self._part(text) or self._appendix(text)
+                     or self._task_standards(question)
+                     or self._cooperating(question)
+                     or self._office_count(question)
+                     or self._extreme(text)
+                     or self._shared(text) or self._place(question))
+            if found is not None:
+                return found
         return (self._definition(text) or self._area(text)
                 or self._due(text, intents) or self._industry_tasks(text, intents)
                 or self._standards(text, intents))
@@ -183,16 +204,188 @@ class Lookups:
         """Whether ``text`` names no subject outside ``spans`` but the ``allowed`` words. A
         known word made of ways of asking (哪些任务, 几项任务) names nothing."""
         keep = list(text)
-        for start, end in spans:
+        for start, end in [*spans, *(m.span() for m in _IN_THE_PLAN.finditer(text))]:
             keep[start:end] = [" "] * (end - start)
         rest = "".join(keep)
-        ok = {normalize(a) for a in allowed}
+        ok = {normalize(a) for a in allowed} | _THE_PLAN
         for span in self.terms.find(rest, subjects_only=True):
             if span.term in ok:
                 continue
             if _ASKING.sub("", without_cues(span.term)):
                 return False
         return True
+
+    def _cooperating(self, question: Question) -> Answer | None:
+        """Tasks done with a cooperating department (哪些任务要配合省市场监管局)."""
+        wanted = question.department
+        if not wanted or not _TASK_WORD.search(question.text + "哪项"):
+            return None
+        stem = wanted[:2]
+        hits = [(t, s) for t in self.kb.tasks for s in split(t.text)
+                if "配合" in s and stem in s[s.index("配合"):]]
+        if not hits:
+            return None
+        tasks = list(dict.fromkeys(t for t, _ in hits))
+        if len(tasks) <= LIST_GIST:
+            items = "；".join(f"{t.clause} {t.title}：{_clause_with(s, '配合')}"
+                             for t, s in hits[:2])
+        else:
+            items = _task_list(tasks)
+        cited = [t.citation for t in tasks] if len(tasks) <= LONG_LIST else ["二 主要任务"]
+        said = question.department_said or wanted
+        return _cited_all(f"需要配合{said}的任务（{len(tasks)}项）：{items}。", cited)
+
+    def _parts(self, text: str) -> Answer | None:
+        """The document's parts (方案正文分几个部分): its top-level sections, in order."""
+        asked = _PARTS.search(text)
+        if asked is None or not self._only(text, [asked.span()]):
+            return None
+        top: dict[str, str] = {}
+        for s in self.kb.sections:
+            head = re.split(r"[（(]", s.clause)[0]
+            if head != s.clause:  # a subsection: its part is named by the tasks' area
+                top.setdefault(head, "主要任务")
+            else:
+                top.setdefault(head, s.title)
+        body = [f"{head} {title}" for head, title in top.items() if head != "附件"]
+        extra = "，另有附件" if "附件" in top else ""
+        return _cited(f"方案正文分{len(body)}个部分：{'；'.join(body)}{extra}。", "方案正文")
+
+    def _part(self, text: str) -> Answer | None:
+        """One part of the document by its number (方案第三部分讲的什么)."""
+        m = _PART_REF.search(text)
+        if m is None or not self._only(text, [m.span()]):
+            return None
+        number = _number(m.group(1))
+        heads = list(dict.fromkeys(re.split(r"[（(]", s.clause)[0] for s in self.kb.sections
+                                   if s.clause != "附件"))
+        if number is None or not 0 < number <= len(heads):
+            return None
+        head = heads[number - 1]
+        inside = [s for s in self.kb.sections if re.split(r"[（(]", s.clause)[0] == head]
+        if len(inside) > 1:  # 二 主要任务: its areas, each with its tasks
+            items = "；".join(
+                f"{s.clause}{s.title}（任务{min(t.number for t in ts)}—"
+                f"{max(t.number for t in ts)}）"
+                for s in inside if (ts := [t for t in self.kb.tasks if t.section == s.id]))
+            return _cited(f"第{head}部分“主要任务”：{items}。", f"{head} 主要任务")
+        section = inside[0]
+        requirements = [r for r in _dicts(self.kb.document.get("requirements"))
+                        if str(r.get("clause", "")).startswith(head)]
+        if requirements:
+            items = "；".join(f"{r.get('clause', '')}{r.get('title', '')}" for r in requirements)
+            return _cited(f"第{head}部分“{section.title}”共{len(requirements)}条：{items}。",
+                          f"{head} {section.title}")
+        purpose = str(self.kb.document.get("purpose") or "")
+        return _cited(f"第{head}部分“{section.title}”：{purpose}", f"{head} {section.title}")
+
+    def _appendix(self, text: str) -> Answer | None:
+        """The appendix as a whole (附件一共几项任务, 附件里有哪些任务)."""
+        if "附件" not in text or _TASK_REF.search(text) or not (
+                _COUNT.search(text) or re.search(r"哪些|什么|啥|内容", text)):
+            return None
+        at = text.find("附件")
+        if not self._only(text, [(at, at + 2)]):
+            return None
+        items = _dicts(self.kb.document.get("key_tasks"))
+        if not items:
+            return None
+        listed = "；".join(f"{i.get('number')}. {i.get('text', '')}（{i.get('office', '')}）"
+                          for i in items)
+        return _cited(f"附件重点任务分工共{len(items)}项：{listed}", "附件 重点任务分工")
+
+    def _task_standards(self, question: Question) -> Answer | None:
+        """The standards one task cites (源头替代那条引用了几个标准), counted."""
+        text = question.text
+        if "标准" not in text or not _COUNT.search(text):
+            return None
+        tasks = {int(k.split(":")[1]) for w in question.words for k in self.terms.kinds(w)
+                 if k.startswith("task:")}
+        if len(tasks) != 1:
+            return None
+        number = tasks.pop()
+        cited = [s for s in self.kb.standards if s.task == number]
+        if len(cited) < 2:
+            return None
+        items = "；".join(f"{s.covers[0]} {s.number}" for s in cited)
+        task = self.kb.task(number)
+        return _cited(f"任务{number}“{task.title}”引用了{len(cited)}个标准：{items}。",
+                      task.citation)
+
+    def _office_count(self, question: Question) -> Answer | None:
+        """How many tasks an office leads (节能与综合利用处负责多少项任务), or which of them
+        have a date (节能与综合利用处负责的任务里哪些有时间节点)."""
+        offices = question.named("office")
+        text = question.text
+        dated = bool(_DATED.search(text))
+        if len(offices) != 1 or not _TASK_WORD.search(text) or not (
+                _COUNT.search(text) or dated):
+            return None
+        office = next((o for o in self.kb.offices if normalize(o) == offices[0]), None)
+        tasks = [t for t in self.kb.tasks if office in t.offices]
+        if office is None or not tasks:
+            return None
+        if dated:
+            due = [t for t in tasks if t.deadlines]
+            items = "；".join(f"{t.clause} {t.title}（{_wordings(t)}）" for t in due)
+            cited = [t.citation for t in due] if len(due) <= LIST_GIST else ["二 主要任务"]
+            return _cited_all(f"{office}负责的{len(tasks)}项任务中，{len(due)}项有时间节点："
+                              f"{items}。", cited)
+        cited = [t.citation for t in tasks] if len(tasks) <= LONG_LIST else ["二 主要任务"]
+        return _cited_all(f"{office}负责{len(tasks)}项任务：{_task_list(tasks)}。", cited)
+
+    def _extreme(self, text: str) -> Answer | None:
+        """The earliest or latest deadline of the plan (截止时间最早的是哪项), and the office
+        with the most tasks (哪个处负责的任务最多)."""
+        m = _EXTREME.search(text)
+        if not m or not self._only(text, [m.span()]):
+            return None
+        if "处" in text and "任务" in text and m.group(0) in ("最多", "最少"):
+            counts = {o: sum(o in t.offices for t in self.kb.tasks) for o in self.kb.offices}
+            pick = max if m.group(0) == "最多" else min
+            office = pick(counts, key=lambda o: counts[o])
+            return _cited(f"{office}负责的任务{m.group(0)}，共{counts[office]}项；各处负责任务数："
+                          + "、".join(f"{o}{n}项" for o, n in sorted(
+                              counts.items(), key=lambda p: -p[1]) if n) + "。", "二 主要任务")
+        if not re.search(r"时间|截止|节点|期限|完成|先|后|早|晚", text):
+            return None
+        # Asked what must be done by then, a date from which a rule applies (自…起) is no
+        # deadline.
+        due = bool(re.search(r"截止|完成", text))
+        dated = sorted(((d.date, t, d) for t in self.kb.tasks for d in t.deadlines
+                        if not (due and "起" in d.wording)), key=lambda x: x[0])
+        if not dated:
+            return None
+        early = m.group(0) in ("最早", "最先")
+        edge = dated[0][0] if early else dated[-1][0]
+        items = "；".join(f"{t.clause} {d.wording}{d.what}" for day, t, d in dated if day == edge)
+        return _cited_all(f"方案中{'最早' if early else '最晚'}的时间节点：{items}。",
+                          [t.citation for day, t, _ in dated if day == edge])
+
+    def _shared(self, text: str) -> Answer | None:
+        """Tasks several offices share (哪些任务由两个以上处室负责)."""
+        if not (_TASK_WORD.search(text) and _SHARED.search(text)):
+            return None
+        tasks = [t for t in self.kb.tasks if len(t.offices) > 1]
+        items = "；".join(f"{t.clause} {t.title}（{'、'.join(t.offices)}）" for t in tasks)
+        return _cited_all(f"由两个及以上处室按职责分工负责的任务（{len(tasks)}项）：{items}。",
+                          [t.citation for t in tasks])
+
+    def _place(self, question: Question) -> Answer | None:
+        """Tasks naming a place (方案里提到洛阳了吗, 涉及许昌的任务有哪些)."""
+        places = question.named("place")
+        if len(places) != 1 or not _PLACE_ASK.search(question.text):
+            return None
+        place = places[0]
+        at = question.text.find(place)
+        if not self._only(question.text, [(at, at + len(place))], ("方案", "本方案")):
+            return None
+        hits = [(t, s) for t in self.kb.tasks for s in split(t.text) if place in s]
+        if not hits:
+            return Answer(text=f"方案的任务中没有点名{place}。", confident=False)
+        items = "；".join(f"{t.clause} {s.rstrip('。；')}" for t, s in hits[:3])
+        return _cited_all(f"方案点名{place}的内容（{len(hits)}处）：{items}。",
+                          [t.citation for t, _ in hits])
 
     def _definition(self, text: str) -> Answer | None:
         cue = _DEFINE.search(text)
@@ -217,6 +410,9 @@ class Lookups:
             head = (f"{section.title}共{len(tasks)}项任务（任务{tasks[0].number}—"
                     f"{tasks[-1].number}）")
             where = f"{section.clause} {section.title}"
+            if _WHO.search(text):  # 分别由谁负责: each task with its offices
+                items = "；".join(f"{t.clause} {t.title}（{'、'.join(t.offices)}）" for t in tasks)
+                return _cited(f"{head}：{items}。", where)
             if _COUNT.search(text) and len(tasks) > LONG_LIST:
                 return _cited(f"{head}，从“{tasks[0].title}”到“{tasks[-1].title}”。", where)
             return _cited(f"{head}：{_task_list(tasks)}。", where)
@@ -289,6 +485,23 @@ def _task_list(tasks: list[Task]) -> str:
     if len(tasks) <= LIST_GIST:
         return "；".join(f"{t.clause} {t.title}（{_first_clause(t)}）" for t in tasks)
     return "；".join(f"{t.clause} {t.title}" for t in tasks)
+
+
+def _clause_with(sentence: str, word: str) -> str:
+    """The clause of ``sentence`` holding ``word`` and the one after it, asides dropped:
+    the part of a long sentence a list item needs."""
+    clauses = re.split(r"[，；。]", re.sub(r"（[^）]*）|\([^)]*\)", "", sentence))
+    at = next((i for i, c in enumerate(clauses) if word in c), 0)
+    return "，".join(c for c in clauses[at : at + 2] if c)
+
+
+def _dicts(value: object) -> list[dict[str, object]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _wordings(task: Task) -> str:
+    """A task's deadlines as the plan words them: 2021年年底前、自2022年9月1日起."""
+    return "、".join(dict.fromkeys(d.wording for d in task.deadlines))
 
 
 def _first_clause(task: Task) -> str:

@@ -151,10 +151,15 @@ _NEGATED = re.compile(
 )
 
 
+# What a question sets aside to ask about the rest: 除了执行新标准，还要探索什么.
+_BESIDES = re.compile(r"除了[\u4e00-\u9fffa-z0-9]{2,16}?(?:以外|之外|外)?(?=[,，]|还|也)[,，]?")
+
+
 def drop_negated(text: str) -> str:
-    """Remove what the question says it is *not* (``没有冲天炉``, ``不是间歇式固定床``),
-    so a word the user rules out is not matched as the subject."""
-    return _NEGATED.sub("～", text)
+    """Remove what the question says it is *not* (``没有冲天炉``, ``不是间歇式固定床``) or
+    sets aside (``除了执行新标准，``), so a word the user rules out is not matched as the
+    subject."""
+    return _BESIDES.sub("", _NEGATED.sub("～", text))
 
 
 @lru_cache(maxsize=16384)

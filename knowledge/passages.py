@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from knowledge.intents import FILLERS, without_cues
 from knowledge.model import KnowledgeBase, Task
 from knowledge.normalize import normalize
+from knowledge.retrieval import BM25, terms_of
+from knowledge.weights import W
 
 # "（节能与综合利用处负责。）": who is responsible is said elsewhere, not in a detail.
 _RESPONSIBILITY = re.compile(r"[（(][^（）()]*负责[^（）()]*[）)]")
@@ -24,8 +26,6 @@ _SENTENCE = re.compile(r"[^。；\n]+[。；]?")
 _RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
 _SINGLE_FILLERS = frozenset(w for w in FILLERS if len(w) == 1)
 _BRACKETS = re.compile(r"[()（）《》“”\"']")  # 处（室） reads 处室
-MIN_PAIRS = 3  # a question of fewer content pairs is too short to pin to one sentence
-MAX_SENTENCES = 2  # sentences of one task that answer a question equally well, shown together
 SUMMARY_CHARS = 100  # a task's overview: its opening sentences, about this long
 # Greetings, pronouns and particles; single characters only when they are particles, so
 # 现有 and 以下 keep their 有 and 下.
@@ -89,9 +89,13 @@ def summary(task: Task, limit: int = SUMMARY_CHARS) -> str:
 
 
 class Passages:
-    """Every sentence of the tasks' texts and of the work requirements."""
+    """Every sentence of the plan: the tasks' texts, the work requirements, the appendix's
+    key tasks and the document's purpose; retrieved with BM25 (``knowledge.retrieval``),
+    re-ranked by the share of the question each holds."""
 
-    def __init__(self, kb: KnowledgeBase):
+    def __init__(self, kb: KnowledgeBase,
+                 words: Callable[[str], Iterable[str]] = lambda text: (),
+                 *, k1: float = 1.2, b: float = 0.75, candidates: int = 12):
         items: list[Passage] = []
         for task in kb.tasks:
             items += [Passage(_ended(sentence), task.number, task.citation)
@@ -102,7 +106,15 @@ class Passages:
                 clause = f"{req.get('clause', '')} {req.get('title', '')}".strip()
                 for sentence in split(str(req.get("text", ""))):
                     items.append(Passage(_ended(sentence), None, clause))
+        for item in _listed(kb.document.get("key_tasks")):
+            items.append(Passage(_ended(str(item.get("text", ""))), None,
+                                 f"附件 重点任务分工第{item.get('number', '')}项"))
+        purpose = str(kb.document.get("purpose") or "")
+        items += [Passage(_ended(s), None, "一 总体要求") for s in split(purpose)]
         self.items = items
+        self._words = words
+        self._candidates = candidates
+        self.index = BM25([terms_of(normalize(p.text), words) for p in items], k1=k1, b=b)
         self._grams = [bigrams(p.text) for p in items]
         self._gives = [p.gives for p in items]
         self._postings: dict[str, list[int]] = defaultdict(list)
@@ -120,15 +132,36 @@ class Passages:
         content; a pair the plan does write (现有, 以下) is kept whatever it holds."""
         wanted = {g for g in bigrams(without_cues(question, " "))
                   if g in self._idf or not _SINGLE_FILLERS.intersection(g)}
-        if len(wanted) < MIN_PAIRS:
+        if len(wanted) < W.min_pairs:
             return None
         return {g: self._idf.get(g, self._unseen) for g in wanted}
 
-    def _held(self, questions: Iterable[str]) -> dict[int, float]:
-        """Passage index → the share of the question it holds: the best over the question's
-        forms (as typed; with the plan's words for its aliases)."""
-        held: dict[int, float] = {}
+    def share_in(self, questions: Iterable[str], text: str) -> float:
+        """The share of the question ``text`` holds, as a sentence's share is counted."""
+        grams = bigrams(text)
+        best = 0.0
         for form in dict.fromkeys(questions):
+            weight = self._weights(form)
+            if weight:
+                best = max(best, sum(w for g, w in weight.items() if g in grams)
+                           / sum(weight.values()))
+        return best
+
+    def retrieve(self, questions: Iterable[str]) -> list[tuple[int, float]]:
+        """The candidate sentences for a question (its forms: as typed, with the plan's
+        words for its aliases), best BM25 score first."""
+        query: list[str] = []
+        for form in dict.fromkeys(questions):
+            query += terms_of(without_cues(form, " "), self._words)
+        return self.index.top(query, self._candidates)
+
+    def _held(self, questions: Iterable[str]) -> dict[int, float]:
+        """Candidate index → the share of the question it holds: the best over the
+        question's forms (as typed; with the plan's words for its aliases)."""
+        forms = list(dict.fromkeys(questions))
+        candidates = {index for index, _ in self.retrieve(forms)}
+        held: dict[int, float] = {}
+        for form in forms:
             weight = self._weights(form)
             if not weight:
                 continue
@@ -136,11 +169,25 @@ class Passages:
             sums: dict[int, float] = defaultdict(float)
             for gram, w in weight.items():
                 for index in self._postings.get(gram, ()):
-                    sums[index] += w * scale
+                    if index in candidates:
+                        sums[index] += w * scale
             for index, value in sums.items():
                 if value > held.get(index, 0.0):
                     held[index] = value
         return held
+
+    def top(self, questions: Iterable[str], limit: int) -> list[tuple[float, Passage]]:
+        """The ``limit`` sentences holding most of the question, with their shares."""
+        held = sorted(self._held(questions).items(), key=lambda p: -p[1])[:limit]
+        return [(share, self.items[index]) for index, share in held]
+
+    def explained(self, questions: Iterable[str], limit: int
+                  ) -> list[tuple[float, float, Passage]]:
+        """The retrieved sentences, best BM25 first: (BM25 score, share held, sentence)."""
+        forms = list(questions)
+        held = self._held(forms)
+        return [(score, held.get(index, 0.0), self.items[index])
+                for index, score in self.retrieve(forms)[:limit]]
 
     def best(self, questions: Iterable[str], tasks: Iterable[int | None] | None = None,
              asked: frozenset[str] = frozenset()) -> Found | None:
@@ -164,7 +211,7 @@ class Passages:
         top = max(scored, key=lambda s: s[:3])
         tied = sorted((s for s in scored if s[0] == top[0] and s[3].clause == top[3].clause),
                       key=lambda s: -s[2])
-        chosen = [top[3]] if len(tied) > MAX_SENTENCES else [s[3] for s in tied]
+        chosen = [top[3]] if len(tied) > W.max_sentences else [s[3] for s in tied]
         return Found(tuple(chosen), top[0])
 
 
@@ -182,6 +229,10 @@ class Found:
     @property
     def clause(self) -> str:
         return self.passages[0].clause
+
+
+def _listed(value: object) -> list[dict[str, object]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _ended(sentence: str) -> str:

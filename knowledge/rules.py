@@ -82,7 +82,7 @@ class RuleBook:
             ((normalize(w), f.name) for f in kb.fuels for w in (*f.words, f.name) if w),
             key=lambda pair: len(pair[0]), reverse=True,
         )
-        self._units = {u.name: _unit_pattern(u) for u in kb.units}
+        self.units = self._units = {u.name: _unit_pattern(u) for u in kb.units}
         self._names = [(r, tuple(normalize(n) for n in (r.equipment, *r.aliases)))
                        for r in kb.rules]
         self.heads = tuple(normalize(h) for h in kb.equipment.heads)

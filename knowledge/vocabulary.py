@@ -23,6 +23,7 @@ from functools import lru_cache
 from pypinyin import Style, lazy_pinyin
 
 from knowledge.normalize import normalize
+from knowledge.weights import W
 
 # Initials and finals people confuse when typing by pinyin or by ear.
 _FUZZY_INITIALS = [{"l", "n"}, {"h", "f"}, {"zh", "z"}, {"ch", "c"}, {"sh", "s"}, {"r", "l"},
@@ -38,9 +39,7 @@ COMMON_WORDS = frozenset(
         "全省",
     }
 )
-ANY_TYPO_LENGTH = 5  # from this length on, any one wrong character is repaired
 _KILN = re.compile(r"[\u4e00-\u9fff]窑")
-_MAX_TYPO_SCAN = 120  # characters of a question scanned for typos; the rest is rarely key
 
 
 @lru_cache(maxsize=8192)
@@ -105,7 +104,7 @@ class Vocabulary:
     def repairs(self, text: str) -> list[str]:
         """Known terms that a near-miss run of ``text`` was probably meant to be."""
         found: list[str] = []
-        scan = text[:_MAX_TYPO_SCAN]
+        scan = text[:W.max_typo_scan]
         known = self._known_positions(scan)
         # Windows of Chinese characters only, and not wholly known (no repair could apply
         # to a character that belongs to a known word): counted with running sums.
@@ -147,7 +146,7 @@ class Vocabulary:
             for term in self._masked.get(key, ()):
                 if known[i]:
                     continue
-                if len(term) >= ANY_TYPO_LENGTH or sounds_alike(window[i], term[i]):
+                if len(term) >= W.any_typo_length or sounds_alike(window[i], term[i]):
                     out.append(term)
         if not any(known):
             homophone = tuple("".join(_pinyin(c)) for c in window)

@@ -91,3 +91,11 @@ def test_everyday_words_are_not_repaired_into_kb_terms() -> None:
     vocab = Vocabulary(["工业漆", "冲天炉"], {})
     assert "工业漆" not in vocab.expand("工业企业厂界噪声标准")  # 企业 is a word, not a typo
     assert "冲天炉" in vocab.expand("冲天护")
+
+
+def test_what_a_question_sets_aside_is_dropped() -> None:
+    from knowledge.normalize import drop_negated
+
+    assert (drop_negated("黄河流域涉水企业除了执行新标准,方案还要探索什么")
+            == "黄河流域涉水企业方案还要探索什么")
+    assert drop_negated("除了冲天炉以外还有哪些炉子要淘汰") == "还有哪些炉子要淘汰"

@@ -1,0 +1,314 @@
+"""A message parsed once into a typed question: its parts, what is asked, its subjects.
+
+Everything after parsing reads the ``Question``, never the raw text again:
+
+* ``parts``: a message holding several questions (…吗？另外…哪个处管？) split into them;
+  clauses that ask nothing (我们是做铸造的，) are context and stay with the part after them;
+* ``asked``: what kind of answer each question wants, as :class:`Asked` members;
+* ``subjects``: the knowledge base's words it names, by kind (industry, equipment,
+  product, place, office, fuel, area, task…), with sizes (10吨/小时) as ``quantity``;
+* ``department``: a cooperating department it names (配合省市场监管局 → 市场监管);
+* ``figure``: the kind of figure it asks for (多少天 → 天, 百分之多少 → %), if any;
+* ``negated``: whether it says something is not the case (不是燃煤的; the engine reads
+  the question without that clause).
+
+How people ask in Chinese lives here and in ``knowledge.intents``; which words are of
+one kind comes from the knowledge base (``knowledge.terms``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+from knowledge.intents import detect_intents
+from knowledge.terms import TermIndex
+
+
+class Asked(Enum):
+    """What kind of answer a question wants (from the cue words of ``knowledge.intents``)."""
+
+    WHO = "who"  # an office or department
+    WHEN = "when"  # a date or deadline
+    STANDARD = "standard"  # a standard's number or name
+    HOW_MANY = "target"  # a figure, a share, a count
+    LIST = "list"  # the members of a list
+    VERDICT = "ban"  # yes or no: is it banned, covered, allowed
+    DEFINITION = "what"  # what something is or says
+    DETAIL = "how"  # what must be done
+
+
+# A message's questions are separated by question marks, semicolons, or words that
+# open another question (另外…); 还有 only between two long enough clauses.
+_SEPARATOR_KEPT = re.compile(r"([^?;。!]+)([?;。!]*)")
+_INTERROGATIVE = re.compile(
+    r"哪|什么|啥|几|多少|如何|怎么|怎样|[吗呢么]$|有没有|是不是|算不算|能不能|要不要|谁")
+_ANOTHER = re.compile(r"(?:另外|此外|再就是|同时想问|还想问|另问|再问)[,:，]?")
+_ALSO = re.compile(r"(?<=[吗呢么行不啊呀])还有(?=.{4,})")
+MIN_PART = 3  # characters a piece needs to be a question of its own
+# The kind of figure a question asks for: 多少天, 几家, 百分之多少, 多少亿, 多少克每升…
+_FIGURE = re.compile(
+    r"(?<![这那哪])(?:多少|几)(个百分点|克每升|克/升|g/l|万元|亿元|万|亿|元|天|个月|月|年|台|家|个|项|条|次|吨|米|小时|人|%)?"
+    r"|百分之(?:多少|几)|比例(?:是|为)?(?:多少|多大)|多久|多长时间"
+)
+# A cooperating department: 配合省市场监管局, 配合税务部门, 需要配合省发展改革委.
+_DEPARTMENT = re.compile(
+    r"配合(?:省|国家)?([\u4e00-\u9fff]{2,8}?)(?:部门|厅|局|委员会|委|总局|的|$)"
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a message, parsed."""
+
+    text: str  # normalised
+    asked: frozenset[Asked]
+    subjects: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    department: str = ""  # the department's stem (市场监管), what a task's text is searched for
+    department_said: str = ""  # as the question says it (省市场监管局)
+    figure: str | None = None  # None: no figure asked; "": a bare figure (多少)
+    words: tuple[str, ...] = ()  # every known word it names, of whatever kind
+    negated: bool = False  # it says something is not the case (不是燃煤的), dropped from text
+
+    @property
+    def intents(self) -> frozenset[str]:
+        return frozenset(a.value for a in self.asked)
+
+    def named(self, kind: str) -> tuple[str, ...]:
+        return self.subjects.get(kind, ())
+
+
+def parse(text: str, terms: TermIndex) -> Question:
+    """The typed question ``text`` (normalised) stands for."""
+    asked = frozenset(Asked(i) for i in detect_intents(text))
+    subjects: dict[str, list[str]] = {}
+    spans = terms.find(text)
+    for span in spans:
+        for kind in terms.kinds(span.term):
+            head = kind.split(":")[0]
+            if head in {"group", "sibling"}:
+                continue
+            subjects.setdefault(head, [])
+            if span.term not in subjects[head]:
+                subjects[head].append(span.term)
+    department = department_said = ""
+    m = _DEPARTMENT.search(text)
+    if m:
+        department = m.group(1)
+        department_said = m.group(0)[2:].removesuffix("的")
+    figure = None
+    f = _FIGURE.search(text)
+    if f:
+        figure = "%" if "百分" in f.group(0) or "比例" in f.group(0) else (f.group(1) or "")
+    return Question(text, asked, {k: tuple(v) for k, v in subjects.items()}, department,
+                    department_said, figure, tuple(s.term for s in spans))
+
+
+def _asked_clauses(piece: str) -> list[str]:
+    """A piece of comma-separated clauses that each ask something (清洁取暖归谁管，什么
+    时候完成) as those questions; a clause asking nothing stays with the next one."""
+    clauses = piece.split(",")
+    if len(clauses) < 2:
+        return [piece]
+    out: list[str] = []
+    held = ""
+    asked: frozenset[str] = frozenset()
+    for clause in clauses:
+        held = f"{held},{clause}" if held else clause
+        if not (_INTERROGATIVE.search(clause) and len(clause) >= MIN_PART):
+            continue
+        kinds = detect_intents(clause)
+        if out and kinds <= asked:  # asks again what the clause before asked: one question
+            out[-1] += f",{held}"
+        else:
+            out.append(held)
+        asked, held = kinds, ""
+    if held:
+        out = [*out[:-1], f"{out[-1]},{held}"] if out else [held]
+    return out
+
+
+_WHO_TAIL = re.compile(r"(?:是|由|归)?(?:哪个|哪些|什么)(?:处|部门|单位|科室)[\u4e00-\u9fff]{0,4}$|"
+                       r"(?:是|由)?谁(?:负责|管|来管|主管)[\u4e00-\u9fff]{0,2}$|归(?:谁|哪)[\u4e00-\u9fff]{0,4}$")
+
+
+def _trailing_who(piece: str) -> list[str]:
+    """An unpunctuated question that ends asking who, after asking something else
+    (门禁系统啥时候建完哪个处负责): the two questions."""
+    m = _WHO_TAIL.search(piece)
+    if not m or m.start() < 4:
+        return [piece]
+    head = piece[: m.start()]
+    if not (detect_intents(head) - {"who"}) or not _INTERROGATIVE.search(head + "吗"):
+        return [piece]
+    if not re.search(r"吗|不|没|么|呢|什么时候|啥时候|何时|多少|几|哪|什么|啥|要|须", head[-6:]):
+        return [piece]
+    return [head, piece[m.start():]]
+
+
+def split_parts(text: str) -> list[str]:
+    """The questions of a normalised message, in order; one part if it holds one. A piece
+    before a question mark is a question; another piece only if it asks something."""
+    pieces: list[tuple[str, bool]] = []
+    for chunk, mark in _SEPARATOR_KEPT.findall(text):
+        split = [q for piece in _ANOTHER.split(chunk) for p in _asked_clauses(piece)
+                 for q in _trailing_who(p)]
+        for n, piece in enumerate(split):
+            subs = _ALSO.split(piece) if len(piece) > 12 else [piece]
+            for m, sub in enumerate(subs):
+                last = n == len(split) - 1 and m == len(subs) - 1
+                pieces.append((sub, bool(mark.strip(".。!")) and last))
+    parts: list[str] = []
+    context = ""
+    for piece, marked in ((p.strip(",:，、 "), q) for p, q in pieces):
+        if len(piece) < MIN_PART:
+            continue
+        if not (marked or detect_intents(piece) or _INTERROGATIVE.search(piece)):
+            context += piece + ","
+            continue
+        parts.append(context + piece)
+        context = ""
+    if context and parts:
+        parts[-1] += "," + context.rstrip(",")
+    elif context:
+        parts.append(context.rstrip(","))
+    return parts or [text]
+
+
+# What an answer must hold to give what is asked; each check is (what the question says,
+# what the answer must then hold, how the missing thing is named).
+_ASKS_DATE = re.compile(r"什么时候|啥时候|何时|哪天|哪一天|几号|几月|哪[一1]?年|截止日期|"
+                        r"截止时间|到哪年|多久")
+_DATE = re.compile(r"\d{4}年|\d+月|年底|月底|\d+日")
+_ASKS_STANDARD = re.compile(r"(?:哪个|什么|哪项|啥)[\u4e00-\u9fff]{0,4}(?:标准|规范)|标准号|"
+                            r"哪个国标|技术规范")
+_ASKS_PROCEDURE = re.compile(r"怎么(?:办理|申请|申报|报名)|如何(?:办理|申请|申报)|"
+                             r"(?:办理|申请|申报)(?:流程|程序|手续)|(?:准备|提交|需要)(?:哪些|什么)材料")
+_PROCEDURE = re.compile(r"办理|申请|申报|流程|程序|手续|提交|材料|备案|报送|制定")
+_STANDARD = re.compile(r"gb|db\d|hj|《|标准")
+_ASKS_PERSON = re.compile(r"组长|副组长|负责人|联系人|联系电话|电话|联系方式|邮箱|地址在哪")
+_PERSON = re.compile(r"\d{7,}")
+_ASKS_NAMES = re.compile(r"哪几家|具体是哪|哪些企业|(?:企业|单位|公司)(?:有|是)哪(?:些|几家)|"
+                         r"企业名单|名单|叫什么名字|names?of")
+_COUNTED = re.compile(r"\d+家")
+_QUALIFIER = re.compile(r"(?<![a-z])[a-z]\d?(?=阶段)|\d[a-z](?![a-z])")
+_NUMERAL = "一二两三四五六七八九十百千"
+# What follows a number that is a figure (a bare 多少 asks for any of these).
+_MEASURE = (r"(?:%|个|项|次|家|台|条|级|类|种|年|月|日|天|倍|批|吨|米|万|亿|元|部|处|\b|$|"
+            r"[^\u4e00-\u9fff])")
+
+
+def lacks(question: Question, body: str) -> str | None:
+    """What ``question`` asks for that the answer ``body`` does not hold (a figure, a date,
+    a standard, a person, the members of a list, a qualifier), named for the user; None
+    when the body holds it or nothing of the kind is asked."""
+    text, said = question.text, body.lower()
+    if question.figure is not None and not re.search(r"哪几|几[级项条个]?(?:联动|方面|部分)",
+                                                      text):
+        unit = re.escape(question.figure) if question.figure else _MEASURE
+        if not re.search(rf"\d[\d.]*(?:万|亿)?{unit}|[{_NUMERAL}]+(?:万|亿)?{unit}", said):
+            return "具体数字"
+        for place in question.named("place"):
+            if place not in said:
+                return f"{place}的具体数字"
+    if _ASKS_DATE.search(text) and not _DATE.search(said):
+        return "具体时间"
+    if _ASKS_STANDARD.search(text) and not _STANDARD.search(said):
+        return "具体标准"
+    if _ASKS_PERSON.search(text) and not _PERSON.search(said):
+        return "具体人员或联系方式"
+    if _ASKS_PROCEDURE.search(text) and not _PROCEDURE.search(said):
+        return "具体办理流程或材料"
+    if _COUNTED.search(said) and "、" not in said and (
+            _ASKS_NAMES.search(text) or any(p not in said for p in question.named("place"))):
+        return "具体名单"
+    for m in _QUALIFIER.finditer(text):
+        if m.group(0) not in said:
+            return f"关于“{m.group(0)}”的规定"
+    return None
+
+
+# A comparison of two things (A和B…有什么区别 / 哪个高 / 哪个先截止): asked as the same
+# question about each. The comparing words become a plain question of their kind.
+_COMPARED = re.compile(
+    r"(?:之间)?(?:的)?(?:有(?:什么|啥)(?:区别|不同|不一样|差别|差异)|(?:区别|不同|差别|差异)"
+    r"(?:是什么|在哪里?)?|一样吗|(?:是)?哪个(?:更)?(?P<which>高|低|大|小|多|少|先|后|早|晚|严)"
+    r"(?P<rest>[\u4e00-\u9fff]{0,4})|哪个(?P<verb>(?:要|需要|必须|得|会|能|可以|还能)?"
+    r"[\u4e00-\u9fff]{1,4})|(?P<gap>(?:时间)?(?:相差|差|间隔|隔)(?:多久|多少天|多少|几个月|多长时间)))"
+    r"[?]?$"
+)
+_AND = re.compile(r"和|与|跟|同")
+_ASK_AS = {"先": "什么时候", "后": "什么时候", "早": "什么时候", "晚": "什么时候"}
+
+
+def split_comparison(part: str, terms: TermIndex) -> list[str]:
+    """``part`` as one question about each of two things it compares, or ``[part]``."""
+    cmp = _COMPARED.search(part)
+    if not cmp:
+        return [part]
+    head = part[: cmp.start()]
+    clause_start = max(head.rfind(","), head.rfind(":")) + 1
+    if clause_start > 0 and not _AND.search(head[clause_start:]):
+        clause_start = max(head.rfind(",", 0, clause_start - 1), -1) + 1
+    lead, body = head[:clause_start], head[clause_start:]
+    joint = _AND.search(body)
+    if not joint:
+        return [part]
+    first, after = body[: joint.start()], body[joint.end() :]
+    if not first or not after:
+        return [part]
+    # Where the second thing ends: at the first 的 or comma at least half as long as the
+    # first thing; else the end nearest in length to it among the ends of known words
+    # and the end of the clause.
+    marks = [i for i, ch in enumerate(after) if ch in "的," and i * 2 >= len(first)]
+    ends = {len(after)} | {s.end for s in terms.find(after)}
+    end = marks[0] if marks else min(ends, key=lambda e: (abs(e - len(first)), -e))
+    second, shared = after[:end], after[end:].lstrip("的,")
+    if not (terms.find(first) and terms.find(second)):
+        return [part]
+    which = cmp.group("which")
+    if cmp.group("gap"):  # 时间差多久: when is each
+        asked = "什么时候"
+    elif cmp.group("verb"):  # 哪个要淘汰: is each to be?
+        asked = f"{cmp.group('verb')}吗"
+    elif which in _ASK_AS:
+        asked = f"{cmp.group('rest') or '完成'}{_ASK_AS[which]}"
+    elif which:
+        asked = "是多少"
+    else:
+        asked = "是什么"
+    link = "的" if shared else ""
+    return [f"{lead}{thing}{link}{shared}{asked}" for thing in (first, second)]
+
+
+_STATED = re.compile(r"\d+(?:\.\d+)?%")
+_GRADE_STATED = re.compile(r"(?<![a-z、])([a-d])级(?!以上)")  # 要达到A级吗 (not A、B级)
+_GRADE_FLOOR = re.compile(r"(?<![a-z、])([a-d])级以上")
+_YES_NO = re.compile(r"吗|是不是|是否|对不对|对吗")
+
+
+def contradicted(question: Question, body: str) -> str:
+    """A yes/no question stating a figure (陶瓷是30%那一档吗) for something the plan
+    gives another figure: "陶瓷不属于30%那一档（方案为50%）。"; else ""."""
+    if not _YES_NO.search(question.text):
+        return ""
+    grade = _GRADE_STATED.search(question.text)
+    floor = _GRADE_FLOOR.search(body.lower())
+    if grade and floor and grade.group(1) != floor.group(1):
+        asked, least = grade.group(1).upper(), floor.group(1).upper()
+        if asked < least:  # A is better than B: more than the plan asks
+            return f"不需要一定达到{asked}级（方案要求{least}级以上）。"
+        return f"{asked}级不在“{least}级以上”范围内（方案要求{least}级以上）。"
+    stated = _STATED.findall(question.text)
+    if len(stated) != 1:
+        return ""
+    for name in (*question.named("industry"), *question.words):
+        if _STATED.fullmatch(name):
+            continue
+        for clause in re.split(r"[，。；]", body):
+            if name in clause:
+                figures = _STATED.findall(clause)
+                if figures and stated[0] not in figures:
+                    return f"{name}不属于{stated[0]}那一档（方案为{figures[0]}）。"
+    return ""
