@@ -9,12 +9,14 @@ guard's own code; the bot is the real one, over HTTP to the Bot API stand-in.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from handlers import policy
+from handlers.core import errors
 from handlers.core.access import (
     BROKEN,
     GONE,
@@ -111,24 +113,43 @@ def refused(texts: list[str]) -> bool:
     return any(marker in text for text in texts for marker in REFUSALS)
 
 
+def ran(texts: list[str], errors_logged: list[logging.LogRecord]) -> bool:
+    """The handler ran to its end: it replied, the reply is not the error handler's
+    apology, and nothing was logged as an exception while handling the update."""
+    return bool(texts) and errors.SORRY not in texts and not errors_logged
+
+
 @pytest.fixture
 async def bot(tmp_path: Path) -> object:
     async with running_bot(tmp_path, flood_burst=10_000) as running:
         yield running
 
 
-async def test_every_command_for_every_role(bot: RunningBot) -> None:
+async def test_every_command_for_every_role(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
     _targets(bot)
     names = sorted({c.name for c in policy.COMMANDS if not c.payload})
     assert {"notify", "notices", "deadlines", "grant", "revoke", "invite", "audit"} <= set(names)
+    caplog.set_level(logging.ERROR, logger=errors.__name__)
     for persona in PERSONAS:
         for name in names:
             need = next(c.need for c in policy.COMMANDS if c.name == name)
+            caplog.clear()
+            first_call = len(bot.api.calls)
             replies = await bot.exchange(persona.user_id, f"/{name}")
             texts = [str(call.params.get("text", "")) for call in replies]
+            failed = [r for r in caplog.records if r.name == errors.__name__]
+            answers = [  # any kind of message: /stats answers with a photo and its caption
+                str(call.params.get("text") or call.params.get("caption") or call.method)
+                for call in bot.api.calls[first_call:]
+                if call.method.startswith("send") and call.params.get("chat_id") == persona.user_id
+            ]
             await bot.exchange(persona.user_id, "/cancel")  # leave any dialog it started
             allowed = expected_allowed(persona, need)
             assert refused(texts) is not allowed, (persona.name, name, texts)
+            if allowed:  # not only unrefused: the handler replied and did not fail
+                assert ran(answers, failed), (persona.name, name, answers, failed)
 
 
 async def test_every_button_for_every_role(bot: RunningBot) -> None:
