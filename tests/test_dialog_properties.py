@@ -33,7 +33,7 @@ from handlers.core.industries import read_industries
 from handlers.enterprise import register as register_dialog
 from handlers.enterprise import report as report_dialog
 from handlers.public.start import is_greeting
-from knowledge.engine import Engine, load_engine
+from knowledge.engine import Engine
 from storage.credit_code import check_credit_code
 from storage.fields import (
     FieldError,
@@ -88,8 +88,8 @@ def _timed(call: Callable[[], T]) -> T:
 
 
 @pytest.fixture(scope="module")
-def kb_engine() -> Engine:
-    return load_engine()
+def kb_engine(engine: Engine) -> Engine:
+    return engine
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None,
@@ -271,8 +271,10 @@ def _check_step(bg: BackgroundBot, dialog: str, step: str, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def background(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundBot]:
-    with BackgroundBot(tmp_path_factory.mktemp("prop"), load_engine()) as bg:
+def background(
+    tmp_path_factory: pytest.TempPathFactory, engine: Engine
+) -> Iterator[BackgroundBot]:
+    with BackgroundBot(tmp_path_factory.mktemp("prop"), engine) as bg:
         yield bg
 
 

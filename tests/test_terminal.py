@@ -16,13 +16,12 @@ import pytest
 from bot.cli import build_parser
 from bot.settings import Settings
 from bot.terminal import LOG_FILE, button_key, chat, run_terminal_chat
-from knowledge.engine import load_engine
 from storage.clock import utc_now
 from storage.db import open_db
 from storage.enterprises import approve, enterprise_of_user, register
 from storage.reports import latest_by_task
 from storage.users import Role, get_user, grant_role, role_of
-from tests.bot_harness import CONFIDENT_QUESTION, MINI_KB, NOT_COVERED_QUESTION
+from tests.bot_harness import CONFIDENT_QUESTION, MINI_KB, NOT_COVERED_QUESTION, shipped_kb
 from tests.dialog_driver import credit_code
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +73,7 @@ def test_lvdong_chat_subprocess_with_piped_stdin(tmp_path: Path) -> None:
 
 async def test_chat_drives_register_through_buttons_and_typed_text(tmp_path: Path) -> None:
     settings = Settings(db_path=tmp_path / "chat.sqlite")
-    industries = [c.name for c in load_engine().kb.industry_choices]
+    industries = [c.name for c in shipped_kb().industry_choices]
     chem, done = keys(len(industries) + 1)[industries.index("化工")], button_key(len(industries))
     script = "\n".join([
         "/register", "终端测试有限公司", "12345", credit_code(9),
