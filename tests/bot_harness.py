@@ -110,13 +110,13 @@ class RunningBot:
         await asyncio.wait_for(drained(), timeout)
 
     async def exchange(
-        self, user_id: int, text: str, *, chat_id: int | None = None
+        self, user_id: int, text: str, *, chat_id: int | None = None, timeout: float = WAIT
     ) -> list[ApiCall]:
         """Send ``text`` as ``user_id``; return the messages the bot sent to that chat meanwhile."""
         chat = user_id if chat_id is None else chat_id
         before = len(self.api.sent(chat))
         update_id = self.api.send_text(user_id, text, chat_id=chat_id)
-        await self.wait_processed(update_id)
+        await self.wait_processed(update_id, timeout=timeout)
         return self.api.sent(chat)[before:]
 
     async def click(self, user_id: int, chat_id: int, message_id: int, data: str) -> list[ApiCall]:
