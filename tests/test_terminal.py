@@ -173,18 +173,27 @@ async def test_piped_questions_are_not_throttled(tmp_path: Path) -> None:
 
 
 class SlowInput(io.StringIO):
-    """Piped lines with pauses before some of them (a user who walks away)."""
+    """Piped lines, some typed only once the chat has shown a text (a user who walks
+    away and comes back after the note), or after a deadline if it never shows."""
 
-    def __init__(self, lines: list[tuple[float, str]]) -> None:
+    def __init__(self, out: io.StringIO, lines: list[tuple[str | None, str]]) -> None:
         super().__init__()
+        self.out = out
         self.lines = list(lines)
 
     def readline(self, size: int | None = -1) -> str:
         if not self.lines:
             return ""
-        pause, line = self.lines.pop(0)
-        time.sleep(pause)
+        shown, line = self.lines.pop(0)
+        deadline = time.monotonic() + 10
+        while shown is not None and shown not in self.out.getvalue():
+            if time.monotonic() > deadline:
+                break  # typed anyway: the test then finds the note after it
+            time.sleep(0.01)
         return line + "\n"
+
+
+NOTE = "由于长时间没有操作"
 
 
 async def test_a_timed_out_dialog_shows_its_note_at_once(tmp_path: Path) -> None:
@@ -192,10 +201,10 @@ async def test_a_timed_out_dialog_shows_its_note_at_once(tmp_path: Path) -> None
     answered as a question."""
     settings = Settings(db_path=tmp_path / "chat.sqlite", kb_path=MINI_KB, dialog_timeout=0.5)
     out = io.StringIO()
-    stdin = SlowInput([(0, "/register"), (0, "某公司"), (2.0, CONFIDENT_QUESTION)])
+    stdin = SlowInput(out, [(None, "/register"), (None, "某公司"), (NOTE, CONFIDENT_QUESTION)])
     assert await chat(settings, role=None, user_id=9191, stdin=stdin, stdout=out) == 0
     text = out.getvalue()
-    note = text.index("由于长时间没有操作")
+    note = text.index(NOTE)
     later = text.index(f"你> {CONFIDENT_QUESTION}")
     assert note < later, "the note is shown when it is sent"
     assert "由于长时间没有操作" not in text[later:], "the next input gets only its answer"
