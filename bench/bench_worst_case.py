@@ -45,11 +45,16 @@ WORST_QUESTIONS = [  # the explicit examples of the engine's property test
 ]
 
 
-def timed(call: Callable[[], Any], wall: list[float], cpu: list[float]) -> None:
+WORST: dict[int, str] = {}  # id(cpu list) -> the input of its slowest call
+
+
+def timed(call: Callable[[], Any], wall: list[float], cpu: list[float], what: object) -> None:
     start, start_cpu = time.perf_counter(), time.thread_time()
     call()
     wall.append(time.perf_counter() - start)
     cpu.append(time.thread_time() - start_cpu)
+    if cpu[-1] >= max(cpu):
+        WORST[id(cpu)] = repr(what)[:70]
 
 
 def questions(examples: int) -> tuple[list[float], list[float]]:
@@ -58,7 +63,8 @@ def questions(examples: int) -> tuple[list[float], list[float]]:
     wall: list[float] = []
     cpu: list[float] = []
     for question, previous in WORST_QUESTIONS:
-        timed(lambda q=question, p=previous: body(engine, q, p, 0), wall, cpu)
+        timed(lambda q=question, p=previous: body(engine, q, p, 0), wall, cpu,
+              (question, previous))
 
     @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
@@ -66,7 +72,8 @@ def questions(examples: int) -> tuple[list[float], list[float]]:
            previous=st.one_of(st.none(), engine_props.QUESTIONS),
            days=st.integers(min_value=-2000, max_value=4000))
     def run(question: str, previous: str | None, days: int) -> None:
-        timed(lambda: body(engine, question, previous, days), wall, cpu)
+        timed(lambda: body(engine, question, previous, days), wall, cpu,
+              (question, previous, days))
 
     run()
     return wall, cpu
@@ -82,7 +89,7 @@ def parsers(examples: int) -> tuple[list[float], list[float]]:
               suppress_health_check=list(HealthCheck))
     @given(text=dialogs.TEXTS)
     def run(text: str) -> None:
-        timed(lambda: body(text, engine), wall, cpu)
+        timed(lambda: body(text, engine), wall, cpu, text)
 
     run()
     return wall, cpu
@@ -106,6 +113,7 @@ def main() -> int:
         print(f"{name:<34}{percentile(wall, 0.5) * 1000:>9.2f}"
               f"{percentile(wall, 0.99) * 1000:>9.2f}{max(wall) * 1000:>9.1f}"
               f"{worst * 1000:>12.1f}{limit * 1000:>10.0f}{'  FAILED' if worst >= limit else ''}")
+        print(f"  slowest input: {WORST[id(cpu)]}")
     return 1 if failed else 0
 
 
