@@ -191,7 +191,9 @@ def test_row_numbers_are_the_spreadsheets_with_empty_rows_kept(kb: KnowledgeBase
     (as_csv(GOOD, header=("企业名称", "地址", "地市")), "统一社会信用代码"),
     (as_xlsx(GOOD, GOOD, merge="C2:C3"), "合并单元格"),
     (b"x" * (MAX_BYTES + 1), "20 MB"),
-])
+], ids=["png", "xls", "broken-zip", "empty", "header-only", "no-code-column", "no-code-column-2",
+        "merged-cells", "over-20-mb"])  # not the bytes: an xlsx's change with the clock, so
+# each pytest-xdist worker would collect other test ids (and the ids were 20 MB long)
 def test_a_bad_file_is_refused_whole_with_a_clear_message(
         kb: KnowledgeBase, db: Database, data: bytes, says: str) -> None:
     with pytest.raises(BadFile) as refused:
