@@ -14,18 +14,22 @@ that means for the values dialogs may keep in ``user_data``/``chat_data``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, cast
 
 from sqlite_utils import Database
 from telegram.ext import BasePersistence, PersistenceInput
-from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from storage import conversations as store
 from storage.clock import utc_now
+from storage.conversations import ConversationKey
 from storage.db import transaction
 
 Data = dict[Any, Any]
+# The shapes BasePersistence documents for its methods (PTB keeps its own aliases in a
+# private module, telegram.ext._utils.types, so they are spelled out here).
+ConversationDict = MutableMapping[ConversationKey, object]
+CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
 
 
 class SqlitePersistence(BasePersistence[Data, Data, Data]):

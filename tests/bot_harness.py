@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,7 +25,8 @@ from bot.lifecycle import polling
 from bot.local_api import ApiCall, LocalBotApi
 from bot.settings import Settings
 from handlers.core.context import AnswerEngine
-from knowledge.engine import load_engine
+from knowledge.engine import Engine, load_engine
+from knowledge.model import KnowledgeBase
 from storage.clock import to_db
 from storage.db import open_db
 from tests.botapi_server import BotApiServer
@@ -33,6 +35,24 @@ MINI_KB = Path(__file__).parent / "data" / "mini-kb.yaml"
 CONFIDENT_QUESTION = "燃煤锅炉什么时候要淘汰？"  # answered by the mini KB, with its clause
 NOT_COVERED_QUESTION = "今天天气怎么样？"  # outside any pollution plan
 WAIT = 8.0  # deadline for one exchange; generous, the usual is milliseconds
+
+
+# Built once per test process and shared: a KnowledgeBase is frozen and the engine keeps
+# no state between questions (tests/conftest.py also hands them out as fixtures).
+@functools.cache
+def shipped_engine() -> Engine:
+    """The engine over the shipped plan."""
+    return load_engine()
+
+
+@functools.cache
+def mini_engine() -> Engine:
+    """The engine over ``MINI_KB``, the bot's default in these tests."""
+    return load_engine(MINI_KB)
+
+
+def shipped_kb() -> KnowledgeBase:
+    return shipped_engine().kb
 
 
 @dataclass
@@ -90,13 +110,13 @@ class RunningBot:
         await asyncio.wait_for(drained(), timeout)
 
     async def exchange(
-        self, user_id: int, text: str, *, chat_id: int | None = None
+        self, user_id: int, text: str, *, chat_id: int | None = None, timeout: float = WAIT
     ) -> list[ApiCall]:
         """Send ``text`` as ``user_id``; return the messages the bot sent to that chat meanwhile."""
         chat = user_id if chat_id is None else chat_id
         before = len(self.api.sent(chat))
         update_id = self.api.send_text(user_id, text, chat_id=chat_id)
-        await self.wait_processed(update_id)
+        await self.wait_processed(update_id, timeout=timeout)
         return self.api.sent(chat)[before:]
 
     async def click(self, user_id: int, chat_id: int, message_id: int, data: str) -> list[ApiCall]:
@@ -155,7 +175,7 @@ async def running_bot(
         clock = clock or FakeClock()
         app = build_application(
             settings,
-            engine=engine or load_engine(MINI_KB),
+            engine=engine or mini_engine(),
             db=db,
             request=HTTPXRequest(connection_pool_size=32, read_timeout=read_timeout),
             get_updates_request=HTTPXRequest(read_timeout=read_timeout),
@@ -170,7 +190,5 @@ async def running_bot(
 
 def plan_shape() -> dict[str, Any]:
     """``add_report``'s keyword arguments for the shipped plan (tests file reports directly)."""
-    from knowledge.loader import load_kb
-
-    kb = load_kb()
+    kb = shipped_kb()
     return {"task_numbers": kb.task_numbers, "statuses": [s.name for s in kb.statuses]}

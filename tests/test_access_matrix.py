@@ -9,12 +9,14 @@ guard's own code; the bot is the real one, over HTTP to the Bot API stand-in.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from handlers import policy
+from handlers.core import errors
 from handlers.core.access import (
     BROKEN,
     GONE,
@@ -119,15 +121,20 @@ async def bot(tmp_path: Path) -> object:
         yield running
 
 
-async def test_every_command_for_every_role(bot: RunningBot) -> None:
+async def test_every_command_for_every_role(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
     _targets(bot)
     names = sorted({c.name for c in policy.COMMANDS if not c.payload})
     assert {"notify", "notices", "deadlines", "grant", "revoke", "invite", "audit"} <= set(names)
+    caplog.set_level(logging.ERROR, logger=errors.__name__)
     for persona in PERSONAS:
         for name in names:
             need = next(c.need for c in policy.COMMANDS if c.name == name)
+            caplog.clear()
             before = len(bot.api.calls)
             await bot.exchange(persona.user_id, f"/{name}")
+            failed = [r.getMessage() for r in caplog.records if r.name == errors.__name__]
             replies = [c for c in bot.api.calls[before:] if c.method.startswith("send")
                        and c.params.get("chat_id") == persona.user_id]
             texts = [str(call.params.get("text", "")) for call in replies]
@@ -137,6 +144,7 @@ async def test_every_command_for_every_role(bot: RunningBot) -> None:
             if allowed:  # it ran: its handler answered, without an error or "no such command"
                 assert replies, (persona.name, name)
                 assert not {SORRY, UNKNOWN_COMMAND} & set(texts), (persona.name, name, texts)
+                assert not failed, (persona.name, name, failed)  # nor raised after answering
 
 
 async def test_every_button_for_every_role(bot: RunningBot) -> None:

@@ -18,7 +18,6 @@ import asyncio
 import datetime as dt
 import itertools
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,7 +33,7 @@ from handlers.core.industries import read_industries
 from handlers.enterprise import register as register_dialog
 from handlers.enterprise import report as report_dialog
 from handlers.public.start import is_greeting
-from knowledge.engine import Engine, load_engine
+from knowledge.engine import Engine
 from storage.credit_code import check_credit_code
 from storage.fields import (
     FieldError,
@@ -51,9 +50,7 @@ from tests.bot_harness import RunningBot, running_bot
 from tests.dialog_driver import Chat, answer_qualifiers, credit_code, register, register_approved
 
 T = TypeVar("T")
-BOUND = 2.0  # seconds one step may take, for any input (typically a few milliseconds)
-PARSER_BOUND = 0.5  # seconds one parser may take on 10,000 characters
-LONG = 10_000
+LONG = 10_000  # time taken on such input is measured in bench/bench_worst_case.py
 
 # Texts people and attackers type: anything, long anything, numbers in odd scripts,
 # controls and bidi overrides, button labels, and valid-looking answers.
@@ -81,16 +78,9 @@ EXAMPLES = settings(
 # --- the pure parsers ------------------------------------------------------------------
 
 
-def _timed(call: Callable[[], T]) -> T:
-    start = time.perf_counter()
-    result = call()
-    assert time.perf_counter() - start < PARSER_BOUND
-    return result
-
-
 @pytest.fixture(scope="module")
-def kb_engine() -> Engine:
-    return load_engine()
+def kb_engine(engine: Engine) -> Engine:
+    return engine
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None,
@@ -101,25 +91,26 @@ def test_parsers_return_a_value_or_a_clear_message(text: str, kb_engine: Engine)
     kb = kb_engine.kb
     today = dt.date(2021, 6, 15)
     results: list[object] = [
-        _timed(lambda: parse_line(text, label="企业名称", limit=100)),
-        _timed(lambda: parse_description(text, required=True)),
-        _timed(lambda: parse_phone(text)),
-        _timed(lambda: parse_percent(text)),
-        _timed(lambda: parse_date(text, today=today)),
-        _timed(lambda: parse_task_number(text, kb.task_numbers)),
-        _timed(lambda: parse_status(text, [s.name for s in kb.statuses], kb.status_words)),
+        parse_line(text, label="企业名称", limit=100),
+        parse_description(text, required=True),
+        parse_phone(text),
+        parse_percent(text),
+        parse_date(text, today=today),
+        parse_task_number(text, kb.task_numbers),
+        parse_status(text, [s.name for s in kb.statuses], kb.status_words),
     ]
     for result in results:
         if isinstance(result, FieldError):
             assert result.message.strip() and len(result.message) < 400
-    code = _timed(lambda: check_credit_code(text))
+    code = check_credit_code(text)
     assert code.ok or (code.error and len(code.error) < 400)
-    assert isinstance(_timed(lambda: is_greeting(text)), bool)
-    _timed(lambda: read_industries(text, kb.industry_choices, kb.aliases))
-    _timed(lambda: [match_county(region, text) for region in REGIONS])
-    _timed(lambda: region_of_county(text))
-    assert isinstance(_timed(lambda: label_key(text)), str)
-    assert _timed(lambda: typed_button(text, None)) is None
+    assert isinstance(is_greeting(text), bool)
+    read_industries(text, kb.industry_choices, kb.aliases)
+    for region in REGIONS:
+        match_county(region, text)
+    region_of_county(text)
+    assert isinstance(label_key(text), str)
+    assert typed_button(text, None) is None
 
 
 # --- the dialogs, through the running bot ---------------------------------------------
@@ -253,10 +244,7 @@ def _check_step(bg: BackgroundBot, dialog: str, step: str, text: str) -> None:
     before = bg.draft(user_id, dialog)
     chat = Chat(bg.bot, user_id)
     errors = len(bg.errors)
-    start = time.perf_counter()
     reply = bg.run(lambda: chat.say(text))
-    elapsed = time.perf_counter() - start
-    assert elapsed < BOUND, (step, len(text), elapsed)
     assert not bg.errors[errors:], bg.errors[errors:]
     assert SORRY not in reply
     after = bg.draft(user_id, dialog)
@@ -273,8 +261,10 @@ def _check_step(bg: BackgroundBot, dialog: str, step: str, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def background(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundBot]:
-    with BackgroundBot(tmp_path_factory.mktemp("prop"), load_engine()) as bg:
+def background(
+    tmp_path_factory: pytest.TempPathFactory, engine: Engine
+) -> Iterator[BackgroundBot]:
+    with BackgroundBot(tmp_path_factory.mktemp("prop"), engine) as bg:
         yield bg
 
 

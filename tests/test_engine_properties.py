@@ -1,11 +1,11 @@
 """Property-based tests of the answer engine: whatever is typed — any Unicode, the plan's
 own words shuffled, 10,000 characters, a follow-up of anything — it answers without an
-exception, in bounded time, with a short text and at most three suggestions."""
+exception, with a short text and at most three suggestions (how long it takes on such
+input is measured in bench/bench_worst_case.py, not asserted here)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -23,7 +23,6 @@ QUESTIONS = st.one_of(
             max_size=300),
 )
 ANSWER_LIMIT = 4000  # a Telegram message holds 4096
-TIME_LIMIT = 1.0  # seconds per question, generous for a shared machine (p99 is ~1 ms)
 
 
 @example(question="0" * 10_000, previous=None, days=0)  # once a second of regex backtracking
@@ -35,10 +34,8 @@ TIME_LIMIT = 1.0  # seconds per question, generous for a shared machine (p99 is 
 def test_any_question_gets_a_bounded_answer(
     engine: Engine, question: str, previous: str | None, days: int
 ) -> None:
-    started = time.perf_counter()
     answer = engine.ask(question, today=dt.date(2021, 6, 1) + dt.timedelta(days=days),
                         previous=previous)
-    assert time.perf_counter() - started < TIME_LIMIT
     assert answer.text.strip() and len(answer.text) <= ANSWER_LIMIT
     assert len(answer.suggestions) <= 3
     if not answer.in_scope:

@@ -17,7 +17,6 @@ import pytest
 from bot.local_api import BOT_USERNAME
 from handlers.staff.importing import run_import
 from knowledge.engine import Engine
-from knowledge.loader import load_kb
 from storage.db import open_db
 from storage.enterprise_invites import live_code, load_key
 from storage.enterprises import enterprise_of_user, find_by_code
@@ -43,7 +42,7 @@ def as_csv(*rows: tuple[str, ...]) -> bytes:
 async def bot(tmp_path: Path, engine: Engine) -> object:
     path = tmp_path / "lvdong.sqlite"
     db = open_db(path)
-    run_import(db, as_csv(CHEM, CAST), "名单.csv", kb=load_kb(), scope=PROVINCE, actor_id=0,
+    run_import(db, as_csv(CHEM, CAST), "名单.csv", kb=engine.kb, scope=PROVINCE, actor_id=0,
                now=NOW, key=load_key(path), valid_for=dt.timedelta(days=90))
     grant_role(db, LY_STAFF, Role.STAFF, ["洛阳市"], NOW)
     grant_role(db, ZZ_STAFF, Role.STAFF, ["郑州市"], NOW)

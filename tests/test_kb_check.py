@@ -7,6 +7,7 @@ import pytest
 from bot.cli import main
 from knowledge.engine import load_engine
 from knowledge.loader import KBError, default_kb_path, load_kb, validate_file
+from knowledge.model import KnowledgeBase
 
 MINI = Path(__file__).parent / "data" / "mini-kb.yaml"
 
@@ -118,8 +119,7 @@ def test_kb_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert f"{broken}:{_line_of(broken, 'whom')}: fact 'office-boiler': unknown intent" in err
 
 
-def test_which_tasks_concern_an_enterprise_follow_its_industries() -> None:
-    kb = load_kb()
+def test_which_tasks_concern_an_enterprise_follow_its_industries(kb: KnowledgeBase) -> None:
     casting = {t.number for t in kb.tasks_concerning(["铸造"])}
     assert {2, 5, 7, 16} <= casting  # the tasks that name 铸造
     assert 13 not in casting  # door-access systems: bulk-transport enterprises only

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import time
 from pathlib import Path
+
+import pytest
 
 from bot.sending import SendBudget
 from handlers.core.telegram_html import to_plain
@@ -25,6 +28,23 @@ def _queue(bot: RunningBot, key: str, chats: list[int]) -> int:
     return message_id
 
 
+class BudgetClock:
+    """The send budget's monotonic clock, moved ahead by the test instead of waiting out
+    a 429's pause in real time."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.ahead
+
+
+def _budget_clock(bot: RunningBot) -> BudgetClock:
+    clock = BudgetClock()
+    bot.app.bot.rate_limiter.budget._clock = clock  # type: ignore[union-attr]
+    return clock
+
+
 def _status(bot: RunningBot, message_id: int) -> dict[int, str]:
     return {row["chat_id"]: row["status"] for row in bot.rows(
         "SELECT chat_id, status FROM outbox WHERE message_id = ?", (message_id,))}
@@ -35,7 +55,9 @@ async def test_each_fault_is_handled_and_nobody_gets_a_second_copy(tmp_path: Pat
         for chat in CHATS:
             touch_user(bot.db, chat, f"用户{chat}", bot.clock())
         server = bot.server
-        server.inject("sendMessage", "429", chat_id=A, retry_after=1)
+        budget_clock = _budget_clock(bot)
+        # F is sent last, so its 429 (a pause far longer than any test) holds back no one
+        server.inject("sendMessage", "429", chat_id=F, retry_after=600)
         server.inject("sendMessage", "403", chat_id=B)
         server.inject("sendMessage", "502", chat_id=C, times=2)
         server.inject("sendMessage", "timeout", chat_id=D, delay=1.5)  # dropped on the way
@@ -43,21 +65,21 @@ async def test_each_fault_is_handled_and_nobody_gets_a_second_copy(tmp_path: Pat
         message_id = _queue(bot, "notice:faults", list(CHATS))
         await bot.outbox_drained()
         status = _status(bot, message_id)
-        assert status[F] == "sent"
+        assert status[A] == "sent"
         assert status[B] == "blocked" and get_user(bot.db, B).reachable is False  # type: ignore[union-attr]
         assert status[D] == status[E] == "uncertain", "handed over, no answer: not re-sent"
-        assert status[A] == "queued" and status[C] == "queued", "waiting to retry"
-        # a question asked while the outbox waits out A's 429 is answered at once
-        started = time.monotonic()
-        [reply] = await bot.exchange(F, CONFIDENT_QUESTION)
-        # chat A is held back for retry_after (1 s); a reply to another chat is not
-        assert "依据" in to_plain(reply.params["text"]) and time.monotonic() - started < 0.9
+        assert status[F] == "queued" and status[C] == "queued", "waiting to retry"
+        # a question from another chat while the outbox waits out F's 429 (600 s) is
+        # answered: the 429 holds back only the chat it names (exchange's deadline is 8 s)
+        [reply] = await bot.exchange(A, CONFIDENT_QUESTION)
+        assert "依据" in to_plain(reply.params["text"])
+        assert server.deliveries("通知 notice:faults").get(F) is None, "the outbox still waits"
+        budget_clock.ahead += 600  # the outbox's pause is over
         for _ in range(4):  # the fake clock passes the retry_after and the back-offs
-            bot.clock.advance(20)
-            await asyncio.sleep(1.1)  # the outbox pause after a 429 is real time
+            bot.clock.advance(600)
             await bot.outbox_drained()
         status = _status(bot, message_id)
-        assert status[A] == "sent" and status[C] == "sent"
+        assert status[F] == "sent" and status[C] == "sent"
         delivered = server.deliveries("通知 notice:faults")
         assert delivered == {A: 1, C: 1, E: 1, F: 1}, "once each; D never arrived, B blocked"
 
@@ -82,21 +104,38 @@ async def test_a_scheduled_message_waits_for_its_time(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
         box.enqueue(bot.db, Message(key="later", kind="notice", text="稍后"), [A], now=bot.clock(),
                     not_before=bot.clock() + dt.timedelta(hours=1))
-        bot.app.bot_data.outbox.wake()
-        await asyncio.sleep(0.2)
+        # a message due now, queued after it: once it is delivered, the sender has been
+        # through the queue and passed the scheduled one by
+        _queue(bot, "now", [B])
+        await bot.outbox_drained()
+        assert [c.params["text"] for c in bot.api.sent(B)] == ["通知 now"]
         assert not bot.api.sent(A)
         bot.clock.advance(3600)
         await bot.outbox_drained()
         assert [c.params["text"] for c in bot.api.sent(A)] == ["稍后"]
 
 
-async def test_the_outbox_keeps_its_rate_and_waits_while_replies_wait() -> None:
-    budget = SendBudget(max_rate=100, send_rate=20)
-    started = time.monotonic()
-    for _ in range(11):
-        await budget.take_outbox()
-    elapsed = time.monotonic() - started
-    assert 0.45 <= elapsed < 1.5, f"11 sends at 20/s take ten intervals, not {elapsed:.2f}s"
+async def test_the_outbox_keeps_its_rate_and_waits_while_replies_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # on a virtual clock that moves only when the budget sleeps: the spacing is exact
+    now = [0.0]
+    real_sleep = asyncio.sleep
+
+    async def virtual_sleep(seconds: float) -> None:
+        now[0] += max(seconds, 0.0)
+        await real_sleep(0)
+
+    budget = SendBudget(max_rate=100, send_rate=20, clock=lambda: now[0])
+    granted = []
+    with monkeypatch.context() as patch:
+        patch.setattr(asyncio, "sleep", virtual_sleep)
+        for _ in range(11):
+            await budget.take_outbox()
+            granted.append(now[0])
+    gaps = [later - earlier for earlier, later in itertools.pairwise(granted)]
+    assert min(gaps) >= 1 / 20 - 1e-9, f"sends at most 20/s, evenly spaced: {gaps}"
+    assert granted[-1] - granted[0] == pytest.approx(0.5), "11 sends take ten intervals"
 
     # while a reply waits for room in the shared window, the outbox waits behind it
     tight = SendBudget(max_rate=2, send_rate=2)
@@ -113,7 +152,7 @@ async def test_the_outbox_keeps_its_rate_and_waits_while_replies_wait() -> None:
         order.append("outbox")
 
     out = asyncio.create_task(outbox())
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0)  # the outbox task starts and waits for room first
     rep = asyncio.create_task(reply())
     await asyncio.gather(out, rep)
     assert order == ["reply", "outbox"], "a reply goes first even if the outbox waited longer"

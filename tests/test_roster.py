@@ -22,7 +22,6 @@ from sqlite_utils import Database
 from handlers.core.industries import read_industries, reading_problems
 from handlers.staff.importing import run_import
 from handlers.staff.roster_check import check_table
-from knowledge.loader import load_kb
 from knowledge.model import KnowledgeBase
 from storage.audit import latest
 from storage.credit_code import check_credit_code
@@ -42,11 +41,6 @@ KEY = InviteKey(b"k" * 32)
 DAYS = dt.timedelta(days=90)
 HEADER = ("企业名称", "统一社会信用代码", "地市", "区县", "行业", "联系人", "联系电话")
 GOOD = ("绿源化工有限公司", credit_code(1), "郑州市", "中牟县", "化工", "张三", "13812345678")
-
-
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return load_kb()
 
 
 @pytest.fixture
@@ -197,7 +191,9 @@ def test_row_numbers_are_the_spreadsheets_with_empty_rows_kept(kb: KnowledgeBase
     (as_csv(GOOD, header=("企业名称", "地址", "地市")), "统一社会信用代码"),
     (as_xlsx(GOOD, GOOD, merge="C2:C3"), "合并单元格"),
     (b"x" * (MAX_BYTES + 1), "20 MB"),
-])
+], ids=["png", "xls", "broken-zip", "empty", "header-only", "no-code-column", "no-code-column-2",
+        "merged-cells", "over-20-mb"])  # not the bytes: an xlsx's change with the clock, so
+# each pytest-xdist worker would collect other test ids (and the ids were 20 MB long)
 def test_a_bad_file_is_refused_whole_with_a_clear_message(
         kb: KnowledgeBase, db: Database, data: bytes, says: str) -> None:
     with pytest.raises(BadFile) as refused:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from knowledge.loader import load_kb
+from knowledge.model import KnowledgeBase
 from storage.fields import (
     FieldError,
     chinese_number,
@@ -231,8 +231,7 @@ def test_statuses_come_from_the_caller() -> None:
     assert "整改中、已验收" in error_of(parse_status("完成", ("整改中", "已验收"), WORDS))
 
 
-def test_the_shipped_plan_gives_the_everyday_status_words() -> None:
-    kb = load_kb()
+def test_the_shipped_plan_gives_the_everyday_status_words(kb: KnowledgeBase) -> None:
     names = [s.name for s in kb.statuses]
     for word, status in (("没开始", "未开始"), ("在做", "进行中"), ("做完了", "已完成"),
                          ("不适用", "不涉及")):

@@ -16,13 +16,12 @@ import pytest
 from bot.cli import build_parser
 from bot.settings import Settings
 from bot.terminal import LOG_FILE, button_key, chat, run_terminal_chat
-from knowledge.engine import load_engine
 from storage.clock import utc_now
 from storage.db import open_db
 from storage.enterprises import approve, enterprise_of_user, register
 from storage.reports import latest_by_task
 from storage.users import Role, get_user, grant_role, role_of
-from tests.bot_harness import CONFIDENT_QUESTION, MINI_KB, NOT_COVERED_QUESTION
+from tests.bot_harness import CONFIDENT_QUESTION, MINI_KB, NOT_COVERED_QUESTION, shipped_kb
 from tests.dialog_driver import credit_code
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +73,7 @@ def test_lvdong_chat_subprocess_with_piped_stdin(tmp_path: Path) -> None:
 
 async def test_chat_drives_register_through_buttons_and_typed_text(tmp_path: Path) -> None:
     settings = Settings(db_path=tmp_path / "chat.sqlite")
-    kb = load_engine().kb
+    kb = shipped_kb()
     industries = [c.name for c in kb.industry_choices]
     chem, done = keys(len(industries) + 1)[industries.index("化工")], button_key(len(industries))
     unsure = ["c"] * len(kb.deciding_qualifiers(["化工"]))  # [c] 不清楚, to each question
@@ -157,7 +156,7 @@ def test_logs_go_to_a_file_not_into_the_chat(tmp_path: Path,
     settings = Settings(db_path=tmp_path / "chat.sqlite")
     script = "\n".join(["/register", "终端测试有限公司", credit_code(12), "郑州市", "跳过",
                         "化工", "完成",
-                        *["不清楚"] * len(load_engine().kb.deciding_qualifiers(["化工"])),
+                        *["不清楚"] * len(shipped_kb().deciding_qualifiers(["化工"])),
                         "赵六", "13812345678", "确认提交"])
     out = io.StringIO()
     assert run_terminal_chat(settings, None, 7171, stdin=io.StringIO(script), stdout=out) == 0
@@ -178,18 +177,27 @@ async def test_piped_questions_are_not_throttled(tmp_path: Path) -> None:
 
 
 class SlowInput(io.StringIO):
-    """Piped lines with pauses before some of them (a user who walks away)."""
+    """Piped lines, some typed only once the chat has shown a text (a user who walks
+    away and comes back after the note), or after a deadline if it never shows."""
 
-    def __init__(self, lines: list[tuple[float, str]]) -> None:
+    def __init__(self, out: io.StringIO, lines: list[tuple[str | None, str]]) -> None:
         super().__init__()
+        self.out = out
         self.lines = list(lines)
 
     def readline(self, size: int | None = -1) -> str:
         if not self.lines:
             return ""
-        pause, line = self.lines.pop(0)
-        time.sleep(pause)
+        shown, line = self.lines.pop(0)
+        deadline = time.monotonic() + 10
+        while shown is not None and shown not in self.out.getvalue():
+            if time.monotonic() > deadline:
+                break  # typed anyway: the test then finds the note after it
+            time.sleep(0.01)
         return line + "\n"
+
+
+NOTE = "由于长时间没有操作"
 
 
 async def test_a_timed_out_dialog_shows_its_note_at_once(tmp_path: Path) -> None:
@@ -197,10 +205,10 @@ async def test_a_timed_out_dialog_shows_its_note_at_once(tmp_path: Path) -> None
     answered as a question."""
     settings = Settings(db_path=tmp_path / "chat.sqlite", kb_path=MINI_KB, dialog_timeout=0.5)
     out = io.StringIO()
-    stdin = SlowInput([(0, "/register"), (0, "某公司"), (2.0, CONFIDENT_QUESTION)])
+    stdin = SlowInput(out, [(None, "/register"), (None, "某公司"), (NOTE, CONFIDENT_QUESTION)])
     assert await chat(settings, role=None, user_id=9191, stdin=stdin, stdout=out) == 0
     text = out.getvalue()
-    note = text.index("由于长时间没有操作")
+    note = text.index(NOTE)
     later = text.index(f"你> {CONFIDENT_QUESTION}")
     assert note < later, "the note is shown when it is sent"
     assert "由于长时间没有操作" not in text[later:], "the next input gets only its answer"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from telegram import Chat, Message, Update, User
 
@@ -32,7 +33,9 @@ async def test_same_user_sequential_other_users_concurrent() -> None:
         asyncio.create_task(processor.process_update(_update(2, 7), work("a2", False))),
         asyncio.create_task(processor.process_update(_update(3, 8), work("b1", False))),
     ]
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(_until(lambda: "end b1" in events), 5)
+    for _ in range(20):  # and a2 would have had many turns to start
+        await asyncio.sleep(0)
     assert events == ["start a1", "start b1", "end b1"], "b overtook a; a2 waits for a1"
     release.set()
     await asyncio.gather(*tasks)
@@ -51,3 +54,8 @@ async def test_listeners_hear_about_every_update_even_failures() -> None:
     with contextlib.suppress(RuntimeError):
         await processor.process_update(_update(5, 1), fail())
     assert heard == [5]
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0)

@@ -27,14 +27,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.ft2font import FT2Font
-from matplotlib.transforms import blended_transform_factory
+from typing import TYPE_CHECKING
 
 from storage.progress import Completion
+
+if TYPE_CHECKING:  # matplotlib is imported when the first chart is drawn: it takes about
+    # a second of CPU, which every start of the bot (and of `lvdong grant`) would pay
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,15 @@ SEGMENTS = (("已完成", DONE_COLOUR), ("不涉及", EXEMPT_COLOUR),
 @cache
 def font_characters() -> frozenset[str]:
     """Every character the chart font has a glyph for."""
+    from matplotlib.ft2font import FT2Font
+
     return frozenset(chr(code) for code in FT2Font(str(FONT_PATH)).get_charmap())
 
 
 def font(size: float = 10) -> FontProperties:
     """The chart font, from its file."""
+    from matplotlib.font_manager import FontProperties
+
     return FontProperties(fname=FONT_PATH, size=size)
 
 
@@ -116,6 +120,10 @@ def _ordered(rows: Sequence[Completion], labels: ChartLabels) -> list[Completion
 
 def completion_figure(rows: Sequence[Completion], labels: ChartLabels) -> Figure:
     """The chart as a matplotlib Figure (:func:`completion_chart` renders it)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import blended_transform_factory
+
     rows = _ordered(rows, labels)
     height = 1.9 + 0.34 * max(len(rows), 3)
     fig = Figure(figsize=(8.6, height), dpi=110)
