@@ -143,14 +143,14 @@ def due(
         (to_db(now), *only_params, limit + len(skip)),
     ).fetchall()
     skipped = set(skip)
-    chats: set[int] = set()
+    seen: set[int] = set()
     out: list[Delivery] = []
     for row in rows:
         delivery = Delivery(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
                             reachable=bool(row[8]))
-        if delivery.id in skipped or delivery.chat_id in chats:
+        if delivery.id in skipped or delivery.chat_id in seen:
             continue
-        chats.add(delivery.chat_id)
+        seen.add(delivery.chat_id)
         out.append(delivery)
         if len(out) >= limit:
             break
