@@ -14,7 +14,7 @@ from typing import Any
 
 from telegram.ext import ConversationHandler
 
-from handlers.admin import roles
+from handlers.admin import people, roles
 from handlers.core import dialogs
 from handlers.core.access import (
     ADMINS,
@@ -90,11 +90,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("myreports", Need(ANYONE), "查看本企业已报进展", myreports.myreports_command),
     Command("deadlines", Need(ANYONE), "截止日期日程（已过的会注明）", deadlines.deadlines_command),
     Command("cancel", Need(ANYONE), "取消当前操作", dialogs.nothing_to_cancel),
+    Command("myid", Need(ANYONE), "查看我的 Telegram 用户ID（申请权限时用）", people.myid_command),
     Command("notices", Need(OFFICIALS), "已发和定时的通知及送达情况", notices.notices_command),
     Command("pending", Need(STAFF), "待审核的企业登记", approvals.pending_command),
-    Command("reports", Need(STAFF), "查看、筛选企业填报", reports.reports_command,
+    Command("reports", Need(OFFICIALS_AND_STAFF), "查看、筛选企业填报", reports.reports_command,
             usage="/reports 洛阳 任务13 已完成"),
-    Command("enterprise", Need(STAFF), "查找一家企业及其全部进展", reports.enterprise_command,
+    Command("enterprise", Need(OFFICIALS_AND_STAFF), "查找一家企业及其全部进展",
+            reports.enterprise_command,
             usage="/enterprise 绿源化工"),
     Command("overdue", Need(OFFICIALS_AND_STAFF), "逾期未完成的企业（按地市、任务统计）",
             overdue.overdue_command, usage="/overdue 洛阳 任务13"),
@@ -102,7 +104,8 @@ COMMANDS: tuple[Command, ...] = (
             usage="/silent 郑州"),
     Command("stats", Need(OFFICIALS_AND_STAFF), "完成情况统计图", stats.stats_command,
             usage="/stats 任务13"),
-    Command("export", Need(STAFF), "导出Excel台账（按当前筛选条件）", export.export_command,
+    Command("export", Need(OFFICIALS_AND_STAFF), "导出Excel台账（按当前筛选条件）",
+            export.export_command,
             usage="/export 洛阳 任务13"),
     Command("unanswered", Need(STAFF), "没能回答或被点👎的问题", unanswered.unanswered_command),
     Command("learned", Need(STAFF), "已关联的问题（可删除）", unanswered.learned_command),
@@ -111,6 +114,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("revoke", Need(ADMINS), "撤销角色", roles.revoke_command, usage="/revoke 123456789"),
     Command("invite", Need(ADMINS), "生成一次性邀请链接", roles.invite_command,
             usage="/invite official 郑州"),
+    Command("roles", Need(ADMINS), "谁有哪些角色（可按地市筛选）", people.roles_command,
+            usage="/roles 郑州"),
     Command("audit", Need(ADMINS), "最近的操作记录", roles.audit_command, usage="/audit 20"),
 )
 
@@ -131,8 +136,8 @@ BUTTONS: tuple[Button, ...] = (
     Button(notices.UNREACHED_PREFIX, Need(OFFICIALS, Target.NOTICE), notices.on_unreached),
     Button(deadline_add.WITHDRAW_PREFIX, Need(OFFICIALS, Target.DEADLINE),
            deadline_add.on_withdraw),
-    Button(reports.PREFIX, Need(STAFF), reports.on_panel),
-    Button(reports.OPEN_PREFIX, Need(STAFF, Target.ENTERPRISE), reports.on_open),
+    Button(reports.PREFIX, Need(OFFICIALS_AND_STAFF), reports.on_panel),
+    Button(reports.OPEN_PREFIX, Need(OFFICIALS_AND_STAFF, Target.ENTERPRISE), reports.on_open),
     Button(unanswered.LEARN_PREFIX, Need(STAFF), unanswered.on_learn),
     Button(unanswered.UNLEARN_PREFIX, Need(STAFF), unanswered.on_unlearn),
     *(button for entry in DIALOGS for button in entry.buttons),

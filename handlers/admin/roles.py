@@ -25,7 +25,7 @@ from storage.clock import format_local
 from storage.db import transaction
 from storage.invites import InviteError, create_invite, redeem
 from storage.regions import normalize_region
-from storage.users import Role, Scope, User, grant_role, revoke_role
+from storage.users import Role, Scope, User, get_user, grant_role, revoke_role
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -122,6 +122,10 @@ async def revoke_command(update: Update, context: Context) -> None:
         await _reply(update, "该用户是配置文件（LVDONG_ADMINS）中的管理员，需在配置中移除。")
         return
     now = bot_data.now()
+    before = get_user(bot_data.db, target)
+    if before is not None and before.role is Role.ENTERPRISE:
+        await _reply(update, f"用户 {target} 没有角色（是普通企业用户），无需撤销。")
+        return
     with transaction(bot_data.db):
         user = revoke_role(bot_data.db, target, now)
         if user is not None:

@@ -30,12 +30,13 @@ from handlers.core.report_text import history_entry, latest_line
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
 from handlers.staff import export, stats
 from handlers.staff import filters as staff_filters
-from handlers.staff.filters import APPROVAL_WORDS, PERIODS, StaffFilter
+from handlers.staff.filters import APPROVAL_WORDS, PERIODS, REVIEW_WORDS, StaffFilter
+from handlers.staff.review import NEED as REVIEW_NEED
 from handlers.staff.review import review_row
 from storage.clock import format_local, local_today
 from storage.credit_code import check_credit_code
 from storage.enterprises import Enterprise, Status, find_by_code, get_enterprise, names_in
-from storage.progress import Approval, LatestRow, latest_page
+from storage.progress import Approval, LatestRow, ReviewState, latest_page
 from storage.regions import REGIONS
 from storage.reports import Report, latest_by_task, reports_of
 from storage.reviews import VERDICT_WORDS, Verdict, last_review, reviews_of
@@ -49,8 +50,9 @@ MIN_NAME_SCORE = 60
 CLEAR_LEAD = 5  # a name match this far ahead of the next opens at once
 TEXT_LIMIT = MAX_MESSAGE_CHARS - 300
 
-DIMENSIONS = {"reg": "地市", "ind": "行业", "task": "任务", "st": "状态", "ap": "审核",
-              "time": "时间"}
+DIMENSIONS = {"reg": "地市", "ind": "行业", "task": "任务", "st": "状态", "rv": "审核",
+              "ap": "登记", "time": "时间"}
+ANY_REVIEW = "不限"
 NOTHING = "没有符合条件的填报。可以放宽筛选条件。"
 STATUS_WORDS = {Status.PENDING: "待审核", Status.APPROVED: "已审核", Status.REJECTED: "未通过"}
 
@@ -85,6 +87,8 @@ def _options(dim: str, bot_data: BotData, actor: Actor) -> list[str]:
         return [s.name for s in kb.statuses]
     if dim == "ap":
         return list(APPROVAL_WORDS.values())
+    if dim == "rv":
+        return [ANY_REVIEW, *REVIEW_WORDS.values()]
     return ["不限", *PERIODS, "本月", "今年"]
 
 
@@ -99,6 +103,8 @@ def _chosen_values(dim: str, chosen: StaffFilter) -> set[str]:
         return set(chosen.statuses)
     if dim == "ap":
         return {APPROVAL_WORDS[Approval(chosen.approval)]}
+    if dim == "rv":
+        return {REVIEW_WORDS.get(ReviewState(chosen.review), ANY_REVIEW)}
     return set()
 
 
@@ -109,7 +115,7 @@ def menu(dim: str, bot_data: BotData, actor: Actor, chosen: StaffFilter
     per_row = 6 if dim == "task" else 3
     buttons = [(("✅ " if option in marked else "") + option, f"{PREFIX}:t:{dim}:{i}")
                for i, option in enumerate(options)]
-    single = dim in ("ap", "time")
+    single = dim in ("ap", "rv", "time")
     hint = "单选" if single else "可多选，再点一次取消"
     text = (f"选择{DIMENSIONS[dim]}（{hint}），选好后点“返回”。\n"
             f"当前条件：{escape(chosen.describe())}")
@@ -131,6 +137,9 @@ def toggle(dim: str, option: str, chosen: StaffFilter, today: dt.date) -> None:
         chosen.statuses = flip(chosen.statuses)
     elif dim == "ap":
         chosen.approval = next(a.value for a, w in APPROVAL_WORDS.items() if w == option)
+    elif dim == "rv":
+        chosen.review = next((r.value for r, w in REVIEW_WORDS.items() if w == option),
+                             ReviewState.ALL.value)
     else:
         chosen.until = None
         chosen.since = {
@@ -224,6 +233,10 @@ async def reports_command(update: Update, context: Context) -> None:
     chosen = staff_filters.parse_words(words, context.bot_data)
     if isinstance(chosen, str):
         await _say(update, context, escape(chosen), None, edit=False)
+        return
+    outside = staff_filters.scoped(_actor(update, context), chosen, context.bot_data.kb)
+    if isinstance(outside, str):  # refused: the saved filter (for /export) stays as it was
+        await _say(update, context, escape(outside), None, edit=False)
         return
     staff_filters.save(context, chosen)
     await show_results(update, context, 0, edit=False)
@@ -340,9 +353,13 @@ async def send_enterprise(update: Update, context: Context, enterprise: Enterpri
     bot_data = context.bot_data
     await context.bot.send_message(chat.id, card(bot_data, enterprise), parse_mode=ParseMode.HTML)
     reports = reports_of(bot_data.db, enterprise.id)
+    user = update.effective_user
+    # officials read the card; the review buttons are for those who may review
+    reviews = user is not None and actor_of(bot_data, user.id).role in REVIEW_NEED.roles
     for text, reviewable in history_messages(bot_data, reports):
         await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
-                                       reply_markup=review_keyboard(reviewable))
+                                       reply_markup=review_keyboard(reviewable) if reviews
+                                       else None)
     await _resend_attachments(context, chat.id, reports)
 
 

@@ -1,0 +1,66 @@
+"""Issue 17: the staff's and officials' daily work — officials read reports in their
+scope; /reports filters by review state; /stats counts what awaits review."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from knowledge.engine import Engine
+from storage.reviews import Verdict, add_review
+from storage.users import Role, grant_role
+from tests.bot_harness import FakeClock, RunningBot, running_bot
+from tests.dialog_driver import Chat
+from tests.test_staff import NOW, PROVINCE_STAFF, _sent_file, _setup
+
+ZZ_OFFICIAL = 3001
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, engine: Engine) -> object:
+    _setup(tmp_path, NOW - dt.timedelta(days=3))
+    async with running_bot(tmp_path, engine=engine, clock=FakeClock(NOW),
+                           flood_burst=10_000) as running:
+        grant_role(running.db, ZZ_OFFICIAL, Role.OFFICIAL, ["郑州市"], NOW)
+        yield running
+
+
+async def test_officials_read_reports_cards_and_the_ledger_in_their_scope(
+    bot: RunningBot,
+) -> None:
+    official = Chat(bot, ZZ_OFFICIAL)
+    listed = await official.say("/reports 任务2")
+    assert "共13条" in listed and "洛阳" not in listed
+    assert "不在您负责的范围（郑州市）" in await official.say("/reports 洛阳")
+    card = await official.say("/enterprise 郑州铸造00厂")
+    assert "各项任务进展" in card
+    assert not [label for label in official.labels() if "#" in label], (
+        "no review buttons for an official: review stays with staff")
+    await official.say("/export")  # the filter of the refused /reports 洛阳 was not kept
+    ledger, caption = _sent_file(bot, ZZ_OFFICIAL, "document")
+    assert ledger[:2] == b"PK" and "填报台账" in caption, "the ledger of their scope"
+    report_id = bot.rows("SELECT min(id) AS id FROM reports")[0]["id"]
+    assert "没有权限" in await official.say(f"/review {report_id} 已核实")
+
+
+async def test_reports_filter_by_review_state_apart_from_registration(bot: RunningBot) -> None:
+    first, second = (row["id"] for row in bot.rows(
+        "SELECT id FROM reports WHERE task = 2 ORDER BY id LIMIT 2"))
+    add_review(bot.db, report_id=first, reviewer_id=PROVINCE_STAFF, verdict=Verdict.VERIFIED,
+               comment="", now=NOW)
+    add_review(bot.db, report_id=second, reviewer_id=PROVINCE_STAFF, verdict=Verdict.PROBLEM,
+               comment="照片不清", now=NOW)
+    staff = Chat(bot, PROVINCE_STAFF)
+    assert "共26条" in await staff.say("/reports 未审核"), "13×2 in 郑州 + 2 in 洛阳, less 2"
+    assert "共26条" in await staff.say("/reports 待审核")
+    assert "共2条" in await staff.say("/reports 已审核")
+    verified = await staff.say("/reports 已核实")
+    assert "共1条" in verified and "未审核" not in verified
+    assert "共1条" in await staff.say("/reports 有问题")
+    assert "没有符合条件" in await staff.say("/reports 驳回")
+    assert "共28条" in await staff.say("/reports 已批准"), "the registration filter, apart"
+    await staff.say("/stats")
+    _, caption = _sent_file(bot, PROVINCE_STAFF, "photo")
+    assert "待审核的填报：郑州市24条、洛阳市2条" in caption
