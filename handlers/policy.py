@@ -33,7 +33,16 @@ from handlers.core.dialogs import Dialog
 from handlers.enterprise import myreports, register, report
 from handlers.officials import deadline_add, notices, notify
 from handlers.public import answering, ask, deadlines, feedback, start, suggestions
-from handlers.staff import approvals, export, overdue, reports, review, stats, unanswered
+from handlers.staff import (
+    approvals,
+    export,
+    messages,
+    overdue,
+    reports,
+    review,
+    stats,
+    unanswered,
+)
 from storage.invites import CODE_PREFIX
 
 
@@ -47,6 +56,7 @@ class DialogEntry:
     summary: str
     usage: str = ""
     entry_button: Button | None = None  # buttons elsewhere that start the dialog
+    menu: bool = True  # False: started by its button, not offered in the menus
 
     @property
     def prefix(self) -> str:
@@ -54,7 +64,8 @@ class DialogEntry:
 
     @property
     def command(self) -> Command:
-        return Command(self.dialog.command, self.need, self.summary, usage=self.usage)
+        return Command(self.dialog.command, self.need, self.summary, usage=self.usage,
+                       menu=self.menu)
 
     @property
     def buttons(self) -> tuple[Button, ...]:
@@ -75,6 +86,12 @@ DIALOGS: tuple[DialogEntry, ...] = (
     DialogEntry(review.DIALOG, review.conversation, Need(STAFF),
                 "审核一份报告（已核实 / 有问题 / 驳回）", usage="/review 123",
                 entry_button=Button(review.ENTRY_PREFIX, review.NEED)),
+    DialogEntry(messages.DIALOG, messages.conversation, Need(OFFICIALS_AND_STAFF),
+                "给一家企业发消息（企业可回复）", usage="/msg 信用代码 内容",
+                entry_button=Button(messages.WRITE_PREFIX, messages.NEED)),
+    DialogEntry(messages.REPLY, messages.reply_conversation, Need(ANYONE),
+                "回复工作人员的消息（点消息下的“回复”）",
+                entry_button=Button(messages.REPLY_PREFIX, Need(ANYONE)), menu=False),
 )
 
 COMMANDS: tuple[Command, ...] = (
@@ -138,6 +155,7 @@ BUTTONS: tuple[Button, ...] = (
            deadline_add.on_withdraw),
     Button(reports.PREFIX, Need(OFFICIALS_AND_STAFF), reports.on_panel),
     Button(reports.OPEN_PREFIX, Need(OFFICIALS_AND_STAFF, Target.ENTERPRISE), reports.on_open),
+    Button(messages.STATUS_PREFIX, Need(OFFICIALS_AND_STAFF), messages.on_status),
     Button(unanswered.LEARN_PREFIX, Need(STAFF), unanswered.on_learn),
     Button(unanswered.UNLEARN_PREFIX, Need(STAFF), unanswered.on_unlearn),
     *(button for entry in DIALOGS for button in entry.buttons),

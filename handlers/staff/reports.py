@@ -31,6 +31,7 @@ from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
 from handlers.staff import export, stats
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import APPROVAL_WORDS, PERIODS, REVIEW_WORDS, StaffFilter
+from handlers.staff.messages import write_button
 from handlers.staff.review import NEED as REVIEW_NEED
 from handlers.staff.review import review_row
 from storage.clock import format_local, local_today
@@ -351,7 +352,8 @@ async def send_enterprise(update: Update, context: Context, enterprise: Enterpri
     if chat is None:
         return
     bot_data = context.bot_data
-    await context.bot.send_message(chat.id, card(bot_data, enterprise), parse_mode=ParseMode.HTML)
+    await context.bot.send_message(chat.id, card(bot_data, enterprise), parse_mode=ParseMode.HTML,
+                                   reply_markup=keyboard([write_button(enterprise.id)]))
     reports = reports_of(bot_data.db, enterprise.id)
     user = update.effective_user
     # officials read the card; the review buttons are for those who may review
