@@ -5,7 +5,8 @@
 A real SQLite file with the project's pragmas (WAL, synchronous=FULL), filled with
 ``executemany`` through the ``reports_keep_latest`` trigger (so ``latest_reports`` is
 what the bot would have kept): enterprises spread over Henan's 28 regions with one or
-two of the shipped plan's industries, 90% approved, 10% of those never reporting; the
+two of the shipped plan's industries and random answers to its qualifiers (15% 是),
+90% approved, 10% of those never reporting; the
 others report one to three times on tasks that concern them, 20% of reports with a
 file, 5% reviewed. Figures, each the median of several runs, with a baseline measured
 in the same process (the machine is shared and noisy: compare ratios between runs):
@@ -91,11 +92,16 @@ def populate(db: Database, kb: KnowledgeBase, enterprises: int, reports: int,
         firms.append((n, f"河南{n}号实业有限公司", credit_code(n), REGIONS[n % len(REGIONS)],
                       status, stamp, stamp, stamp if status == "approved" else None))
         industries_of[n] = tuple(rng.sample(kb.industries, 1 + n % 2))
+    # qualifier answers: 15% yes, 55% no, 10% 不清楚, 20% never asked
+    answers_of = {n: {q.key: value for q in kb.qualifiers
+                      for value in [rng.choices(("yes", "no", "unknown", ""),
+                                                (15, 55, 10, 20))[0]] if value}
+                  for n in industries_of}
     reporting = [n for n in industries_of if rng.random() < 0.9]
     plan: list[tuple[int, int]] = []  # (enterprise, task) for each report, in filing order
     while len(plan) < reports:
         n = rng.choice(reporting)
-        concerned = [t.number for t in kb.tasks_concerning(industries_of[n])]
+        concerned = [t.number for t in kb.tasks_concerning(industries_of[n], answers_of[n])]
         if concerned:
             plan.extend([(n, rng.choice(concerned))] * rng.randint(1, 3))
     plan = plan[:reports]
@@ -118,6 +124,10 @@ def populate(db: Database, kb: KnowledgeBase, enterprises: int, reports: int,
         db.conn.executemany(
             "INSERT INTO enterprise_industries (enterprise_id, industry) VALUES (?, ?)",
             [(n, i) for n, industries in industries_of.items() for i in industries])
+        db.conn.executemany(
+            """INSERT INTO enterprise_qualifiers (enterprise_id, qualifier, value, updated_at)
+               VALUES (?, ?, ?, ?)""",
+            [(n, k, v, stamp) for n, answers in answers_of.items() for k, v in answers.items()])
         db.conn.executemany(  # the reports_keep_latest trigger fills latest_reports
             """INSERT INTO reports (enterprise_id, user_id, task, status, percent, description,
                    completion_date, from_pending, created_at)
@@ -169,7 +179,7 @@ def query_figures(db: Database, kb: KnowledgeBase, repeats: int) -> None:
         ms = median_ms(lambda f=flt, o=offset: latest_page(db, f, offset=o, limit=10), repeats)
         rows.append((f"/reports: latest_page, {label} [{total:,} matching]", f"{ms:.1f} ms",
                      "≤ 200 ms", f"{ms / scan_ms:.2f} × scan ({base})"))
-    dues = [Due(e.task, e.due, e.industries, e.regions) for e in plan_entries(kb)]
+    dues = [Due(e.task, e.due, e.who, e.regions) for e in plan_entries(kb) if not e.starts]
     done = kb.done_statuses
     result = overdue(db, dues, today=TODAY, done=done)
     ms = median_ms(lambda: overdue(db, dues, today=TODAY, done=done), repeats)
@@ -184,8 +194,8 @@ def query_figures(db: Database, kb: KnowledgeBase, repeats: int) -> None:
     titles = {t.number: t.title for t in kb.tasks}
 
     def city_chart() -> bytes:
-        found = completion_by_city(db, task=13, industries=concern[13], done=done)
-        return completion_chart(found, city_labels(task=13, task_title=titles[13], scope="全省"))
+        found = completion_by_city(db, task=16, who=concern[16], done=done)
+        return completion_chart(found, city_labels(task=16, task_title=titles[16], scope="全省"))
 
     def task_chart(industry: str | None) -> bytes:
         found = completion_by_task(db, concern=concern, done=done, industry=industry)
@@ -193,7 +203,7 @@ def query_figures(db: Database, kb: KnowledgeBase, repeats: int) -> None:
                                                    industry=industry))
 
     for label, action in (
-        ("by city, task 13 (every enterprise), province", city_chart),
+        ("by city, task 16 (ten industries), province", city_chart),
         ("by task, all tasks, province", lambda: task_chart(None)),
         ("by task, industry 钢铁, province", lambda: task_chart("钢铁")),
     ):

@@ -38,7 +38,7 @@ from handlers.core import dialogs, errors, flood, users
 from handlers.core.access import AccessGuard, Command, Where
 from handlers.core.addressing import MENTIONS_BOT
 from handlers.core.context import AnswerEngine, App, BotData, Clock, Context, system_clock
-from handlers.core.dialog_expiry import notify_expired
+from handlers.core.dialog_expiry import notify_expired, notify_waiting
 from handlers.core.flood_control import FloodGate
 from handlers.core.menus import publish_menus
 from handlers.delivery import chat_members, reminders
@@ -46,6 +46,7 @@ from handlers.delivery.outbox import OutboxSender
 from handlers.officials import notices
 from handlers.public import ask, start
 from handlers.staff.unanswered import learned_questions
+from storage.dialog_results import start_run, stop_run
 from storage.users import Role, users_with_role
 
 _LOGGER = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def register_handlers(application: App, dialog_timeout: float | None = None) -> 
         [
             # a command with a payload (/start inv_...) before the same command without
             *(_command_handler(c) for c in sorted(first, key=lambda c: not c.payload)),
-            *(entry.build(dialog_timeout) for entry in policy.DIALOGS),
+            *(entry.handler(dialog_timeout) for entry in policy.DIALOGS),
             *(_command_handler(c) for c in later),
             *(CallbackQueryHandler(b.callback, pattern=rf"^{b.prefix}:")
               for b in policy.BUTTONS if b.callback is not None),
@@ -137,6 +138,11 @@ async def start_up(application: App) -> None:
         queued = await notify_expired(application, expired, DIALOG_NAMES)
         _LOGGER.info("%d dialog(s) expired while the bot was down; %d note(s) queued",
                      len(expired), queued)
+    bot_data.run_id, crashed = start_run(bot_data.db, bot_data.now())
+    if crashed:
+        flows = [entry.flow for entry in policy.DIALOGS]
+        _LOGGER.info("the last run ended without a clean stop; %d waiting dialog(s) told",
+                     notify_waiting(application, flows, bot_data.run_id))
     reminders.run_reminders(bot_data, bot_data.reminders)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
@@ -151,9 +157,11 @@ async def stop_services(application: App) -> None:
 
 
 async def close_services(application: App) -> None:
-    """``post_shutdown``: close the database."""
+    """``post_shutdown``: record the clean stop, close the database."""
     db: Database | None = getattr(application.bot_data, "db", None)
     if db is not None:
+        if application.bot_data.run_id:
+            stop_run(db, application.bot_data.run_id, application.bot_data.now())
         db.conn.close()
         _LOGGER.info("database closed")
 
@@ -215,6 +223,7 @@ def build_application(
         settings.reminder_time, settings.reminder_days, settings.reminder_catchup_days
     )
     bot_data.invite_hours = settings.invite_hours
+    bot_data.enterprise_invite_days = settings.enterprise_invite_days
     bot_data.outbox = OutboxSender(
         application.bot, db, clock,
         pace=budget.take_outbox if rate_limiter is None else _unpaced,

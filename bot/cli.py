@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.cli_officials import Command, add_commands
 from bot.cli_staff import add_commands as add_staff_commands
+from bot.cli_staff import add_roster_commands
 from bot.settings import Settings, SettingsError, load_settings
 from knowledge.loader import KBError
 from storage.db import DatabaseUnusable
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(sub, bind)
     add_staff_commands(sub, bind)
+    add_roster_commands(sub, bind)
 
     chat = sub.add_parser(
         "chat", help="try the bot in this terminal, without a token",

@@ -8,6 +8,7 @@ renamed into place, so a failed export never leaves half a workbook behind.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -43,6 +44,7 @@ def _umask() -> int:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the ledger of the reports (all, or of --city / --task) to --out."""
+    from handlers.core.plan import describe_enterprises
     from knowledge.loader import load_kb
     from storage.ledger import LedgerFormat, export_ledger
     from storage.progress import ReportFilter
@@ -66,6 +68,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"数据库 {settings.db_path} 不存在（LVDONG_DB 或 LVDONG_DATA_DIR 指向哪里？）")
     flt = ReportFilter(regions=frozenset(regions), tasks=frozenset(tasks))
     titles = kb.task_titles
+    invitations = _invitations(settings, args.bot_username)
     try:
         handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.",
                                              suffix=".part")
@@ -73,7 +76,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"不能在 {out.parent} 中写文件（{exc.strerror}）")
     try:
         with os.fdopen(handle, "wb") as stream, _db(settings) as db:
-            summary = export_ledger(db, flt, stream, task_titles=titles, fmt=fmt)
+            summary = export_ledger(db, flt, stream, task_titles=titles, fmt=fmt,
+                                    concern=kb.concern(), invitations=invitations,
+                                    describe=describe_enterprises(kb))
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's file is private; make it usual
         os.replace(temporary, out)
     except OSError as exc:
@@ -101,5 +106,193 @@ def add_commands(sub: Any, bind: Callable[[Command], Callable[[argparse.Namespac
                         help="only this task number (repeat for several; default: all)")
     export.add_argument("--format", choices=("xlsx", "csv"),
                         help="xlsx or csv (default: from the file name's suffix)")
+    export.add_argument("--bot-username", metavar="NAME",
+                        help="the bot's username for the 邀请链接 column (default: getMe; "
+                             "without a token the column stays empty)")
     export.set_defaults(func=bind(cmd_export))
 
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring in an enterprise list (.xlsx or .csv); --dry-run only checks it."""
+    from bot.cli_officials import SHELL
+    from handlers.staff.importing import difference_lines, run_import
+    from knowledge.loader import load_kb
+    from storage.clock import utc_now
+    from storage.db import MEMORY, open_db, open_reader
+    from storage.enterprise_invites import load_key
+    from storage.roster import MAX_BYTES, BadFile, iter_problem_lines, problem_path
+    from storage.users import PROVINCE
+
+    source = Path(args.file)
+    if not source.is_file():
+        return _fail(f"{source} 不存在或不是文件")
+    if source.stat().st_size > MAX_BYTES:
+        return _fail(f"{source}：文件超过 {MAX_BYTES // 1024 // 1024} MB 的上限，"
+                     "请按地市分成几个文件；没有导入任何内容")
+    data = source.read_bytes()
+    kb = load_kb(settings.kb_path)
+    exists = Path(settings.db_path).exists()
+    if args.dry_run:  # writes nothing to the database, not even its schema
+        db = open_reader(settings.db_path) if exists else open_db(MEMORY)
+    else:
+        db = open_db(settings.db_path)
+    key = None if args.dry_run else load_key(settings.db_path)
+    try:
+        outcome = run_import(db, data, source.name, kb=kb, scope=PROVINCE, actor_id=SHELL,
+                             now=utc_now(), key=key,
+                             valid_for=dt.timedelta(days=settings.enterprise_invite_days),
+                             dry_run=args.dry_run)
+    except BadFile as exc:
+        return _fail(f"{source}：{exc} 没有导入任何内容。")
+    finally:
+        db.conn.close()
+    dry = "（试运行：只检查，没有写入数据库）" if args.dry_run else ""
+    print(outcome.summary(source.name) + dry)
+    steps = {"read": "读取", "check": "检查", "import": "写入（一个事务）"}
+    print("用时：" + "，".join(f"{steps[k]} {v:.1f} 秒" for k, v in outcome.seconds.items()))
+    if outcome.problems_xlsx is not None:
+        target = problem_path(source)
+        target.write_bytes(outcome.problems_xlsx)
+        lines = list(iter_problem_lines(outcome.checked.problems))
+        print(f"有问题的 {len(lines):,} 行" + ("" if args.dry_run else "没有导入")
+              + f"，逐行说明见 {target}（“问题”列）：", file=sys.stderr)
+        for line in lines[:SHOWN]:
+            print("  " + line, file=sys.stderr)
+        if len(lines) > SHOWN:
+            print(f"  ……另有 {len(lines) - SHOWN:,} 行", file=sys.stderr)
+    if outcome.result is not None and outcome.result.differences:
+        print("名单与本平台登记不一致（登记未被覆盖，请核实）：")
+        for line in difference_lines(outcome.result.differences):
+            print("  " + line)
+    return 1 if outcome.checked.problems else 0
+
+
+SHOWN = 20  # problem lines printed on the terminal (all are in the 问题 copy)
+
+
+def _bot_username(settings: Settings, given: str | None) -> str | None:
+    """The bot's username: --bot-username, else getMe with the token."""
+    import asyncio
+
+    if given:
+        return given.lstrip("@")
+    if not settings.has_token:
+        return None
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    async def ask() -> str | None:
+        bot = Bot(settings.token, base_url=settings.api_base_url)
+        async with bot:
+            return (await bot.get_me()).username
+
+    try:
+        return asyncio.run(ask())
+    except TelegramError:
+        return None
+
+
+def cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
+    """The invitation sheet (and QR codes) of the listed enterprises, or one reissued."""
+    from bot.cli_officials import SHELL
+    from storage.clock import utc_now
+    from storage.db import transaction
+    from storage.enterprise_invites import (
+        CODE_PREFIX,
+        ensure_invites,
+        enterprise_of_code,
+        link,
+        listed_ids,
+        load_key,
+        reissue,
+    )
+    from storage.enterprises import find_by_code, get_enterprise
+    from storage.invitation_sheet import write_invitations
+
+    if not args.out and not args.reissue:
+        return _fail("请给出 --out 邀请.xlsx，或 --reissue 统一社会信用代码")
+    username = _bot_username(settings, args.bot_username)
+    if username is None:
+        return _fail("不知道机器人的用户名：设置 TELEGRAM_BOT_TOKEN（用 getMe 查询），"
+                     "或用 --bot-username 指定")
+    if not Path(settings.db_path).exists():
+        return _fail(f"数据库 {settings.db_path} 不存在（LVDONG_DB 或 LVDONG_DATA_DIR 指向哪里？）")
+    key = load_key(settings.db_path)
+    now = utc_now()
+    valid_for = dt.timedelta(days=settings.enterprise_invite_days)
+    if args.reissue:
+        with _db(settings) as db:
+            if args.reissue.strip().startswith(CODE_PREFIX):  # the link's code itself
+                found = enterprise_of_code(db, args.reissue)
+                enterprise = get_enterprise(db, found) if found is not None else None
+            else:
+                enterprise = find_by_code(db, args.reissue)
+            if enterprise is None:
+                return _fail(f"没有找到 {args.reissue} 对应的企业（统一社会信用代码，或邀请链接中 "
+                             f"start= 之后的代码）")
+            code = reissue(db, enterprise.id, key=key, by=SHELL, now=now, valid_for=valid_for)
+        print(f"{enterprise.credit_code} {enterprise.name}：新的邀请链接（原链接已作废）\n"
+              f"{link(username, code)}")
+        return 0
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        return _fail(f"{out.name}：邀请表应为 .xlsx 文件")
+    if not out.parent.is_dir():
+        return _fail(f"目录 {out.parent} 不存在")
+    regions = _regions(args.city)
+    if regions is None:
+        return 2
+    with _db(settings) as db:
+        with transaction(db):
+            issued = ensure_invites(db, listed_ids(db, frozenset(regions)), key=key, by=SHELL,
+                                    now=now, valid_for=valid_for)
+        summary = write_invitations(db, out, key=key, username=username, now=now,
+                                    regions=frozenset(regions), not_joined=args.not_joined)
+    print(f"{out}：{summary.rows:,} 家企业（未加入 {summary.not_joined:,} 家，"
+          f"新发放链接 {issued:,} 个）；二维码 {summary.codes:,} 个在 {summary.zip_path}")
+    return 0
+
+
+def _invitations(settings: Settings, given: str | None) -> Any:
+    """The ledger's invitation links (None without a known bot username)."""
+    from storage.clock import utc_now
+    from storage.enterprise_invites import load_key
+    from storage.ledger import Invitations
+
+    username = _bot_username(settings, given)
+    if username is None or not Path(settings.db_path).exists():
+        return None
+    return Invitations(load_key(settings.db_path), username, utc_now())
+
+
+def add_roster_commands(sub: Any,
+                        bind: Callable[[Command], Callable[[argparse.Namespace], int]]) -> None:
+    """``lvdong import`` and ``lvdong invites``."""
+    imp = sub.add_parser(
+        "import", help="bring in an enterprise list (.xlsx or .csv)",
+        description="Import the province's (or a city's) enterprise list: columns by header "
+                    "(企业名称, 统一社会信用代码, 地市; optional 区县, 行业, 联系人, 联系电话). "
+                    "Every row is checked as /register checks it; bad rows are listed and "
+                    "written to FILE.问题.xlsx beside the input; the good rows go in. "
+                    "Exit 0: all rows good; 1: some rows refused; 2: the file was refused.")
+    imp.add_argument("file", metavar="FILE", help="the list, .xlsx or .csv")
+    imp.add_argument("--dry-run", action="store_true",
+                     help="only check; write nothing but the copy with the 问题 column")
+    imp.set_defaults(func=bind(cmd_import))
+    inv = sub.add_parser(
+        "invites", help="the invitation links (and QR codes) of the listed enterprises",
+        description="Writes one row per listed enterprise with its invitation link "
+                    "(https://t.me/<bot>?start=...) and a zip of QR-code PNGs named by "
+                    "credit code beside it; or reissues one enterprise's link.")
+    inv.add_argument("--out", metavar="FILE", help="the .xlsx to write")
+    inv.add_argument("--city", action="append", metavar="CITY",
+                     help="only this city or county (repeat for several; default: all)")
+    inv.add_argument("--not-joined", action="store_true",
+                     help="only the enterprises that have not joined yet")
+    inv.add_argument("--reissue", metavar="CODE",
+                     help="a new link for the enterprise with this credit code, or of this "
+                          "invitation code (ent_...); the old link stops working")
+    inv.add_argument("--bot-username", metavar="NAME",
+                     help="the bot's username (default: asked with getMe)")
+    inv.set_defaults(func=bind(cmd_invites))

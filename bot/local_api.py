@@ -106,6 +106,7 @@ class LocalBotApi:
     listeners: list[Callable[[ApiCall], None]] = field(default_factory=list)  # told of each call
     blocked: set[int] = field(default_factory=set)  # users who blocked the bot: sends get 403
     _pending: list[JSON] = field(default_factory=list)
+    _pushed: dict[int, JSON] = field(default_factory=dict)  # every update, by id
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: dict[int, itertools.count[int]] = field(default_factory=dict)
     _queries: dict[str, _Query] = field(default_factory=dict)
@@ -271,6 +272,12 @@ class LocalBotApi:
     def reopen(self) -> None:
         """Accept long polls again after :meth:`close` (a bot restarted on the same API)."""
         self._closed = False
+
+    def redeliver(self, update_id: int) -> None:
+        """Deliver update ``update_id`` again, as Telegram does after a crash when the
+        bot had not confirmed it (the next ``getUpdates`` offset)."""
+        self._pending.append(self._pushed[update_id])
+        asyncio.get_running_loop().create_task(self._notify())
 
     @property
     def pending_updates(self) -> int:
@@ -443,7 +450,8 @@ class LocalBotApi:
 
     def _push(self, payload: JSON) -> int:
         update_id = next(self._update_ids)
-        self._pending.append({"update_id": update_id, **payload})
+        self._pushed[update_id] = {"update_id": update_id, **payload}
+        self._pending.append(self._pushed[update_id])
         asyncio.get_running_loop().create_task(self._notify())
         return update_id
 

@@ -14,7 +14,7 @@ that means for the values dialogs may keep in ``user_data``/``chat_data``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from sqlite_utils import Database
@@ -23,6 +23,7 @@ from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from storage import conversations as store
 from storage.clock import utc_now
+from storage.db import transaction
 
 Data = dict[Any, Any]
 
@@ -53,6 +54,31 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         # (table, id) -> JSON last written or loaded: PTB hands over the data of every
         # user and chat that sent an update, changed or not; unchanged data is not rewritten.
         self._last_data: dict[tuple[str, int], str] = {}
+        # Inside write_together: writes wait here and then commit in one transaction.
+        self._together = 0
+        self._waiting: list[Callable[[], object]] = []
+
+    async def write_together(self, work: Awaitable[object]) -> None:
+        """Run ``work`` (``Application.update_persistence()``) with every write it makes
+        committed in one transaction at its end: a dialog's new state and its draft
+        reach the disk together or not at all (a state restored without its draft
+        cannot happen). Writes made meanwhile by other callers join it."""
+        self._together += 1
+        try:
+            await work
+        finally:
+            self._together -= 1
+            waiting, self._waiting = self._waiting, []
+            if waiting:
+                with transaction(self.db):
+                    for write in waiting:
+                        write()
+
+    def _write(self, write: Callable[[], object]) -> None:
+        if self._together:
+            self._waiting.append(write)
+        else:
+            write()
 
     # --- loading (called once by Application.initialize / add_handler) --------------
 
@@ -93,7 +119,8 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        store.save_conversation(self.db, name, key, new_state, self.clock())
+        now = self.clock()
+        self._write(lambda: store.save_conversation(self.db, name, key, new_state, now))
 
     async def update_user_data(self, user_id: int, data: Data) -> None:
         self._save_data_if_changed("user_data", user_id, data)
@@ -108,7 +135,8 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         previous = self._last_data.get((table, owner_id))
         if previous == text or (previous is None and not data):
             return
-        store.save_data(self.db, table, owner_id, data, self.clock())
+        now = self.clock()
+        self._write(lambda: store.save_data(self.db, table, owner_id, data, now))
         self._last_data[(table, owner_id)] = text
 
     async def update_bot_data(self, data: Data) -> None:
@@ -122,15 +150,16 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         text = store.to_json(data)
         if self._last_singletons.get(name) == text:
             return
-        store.save_singleton(self.db, name, data, self.clock())
+        now = self.clock()
+        self._write(lambda: store.save_singleton(self.db, name, data, now))
         self._last_singletons[name] = text
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        store.drop_data(self.db, "chat_data", chat_id)
+        self._write(lambda: store.drop_data(self.db, "chat_data", chat_id))
         self._last_data.pop(("chat_data", chat_id), None)
 
     async def drop_user_data(self, user_id: int) -> None:
-        store.drop_data(self.db, "user_data", user_id)
+        self._write(lambda: store.drop_data(self.db, "user_data", user_id))
         self._last_data.pop(("user_data", user_id), None)
 
     # --- nothing external changes our data, and nothing is buffered ------------------

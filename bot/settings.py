@@ -44,6 +44,7 @@ class Settings:
     reminder_days: tuple[int, ...] = (30, 7, 1)  # days before a deadline to remind
     reminder_catchup_days: int = 7  # a missed reminder older than this is not sent
     invite_hours: float = 72.0  # how long an invitation link stays valid
+    enterprise_invite_days: float = 90.0  # how long an enterprise's invitation link stays valid
     log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR (lvdong's own loggers)
     log_format: str = "text"  # text | json (one JSON object per line)
 
@@ -151,6 +152,7 @@ def load_settings(
         reminder_catchup_days=int(
             _positive(merged, "LVDONG_REMINDER_CATCHUP_DAYS", "7", integer=True)),
         invite_hours=_positive(merged, "LVDONG_INVITE_HOURS", "72"),
+        enterprise_invite_days=_positive(merged, "LVDONG_ENTERPRISE_INVITE_DAYS", "90"),
         log_level=_choice(merged, "LVDONG_LOG_LEVEL", LOG_LEVELS, "INFO").upper(),
         log_format=_choice(merged, "LVDONG_LOG_FORMAT", LOG_FORMATS, "text").lower(),
     )

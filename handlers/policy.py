@@ -8,7 +8,6 @@ on every update, and the access-matrix test walks it. A new command is one
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,29 +28,34 @@ from handlers.core.access import (
     Target,
     Where,
 )
+from handlers.core.dialog_shape import Flow
 from handlers.core.dialogs import Dialog
-from handlers.enterprise import myreports, register, report
+from handlers.enterprise import invitation, myreports, register, report
+from handlers.enterprise import qualifiers as enterprise_qualifiers
 from handlers.officials import deadline_add, notices, notify
 from handlers.public import answering, ask, deadlines, feedback, start, suggestions
 from handlers.staff import (
     approvals,
     export,
+    importing,
+    invitations,
     messages,
     overdue,
+    qualifiers,
     reports,
     review,
     stats,
     unanswered,
 )
+from storage.enterprise_invites import CODE_PREFIX as ENTERPRISE_CODE_PREFIX
 from storage.invites import CODE_PREFIX
 
 
 @dataclass(frozen=True)
 class DialogEntry:
-    """A dialog: its command, its buttons' prefix and who may start it."""
+    """A dialog: its declaration (steps, command, buttons' prefix) and who may use it."""
 
-    dialog: Dialog
-    build: Callable[[float | None], ConversationHandler[Any]]
+    flow: Flow
     need: Need
     summary: str
     usage: str = ""
@@ -59,8 +63,16 @@ class DialogEntry:
     menu: bool = True  # False: started by its button, not offered in the menus
 
     @property
+    def dialog(self) -> Dialog:
+        return self.flow.dialog
+
+    @property
     def prefix(self) -> str:
         return self.dialog.prefix
+
+    def handler(self, timeout: float | None) -> ConversationHandler[Any]:
+        """The dialog's ConversationHandler, checking ``need`` at every step."""
+        return self.flow.conversation(timeout, self.need)
 
     @property
     def command(self) -> Command:
@@ -74,22 +86,24 @@ class DialogEntry:
 
 
 DIALOGS: tuple[DialogEntry, ...] = (
-    DialogEntry(register.DIALOG, register.conversation, Need(ANYONE),
+    DialogEntry(register.FLOW, Need(ANYONE),
                 "企业登记（绑定企业）"),
-    DialogEntry(report.DIALOG, report.conversation, Need(ANYONE),
+    DialogEntry(report.FLOW, Need(ANYONE),
                 "填报任务进展"),
-    DialogEntry(notify.DIALOG, notify.conversation, Need(OFFICIALS),
+    DialogEntry(notify.FLOW, Need(OFFICIALS),
                 "向企业发送通知"),
-    DialogEntry(deadline_add.DIALOG, deadline_add.conversation,
+    DialogEntry(deadline_add.FLOW,
                 Need(OFFICIALS), "新增截止日期（/deadline add）或查看、撤销自己新增的",
                 usage="/deadline add"),
-    DialogEntry(review.DIALOG, review.conversation, Need(STAFF),
+    DialogEntry(importing.FLOW, Need(STAFF),
+                "导入企业名单（Excel/CSV，限负责范围内）"),
+    DialogEntry(review.FLOW, Need(STAFF),
                 "审核一份报告（已核实 / 有问题 / 驳回）", usage="/review 123",
                 entry_button=Button(review.ENTRY_PREFIX, review.NEED)),
-    DialogEntry(messages.DIALOG, messages.conversation, Need(OFFICIALS_AND_STAFF),
+    DialogEntry(messages.FLOW, Need(OFFICIALS_AND_STAFF),
                 "给一家企业发消息（企业可回复）", usage="/msg 信用代码 内容",
                 entry_button=Button(messages.WRITE_PREFIX, messages.NEED)),
-    DialogEntry(messages.REPLY, messages.reply_conversation, Need(ANYONE),
+    DialogEntry(messages.REPLY_FLOW, Need(ANYONE),
                 "回复工作人员的消息（点消息下的“回复”）",
                 entry_button=Button(messages.REPLY_PREFIX, Need(ANYONE)), menu=False),
 )
@@ -97,6 +111,8 @@ DIALOGS: tuple[DialogEntry, ...] = (
 COMMANDS: tuple[Command, ...] = (
     Command("start", Need(ANYONE), "开始使用绿动", roles.start_with_invite, where=Where.PRIVATE,
             in_dialogs=True, payload=CODE_PREFIX, menu=False),
+    Command("start", Need(ANYONE), "开始使用绿动", invitation.start_with_enterprise_invite,
+            where=Where.PRIVATE, in_dialogs=True, payload=ENTERPRISE_CODE_PREFIX, menu=False),
     Command("start", Need(ANYONE), "开始使用绿动", start.start, where=Where.ANYWHERE,
             in_dialogs=True),
     Command("help", Need(ANYONE), "我能做什么", start.show_help, where=Where.ANYWHERE,
@@ -117,13 +133,15 @@ COMMANDS: tuple[Command, ...] = (
             usage="/enterprise 绿源化工"),
     Command("overdue", Need(OFFICIALS_AND_STAFF), "逾期未完成的企业（按地市、任务统计）",
             overdue.overdue_command, usage="/overdue 洛阳 任务13"),
-    Command("silent", Need(OFFICIALS_AND_STAFF), "从未填报的已审核企业", overdue.silent_command,
+    Command("silent", Need(OFFICIALS_AND_STAFF), "未加入和从未填报的企业", overdue.silent_command,
             usage="/silent 郑州"),
     Command("stats", Need(OFFICIALS_AND_STAFF), "完成情况统计图", stats.stats_command,
             usage="/stats 任务13"),
     Command("export", Need(OFFICIALS_AND_STAFF), "导出Excel台账（按当前筛选条件）",
             export.export_command,
             usage="/export 洛阳 任务13"),
+    Command("qualifiers", Need(STAFF), "认定事项（如土壤污染重点监管单位）未知的企业",
+            qualifiers.qualifiers_command),
     Command("unanswered", Need(STAFF), "没能回答或被点👎的问题", unanswered.unanswered_command),
     Command("learned", Need(STAFF), "已关联的问题（可删除）", unanswered.learned_command),
     Command("grant", Need(ADMINS), "授予角色", roles.grant_command,
@@ -156,6 +174,11 @@ BUTTONS: tuple[Button, ...] = (
     Button(reports.PREFIX, Need(OFFICIALS_AND_STAFF), reports.on_panel),
     Button(reports.OPEN_PREFIX, Need(OFFICIALS_AND_STAFF, Target.ENTERPRISE), reports.on_open),
     Button(messages.STATUS_PREFIX, Need(OFFICIALS_AND_STAFF), messages.on_status),
+    Button(invitations.REISSUE_PREFIX, Need(STAFF, Target.ENTERPRISE), invitations.on_reissue),
+    Button(qualifiers.SET_PREFIX, Need(STAFF, Target.ENTERPRISE), qualifiers.on_set),
+    Button(qualifiers.ASK_PREFIX, Need(STAFF), qualifiers.on_ask),
+    Button(enterprise_qualifiers.ANSWER_PREFIX, Need(ANYONE, Target.ENTERPRISE, Relation.OWN),
+           enterprise_qualifiers.on_answer),
     Button(unanswered.LEARN_PREFIX, Need(STAFF), unanswered.on_learn),
     Button(unanswered.UNLEARN_PREFIX, Need(STAFF), unanswered.on_unlearn),
     *(button for entry in DIALOGS for button in entry.buttons),

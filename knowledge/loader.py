@@ -9,6 +9,7 @@ carrying the whole list.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,9 @@ import yaml
 
 from knowledge.model import (
     DEFAULT_STATUSES,
+    NOBODY,
     Audience,
+    AudienceOp,
     Condition,
     DateKind,
     Deadline,
@@ -28,6 +31,7 @@ from knowledge.model import (
     IndustryGroup,
     KnowledgeBase,
     ProgressStatus,
+    Qualifier,
     Rule,
     Section,
     Standard,
@@ -37,6 +41,10 @@ from knowledge.model import (
 )
 
 FORMAT_VERSION = 1
+QUALIFIER_KEY = re.compile(r"[a-z][a-z0-9_]*")
+_RESERVED = frozenset({"all", "none", "industries", "any"})
+# A date the plan gives as the day something starts to apply: 自2022年9月1日起(执行).
+_STARTS = re.compile(r"起(执行|实施|施行)?$")
 INTENTS = frozenset({"when", "who", "standard", "target", "ban", "list", "how", "what"})
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -236,14 +244,27 @@ def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 
 
-def _deadline(c: _Checker, node: Any, what: str, line: int) -> Deadline | None:
+def _deadline(
+    c: _Checker, node: Any, what: str, line: int,
+    audience: tuple[tuple[str, ...], frozenset[str]] | None = None,
+) -> Deadline | None:
+    """A deadline; with ``audience`` (the task's industries and the file's qualifier
+    keys) it may carry its own ``audience`` and ``starts``."""
     m = c.mapping(node, what, line)
     if m is None:
         return None
-    c.unknown_keys(m, {"date", "wording", "what"}, what)
+    allowed = {"date", "wording", "what"} | ({"starts", "audience"} if audience else set())
+    c.unknown_keys(m, allowed, what)
     date = c.date(m, "date", what)
     wording = c.text(m, "wording", what)
-    return Deadline(date, wording, c.text(m, "what", what, required=False)) if date else None
+    starts = c.field(m, "starts", bool, what, required=False) if audience else None
+    if starts is None:
+        starts = bool(_STARTS.search(wording))
+    own = None
+    if audience and "audience" in m:
+        own = _expression(c, m["audience"], what, c.line_of(m, "audience"), *audience)
+    return (Deadline(date, wording, c.text(m, "what", what, required=False), starts, own)
+            if date else None)
 
 
 def _read_sections(c: _Checker, root: Node) -> tuple[Section, ...]:
@@ -257,7 +278,8 @@ def _read_sections(c: _Checker, root: Node) -> tuple[Section, ...]:
 
 
 def _read_tasks(
-    c: _Checker, root: Node, sections: dict[str, Section], offices: dict[str, str]
+    c: _Checker, root: Node, sections: dict[str, Section], offices: dict[str, str],
+    qualifiers: frozenset[str] = frozenset(),
 ) -> tuple[Task, ...]:
     allowed = {"number", "section", "title", "offices", "keywords", "industries",
                "deadlines", "targets", "text", "audience"}
@@ -274,9 +296,11 @@ def _read_tasks(
         section_id = c.text(node, "section", what)
         if section_id and section_id not in sections:
             c.fail(c.line_of(node, "section"), f"{what}: unknown section {section_id!r}")
+        industries = c.strings(node, "industries", what)
         deadlines = []
         for d in c.field(node, "deadlines", list, what, required=False) or ():
-            deadline = _deadline(c, d, f"{what} deadline", c.line_of(node, "deadlines"))
+            deadline = _deadline(c, d, f"{what} deadline", c.line_of(node, "deadlines"),
+                                 (industries, qualifiers))
             if deadline:
                 deadlines.append(deadline)
         task_offices = c.strings(node, "offices", what, required=True)
@@ -287,8 +311,7 @@ def _read_tasks(
                 c.fail(c.line_of(node, "offices"),
                        f"{what}: office {office!r} is not listed under top-level 'offices'")
         section = sections.get(section_id)
-        industries = c.strings(node, "industries", what)
-        audience = _audience(c, node, what, industries)
+        audience = _audience(c, node, what, industries, qualifiers)
         out.append(Task(
             number=number or 0,
             section=section_id,
@@ -305,21 +328,83 @@ def _read_tasks(
     return tuple(out)
 
 
-def _audience(c: _Checker, node: Node, what: str, industries: tuple[str, ...]) -> Audience:
-    """``audience``: all | industries | none; by default the task's industries, if any."""
-    default = Audience.INDUSTRIES if industries else Audience.NONE
-    raw = c.text(node, "audience", what, required=False)
-    if not raw:
+def _audience(
+    c: _Checker, node: Node, what: str, industries: tuple[str, ...], qualifiers: frozenset[str]
+) -> Audience:
+    """``audience``: an expression (see :func:`_expression`); by default the task's
+    industries, if any, else nobody (government work)."""
+    default = Audience.of_industries(industries) if industries else NOBODY
+    if "audience" not in node:
         return default
-    try:
-        audience = Audience(raw)
-    except ValueError:
-        choices = ", ".join(a.value for a in Audience)
-        c.fail(c.line_of(node, "audience"), f"{what}: audience {raw!r} is not one of {choices}")
-        return default
-    if audience is Audience.INDUSTRIES and not industries:
-        c.fail(c.line_of(node, "audience"), f"{what}: audience 'industries' needs 'industries'")
-    return audience
+    return _expression(c, node["audience"], what, c.line_of(node, "audience"),
+                       industries, qualifiers) or default
+
+
+def _expression(
+    c: _Checker, value: Any, what: str, line: int,
+    industries: tuple[str, ...], qualifiers: frozenset[str],
+) -> Audience | None:
+    """``all`` | ``none`` | ``industries`` (the task's) | a qualifier key |
+    ``{industries: [..]}`` | ``{any: [..]}`` | ``{all: [..]}``; None after a problem."""
+    line = c.line_of(value) or line
+    if isinstance(value, str):
+        word = value.strip()
+        if word == "all":
+            return Audience(AudienceOp.ALL)
+        if word == "none":
+            return NOBODY
+        if word == "industries":
+            if not industries:
+                c.fail(line, f"{what}: audience 'industries' needs 'industries'")
+                return None
+            return Audience.of_industries(industries)
+        if word in qualifiers:
+            return Audience.of_qualifier(word)
+        known = ", ".join(sorted(qualifiers)) or "none declared"
+        c.fail(line, f"{what}: audience {word!r} is not one of all, none, industries or a "
+                     f"qualifier declared under top-level 'qualifiers' ({known})")
+        return None
+    if isinstance(value, Node) and len(value) == 1:
+        [(key, items)] = value.items()
+        if key in ("any", "all", "industries") and isinstance(items, list) and items:
+            if key == "industries":
+                if all(isinstance(i, str) and i.strip() for i in items):
+                    return Audience.of_industries(i.strip() for i in items)
+                c.fail(line, f"{what}: audience 'industries' items must be text")
+                return None
+            parts = [_expression(c, item, what, line, industries, qualifiers) for item in items]
+            if any(part is None for part in parts):
+                return None
+            chosen = tuple(p for p in parts if p is not None)
+            return Audience.any_of(*chosen) if key == "any" else Audience.every_of(*chosen)
+    c.fail(line, f"{what}: audience should be all, none, industries, a qualifier key, or "
+                 f"{{any: [...]}} / {{all: [...]}} / {{industries: [...]}} with a non-empty list")
+    return None
+
+
+def _read_qualifiers(c: _Checker, root: Node) -> tuple[Qualifier, ...]:
+    """``qualifiers: [{key, name, question, source}]``: optional; keys unique ASCII
+    identifiers that audiences name."""
+    if "qualifiers" not in root:
+        return ()
+    out: list[Qualifier] = []
+    seen: dict[str, int] = {}
+    for i, node in c.items(root, "qualifiers", "top level"):
+        key = c.text(node, "key", f"qualifiers[{i}]")
+        what = f"qualifier {key!r}" if key else f"qualifiers[{i}]"
+        c.unknown_keys(node, {"key", "name", "question", "source"}, what)
+        if key and not QUALIFIER_KEY.fullmatch(key):
+            c.fail(c.line_of(node, "key"),
+                   f"{what}: key must be lower-case ASCII letters, digits and _")
+        elif key in _RESERVED:
+            c.fail(c.line_of(node, "key"), f"{what}: key {key!r} is reserved")
+        elif key in seen:
+            c.fail(node.line, f"{what}: duplicate key (first at line {seen[key]})")
+        seen.setdefault(key, node.line)
+        out.append(Qualifier(key=key, name=c.text(node, "name", what),
+                             question=c.text(node, "question", what),
+                             source=c.text(node, "source", what)))
+    return tuple(out)
 
 
 def _read_progress(c: _Checker, root: Node) -> tuple[ProgressStatus, ...]:
@@ -334,7 +419,8 @@ def _read_progress(c: _Checker, root: Node) -> tuple[ProgressStatus, ...]:
     out: list[ProgressStatus] = []
     for i, node in c.items(progress, "statuses", "progress"):
         what = f"progress status[{i}]"
-        c.unknown_keys(node, {"name", "done", "asks_percent", "date", "words"}, what)
+        c.unknown_keys(node, {"name", "done", "asks_percent", "date", "words", "not_applicable"},
+                       what)
         name = c.text(node, "name", what)
         done = c.field(node, "done", bool, what, required=False)
         percent = c.field(node, "asks_percent", bool, what, required=False)
@@ -348,7 +434,11 @@ def _read_progress(c: _Checker, root: Node) -> tuple[ProgressStatus, ...]:
         if name in {s.name for s in out}:
             c.fail(node.line, f"{what}: duplicate status {name!r}")
         words = c.strings(node, "words", what)
-        out.append(ProgressStatus(name, bool(done), bool(percent), date, words))
+        exempt = c.field(node, "not_applicable", bool, what, required=False) is True
+        if exempt and not done:
+            c.fail(c.line_of(node, "not_applicable"),
+                   f"{what}: 'not_applicable' needs 'done: true' (it ends the reminders)")
+        out.append(ProgressStatus(name, bool(done), bool(percent), date, words, exempt))
     if not out:
         c.fail(c.line_of(root, "progress"), "progress: 'statuses' needs at least one status")
         return DEFAULT_STATUSES
@@ -599,7 +689,8 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         return None, c.problems
     c.unknown_keys(root, {"format", "document", "sections", "tasks", "offices", "industries",
                           "aliases", "standards", "rules", "facts", "progress",
-                          "industry_groups", "fuels", "units", "equipment", "glossary"},
+                          "industry_groups", "fuels", "units", "equipment", "glossary",
+                          "qualifiers"},
                     "top level")
     version = c.field(root, "format", int, "top level")
     if version is not None and version != FORMAT_VERSION:
@@ -614,7 +705,9 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         c.text(document, "title", "document")
     sections = _read_sections(c, root)
     offices = _read_mapping_of_text(c, root, "offices")
-    tasks = _read_tasks(c, root, {s.id: s for s in sections}, offices)
+    qualifiers = _read_qualifiers(c, root)
+    tasks = _read_tasks(c, root, {s.id: s for s in sections}, offices,
+                        frozenset(q.key for q in qualifiers))
     by_number = {t.number: t for t in tasks}
     industries = c.strings(root, "industries", "top level")
     fuels = _read_fuels(c, root)
@@ -637,6 +730,7 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         units=units,
         equipment=_read_equipment(c, root, rules),
         glossary=_read_glossary(c, root, by_number),
+        qualifiers=qualifiers,
     )
     if not kb.tasks and not kb.facts:
         c.fail(1, "the knowledge base has no tasks and no facts: the bot would answer nothing")

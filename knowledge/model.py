@@ -7,28 +7,155 @@ dataclasses once; the engine only ever reads them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from types import MappingProxyType
 
 
+class AudienceOp(StrEnum):
+    """The kinds of term of an :class:`Audience` expression."""
+
+    ALL = "all"  # every enterprise (those it does not fit answer 不涉及 once)
+    NONE = "none"  # government work: no enterprise is reminded of it
+    INDUSTRIES = "industries"  # enterprises of one of ``industries``
+    QUALIFIER = "qualifier"  # enterprises that answered "yes" to ``qualifier``
+    ANY = "any"  # any of ``parts``
+    EVERY = "every"  # all of ``parts``
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Which registered enterprises a task (or one of its deadlines) concerns: an
+    expression over industries and qualifiers (see ``knowledge/FORMAT.md``).
+
+    The one answer to "does this concern that enterprise": :meth:`concerns` in Python,
+    and the same expression handed to storage, which turns it into SQL in one place
+    (``storage.qualifiers.audience_sql``). A qualifier counts only when answered
+    ``yes``: ``no``, ``unknown`` or no answer is not concerned.
+    """
+
+    op: AudienceOp
+    industries: frozenset[str] = frozenset()
+    qualifier: str = ""
+    parts: tuple[Audience, ...] = ()
+
+    @classmethod
+    def of_industries(cls, industries: Iterable[str]) -> Audience:
+        return cls(AudienceOp.INDUSTRIES, industries=frozenset(industries))
+
+    @classmethod
+    def of_qualifier(cls, key: str) -> Audience:
+        return cls(AudienceOp.QUALIFIER, qualifier=key)
+
+    @classmethod
+    def any_of(cls, *parts: Audience) -> Audience:
+        return cls(AudienceOp.ANY, parts=tuple(parts))
+
+    @classmethod
+    def every_of(cls, *parts: Audience) -> Audience:
+        return cls(AudienceOp.EVERY, parts=tuple(parts))
+
+    def concerns(
+        self, industries: Iterable[str], qualifiers: Mapping[str, str] | None = None
+    ) -> bool:
+        """Whether an enterprise of ``industries`` with these qualifier answers (key →
+        yes / no / unknown; a missing key is unknown) is concerned."""
+        chosen = industries if isinstance(industries, (set, frozenset)) else set(industries)
+        return self._holds(chosen, qualifiers or {})
+
+    def _holds(self, industries: Collection[str], qualifiers: Mapping[str, str]) -> bool:
+        if self.op is AudienceOp.ALL:
+            return True
+        if self.op is AudienceOp.NONE:
+            return False
+        if self.op is AudienceOp.INDUSTRIES:
+            return not self.industries.isdisjoint(industries)
+        if self.op is AudienceOp.QUALIFIER:
+            return qualifiers.get(self.qualifier) == "yes"
+        if self.op is AudienceOp.ANY:
+            return any(part._holds(industries, qualifiers) for part in self.parts)
+        return all(part._holds(industries, qualifiers) for part in self.parts)
+
+    @property
+    def nobody(self) -> bool:
+        """True when no enterprise can be concerned (government work)."""
+        if self.op is AudienceOp.NONE:
+            return True
+        if self.op is AudienceOp.INDUSTRIES:
+            return not self.industries
+        if self.op is AudienceOp.ANY:
+            return all(part.nobody for part in self.parts)
+        if self.op is AudienceOp.EVERY:
+            return any(part.nobody for part in self.parts)
+        return False
+
+    @property
+    def everyone(self) -> bool:
+        return self.op is AudienceOp.ALL
+
+    @property
+    def qualifiers(self) -> frozenset[str]:
+        """The qualifier keys the expression names."""
+        if self.op is AudienceOp.QUALIFIER:
+            return frozenset({self.qualifier})
+        return frozenset(key for part in self.parts for key in part.qualifiers)
+
+    @property
+    def all_industries(self) -> frozenset[str]:
+        """Every industry the expression names (for narrowing by industry)."""
+        if self.op is AudienceOp.INDUSTRIES:
+            return self.industries
+        return frozenset(name for part in self.parts for name in part.all_industries)
+
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        """In words, for staff: ``铸造、岩棉行业企业``, ``土壤污染重点监管单位``;
+        ``names``: qualifier key → the plan's wording."""
+        if self.op is AudienceOp.ALL:
+            return "全部企业"
+        if self.op is AudienceOp.NONE:
+            return "不涉及企业（政府工作）"
+        if self.op is AudienceOp.INDUSTRIES:
+            return "、".join(sorted(self.industries)) + "行业企业"
+        if self.op is AudienceOp.QUALIFIER:
+            return (names or {}).get(self.qualifier, self.qualifier)
+        joiner = "或" if self.op is AudienceOp.ANY else "且"
+        return joiner.join(part.describe(names) for part in self.parts)
+
+
+EVERYONE = Audience(AudienceOp.ALL)
+NOBODY = Audience(AudienceOp.NONE)
+
+
+@dataclass(frozen=True)
+class Qualifier:
+    """A designation or circumstance of the plan that decides whether a task concerns an
+    enterprise (土壤污染重点监管单位), as registration asks it (yes / no / 不清楚)."""
+
+    key: str  # ASCII identifier, e.g. "soil_key_unit"
+    name: str  # the plan's wording
+    question: str  # what registration asks: 是否为土壤污染重点监管单位？
+    source: str  # the plan's sentence (with its clause) the qualifier comes from
+
+
+QUALIFIER_VALUES = ("yes", "no", "unknown")
+
+
 @dataclass(frozen=True)
 class Deadline:
-    """A dated obligation: ``date`` is machine-readable, ``wording`` is the plan's own."""
+    """A dated obligation: ``date`` is machine-readable, ``wording`` is the plan's own.
+
+    ``starts``: the date is when something starts to apply (自…起执行), not a deadline:
+    it is never overdue. ``audience``: whom this date concerns when it is not the whole
+    task's audience (task 23: new dischargers from one date, existing ones from another).
+    """
 
     date: dt.date
     wording: str
     what: str
-
-
-class Audience(StrEnum):
-    """Which registered enterprises a task concerns (reminders, overdue lists, /report)."""
-
-    ALL = "all"  # every enterprise (those it does not fit answer 不涉及 once)
-    INDUSTRIES = "industries"  # enterprises of one of the task's industries
-    NONE = "none"  # government work: no enterprise is reminded of it
+    starts: bool = False
+    audience: Audience | None = None
 
 
 @dataclass(frozen=True)
@@ -45,15 +172,18 @@ class Task:
     deadlines: tuple[Deadline, ...] = ()
     industries: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
-    audience: Audience = Audience.INDUSTRIES
+    audience: Audience = NOBODY
 
-    def concerns(self, industries: Iterable[str]) -> bool:
-        """Whether this task concerns an enterprise of ``industries``."""
-        if self.audience is Audience.ALL:
-            return True
-        if self.audience is Audience.NONE:
-            return False
-        return not set(self.industries).isdisjoint(industries)
+    def concerns(
+        self, industries: Iterable[str], qualifiers: Mapping[str, str] | None = None
+    ) -> bool:
+        """Whether this task concerns an enterprise of ``industries`` with these qualifier
+        answers (see :meth:`Audience.concerns`)."""
+        return self.audience.concerns(industries, qualifiers)
+
+    def audience_of(self, deadline: Deadline) -> Audience:
+        """Whom one of its deadlines concerns: its own audience, else the task's."""
+        return deadline.audience if deadline.audience is not None else self.audience
 
     @property
     def citation(self) -> str:
@@ -78,6 +208,8 @@ class ProgressStatus:
     asks_percent: bool = False  # the dialog asks how far along it is
     date: DateKind = DateKind.EXPECTED
     words: tuple[str, ...] = ()  # everyday words users type for it (完成了 → 已完成)
+    # the enterprise says the task does not concern it (不涉及): done, but never 已完成
+    not_applicable: bool = False
 
 
 DEFAULT_STATUSES: tuple[ProgressStatus, ...] = (
@@ -86,7 +218,7 @@ DEFAULT_STATUSES: tuple[ProgressStatus, ...] = (
     ProgressStatus("已完成", done=True, date=DateKind.ACTUAL,
                    words=("完成", "完成了", "已经完成", "做完了")),
     ProgressStatus("不涉及", done=True, date=DateKind.OPTIONAL,
-                   words=("无关", "不适用", "没有涉及")),
+                   words=("无关", "不适用", "没有涉及"), not_applicable=True),
 )
 
 
@@ -228,6 +360,7 @@ class KnowledgeBase:
     units: tuple[Unit, ...] = ()  # the units of rules' sizes
     equipment: EquipmentKinds = EquipmentKinds()
     glossary: tuple[Term, ...] = ()
+    qualifiers: tuple[Qualifier, ...] = ()  # designations that decide who a task concerns
 
     def task(self, number: int) -> Task:
         for task in self.tasks:
@@ -284,26 +417,50 @@ class KnowledgeBase:
         """Statuses after which an enterprise is no longer reminded of a task."""
         return tuple(s.name for s in self.statuses if s.done)
 
-    def tasks_concerning(self, industries: Iterable[str]) -> tuple[Task, ...]:
-        """The tasks that concern an enterprise of ``industries``, in task order.
+    @property
+    def not_applicable_statuses(self) -> tuple[str, ...]:
+        """Statuses saying a task does not concern the enterprise (不涉及): they end the
+        reminders, but charts never count them as completed."""
+        return tuple(s.name for s in self.statuses if s.not_applicable)
+
+    def qualifier(self, key: str) -> Qualifier | None:
+        return next((q for q in self.qualifiers if q.key == key), None)
+
+    @cached_property
+    def qualifier_names(self) -> Mapping[str, str]:
+        """Qualifier key → the plan's wording."""
+        return MappingProxyType({q.key: q.name for q in self.qualifiers})
+
+    def deciding_qualifiers(self, industries: Iterable[str]) -> tuple[Qualifier, ...]:
+        """The qualifiers whose answer changes what concerns an enterprise of
+        ``industries`` (a task, or one of a task's dated audiences): registration asks
+        these and no others, so a foundry is not asked what cannot matter to it."""
+        chosen = frozenset(industries)
+        audiences = [task.audience for task in self.tasks] + [
+            task.audience_of(deadline) for task in self.tasks for deadline in task.deadlines]
+        return tuple(
+            q for q in self.qualifiers
+            if any(a.concerns(chosen, {q.key: "yes"}) != a.concerns(chosen, {}) for a in audiences)
+        )
+
+    def tasks_concerning(
+        self, industries: Iterable[str], qualifiers: Mapping[str, str] | None = None
+    ) -> tuple[Task, ...]:
+        """The tasks that concern an enterprise of ``industries`` with these qualifier
+        answers (key → yes / no / unknown; missing: unknown), in task order.
 
         The one answer to "which tasks concern this enterprise": reminders, overdue
         lists, /report's first page and the staff views all use it (or, in SQL,
-        :meth:`concern`, which says the same thing as data).
+        :meth:`concern`, the same expressions handed to storage).
         """
-        chosen = tuple(industries)
-        return tuple(task for task in self.tasks if task.concerns(chosen))
+        chosen = frozenset(industries)
+        return tuple(task for task in self.tasks if task.concerns(chosen, qualifiers))
 
-    def concern(self) -> dict[int, frozenset[str] | None]:
-        """Task number → the industries it concerns; ``None``: every enterprise.
-        Tasks that concern no enterprise are left out."""
-        out: dict[int, frozenset[str] | None] = {}
-        for task in self.tasks:
-            if task.audience is Audience.ALL:
-                out[task.number] = None
-            elif task.audience is Audience.INDUSTRIES and task.industries:
-                out[task.number] = frozenset(task.industries)
-        return out
+    def concern(self) -> dict[int, Audience]:
+        """Task number → its audience (whom it concerns); tasks that concern no
+        enterprise are left out. Storage turns these into SQL in one place
+        (``storage.qualifiers.audience_sql``)."""
+        return {task.number: task.audience for task in self.tasks if not task.audience.nobody}
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@ or "not yet done with a task", within the sender's scope — and the Telegram us
 speak for them.
 
 What the plan says about who a task concerns is knowledge, not storage: callers pass
-it in as ``concern`` (task → industries, ``None`` for every enterprise; see
-``KnowledgeBase.concern``) and the statuses that count as done. Nothing here knows
-how many tasks there are or what they are called.
+it in as ``concern`` (task → its audience, ``KnowledgeBase.concern``, made SQL by
+``storage.qualifiers.audience_sql``) and the statuses that count as done. Nothing here
+knows how many tasks there are or what they are called.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from storage.qualifiers import Condition, audience_sql
 from storage.users import Scope
 
-Concern = Mapping[int, frozenset[str] | None]
+Concern = Mapping[int, Condition]
 
 
 class AudienceKind(StrEnum):
@@ -63,10 +64,13 @@ def _in(column: str, values: Collection[Any]) -> tuple[str, list[Any]]:
 
 
 def _approved_where(
-    regions: Iterable[str], industries: Iterable[str] | None
+    regions: Iterable[str], industries: Iterable[str] | None, who: Condition | None = None
 ) -> tuple[list[str], list[Any]] | None:
     """SQL conditions on ``enterprises e``: approved, in ``regions`` (empty: anywhere),
-    of one of ``industries`` (None: any); None when no enterprise can match."""
+    of one of ``industries`` (None: any), concerned by ``who`` (None: anyone); None when
+    no enterprise can match."""
+    if who is not None and who.nobody:
+        return None
     where, params = ["e.status = 'approved'"], []
     chosen_regions = sorted(set(regions))
     if chosen_regions:
@@ -79,6 +83,10 @@ def _approved_where(
             return None
         sql, values = _in("industry", chosen)
         where.append(f"e.id IN (SELECT enterprise_id FROM enterprise_industries WHERE {sql})")
+        params += values
+    if who is not None:
+        sql, values = audience_sql(who)
+        where.append(sql)
         params += values
     return where, params
 
@@ -95,16 +103,18 @@ def select_enterprises(
     *,
     regions: Iterable[str] = (),
     industries: Iterable[str] | None = None,
+    who: Condition | None = None,
     task: int | None = None,
     not_done: Collection[str] = (),
 ) -> list[int]:
     """Ids of approved enterprises matching every given condition, in id order.
 
-    ``regions`` empty: anywhere. ``industries`` None: any industry. With ``task``,
+    ``regions`` empty: anywhere. ``industries`` None: any industry. ``who``: a task's
+    audience (None: anyone). With ``task``,
     only enterprises whose latest report on it is not one of ``not_done`` (the done
     statuses) — an enterprise that never reported on the task is not done with it.
     """
-    conditions = _approved_where(regions, industries)
+    conditions = _approved_where(regions, industries, who)
     if conditions is None:
         return []
     where, params = conditions
@@ -131,15 +141,15 @@ def concerned(
     db: Database,
     *,
     regions: Iterable[str],
-    industries: Iterable[str] | None,
+    who: Condition,
     task: int,
     done: Collection[str],
 ) -> list[Concerned]:
-    """The approved enterprises of ``regions`` and ``industries`` (as in
+    """The approved enterprises of ``regions`` that ``who`` concerns (as in
     :func:`select_enterprises`), in id order, each with whether its latest report on
     ``task`` is one of ``done``: a reminder's recipients, skipped count and per-city
     summary from one query."""
-    conditions = _approved_where(regions, industries)
+    conditions = _approved_where(regions, None, who)
     if conditions is None:
         return []
     where, params = conditions
@@ -179,7 +189,7 @@ def audience_enterprises(
     if task not in concern:
         return []
     return select_enterprises(
-        db, regions=regions, industries=concern[task], task=task, not_done=done
+        db, regions=regions, who=concern[task], task=task, not_done=done
     )
 
 
@@ -196,3 +206,29 @@ def recipients(db: Database, enterprise_ids: Iterable[int]) -> list[int]:
         ):
             users[int(row[0])] = None
     return list(users)
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """An enterprise of an audience that no account speaks for (未加入): to phone."""
+
+    enterprise_id: int
+    name: str
+    city: str
+    contact_name: str
+    phone: str
+
+
+def unreachable(db: Database, enterprise_ids: Iterable[int]) -> list[Unreachable]:
+    """The enterprises among ``enterprise_ids`` that cannot be reached in chat because
+    nobody has joined for them (no approved account), by city and id: the notice's
+    preview counts them and offers them as a sheet for phoning."""
+    ids = list(enterprise_ids)
+    out: list[Unreachable] = []
+    for start in range(0, len(ids), 500):
+        sql, values = _in("e.id", ids[start : start + 500])
+        out += [Unreachable(*row) for row in db.execute(
+            f"SELECT e.id, e.name, e.city, e.contact_name, e.phone FROM enterprises e "
+            f"WHERE {sql} AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.enterprise_id = e.id "
+            f"AND a.status = 'approved')", values)]
+    return sorted(out, key=lambda u: (u.city, u.enterprise_id))

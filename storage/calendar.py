@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from storage.clock import to_db
+from storage.qualifiers import Condition, Industries
 from storage.regions import is_region
 
 
@@ -27,15 +28,24 @@ class CalendarEntry:
     due: dt.date
     what: str  # what must be done by then
     wording: str  # the plan's words for the date ("2021年10月底前"), or the date itself
-    industries: frozenset[str] | None  # None: every enterprise (the task concerns all)
+    who: Condition  # whom it concerns (the knowledge base's audience, see storage.qualifiers)
     regions: frozenset[str] = frozenset()  # empty: everywhere
     added_by: int | None = None  # the official who added it (None: the plan's own)
+    starts: bool = False  # a start date (自…起执行): reminded before, never overdue
 
-    def concerns(self, region: str, industries: Iterable[str]) -> bool:
-        """Whether an enterprise of ``region`` and ``industries`` is concerned."""
+    def concerns(
+        self, region: str, industries: Iterable[str], qualifiers: Mapping[str, str] | None = None
+    ) -> bool:
+        """Whether an enterprise of ``region``, ``industries`` and these qualifier answers
+        is concerned."""
         if self.regions and region not in self.regions:
             return False
-        return self.industries is None or not self.industries.isdisjoint(industries)
+        return self.who.concerns(industries, qualifiers)
+
+    @property
+    def nobody(self) -> bool:
+        """Government work: listed for officials, reminds no enterprise."""
+        return self.who.nobody
 
 
 def add_deadline(
@@ -77,21 +87,20 @@ def cancel_deadline(db: Database, deadline_id: int, *, by: int, now: dt.datetime
     return cursor.rowcount == 1
 
 
-def added_deadlines(
-    db: Database, task_industries: dict[int, frozenset[str] | None]
-) -> list[CalendarEntry]:
-    """The officials' deadlines still in force, as calendar entries. ``task_industries``
-    gives each task's own audience, used when a deadline names no industries; a deadline
-    for a task that concerns no enterprise and names none concerns nobody and is left out."""
+def added_deadlines(db: Database, concern: Mapping[int, Condition]) -> list[CalendarEntry]:
+    """The officials' deadlines still in force, as calendar entries. ``concern`` gives
+    each task's own audience, used when a deadline names no industries; a deadline for a
+    task that concerns no enterprise and names none concerns nobody and is left out."""
     out = []
     for row in db.query(
         "SELECT * FROM deadlines WHERE cancelled_at IS NULL ORDER BY due, id"
     ):
         named = frozenset(json.loads(row["industries"]))
+        who: Condition
         if named:
-            industries: frozenset[str] | None = named
-        elif row["task"] in task_industries:
-            industries = task_industries[row["task"]]
+            who = Industries(named)
+        elif row["task"] in concern:
+            who = concern[row["task"]]
         else:
             continue
         due = dt.date.fromisoformat(row["due"])
@@ -101,7 +110,7 @@ def added_deadlines(
             due=due,
             what=row["text"],
             wording=f"{due.year}年{due.month}月{due.day}日前",
-            industries=industries,
+            who=who,
             regions=frozenset(json.loads(row["regions"])),
             added_by=row["created_by"],
         ))

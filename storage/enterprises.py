@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -34,6 +34,7 @@ from sqlite_utils import Database
 from storage.clock import from_db, to_db
 from storage.credit_code import check_credit_code
 from storage.db import transaction
+from storage.qualifiers import set_qualifiers
 from storage.regions import is_region, region_of_division
 from storage.users import Role, role_of, scope_of
 
@@ -324,8 +325,13 @@ def register(
     contact_name: str,
     phone: str,
     now: dt.datetime,
+    qualifiers: Mapping[str, str] | None = None,
 ) -> Registration:
     """Register ``user_id`` for the enterprise with ``credit_code``, atomically.
+
+    ``qualifiers``: the applicant's answers to the plan's qualifiers (key → yes / no /
+    unknown). A new or resubmitted enterprise takes them; a claim keeps them with the
+    claim's details for staff, never over what the enterprise already has.
 
     * unknown code → new pending enterprise and pending founder account;
     * code previously rejected → the enterprise is updated with these details and
@@ -368,8 +374,11 @@ def register(
             _set_industries(db, enterprise_id, industries)
         else:
             enterprise_id, outcome, kind = rows[0]["id"], Outcome.CLAIM, "claim"
+        if kind == "founder" and qualifiers:
+            set_qualifiers(db, enterprise_id, qualifiers, actor_id=None, now=now)
         entered = {"name": name.strip(), "city": city, "county": county,
-                   "industries": _clean_industries(industries)}
+                   "industries": _clean_industries(industries),
+                   **({"qualifiers": dict(qualifiers)} if qualifiers else {})}
         cursor = db.execute(
             """INSERT INTO accounts (user_id, enterprise_id, kind, status, contact_name, phone,
                    created_at, details)

@@ -7,7 +7,9 @@ already limited to the asker's scope by the caller:
 * 填报记录 — every report of those enterprises on those tasks, oldest first, with its
   latest review, attachment count and whether it was filed before approval;
 * 企业 — the registration of the enterprises the filter selects (with no report
-  filter — task, status, dates — also those that never reported).
+  filter — task, status, dates — also those that never reported), with their answers
+  to the plan's qualifiers and the tasks that concern them (from the caller's
+  ``describe``: the knowledge base's one answer).
 
 Dates and times are real Excel dates (Beijing time), percentages numbers formatted as
 percent, text cells always text: a name or description typed as ``=HYPERLINK(…)`` is
@@ -50,8 +52,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from sqlite_utils import Database
 
-from storage.clock import SHANGHAI, from_db
+from storage.clock import SHANGHAI, from_db, to_db
+from storage.enterprise_invites import InviteKey, link
+from storage.progress import JOINED as JOINED_SQL
 from storage.progress import ReportFilter, _enterprise_where, _latest_where
+from storage.qualifiers import Condition
 from storage.reviews import VERDICT_WORDS, Verdict
 
 
@@ -106,12 +111,33 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
               Column("审核时间", 17, Kind.DATETIME)),
     ENTERPRISES: (_NAME, _CODE, _CITY, Column("区县", 14), Column("行业", 20),
                   Column("审核状态", 9), Column("联系人", 10), Column("联系电话", 14),
-                  Column("注册时间", 17, Kind.DATETIME), Column("审核通过时间", 17, Kind.DATETIME)),
+                  Column("注册时间", 17, Kind.DATETIME), Column("审核通过时间", 17, Kind.DATETIME),
+                  Column("认定情况", 40), Column("涉及任务", 24),
+                  Column("加入状态", 9), Column("邀请链接", 60)),
 }
 
 ENTERPRISE_STATUS = {"pending": "待审核", "approved": "已通过"}
+NOT_REPORTED = "未填报"  # 最新进展's status of a concerned task without a report
+JOINED, NOT_JOINED = "已加入", "未加入"  # 企业's 加入状态; a pending applicant: 待审核
+
+Concern = Mapping[int, Condition]  # task → whom it concerns (the knowledge base's audiences)
+
+
+@dataclass(frozen=True)
+class Invitations:
+    """What the 企业 sheet needs to show a not-joined enterprise's invitation link."""
+
+    key: InviteKey
+    username: str
+    now: dt.datetime
 
 Row = tuple[Any, ...]
+# An enterprise's industries and qualifier answers → (its 认定情况, its 涉及任务), in words.
+Describe = Callable[[Sequence[str], Mapping[str, str]], tuple[str, str]]
+
+
+def _no_description(industries: Sequence[str], answers: Mapping[str, str]) -> tuple[str, str]:
+    return "", ""
 
 
 @dataclass(frozen=True)
@@ -150,21 +176,67 @@ def _verdict(verdict: str | None) -> str | None:
 _REVIEW_OF = "LEFT JOIN reviews v ON v.id = (SELECT max(id) FROM reviews WHERE report_id = {})"
 
 
-def _latest(db: Database, flt: ReportFilter, titles: Mapping[int, str]) -> Iterator[Row]:
+def _latest(db: Database, flt: ReportFilter, titles: Mapping[int, str],
+            concern: Concern | None = None) -> Iterator[Row]:
+    """The latest report per enterprise and task; with ``concern`` (and no filter on
+    reports' status or dates) also a 未填报 row for each task that concerns an
+    enterprise and that it never reported on — every enterprise of the list included."""
     where, params = _latest_where(flt)
     query = f"""
-        SELECT e.city, e.name, e.credit_code, e.status, l.task, l.status, r.percent,
+        SELECT e.city, e.id, e.name, e.credit_code, e.status, l.task, l.status, r.percent,
                r.completion_date, l.created_at, v.verdict, v.comment
         FROM enterprises e
         JOIN latest_reports l ON l.enterprise_id = e.id
         JOIN reports r ON r.id = l.report_id
         {_REVIEW_OF.format("l.report_id")}
         WHERE {where} ORDER BY e.city, e.id, l.task"""
-    for (city, name, code, status, task, state, percent, date, filed, verdict,
-         comment) in db.execute(query, params):
-        yield (city, name, code, ENTERPRISE_STATUS[status], task, titles.get(task, ""), state,
-               _fraction(percent), _date(date), _local(filed), _verdict(verdict),
-               comment or None)
+    reported = db.execute(query, params)
+    if concern is None or flt.statuses or flt.since or flt.until:
+        for (city, _, name, code, status, task, state, percent, date, filed, verdict,
+             comment) in reported:
+            yield _latest_row(city, name, code, status, task, titles, state, percent, date,
+                              filed, verdict, comment)
+        return
+    pending = next(reported, None)
+    answers: dict[int, dict[str, str]] = {}
+    for eid, key, value in db.execute(
+            "SELECT enterprise_id, qualifier, value FROM enterprise_qualifiers"):
+        answers.setdefault(eid, {})[key] = value
+    for city, eid, name, code, status, industries in _enterprise_industries(db, flt):
+        have = frozenset(industries.split("\x1f")) if industries else frozenset()
+        rows: dict[int, Row] = {}
+        while pending is not None and (pending[0], pending[1]) == (city, eid):
+            (_, _, _, _, _, task, state, percent, date, filed, verdict, comment) = pending
+            rows[task] = _latest_row(city, name, code, status, task, titles, state, percent,
+                                     date, filed, verdict, comment)
+            pending = next(reported, None)
+        for task, audience in concern.items():
+            if task in rows or (flt.tasks and task not in flt.tasks):
+                continue
+            if audience.concerns(have, answers.get(eid)):
+                rows[task] = (city, name, code, ENTERPRISE_STATUS[status], task,
+                              titles.get(task, ""), NOT_REPORTED, None, None, None, None, None)
+        for task in sorted(rows):
+            yield rows[task]
+
+
+def _latest_row(city: str, name: str, code: str, status: str, task: int,
+                titles: Mapping[int, str], state: str, percent: int | None, date: str | None,
+                filed: str, verdict: str | None, comment: str | None) -> Row:
+    return (city, name, code, ENTERPRISE_STATUS[status], task, titles.get(task, ""), state,
+            _fraction(percent), _date(date), _local(filed), _verdict(verdict), comment or None)
+
+
+def _enterprise_industries(db: Database, flt: ReportFilter) -> Iterator[tuple[Any, ...]]:
+    """(city, id, name, code, status, industries joined by U+001F) of the enterprises
+    ``flt`` selects, in the order of the latest reports."""
+    conditions, params = _enterprise_where(flt)
+    yield from db.execute(
+        f"""SELECT e.city, e.id, e.name, e.credit_code, e.status,
+               (SELECT group_concat(industry, char(31)) FROM enterprise_industries
+                WHERE enterprise_id = e.id)
+            FROM enterprises e WHERE {' AND '.join(conditions)} ORDER BY e.city, e.id""",
+        params)
 
 
 def _history(db: Database, flt: ReportFilter, titles: Mapping[int, str]) -> Iterator[Row]:
@@ -191,7 +263,9 @@ def _limits_reports(flt: ReportFilter) -> bool:
     return bool(flt.tasks or flt.statuses or flt.since or flt.until)
 
 
-def _enterprises(db: Database, flt: ReportFilter) -> Iterator[Row]:
+def _enterprises(db: Database, flt: ReportFilter,
+                 describe: Describe = _no_description,
+                 invitations: Invitations | None = None) -> Iterator[Row]:
     if _limits_reports(flt):
         where, params = _latest_where(flt)
         chosen = (f"e.id IN (SELECT l.enterprise_id FROM enterprises e JOIN latest_reports l "
@@ -204,12 +278,28 @@ def _enterprises(db: Database, flt: ReportFilter) -> Iterator[Row]:
                (SELECT group_concat(industry, '、') FROM
                    (SELECT industry FROM enterprise_industries
                     WHERE enterprise_id = e.id ORDER BY industry)),
-               e.status, e.contact_name, e.phone, e.created_at, e.decided_at
+               e.status, e.contact_name, e.phone, e.created_at, e.decided_at,
+               (SELECT group_concat(qualifier || '=' || value, ';')
+                FROM enterprise_qualifiers WHERE enterprise_id = e.id), e.id,
+               e.listed_at IS NOT NULL, {JOINED_SQL},
+               (SELECT serial FROM enterprise_invites i WHERE i.enterprise_id = e.id
+                AND i.used_by IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?
+                AND i.key_id = ? ORDER BY serial DESC LIMIT 1)
         FROM enterprises e WHERE {chosen} ORDER BY e.city, e.id"""
+    stamp = to_db(invitations.now) if invitations else ""
+    key_id = invitations.key.key_id if invitations else ""
     for (name, code, city, county, industries, status, contact, phone, created,
-         decided) in db.execute(query, params):
-        yield (name, code, city, county, industries, ENTERPRISE_STATUS[status], contact, phone,
-               _local(created), _local(decided) if status == "approved" else None)
+         decided, answers, eid, listed, joined, serial) in db.execute(
+            query, [stamp, key_id, *params]):
+        chosen_answers = dict(pair.split("=", 1) for pair in (answers or "").split(";") if pair)
+        qualified, concerning = describe(tuple((industries or "").split("、")) if industries
+                                         else (), chosen_answers)
+        state = JOINED if joined else NOT_JOINED if listed else ENTERPRISE_STATUS[status]
+        url = (link(invitations.username, invitations.key.code(eid, serial))
+               if invitations is not None and serial is not None and not joined else None)
+        yield (name, code, city, county, industries, ENTERPRISE_STATUS[status], contact or None,
+               phone or None, _local(created), _local(decided) if status == "approved" else None,
+               qualified or None, concerning or None, state, url)
 
 
 @contextmanager
@@ -327,13 +417,14 @@ class _Sheet:
 Sink = str | Path | IO[bytes]
 
 
-def _write_xlsx(db: Database, flt: ReportFilter, out: Sink,
-                titles: Mapping[int, str]) -> LedgerSummary:
+def _write_xlsx(db: Database, flt: ReportFilter, out: Sink, titles: Mapping[int, str],
+                describe: Describe, concern: Concern | None,
+                invitations: Invitations | None) -> LedgerSummary:
     workbook = Workbook(write_only=True)
     sources: list[tuple[str, Callable[[], Iterator[Row]]]] = [
-        (LATEST, lambda: _latest(db, flt, titles)),
+        (LATEST, lambda: _latest(db, flt, titles, concern)),
         (HISTORY, lambda: _history(db, flt, titles)),
-        (ENTERPRISES, lambda: _enterprises(db, flt)),
+        (ENTERPRISES, lambda: _enterprises(db, flt, describe, invitations)),
     ]
     sheets: list[_Sheet] = []
     try:
@@ -368,8 +459,9 @@ def _csv_cell(kind: Kind, value: Any) -> str:
     return str(value.isoformat() if kind is Kind.DATE else value)
 
 
-def _write_csv(db: Database, flt: ReportFilter, out: Sink,
-               titles: Mapping[int, str]) -> LedgerSummary:
+def _write_csv(db: Database, flt: ReportFilter, out: Sink, titles: Mapping[int, str],
+               describe: Describe, concern: Concern | None,
+               invitations: Invitations | None) -> LedgerSummary:
     """The 最新进展 sheet as CSV, UTF-8 with a BOM: Excel then opens the Chinese right."""
     columns = COLUMNS[LATEST]
     with _binary(out) as raw:
@@ -379,7 +471,7 @@ def _write_csv(db: Database, flt: ReportFilter, out: Sink,
             writer.writerow([c.header for c in columns])
             count = 0
             with _snapshot(db):
-                for row in _latest(db, flt, titles):
+                for row in _latest(db, flt, titles, concern):
                     writer.writerow([_csv_cell(c.kind, v)
                                      for c, v in zip(columns, row, strict=True)])
                     count += 1
@@ -405,13 +497,19 @@ def export_ledger(
     *,
     task_titles: Mapping[int, str],
     fmt: LedgerFormat = LedgerFormat.XLSX,
+    describe: Describe = _no_description,
+    concern: Concern | None = None,
+    invitations: Invitations | None = None,
 ) -> LedgerSummary:
     """Write the ledger of the reports ``flt`` selects to ``out`` (a path, or a binary
     stream left open): the three-sheet .xlsx, or the 最新进展 sheet as CSV.
 
     ``flt`` must already be limited to the asker's scope. ``task_titles``: task number →
-    title, from the knowledge base. Blocking (seconds for a province): run it off the
-    event loop, on a read connection of its own.
+    title, from the knowledge base; ``describe``: an enterprise's qualifier answers and
+    the tasks that concern it, in words (:data:`Describe`). ``concern`` (task → whom it
+    concerns, from the knowledge base) adds the 未填报 rows to 最新进展; ``invitations``
+    the links of the enterprises not joined to 企业. Blocking (seconds for a province):
+    run it off the event loop, on a read connection of its own.
     """
     writer = _write_xlsx if fmt is LedgerFormat.XLSX else _write_csv
-    return writer(db, flt, out, task_titles)
+    return writer(db, flt, out, task_titles, describe, concern, invitations)

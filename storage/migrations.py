@@ -408,6 +408,81 @@ def _007_enterprise_listing_index(db: Database) -> None:
     _run(db, ("CREATE INDEX enterprises_listing ON enterprises (status, city, id, name)",))
 
 
+def _008_enterprise_qualifiers(db: Database) -> None:
+    """Each enterprise's answers to the knowledge base's qualifiers (土壤污染重点监管单位…):
+    yes / no / unknown; no row is unknown. Which tasks concern an enterprise depends on
+    them (storage/qualifiers.py)."""
+    _run(db, (
+        """CREATE TABLE enterprise_qualifiers (
+            enterprise_id INTEGER NOT NULL REFERENCES enterprises(id),
+            qualifier TEXT NOT NULL,
+            value TEXT NOT NULL CHECK (value IN ('yes', 'no', 'unknown')),
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (enterprise_id, qualifier)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX enterprise_qualifiers_by_value ON enterprise_qualifiers "
+        "(qualifier, value, enterprise_id)",
+    ))
+
+
+def _009_dialog_results(db: Database) -> None:
+    """What each dialog committed, by the dialog's token (a review, a notice, a
+    deadline): a confirm replayed after a crash finds its result instead of storing it
+    again — what ``reports.dialog_token`` does for /report, for every other dialog.
+    ``runs``: each start and clean stop of the bot, so a start after a crash is known."""
+    _run(db, (
+        """CREATE TABLE dialog_results (
+            token TEXT PRIMARY KEY,
+            dialog TEXT NOT NULL,
+            user_id INTEGER NOT NULL,
+            subject TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            stopped_at TEXT
+        )""",
+    ))
+
+
+def _010_enterprise_list(db: Database) -> None:
+    """The province's enterprise list (issue 16): where an enterprise came from, the
+    list's own version of each listed row (so a code registered through the bot keeps
+    what its applicant entered, and staff see how the list differs), and one
+    invitation link per enterprise, stored as a hash only."""
+    _run(db, (
+        "ALTER TABLE enterprises ADD COLUMN origin TEXT NOT NULL DEFAULT 'bot'",
+        "ALTER TABLE enterprises ADD COLUMN listed_at TEXT",
+        """CREATE TABLE enterprise_listings (
+            enterprise_id INTEGER PRIMARY KEY REFERENCES enterprises (id),
+            name TEXT NOT NULL,
+            city TEXT NOT NULL,
+            county TEXT,
+            industries TEXT NOT NULL DEFAULT '',
+            contact_name TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            imported_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE enterprise_invites (
+            id INTEGER PRIMARY KEY,
+            enterprise_id INTEGER NOT NULL REFERENCES enterprises (id),
+            serial INTEGER NOT NULL,
+            code_hash TEXT NOT NULL UNIQUE,
+            key_id TEXT NOT NULL,
+            created_by INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_by INTEGER,
+            used_at TEXT,
+            revoked_at TEXT,
+            UNIQUE (enterprise_id, serial)
+        )""",
+        "CREATE INDEX enterprises_listed ON enterprises (listed_at, city)",
+    ))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _001_core,
     _002_dialog_state,
@@ -416,6 +491,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     _005_dialog_tokens_and_applicant_details,
     _006_reviews_and_learned_questions,
     _007_enterprise_listing_index,
+    _008_enterprise_qualifiers,
+    _009_dialog_results,
+    _010_enterprise_list,
 )
 LATEST = len(MIGRATIONS)
 

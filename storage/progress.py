@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from sqlite_utils import Database
 
 from storage.clock import SHANGHAI, from_db, to_db
+from storage.qualifiers import Condition, audience_sql
 
 
 class Approval(StrEnum):
@@ -43,7 +44,12 @@ class ReviewState(StrEnum):
     REJECTED = "rejected"
 
 
-NOWHERE = frozenset({"\0none"})  # regions that match no enterprise: an empty intersection
+NOWHERE = frozenset({"\0none"})
+
+# An enterprise has joined when an account speaks for it (approved); one the list brought
+# in that nobody has bound yet is 未加入 (``not_joined``).
+JOINED = ("EXISTS (SELECT 1 FROM accounts a WHERE a.enterprise_id = e.id "
+          "AND a.status = 'approved')")  # regions that match no enterprise: an empty intersection
 
 
 @dataclass(frozen=True)
@@ -196,11 +202,12 @@ def unreviewed_by_city(db: Database, flt: ReportFilter) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Due:
-    """A passed deadline of a task, and whom it concerns (see ``CalendarEntry``)."""
+    """A deadline of a task, and whom it concerns (see ``CalendarEntry``; a start date
+    is no deadline and is never made a ``Due``)."""
 
     task: int
     due: dt.date
-    industries: frozenset[str] | None  # None: every enterprise
+    who: Condition  # the knowledge base's audience (storage.qualifiers.audience_sql)
     regions: frozenset[str] = frozenset()  # empty: everywhere
 
 
@@ -213,6 +220,7 @@ class OverdueRow(NamedTuple):
     task: int
     due: dt.date
     status: str | None  # the latest status; None: never reported on the task
+    joined: bool = True  # False: on the list, nobody bound yet (未加入)
 
 
 @dataclass
@@ -231,12 +239,17 @@ class Overdue:
     def enterprises(self) -> int:
         return len({row.enterprise_id for row in self.rows})
 
+    @property
+    def not_joined(self) -> int:
+        """Enterprises among them that have not joined the bot (未加入)."""
+        return len({row.enterprise_id for row in self.rows if not row.joined})
+
 
 def _latest_passed(dues: Iterable[Due], today: dt.date) -> dict[int, list[Due]]:
     """Per task, its deadlines that have passed (a deadline day itself is not overdue)."""
     out: dict[int, list[Due]] = {}
     for due in dues:
-        if due.due < today and due.industries != frozenset():
+        if due.due < today and not due.who.nobody:
             out.setdefault(due.task, []).append(due)
     return out
 
@@ -259,21 +272,25 @@ def overdue(
         if tasks and task not in tasks:
             continue
         for due in sorted(passed, key=lambda d: d.due, reverse=True):
-            flt = ReportFilter(regions=due.regions, industries=due.industries or frozenset(),
-                               approval=Approval.APPROVED).within(regions)
+            flt = ReportFilter(regions=due.regions, approval=Approval.APPROVED).within(regions)
             if flt.regions == NOWHERE:
                 continue
             where, params = _enterprise_where(flt)
+            who_sql, who_values = audience_sql(due.who)
+            where.append(who_sql)
+            params += who_values
             done_sql, done_values = _in("l.status", done) if done else ("0", [])
             query = (
-                f"SELECT e.id, e.name, e.city, l.status FROM enterprises e "
+                f"SELECT e.id, e.name, e.city, l.status, {JOINED} FROM enterprises e "
                 f"LEFT JOIN latest_reports l ON l.enterprise_id = e.id AND l.task = ? "
                 f"WHERE {' AND '.join(where)} AND (l.status IS NULL OR NOT {done_sql}) "
                 f"ORDER BY e.city, e.id")
             day = due.due
-            for eid, name, city, status in db.execute(query, [task, *params, *done_values]):
+            for eid, name, city, status, joined in db.execute(
+                    query, [task, *params, *done_values]):
                 if (eid, task) not in seen:
-                    seen[eid, task] = OverdueRow(eid, name, city, task, day, status)
+                    seen[eid, task] = OverdueRow(eid, name, city, task, day, status,
+                                                 bool(joined))
     result.rows = sorted(seen.values(), key=attrgetter("city", "task", "enterprise_id"))
     result.by_city.update(row.city for row in result.rows)
     result.by_task.update(row.task for row in result.rows)
@@ -286,16 +303,28 @@ class SilentRow:
     enterprise_name: str
     city: str
     approved_at: dt.datetime | None
+    joined: bool = True  # False: on the list, nobody bound yet (未加入)
 
 
-def silent(db: Database, *, regions: frozenset[str] = frozenset()) -> list[SilentRow]:
-    """Approved enterprises that have never reported on any task, by city."""
+def silent(
+    db: Database, *, regions: frozenset[str] = frozenset(), concerned: Condition | None = None
+) -> list[SilentRow]:
+    """Approved enterprises that have never reported on any task, by city; with
+    ``concerned`` (any task's audience), only those some task concerns. Both those that
+    joined (an approved account) and those of the list nobody bound yet (``joined``
+    False)."""
     where, params = _enterprise_where(ReportFilter(regions=regions, approval=Approval.APPROVED))
+    if concerned is not None:
+        sql, values = audience_sql(concerned)
+        where.append(sql)
+        params += values
     rows = db.execute(
-        f"SELECT e.id, e.name, e.city, e.decided_at FROM enterprises e WHERE {' AND '.join(where)}"
+        f"SELECT e.id, e.name, e.city, e.decided_at, {JOINED} FROM enterprises e "
+        f"WHERE {' AND '.join(where)}"
         " AND NOT EXISTS (SELECT 1 FROM latest_reports l WHERE l.enterprise_id = e.id)"
         " ORDER BY e.city, e.id", params)
-    return [SilentRow(r[0], r[1], r[2], from_db(r[3]) if r[3] else None) for r in rows]
+    return [SilentRow(r[0], r[1], r[2], from_db(r[3]) if r[3] else None, bool(r[4]))
+            for r in rows]
 
 
 # --- completion figures --------------------------------------------------------------
@@ -303,12 +332,17 @@ def silent(db: Database, *, regions: frozenset[str] = frozenset()) -> list[Silen
 
 @dataclass(frozen=True)
 class Completion:
-    """For one group (a city, or a task): concerned enterprises and what they reported."""
+    """For one group (a city, or a task): concerned enterprises and what they reported.
+    ``done`` counts done statuses other than the not-applicable ones (不涉及), which
+    ``exempt`` counts on its own: an enterprise saying a task does not concern it has not
+    completed it."""
 
     key: str
     concerned: int
     done: int
     reported: int  # reported anything on the task(s), done or not
+    exempt: int = 0  # reported a not-applicable status (不涉及)
+    not_joined: int = 0  # concerned enterprises of the list that have not joined (未加入)
 
     @property
     def share_done(self) -> float:
@@ -319,42 +353,63 @@ def completion_by_city(
     db: Database,
     *,
     task: int,
-    industries: frozenset[str] | None,
+    who: Condition,
     done: Collection[str],
+    exempt: Collection[str] = (),
     regions: frozenset[str] = frozenset(),
+    industry: str | None = None,
 ) -> list[Completion]:
-    """For one task: per city, the approved enterprises it concerns (``industries``: the
-    task's audience, None for every enterprise), how many reported, how many are done."""
-    flt = ReportFilter(regions=regions, industries=industries or frozenset(),
+    """For one task: per city, the approved enterprises it concerns (``who``: the task's
+    audience; ``industry``: only those of it as well), how many reported, how many are
+    done (``done`` minus ``exempt``) and how many said it does not concern them
+    (``exempt``)."""
+    flt = ReportFilter(regions=regions,
+                       industries=frozenset({industry}) if industry else frozenset(),
                        approval=Approval.APPROVED)
     where, params = _enterprise_where(flt)
-    done_sql, done_values = _in("l.status", done) if done else ("0", [])
+    who_sql, who_values = audience_sql(who)
+    done_only = [s for s in done if s not in set(exempt)]
+    done_sql, done_values = _in("l.status", done_only) if done_only else ("0", [])
+    exempt_sql, exempt_values = _in("l.status", exempt) if exempt else ("0", [])
     rows = db.execute(
         f"SELECT e.city, count(*), count(l.status), "
-        f"coalesce(sum(CASE WHEN {done_sql} THEN 1 ELSE 0 END), 0) "
+        f"coalesce(sum(CASE WHEN {done_sql} THEN 1 ELSE 0 END), 0), "
+        f"coalesce(sum(CASE WHEN {exempt_sql} THEN 1 ELSE 0 END), 0), "
+        f"coalesce(sum(CASE WHEN e.listed_at IS NOT NULL AND NOT {JOINED} THEN 1 ELSE 0 END), 0) "
         f"FROM enterprises e LEFT JOIN latest_reports l ON l.enterprise_id = e.id AND l.task = ? "
-        f"WHERE {' AND '.join(where)} GROUP BY e.city",
-        [*done_values, task, *params])
-    return [Completion(r[0], r[1], r[3], r[2]) for r in rows]
+        f"WHERE {' AND '.join(where)} AND {who_sql} GROUP BY e.city",
+        [*done_values, *exempt_values, task, *params, *who_values])
+    return [Completion(r[0], r[1], r[3], r[2], r[4], r[5]) for r in rows]
 
 
 def completion_by_task(
     db: Database,
     *,
-    concern: Mapping[int, frozenset[str] | None],
+    concern: Mapping[int, Condition],
     done: Collection[str],
+    exempt: Collection[str] = (),
     regions: frozenset[str] = frozenset(),
     industry: str | None = None,
 ) -> list[Completion]:
-    """Per task the plan has for enterprises: how many approved enterprises it concerns
-    (optionally only those of ``industry``), how many reported, how many are done."""
+    """Per task the plan has for enterprises (``concern``: task → audience): how many
+    approved enterprises it concerns (optionally only those of ``industry``: then a
+    task is listed when its audience names the industry or concerns some of them), how
+    many reported, how many are done, how many said 不涉及 (``exempt``)."""
     out = []
-    for task, industries in sorted(concern.items()):
-        if industry is not None and industries is not None and industry not in industries:
+    for task, who in sorted(concern.items()):
+        rows = completion_by_city(db, task=task, who=who, done=done, exempt=exempt,
+                                  regions=regions, industry=industry)
+        row = Completion(str(task), sum(r.concerned for r in rows), sum(r.done for r in rows),
+                         sum(r.reported for r in rows), sum(r.exempt for r in rows),
+                         sum(r.not_joined for r in rows))
+        if industry is not None and not row.concerned and industry not in _named(who):
             continue
-        chosen = frozenset({industry}) if industry is not None else industries
-        rows = completion_by_city(db, task=task, industries=chosen, done=done, regions=regions)
-        out.append(Completion(
-            str(task), sum(r.concerned for r in rows), sum(r.done for r in rows),
-            sum(r.reported for r in rows)))
+        out.append(row)
     return out
+
+
+def _named(who: Condition) -> frozenset[str]:
+    """The industries an audience names anywhere in it."""
+    if str(who.op) == "industries":
+        return who.industries
+    return frozenset(name for part in who.parts for name in _named(part))

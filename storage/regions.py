@@ -208,3 +208,26 @@ def region_of_county(text: str) -> tuple[str, str] | None:
         if county is not None:
             return region, county
     return None
+
+
+def county_problem(region: str, typed: str) -> str:
+    """Why ``typed`` is not a county of ``region`` (registration and the list import
+    say the same): it belongs to another region, or to none."""
+    where = region_of_county(typed)
+    if where is not None and where[0] in DIRECT_COUNTIES:
+        return f"{where[0]}是省直管县（市），单独登记，不属于{region}。"
+    if where is not None:
+        return f"{where[1]}属于{where[0]}，不是{region}的县（市、区）。"
+    return (f"“{typed}”不是{region}的县（市、区）。{region}的县（市、区）有："
+            + "、".join(COUNTIES.get(region, ())) + "。")
+
+
+def division_problem(code: str, region: str) -> str | None:
+    """Why ``region`` disagrees with the credit code's division digits, or None."""
+    division = code[2:8]
+    if not division.startswith(HENAN):
+        return f"信用代码第3至8位（{division}）表示企业不是在河南省登记的"
+    found = region_of_division(division)
+    if found is None or found == region:
+        return None
+    return f"信用代码第3至8位（{division}）表示企业在{found}登记，与“{region}”不一致"

@@ -89,6 +89,21 @@ class Chat:
         return texts(self.bot.api.calls[before:], self.user_id)
 
 
+QUALIFIER_STEP = "（补充"  # the prompt of a qualifier question at /register's step 5
+
+
+async def answer_qualifiers(chat: Chat, reply: str, answers: dict[str, str] | None = None,
+                            *, default: str = "不清楚", typed: bool = False) -> str:
+    """Answer /register's qualifier questions while ``reply`` is one: the label
+    (是 / 否 / 不清楚) of the first key of ``answers`` whose text is in the question (the
+    qualifier's name or question), else ``default``; returns the reply after them."""
+    while QUALIFIER_STEP in reply:
+        label = next((value for text, value in (answers or {}).items() if text in reply),
+                     default)
+        reply = await (chat.say(label) if typed else chat.press(label))
+    return reply
+
+
 async def register(
     chat: Chat,
     *,
@@ -99,9 +114,11 @@ async def register(
     industries: tuple[str, ...] = ("化工",),
     contact: str = "张三",
     phone: str = "13812345678",
+    qualifiers: dict[str, str] | None = None,
     confirm: bool = True,
 ) -> str:
-    """Go through /register with valid answers; returns the last reply."""
+    """Go through /register with valid answers; returns the last reply. The qualifier
+    questions are answered from ``qualifiers`` (see :func:`answer_qualifiers`)."""
     await chat.say("/register")
     await chat.say(name)
     await chat.say(code or credit_code(chat.user_id))
@@ -112,7 +129,7 @@ async def register(
         await chat.say(county)
     for industry in industries:
         await chat.press(industry)
-    await chat.press("完成")
+    await answer_qualifiers(chat, await chat.press("完成"), qualifiers)
     await chat.say(contact)
     reply = await chat.say(phone)
     if confirm:

@@ -24,15 +24,17 @@ from handlers.core.access import (
     Relation,
     Target,
 )
+from handlers.core.errors import SORRY
+from handlers.public.start import UNKNOWN_COMMAND
 from storage.audiences import Audience, AudienceKind
 from storage.calendar import add_deadline
 from storage.enterprises import approve, register
 from storage.notices import create_notice
 from storage.questions import log_question
 from storage.reports import ReportDraft, add_report
-from storage.users import Role, grant_role
+from storage.users import Role, grant_role, revoke_role
 from tests.bot_harness import FakeClock, RunningBot, plan_shape, running_bot
-from tests.dialog_driver import credit_code
+from tests.dialog_driver import Chat, credit_code
 
 ADMIN = 900  # the harness's settings admin
 FOUNDER, CLAIMANT = 3100, 3101
@@ -124,11 +126,17 @@ async def test_every_command_for_every_role(bot: RunningBot) -> None:
     for persona in PERSONAS:
         for name in names:
             need = next(c.need for c in policy.COMMANDS if c.name == name)
-            replies = await bot.exchange(persona.user_id, f"/{name}")
+            before = len(bot.api.calls)
+            await bot.exchange(persona.user_id, f"/{name}")
+            replies = [c for c in bot.api.calls[before:] if c.method.startswith("send")
+                       and c.params.get("chat_id") == persona.user_id]
             texts = [str(call.params.get("text", "")) for call in replies]
             await bot.exchange(persona.user_id, "/cancel")  # leave any dialog it started
             allowed = expected_allowed(persona, need)
             assert refused(texts) is not allowed, (persona.name, name, texts)
+            if allowed:  # it ran: its handler answered, without an error or "no such command"
+                assert replies, (persona.name, name)
+                assert not {SORRY, UNKNOWN_COMMAND} & set(texts), (persona.name, name, texts)
 
 
 async def test_every_button_for_every_role(bot: RunningBot) -> None:
@@ -173,3 +181,54 @@ async def test_a_command_for_another_bot_in_a_group_is_left_to_that_bot(bot: Run
     assert await bot.exchange(enterprise, "/stats@some_other_bot", chat_id=group) == []
     ours = await bot.exchange(enterprise, f"/stats@{bot.api.bot_username}", chat_id=group)
     assert refused([str(call.params.get("text", "")) for call in ours])
+
+
+ENDED = "已结束，填写的内容没有保存"
+CHANGES = ("revoked", "narrowed to 洛阳市")
+
+
+def _entry(command: str, targets: dict[Target, int]) -> str:
+    """What starts a dialog and leaves it waiting for typed input."""
+    if command == "review":
+        return f"/review {targets[Target.REPORT]} 有问题"
+    if command == "deadline":
+        return "/deadline add"
+    return f"/{command}"
+
+
+@pytest.mark.parametrize("change", CHANGES)
+async def test_every_dialog_step_is_checked_again_after_a_revoke_or_a_narrowed_scope(
+    bot: RunningBot, change: str,
+) -> None:
+    """For every dialog that needs a role, every persona allowed to start it: its role
+    revoked (or its scope narrowed to 洛阳市) mid-dialog, the next typed button label
+    or typed text ends the dialog with a message, and nothing is stored."""
+    targets = _targets(bot)
+    now = FakeClock().now
+    checked = 0
+    for entry in policy.DIALOGS:
+        if entry.need.roles == policy.ANYONE:
+            continue
+        for persona in PERSONAS:
+            if persona.role is Role.ADMIN or not expected_allowed(persona, entry.need):
+                continue
+            if change != "revoked" and persona.regions == ("洛阳市",):
+                continue  # nothing to narrow
+            chat = Chat(bot, persona.user_id)
+            started = await chat.say(_entry(entry.dialog.command, targets))
+            if "不在您负责的范围" in started:
+                continue  # e.g. a review of a 郑州市 report by staff of 洛阳市
+            labels = [label for label in chat.labels() if label != "取消"]
+            if change == "revoked":
+                revoke_role(bot.db, persona.user_id, now)
+            else:
+                grant_role(bot.db, persona.user_id, persona.role, ["洛阳市"], now)
+            typed = labels[0].removeprefix("✅ ") if labels else "测试内容"
+            reply = await chat.say(typed)
+            assert ENDED in reply, (entry.dialog.command, persona.name, change, reply)
+            assert entry.dialog.name not in (bot.app.user_data.get(persona.user_id) or {})
+            grant_role(bot.db, persona.user_id, persona.role, persona.regions, now)
+            checked += 1
+    assert checked >= 3
+    assert bot.rows("SELECT count(*) AS n FROM reviews") == [{"n": 0}]
+    assert bot.rows("SELECT count(*) AS n FROM notices") == [{"n": 1}]  # _targets' own

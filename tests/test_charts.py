@@ -11,12 +11,15 @@ from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from PIL import Image
 
 from handlers.staff.charts import (
+    DONE_COLOUR,
+    EXEMPT_COLOUR,
     FONT_PATH,
     MISSING,
     ChartLabels,
@@ -125,7 +128,8 @@ def test_a_character_the_font_lacks_is_drawn_as_a_marker_and_logged(
 
 
 def test_bars_split_the_concerned_enterprises(glyphs: frozenset[str]) -> None:
-    rows = [Completion("郑州市", 200, 50, 120), Completion("洛阳市", 100, 80, 90)]
+    rows = [Completion("郑州市", 200, 50, 120, not_joined=30),
+            Completion("洛阳市", 100, 80, 90)]
     fig = completion_figure(rows, city_labels(task=3, task_title="任务", scope="全省"))
     ax = fig.axes[0]
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
@@ -133,8 +137,22 @@ def test_bars_split_the_concerned_enterprises(glyphs: frozenset[str]) -> None:
     for bar in bars:
         by_row.setdefault(round(bar.get_y(), 2), []).append(round(bar.get_width(), 3))
     top, bottom = (by_row[y] for y in sorted(by_row, reverse=True))
-    assert top == [0.8, 0.1, 0.1], "洛阳市 first: 80% done"
-    assert bottom == [0.25, 0.35, 0.4]
+    assert top == [0.8, 0.0, 0.1, 0.1, 0.0], "洛阳市 first: 80% done"
+    assert bottom == [0.25, 0.0, 0.35, 0.25, 0.15], "未加入 is a category of its own"
+
+
+def test_not_applicable_has_its_own_colour_and_is_never_done(glyphs: frozenset[str]) -> None:
+    """Three enterprises, one says 不涉及: no green, a 不涉及 third (issue 15)."""
+    rows = [Completion("洛阳市", 3, 0, 1, 1)]
+    labels = city_labels(task=3, task_title="任务", scope="全省")
+    fig = completion_figure(rows, labels)
+    bars = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+    widths = {p.get_facecolor()[:3]: round(p.get_width(), 3) for p in bars}
+    assert widths[to_rgb(DONE_COLOUR)] == 0.0
+    assert widths[to_rgb(EXEMPT_COLOUR)] == 0.333
+    assert "不涉及" in assert_every_character_has_a_glyph(fig, glyphs)
+    line = completion_summary(rows, labels)
+    assert "已完成 0 家（0%），不涉及 1 家，已填报未完成 0 家，未填报 2 家" in line
 
 
 def test_summary_gives_totals_and_the_best_and_worst() -> None:
@@ -147,6 +165,17 @@ def test_summary_gives_totals_and_the_best_and_worst() -> None:
                                task_labels(titles={3: "甲", 13: "乙"}, scope="全省"))
     assert "家次" in tasks and "最高 任务3 50%，最低 任务13 10%" in tasks
     assert "没有涉及的企业" in completion_summary([], task_labels(titles={}, scope="全省"))
+
+
+def test_a_chart_nobody_reported_on_says_there_is_nothing_yet(glyphs: frozenset[str]) -> None:
+    rows = [Completion("12", 4, 0, 0), Completion("7", 3, 0, 0)]
+    labels = task_labels(titles={7: "甲", 12: "乙"}, scope="全省")
+    line = completion_summary(rows, labels)
+    assert "还没有企业填报" in line and "最高" not in line and "0%" not in line
+    shown = assert_every_character_has_a_glyph(completion_figure(rows, labels), glyphs)
+    assert "还没有企业填报" in shown
+    same = completion_summary([Completion("12", 4, 0, 1), Completion("7", 3, 0, 2)], labels)
+    assert "最高" not in same, "no best and worst when every bar is the same"
 
 
 def test_no_data_is_said_in_the_picture(glyphs: frozenset[str]) -> None:

@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from handlers.core.access import ANYONE, Need
 from handlers.core.dialogs import STAMP, STEP, label_key, typed_button
 from handlers.core.errors import SORRY
 from handlers.core.industries import read_industries
@@ -47,7 +48,7 @@ from storage.fields import (
 )
 from storage.regions import REGIONS, match_county, region_of_county
 from tests.bot_harness import RunningBot, running_bot
-from tests.dialog_driver import Chat, credit_code, register, register_approved
+from tests.dialog_driver import Chat, answer_qualifiers, credit_code, register, register_approved
 
 T = TypeVar("T")
 BOUND = 2.0  # seconds one step may take, for any input (typically a few milliseconds)
@@ -171,14 +172,15 @@ async def _to_register_step(chat: Chat, step: str) -> None:
         ("CITY", lambda: chat.say(code)),
         ("COUNTY", lambda: chat.press("洛阳市")),
         ("INDUSTRIES", lambda: chat.say("涧西区")),
-        ("CONTACT", lambda: chat.press("化工")),
+        ("QUALIFIERS", lambda: chat.press("化工")),
+        ("CONTACT", lambda: answer_qualifiers(chat, "（补充")),
         ("PHONE", lambda: chat.say("张三")),
         ("CONFIRM", lambda: chat.say("13812345678")),
         ("EDIT", lambda: chat.press("修改")),
     ]
     for name, answer in answers:
         await answer()
-        if name == "CONTACT":
+        if name == "QUALIFIERS":
             await chat.press("完成")
         if name == step:
             return
@@ -234,7 +236,7 @@ HELPERS = {STAMP, STEP, "mismatch_confirmed", "county_pending", "editing", "page
 # What each step's prompt says, to see that a refused answer gets the same step again.
 PROMPTS = {
     "register": {"NAME": "第1步", "CODE": "第2步", "CITY": "第3步", "COUNTY": "第4步",
-                 "INDUSTRIES": "第5步", "CONTACT": "第6步", "PHONE": "第7步",
+                 "INDUSTRIES": "第5步", "QUALIFIERS": "补充", "CONTACT": "第6步", "PHONE": "第7步",
                  "CONFIRM": "请核对以上信息", "EDIT": "请选择要修改的内容"},
     "report": {"TASK": "第1步", "STATUS": "第2步", "PERCENT": "第3步", "DESCRIPTION": "第4步",
                "DATE": "第5步", "ATTACH": "第6步", "CONFIRM": "请核对以上信息",
@@ -276,7 +278,7 @@ def background(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundB
         yield bg
 
 
-REGISTER_STEPS = ["NAME", "CODE", "CITY", "COUNTY", "INDUSTRIES", "CONTACT", "PHONE",
+REGISTER_STEPS = ["NAME", "CODE", "CITY", "COUNTY", "INDUSTRIES", "QUALIFIERS", "CONTACT", "PHONE",
                   "CONFIRM", "EDIT"]
 REPORT_STEPS = ["TASK", "STATUS", "PERCENT", "DESCRIPTION", "DATE", "ATTACH", "CONFIRM", "EDIT"]
 
@@ -284,7 +286,8 @@ REPORT_STEPS = ["TASK", "STATUS", "PERCENT", "DESCRIPTION", "DATE", "ATTACH", "C
 def test_every_state_is_covered() -> None:
     """The lists above name every state the dialogs have: a new step gets tested too."""
     for module, steps in ((register_dialog, REGISTER_STEPS), (report_dialog, REPORT_STEPS)):
-        states = {s for s in module.conversation(None).states if isinstance(s, str)}
+        handler = module.conversation(None, Need(ANYONE))
+        states = {s for s in handler.states if isinstance(s, str)}
         assert states == set(steps), module.__name__
 
 

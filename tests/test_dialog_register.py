@@ -6,9 +6,10 @@ from pathlib import Path
 
 from knowledge.engine import Engine
 from storage.enterprises import Status, enterprise_of_user
+from storage.qualifiers import qualifiers_of
 from storage.users import Role, grant_role
 from tests.bot_harness import FakeClock, running_bot
-from tests.dialog_driver import Chat, credit_code, register
+from tests.dialog_driver import Chat, answer_qualifiers, credit_code, register
 
 ALICE, BOB = 1001, 1002
 ZZ_STAFF, LY_STAFF, ADMIN = 20, 21, 900  # 900 is the harness's settings admin
@@ -48,7 +49,14 @@ async def test_each_step_rejects_bad_input_and_keeps_earlier_answers(
         assert "已选：化工" in await alice.press("化工")
         assert "已选：化工、制药" in await alice.press("制药")
         assert "已选：化工" in await alice.press("制药")  # pressed again: unselected
-        assert "第6步" in await alice.press("完成")
+        reply = await alice.press("完成")
+        assert "第5步（补充 1/" in reply and "搬迁" in reply  # the plan's qualifiers, in order
+        reply = await alice.say("不知道")
+        assert "第5步（补充 2/" in reply, "a typed 不知道 answers 不清楚"
+        reply = await alice.say("也许吧")
+        assert "请点击“是”“否”或“不清楚”回答" in reply and "补充 2/" in reply
+        assert "第6步" in await answer_qualifiers(alice, reply, {"土壤污染": "是"},
+                                                 default="否")
 
         assert "第7步" in await alice.say("张三")
         reply = await alice.say("1381234567")
@@ -57,7 +65,7 @@ async def test_each_step_rejects_bad_input_and_keeps_earlier_answers(
         assert "只能包含数字" in reply and "第7步" in reply
         summary = await alice.say("0371-6512 3456")
         for expected in ("河南绿源化工有限公司", good, "郑州市", "中原区", "化工", "张三",
-                         "0371-65123456"):
+                         "0371-65123456", "土壤污染重点监管单位：是"):
             assert expected in summary
 
         # 修改: change only the phone, everything else stays
@@ -73,6 +81,12 @@ async def test_each_step_rejects_bad_input_and_keeps_earlier_answers(
         assert membership.enterprise.credit_code == good
         assert membership.enterprise.industries == ("化工",)
         assert membership.enterprise.status is Status.PENDING
+        answers = qualifiers_of(bot.db, membership.enterprise.id)
+        assert answers["soil_key_unit"] == "yes" and answers["relocation_2021"] == "unknown"
+        assert answers["coal_furnace"] == "no"
+        # the answers decide the tasks: soil tasks concern it, relocation does not
+        numbers = {t.number for t in engine.kb.tasks_concerning(("化工",), answers)}
+        assert {24, 25} <= numbers and 1 not in numbers
         assert bot.rows("SELECT * FROM questions") == [], "dialog text is not a question"
 
 

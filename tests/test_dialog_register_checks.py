@@ -10,7 +10,7 @@ from knowledge.engine import Engine
 from storage.enterprises import Status, accounts_of, enterprise_of_user, find_by_code
 from storage.users import Role, grant_role
 from tests.bot_harness import FakeClock, running_bot
-from tests.dialog_driver import Chat, credit_code, register
+from tests.dialog_driver import Chat, answer_qualifiers, credit_code, register
 
 ALICE, BOB = 1001, 1002
 ZZ_STAFF, LY_STAFF, ADMIN = 20, 21, 900
@@ -56,7 +56,7 @@ async def test_emoji_and_symbols_are_not_a_name_county_or_contact(
         assert "需要包含汉字或字母" in reply and "第4步" in reply
         await alice.say("中原区")
         await alice.press("化工")
-        await alice.press("完成")
+        await answer_qualifiers(alice, await alice.press("完成"))
         reply = await alice.say("👍")
         assert "联系人姓名需要包含汉字或字母" in reply and "第6步" in reply
         await alice.say("张三")
@@ -79,7 +79,7 @@ async def test_counties_come_from_the_chosen_city(tmp_path: Path, engine: Engine
         assert "中原区属于郑州市，不是洛阳市的县（市、区）" in reply
         assert "第5步" in await alice.say("偃师市"), "a former name of 偃师区"
         await alice.press("化工")
-        await alice.press("完成")
+        await answer_qualifiers(alice, await alice.press("完成"))
         await alice.say("张三")
         assert "县（市、区）：偃师区" in await alice.say("13812345678")
 
@@ -110,7 +110,7 @@ async def test_a_registered_code_is_said_when_typed(tmp_path: Path, engine: Engi
         await bob.press("郑州市")
         await bob.say("金水区")
         await bob.press("化工")
-        await bob.press("完成")
+        await answer_qualifiers(bob, await bob.press("完成"))
         await bob.say("李四")
         summary = await bob.say("13900000000")
         assert "提交后为绑定申请" in summary
@@ -138,7 +138,7 @@ async def test_typed_industry_names_are_understood(tmp_path: Path, engine: Engin
         assert "已选：玻璃、铸造、家具制造" in reply, "what was chosen is kept"
         reply = await alice.say("制造")
         assert "家具制造、钢结构制造、卷材制造" in reply
-        await alice.press("完成")
+        await answer_qualifiers(alice, await alice.press("完成"))
         await alice.say("张三")
         summary = await alice.say("13812345678")
         assert "所属行业：玻璃、铸造、家具制造" in summary, "choices, not their members"
@@ -165,7 +165,7 @@ async def test_a_code_of_another_city_is_confirmed_then_sent_to_both_cities(
         assert "第4步" in await squatter.press("洛阳市"), "chosen again: confirmed"
         await squatter.say("涧西区")
         await squatter.press("化工")
-        await squatter.press("完成")
+        await answer_qualifiers(squatter, await squatter.press("完成"))
         await squatter.say("王五")
         summary = await squatter.say("13812345678")
         assert "与所在地市不一致" in summary
@@ -213,7 +213,7 @@ async def test_a_code_from_outside_henan_is_confirmed_and_flagged(
         assert "第4步" in await alice.press("郑州市")
         await alice.say("中原区")
         await alice.press("化工")
-        await alice.press("完成")
+        await answer_qualifiers(alice, await alice.press("完成"))
         await alice.say("张三")
         assert "信用代码不是在河南省登记的" in await alice.say("13812345678")
         await alice.press("确认提交")

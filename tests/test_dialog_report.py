@@ -45,6 +45,25 @@ async def test_tasks_of_the_enterprise_industries_come_first_then_all_26(
         assert "任务26" in await alice.press(alice.labels()[5])
 
 
+async def test_the_tasks_offered_first_follow_the_qualifiers_answered_at_registration(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """A 汽车 enterprise that is a 土壤污染重点监管单位 sees the soil tasks among its own;
+    one that answered 否 does not (the one answer, ``tasks_of``)."""
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice, bob = Chat(bot, ALICE), Chat(bot, BOB)
+        await register_approved(alice, industries=("汽车",), qualifiers={"土壤污染": "是"})
+        await register_approved(bob, industries=("汽车",), name="河南另一家汽车有限公司",
+                                qualifiers={"土壤污染": "否"})
+        await alice.say("/report")
+        await bob.say("/report")
+        offered = {chat.user_id: {int(label.split(".")[0]) for label in chat.labels()[:-1]}
+                   for chat in (alice, bob)}
+        assert {24, 25} <= offered[ALICE]
+        assert not {24, 25} & offered[BOB]
+        assert offered[ALICE] - {24, 25} == offered[BOB]
+
+
 async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
     tmp_path: Path, engine: Engine
 ) -> None:
@@ -165,7 +184,9 @@ async def test_history_kept_across_reports_and_shown_by_myreports(
         await report(alice, task=8, status="已完成", description="验收通过", date="6月15日")
 
         listing = await alice.say("/myreports")
-        assert "各任务最新进展（2/26项）" in listing
+        # reported on 2 of the 5 tasks that concern a 化工 enterprise (8, 18, 20, 22, 26)
+        assert "各任务最新进展（2/5项）" in listing
+        assert "尚未填报：任务20、任务22、任务26" in listing
         assert "8. 严控煤炭消费总量 — 已完成" in listing
         assert "18. " in listing and "未开始" in listing and "2022-03-31" in listing
         assert "进行中 70%" not in listing, "only the latest report per task"

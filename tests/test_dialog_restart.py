@@ -10,7 +10,7 @@ from knowledge.engine import Engine
 from storage.enterprises import enterprise_of_user
 from tests.bot_harness import FakeClock, running_bot
 from tests.botapi_server import BotApiServer
-from tests.dialog_driver import Chat, credit_code, register_approved
+from tests.dialog_driver import Chat, answer_qualifiers, credit_code, register_approved
 
 ALICE = 1001
 TIMED_OUT = "由于长时间没有操作"
@@ -45,7 +45,7 @@ async def test_dialog_resumes_at_the_same_step_after_a_restart(
             assert "第4步" in await alice.press("开封市"), "the city button of the old prompt"
             await alice.press("跳过")
             await alice.press("化工")
-            await alice.press("完成")
+            await answer_qualifiers(alice, await alice.press("完成"))
             await alice.say("王五")
             summary = await alice.say("13812345678")
             assert "重启测试有限公司" in summary and credit_code(5, "410205") in summary

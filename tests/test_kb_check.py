@@ -122,11 +122,11 @@ def test_which_tasks_concern_an_enterprise_follow_its_industries() -> None:
     kb = load_kb()
     casting = {t.number for t in kb.tasks_concerning(["铸造"])}
     assert {2, 5, 7, 16} <= casting  # the tasks that name 铸造
-    assert 13 in casting  # audience: all (door-access systems of every enterprise)
+    assert 13 not in casting  # door-access systems: bulk-transport enterprises only
+    assert 13 in {t.number for t in kb.tasks_concerning(["铸造"], {"bulk_transport": "yes"})}
     assert 17 not in casting and 1 not in casting  # coatings; the eight named relocations
-    assert {t.number for t in kb.tasks_concerning(["服装"])} == {
-        n for n, industries in kb.concern().items() if industries is None
-    }
+    assert not kb.tasks_concerning(["服装"])  # no task concerns every enterprise
+    assert not kb.tasks_concerning(["服装"], {"soil_key_unit": "unknown"})
     assert kb.done_statuses == ("已完成", "不涉及")
 
 

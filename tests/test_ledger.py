@@ -272,14 +272,19 @@ def test_lvdong_export_writes_the_ledger_narrowed_by_city_and_task(
     path = tmp_path / "lvdong.sqlite"
     whole = lvdong(path, "--out", str(tmp_path / "全省.xlsx"))
     assert whole.returncode == 0, whole.stderr
-    assert "最新进展 5 行，填报记录 8 行，企业 4 行" in whole.stdout
+    # 5 latest reports, and a 未填报 row for each other task that concerns one of the 4
+    assert "填报记录 8 行，企业 4 行" in whole.stdout
     book = openpyxl.load_workbook(tmp_path / "全省.xlsx")
+    latest_rows = records(book[LATEST])
+    assert f"最新进展 {len(latest_rows)} 行" in whole.stdout
+    assert len([r for r in latest_rows if r["状态"] != "未填报"]) == 5 < len(latest_rows)
     assert len(records(book[HISTORY])) == 8 and len(records(book[ENTERPRISES])) == 4
 
     narrow = lvdong(path, "--out", str(tmp_path / "ly.xlsx"), "--city", "洛阳", "--task", "3")
     assert narrow.returncode == 0, narrow.stderr
-    rows = records(openpyxl.load_workbook(tmp_path / "ly.xlsx")[LATEST])
-    assert {(r["地市"], r["任务编号"]) for r in rows} == {("洛阳市", 3)} and len(rows) == 2
+    every = records(openpyxl.load_workbook(tmp_path / "ly.xlsx")[LATEST])
+    rows = [r for r in every if r["状态"] != "未填报"]
+    assert {(r["地市"], r["任务编号"]) for r in every} == {("洛阳市", 3)} and len(rows) == 2
     assert rows[0]["任务名称"] == "推动工业企业绿色发展"  # the shipped plan's title
 
     as_csv = lvdong(path, "--out", str(tmp_path / "ledger.txt"), "--format", "csv")

@@ -13,6 +13,7 @@ from knowledge.engine import Engine
 from storage.clock import SHANGHAI
 from storage.db import open_db
 from storage.enterprises import approve, register
+from storage.qualifiers import set_qualifiers
 from storage.reports import ReportDraft, add_report
 from storage.users import Role, get_user, grant_role
 from tests.bot_harness import FakeClock, RunningBot, plan_shape, running_bot
@@ -38,6 +39,9 @@ def _setup(path: Path, now: dt.datetime) -> None:
         )
         approve(db, account_id=registration.account.id, approver_id=ADMIN,
                 admins=frozenset({ADMIN}), now=now)
+        # task 13 (门禁系统) concerns bulk-material transport enterprises
+        set_qualifiers(db, registration.enterprise.id, {"bulk_transport": "yes"},
+                       actor_id=None, now=now)
         if user == ZZ[0]:
             add_report(db, ReportDraft(enterprise_id=registration.enterprise.id, user_id=user,
                                        task=13, status="已完成", description="门禁已建"), now,

@@ -184,3 +184,22 @@ async def test_unchanged_or_empty_user_data_is_not_rewritten(tmp_path: Path) -> 
     assert on_disk(path, "SELECT updated_at FROM user_data") == [
         ("2021-06-01T08:01:00.000000+00:00",)
     ]
+
+
+async def test_writes_made_together_commit_in_one_transaction(tmp_path: Path) -> None:
+    """A dialog's state and its draft reach the disk together (issue 14: a state saved
+    without its draft made every later message fail): inside ``write_together``
+    nothing is written until the end, then both at once."""
+    path = tmp_path / "lvdong.sqlite"
+    persistence = fresh(path)
+    seen: list[object] = []
+
+    async def step() -> None:
+        await persistence.update_user_data(7, {"review": {"report": 1, "_step": "COMMENT"}})
+        seen.append(on_disk(path, "SELECT count(*) FROM user_data"))  # killed here?
+        await persistence.update_conversation("review", (7, 7), "COMMENT")
+
+    await persistence.write_together(step())
+    assert seen == [[(0,)]], "the draft alone was not committed"
+    assert on_disk(path, "SELECT count(*) FROM user_data") == [(1,)]
+    assert on_disk(path, "SELECT state FROM conversations") == [('"COMMENT"',)]

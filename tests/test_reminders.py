@@ -14,9 +14,11 @@ from sqlite_utils import Database
 
 from handlers.delivery.reminders import run_reminders
 from knowledge.engine import Engine
+from storage.calendar import add_deadline
 from storage.clock import SHANGHAI
 from storage.db import open_db
 from storage.enterprises import approve, register
+from storage.qualifiers import set_qualifiers
 from storage.reminders import runs_of
 from storage.reports import ReportDraft, add_report
 from storage.users import Role, grant_role
@@ -124,7 +126,9 @@ async def test_days_missed_while_down_are_caught_up_once_and_old_ones_are_not_se
     clock.now = beijing(2021, 11, 2, 10, 0)
     async with running_bot(tmp_path, engine=engine, clock=clock, server=server) as again:
         await again.outbox_drained()  # start-up plans what was missed
-        assert any("还有1天" in t for t in received(again, CASTING_ZZ, "截止提醒"))
+        # the 1-day note would arrive after the deadline: superseded by the overdue notice
+        assert not any("还有1天" in t for t in received(again, CASTING_ZZ, "截止提醒"))
+        assert [r.stale for r in runs_of(again.db, "kb:2:1") if r.kind == "before:1"] == [True]
         [overdue] = received(again, CASTING_ZZ, "逾期提醒")
         assert "截止日期已过" in overdue and "/report" in overdue
         assert not received(again, CASTING_LY_DONE, "逾期提醒")
@@ -144,3 +148,52 @@ async def test_days_missed_while_down_are_caught_up_once_and_old_ones_are_not_se
         assert runs and all(run.stale for run in runs)
         assert not any("2021年12月31日" in t for t in received(late, CASTING_ZZ, "提醒"))
     await server.stop()
+
+
+async def test_a_run_due_at_night_waits_for_the_window_and_counts_days_from_sending(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """Issue 15: a deadline added at 01:52 for 24 days ahead said "还有30天" at 01:52."""
+    clock = FakeClock(beijing(2021, 6, 1, 1, 52))
+    _setup(tmp_path, clock.now)
+    db = open_db(tmp_path / "lvdong.sqlite")
+    add_deadline(db, task=2, due=dt.date(2021, 6, 25), what="报送冲天炉淘汰计划",
+                 industries=(), regions=(), by=OFFICIAL_PROVINCE, now=clock.now)
+    db.conn.close()
+    async with running_bot(tmp_path, engine=engine, clock=clock) as bot:
+        assert await _tick(bot) == 0, "01:52 is outside the window"
+        assert not received(bot, CASTING_ZZ, "报送冲天炉淘汰计划")
+        clock.now = beijing(2021, 6, 1, 21, 30)
+        assert await _tick(bot) == 0, "after the window closes, too"
+        clock.now = beijing(2021, 6, 2, 9, 0)
+        await _tick(bot)
+        [note] = [t for t in received(bot, CASTING_ZZ, "截止提醒")
+                  if "报送冲天炉淘汰计划" in t]
+        assert "还有23天" in note, "counted from the day it is sent, not the day it was due"
+        assert "还有30天" not in note
+
+
+async def test_a_start_date_is_reminded_before_and_never_overdue(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """Task 23: existing Yellow River dischargers apply the standard from 2022-09-01."""
+    clock = FakeClock(beijing(2022, 7, 1, 12, 0))
+    db = open_db(tmp_path / "lvdong.sqlite")
+    existing = _enterprise(db, clock.now, CASTING_ZZ, "郑州市", "化工")
+    unsure = _enterprise(db, clock.now, TEXTILE, "郑州市", "化工")
+    set_qualifiers(db, existing, {"yellow_river_existing": "yes"}, actor_id=None, now=clock.now)
+    set_qualifiers(db, unsure, {"yellow_river_existing": "unknown"}, actor_id=None, now=clock.now)
+    db.conn.close()
+    async with running_bot(tmp_path, engine=engine, clock=clock) as bot:
+        clock.now = beijing(2022, 8, 2, 9, 0)
+        await _tick(bot)
+        [note] = received(bot, CASTING_ZZ, "执行提醒", task=23)
+        assert "2022年9月1日起" in note and "还有30天起执行" in note
+        assert "截止" not in note and "过期" not in note
+        assert not received(bot, TEXTILE, "提醒", task=23), "不清楚 counts as not concerned"
+        clock.now = beijing(2022, 9, 5, 9, 0)
+        await _tick(bot)
+        assert not received(bot, CASTING_ZZ, "逾期", task=23)
+        assert len(received(bot, CASTING_ZZ, "提醒", task=23)) == 1, "nothing after the date"
+        runs = {r.kind: r.stale for r in runs_of(bot.db, "kb:23:2")}
+        assert runs == {"before:30": False, "before:7": True, "before:1": True}

@@ -8,7 +8,6 @@ leaves behind), and a bot started on the copy gets the replayed confirm.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,9 @@ from knowledge.engine import Engine
 from tests.bot_harness import FakeClock, running_bot
 from tests.botapi_server import BotApiServer
 from tests.dialog_driver import Chat, register_approved, report
+from tests.test_dialog_restart import on_disk, snapshot
 
 ALICE = 1001
-
-
-def snapshot(source: Path, target: Path) -> None:
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-
-
-def on_disk(path: Path, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as conn:
-        return conn.execute(sql).fetchall()
 
 
 async def test_a_confirm_replayed_after_a_crash_gets_the_same_report(

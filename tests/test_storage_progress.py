@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from knowledge.model import EVERYONE, Audience
 from storage.db import open_db
 from storage.enterprises import approve, register
 from storage.progress import (
@@ -125,7 +126,7 @@ def test_pending_and_approved_and_reviews(db: Database, province: dict[str, int]
 
 
 def test_overdue_counts_those_who_never_reported(db: Database, province: dict[str, int]) -> None:
-    steel = frozenset({"钢铁"})
+    steel = Audience.of_industries({"钢铁"})
     dues = [Due(3, dt.date(2021, 6, 30), steel), Due(4, dt.date(2021, 9, 30), steel)]
     assert overdue(db, dues, today=dt.date(2021, 6, 30), done=DONE).total == 0, "not on the day"
     july = overdue(db, dues, today=dt.date(2021, 7, 1), done=DONE)
@@ -138,7 +139,7 @@ def test_overdue_counts_those_who_never_reported(db: Database, province: dict[st
     assert october.enterprises == 3
     zz = overdue(db, dues, today=dt.date(2021, 10, 1), done=DONE, regions=frozenset({"郑州市"}))
     assert [(r.city, r.task) for r in zz.rows] == [("郑州市", 4)]
-    everyone = overdue(db, [Due(13, dt.date(2021, 10, 31), None)], today=dt.date(2021, 11, 1),
+    everyone = overdue(db, [Due(13, dt.date(2021, 10, 31), EVERYONE)], today=dt.date(2021, 11, 1),
                        done=DONE)
     assert everyone.enterprises == 4, "every approved enterprise, none reported on task 13"
 
@@ -150,16 +151,18 @@ def test_silent_are_approved_enterprises_that_never_reported(
     assert silent(db, regions=frozenset({"郑州市"})) == []
 
 
+CONCERN = {3: Audience.of_industries({"钢铁", "玻璃"}), 4: Audience.of_industries({"钢铁"})}
+
+
 def test_completion_by_city_and_by_task(db: Database, province: dict[str, int]) -> None:
     by_city = {c.key: c for c in completion_by_city(
-        db, task=3, industries=frozenset({"钢铁"}), done=DONE)}
+        db, task=3, who=Audience.of_industries({"钢铁"}), done=DONE)}
     assert (by_city["郑州市"].concerned, by_city["郑州市"].done) == (1, 1)
     assert (by_city["洛阳市"].concerned, by_city["洛阳市"].reported, by_city["洛阳市"].done) == (
         2, 1, 0)
     by_task = {c.key: c for c in completion_by_task(
-        db, concern={3: frozenset({"钢铁", "玻璃"}), 4: frozenset({"钢铁"})}, done=DONE)}
+        db, concern=CONCERN, done=DONE)}
     assert (by_task["3"].concerned, by_task["3"].done) == (4, 1)
     assert (by_task["4"].concerned, by_task["4"].done) == (3, 1)
-    glass = completion_by_task(db, concern={3: frozenset({"钢铁", "玻璃"}),
-                                            4: frozenset({"钢铁"})}, done=DONE, industry="玻璃")
+    glass = completion_by_task(db, concern=CONCERN, done=DONE, industry="玻璃")
     assert [(c.key, c.concerned) for c in glass] == [("3", 1)]

@@ -97,8 +97,10 @@ class BotData:
     commands: tuple[Command, ...]  # the declared commands (handlers.policy), for /help
     reminders: ReminderSettings
     invite_hours: float  # how long an invitation link stays valid
+    enterprise_invite_days: float  # how long an enterprise's invitation link stays valid
 
     def __init__(self) -> None:
+        self.run_id = 0  # this run of the bot (storage.dialog_results.start_run)
         self.suggestions = SuggestionMemory()
         self.answer_cache: AnswerCache[Any] = AnswerCache()
         self.touched: set[int] = set()  # ids of updates a dialog step handled (to persist)
@@ -117,9 +119,12 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotD
     """The context of every lvdong handler: ``context.bot_data`` is a :class:`BotData`.
 
     ``typed_button``: the callback data of the button whose label a user typed in a
-    dialog, for this update only (see ``handlers.core.dialogs.pressed``)."""
+    dialog, for this update only (see ``handlers.core.dialogs.pressed``).
+    ``dialog_access``: what the dialog handling this update needs (set by the dialog
+    machinery, see ``handlers.core.dialog_access``)."""
 
     typed_button: str | None = None
+    dialog_access: Any = None
 
 
 App = Application[Any, Context, Any, Any, BotData, Any]

@@ -1,4 +1,5 @@
-"""Dialogs abandoned while the bot was down: tell their users at start-up.
+"""Dialogs abandoned while the bot was down, or caught at their last step by a crash:
+tell their users at start-up.
 
 PTB's ``conversation_timeout`` runs on in-memory jobs, which a restart loses.
 ``SqlitePersistence.get_conversations`` drops stored dialogs older than the
@@ -12,7 +13,10 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 
 from handlers.core.context import App
+from handlers.core.dialog_shape import Flow
 from handlers.core.dialogs import Dialog, expiry_note, forget_drafts
+from storage.conversations import load_conversations
+from storage.outbox import Message
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,3 +51,24 @@ async def notify_expired(
 
 def _names(dialogs: Iterable[Dialog]) -> Sequence[str]:
     return [dialog.name for dialog in dialogs]
+
+
+RESUMED = ("绿动刚刚意外重启了。您的{title}停在最后一步：如果您已经确认（或已发送内容）"
+           "却没有收到完成的回复，请再操作一次，不会重复提交。")
+
+
+def notify_waiting(application: App, flows: Iterable[Flow], run_id: int) -> int:
+    """After a crash: each user whose dialog waits at a step that stores its result may
+    have confirmed just before the kill, with the update lost on the way (Telegram had
+    it acknowledged). They are asked once more (the confirm is idempotent, see
+    ``handlers.core.dialog_access.committing``); returns how many notes were queued."""
+    outbox, db = application.bot_data.outbox, application.bot_data.db
+    queued = 0
+    for flow in flows:
+        waiting = flow.commit_states
+        for key, state in load_conversations(db, flow.dialog.name).items():
+            if state in waiting and key and isinstance(key[0], int):
+                note = Message(key=f"resumed:{flow.dialog.name}:{key[0]}:{run_id}",
+                               kind="expiry", text=RESUMED.format(title=flow.dialog.title))
+                queued += outbox.queue(note, [key[0]])
+    return queued

@@ -115,3 +115,13 @@ def read_industries(
         else:
             unknown.append(part)
     return Reading(tuple(dict.fromkeys(found)), tuple(unknown), ambiguous)
+
+
+def reading_problems(reading: Reading) -> list[str]:
+    """What is wrong with a typed list of industries, one message per part: a name of
+    no industry of the plan, or one that may mean several (registration and the list
+    import say the same)."""
+    problems = [f"没有找到“{part[:20]}”这个行业" for part in reading.unknown]
+    problems += [f"“{part[:20]}”可能是：" + "、".join(c.name for c in options) + "，请写得具体一些"
+                 for part, options in reading.ambiguous.items()]
+    return problems

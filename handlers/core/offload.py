@@ -11,27 +11,40 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from sqlite_utils import Database
 
 from handlers.core.context import BotData
-from storage.db import MEMORY, open_reader
+from storage.db import MEMORY, open_db, open_reader
 
 T = TypeVar("T")
 
 
 async def in_worker(bot_data: BotData, work: Callable[[Database], T]) -> T:
     """``work(reader)`` in a worker thread with its own read-only connection."""
+    return await _in_thread(bot_data, work, open_reader)
+
+
+async def in_writer(bot_data: BotData, work: Callable[[Database], T]) -> T:
+    """``work(db)`` in a worker thread on a write connection of its own: a long write
+    (an import, in one transaction) while the bot's own connection stays on the event
+    loop (its writes wait for the lock, up to the busy timeout)."""
+    return await _in_thread(bot_data, work, open_db)
+
+
+async def _in_thread(bot_data: BotData, work: Callable[[Database], T],
+                     connect: Callable[[Path], Database]) -> T:
     path = bot_data.db_path
     if str(path) == MEMORY:  # a private in-memory database has no second connection
         return work(bot_data.db)
 
     def run() -> T:
-        reader = open_reader(path)
+        db = connect(path)
         try:
-            return work(reader)
+            return work(db)
         finally:
-            reader.conn.close()
+            db.conn.close()
 
     return await asyncio.to_thread(run)

@@ -6,10 +6,20 @@ days before it (``LVDONG_REMINDER_DAYS``, default 30, 7 and 1), and the day afte
 it — are planned once (:mod:`storage.reminders`): the approved enterprises the
 deadline concerns that have not reported a done status (已完成/不涉及) get a reminder,
 after the deadline an overdue notice, and each official whose scope holds overdue
-enterprises a summary. A run is due from ``LVDONG_REMINDER_TIME`` (Beijing time)
-on its day; one missed while the bot was down is caught up once, unless more
-than ``LVDONG_REMINDER_CATCHUP_DAYS`` late, when it is recorded as stale and not
-sent (nobody wants a "30 days left" note after the deadline).
+enterprises a summary. Who a deadline concerns is its audience in the knowledge
+base (industries and qualifiers, ``storage.qualifiers.audience_sql``); a qualifier
+answered 不清楚 does not count. A start date (自…起执行) gets the notes before it, never
+an overdue notice.
+
+Runs are planned only inside the reminder window, from ``LVDONG_REMINDER_TIME``
+(Beijing time) to ``ReminderSettings.until``; one that falls due outside it (a
+deadline added at night, a restart at 02:00) waits for the next window. The days left
+are counted when the note is planned — in the window, so on the Beijing day it is
+sent — never from the day the run was meant for. A run missed while the bot was down
+is caught up once, unless more than ``LVDONG_REMINDER_CATCHUP_DAYS`` late or
+superseded by a later run of the same deadline (a 7-day note due as well, or the
+deadline already passed): then it is recorded as stale and not sent, so nobody gets
+"还有30天" and "还有7天" at once, or a days-left note after the deadline.
 """
 
 from __future__ import annotations
@@ -20,11 +30,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from handlers.core.context import BotData, Context
-from handlers.core.plan import calendar, date_words
+from handlers.core.plan import calendar, date_words, days_words
 from handlers.core.telegram_html import escape
 from storage.audiences import concerned, recipients
 from storage.calendar import CalendarEntry
-from storage.clock import to_local
+from storage.clock import local_today, to_local
 from storage.outbox import Message
 from storage.regions import REGIONS
 from storage.reminders import Run, due_runs, plan, planned
@@ -40,12 +50,25 @@ class ReminderSettings:
     time: dt.time = dt.time(9, 0)  # Beijing time from which a day's runs go out
     days_before: tuple[int, ...] = (30, 7, 1)
     catch_up_days: int = 7
+    until: dt.time = dt.time(21, 0)  # Beijing time at which the day's window closes
 
 
-def reminder_day(now: dt.datetime, at: dt.time) -> dt.date:
-    """The last Beijing date whose reminder time has come."""
-    local = to_local(now)
-    return local.date() if local.time() >= at else local.date() - dt.timedelta(days=1)
+def in_window(now: dt.datetime, settings: ReminderSettings) -> bool:
+    """Whether ``now`` (Beijing time) is inside the reminder window (which may wrap
+    past midnight when ``until`` is earlier than ``time``)."""
+    at = to_local(now).time()
+    if settings.time < settings.until:
+        return settings.time <= at < settings.until
+    return at >= settings.time or at < settings.until
+
+
+def superseded(runs: list[Run], due: dt.date, today: dt.date) -> set[str]:
+    """Keys of the due runs a later run of the same deadline makes pointless: every
+    days-left note but the latest, and all of them once the date itself has passed."""
+    before = sorted((r for r in runs if r.kind.startswith("before:")), key=lambda r: r.due_on)
+    if today > due:
+        return {r.key for r in before}
+    return {r.key for r in before[:-1]}
 
 
 def _title(bot_data: BotData, entry: CalendarEntry) -> str:
@@ -59,7 +82,9 @@ def _citation(bot_data: BotData, entry: CalendarEntry) -> str:
         return ""
 
 
-def reminder_text(bot_data: BotData, entry: CalendarEntry, run: Run) -> str:
+def reminder_text(bot_data: BotData, entry: CalendarEntry, run: Run, today: dt.date) -> str:
+    """The note of ``run``, its days left counted from ``today`` (the Beijing day it is
+    sent on)."""
     title = escape(_title(bot_data, entry))
     what = escape(entry.what)
     done = "或".join(f"“{name}”" for name in bot_data.kb.done_statuses)
@@ -67,10 +92,13 @@ def reminder_text(bot_data: BotData, entry: CalendarEntry, run: Run) -> str:
         head = (f"⚠️ <b>逾期提醒</b>：任务{entry.task}“{title}”要求{escape(date_words(entry))}"
                 f"{what}，截止日期已过，贵企业尚未报告完成。")
         tail = f"请尽快用 /report 填报进展（状态选{escape(done)}后不再提醒）。"
+    elif entry.starts:
+        head = (f"⏰ <b>执行提醒</b>：任务{entry.task}“{title}”：{escape(date_words(entry))}"
+                f"{what}，{days_words(entry, today)}。")
+        tail = f"请用 /report 填报准备情况；填报{escape(done)}后不再提醒。"
     else:
-        days = (entry.due - run.due_on).days
         head = (f"⏰ <b>截止提醒</b>：任务{entry.task}“{title}”要求{escape(date_words(entry))}"
-                f"{what}，还有{days}天。")
+                f"{what}，{days_words(entry, today)}。")
         tail = f"请用 /report 填报进展；填报{escape(done)}后不再提醒。"
     basis = _citation(bot_data, entry)
     return "\n".join([head, tail] + ([f"依据：{escape(basis)}"] if basis else []))
@@ -85,17 +113,17 @@ def summary_text(bot_data: BotData, entry: CalendarEntry, scope: str, cities: Co
 
 
 def _deliveries(
-    bot_data: BotData, entry: CalendarEntry, run: Run
+    bot_data: BotData, entry: CalendarEntry, run: Run, today: dt.date
 ) -> tuple[list[tuple[Message, list[int]]], int]:
     """What a run sends, and how many enterprises it skips because they are done."""
     db = bot_data.db
-    everyone = concerned(db, regions=entry.regions, industries=entry.industries,
+    everyone = concerned(db, regions=entry.regions, who=entry.who,
                          task=entry.task, done=bot_data.kb.done_statuses)
     open_ = [enterprise for enterprise in everyone if not enterprise.done]
     skipped = len(everyone) - len(open_)
     if run.kind != "summary":
         message = Message(key=f"reminder:{run.key}", kind=run.kind.split(":")[0],
-                          text=reminder_text(bot_data, entry, run))
+                          text=reminder_text(bot_data, entry, run, today))
         return [(message, recipients(db, [enterprise.id for enterprise in open_]))], skipped
     cities = Counter(enterprise.city for enterprise in open_)
     deliveries = []
@@ -113,18 +141,24 @@ def run_reminders(bot_data: BotData, settings: ReminderSettings) -> int:
     """Plan every reminder run that has fallen due and was not planned; returns how many
     runs were planned now (stale ones included)."""
     now = bot_data.now()
-    today = reminder_day(now, settings.time)
+    if not in_window(now, settings):
+        return 0  # what fell due waits for the next window
+    today = local_today(now)
     count = 0
     for entry in calendar(bot_data):
-        if entry.industries == frozenset():
+        if entry.nobody:
             continue  # government work: no enterprise to remind
         runs = due_runs(entry.key, entry.due, today=today, offsets=settings.days_before)
+        if entry.starts:  # a start date is never overdue
+            runs = [run for run in runs if run.kind.startswith("before:")]
         done = planned(bot_data.db, [run.key for run in runs])
+        later = superseded(runs, entry.due, today)
         for run in runs:
             if run.key in done:
                 continue
-            stale = (today - run.due_on).days > settings.catch_up_days
-            deliveries, skipped = ([], 0) if stale else _deliveries(bot_data, entry, run)
+            stale = (today - run.due_on).days > settings.catch_up_days or run.key in later
+            deliveries, skipped = (([], 0) if stale
+                                   else _deliveries(bot_data, entry, run, today))
             if plan(bot_data.db, run, deliveries, skipped=skipped, now=now, stale=stale):
                 count += 1
     if count:

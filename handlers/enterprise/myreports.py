@@ -1,4 +1,5 @@
-"""/myreports: the enterprise's latest status on each task, and each task's history,
+"""/myreports: the enterprise's latest status on each task (k/N: reported on k of the N
+tasks that concern it, industries and qualifiers), and each task's history,
 with the staff's reviews (how reports read: :mod:`handlers.core.report_text`; today
 from ``bot_data.now()``, so tests move the clock)."""
 
@@ -10,6 +11,7 @@ from telegram.constants import ParseMode
 from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import Context
 from handlers.core.dialogs import in_rows, keyboard
+from handlers.core.plan import tasks_of
 from handlers.core.report_text import history_entry, latest_line
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape
 from storage.clock import local_today
@@ -44,11 +46,16 @@ async def myreports_command(update: Update, context: Context) -> None:
     titles = context.bot_data.kb.task_titles
     kb, today = context.bot_data.kb, local_today(context.bot_data.now())
     name = escape(membership.enterprise.name)
-    lines = [f"<b>{name}</b> 各任务最新进展（{len(latest)}/{len(kb.task_numbers)}项）："]
+    concerning = [task.number for task in tasks_of(context.bot_data, membership.enterprise)]
+    reported = sum(task in latest for task in concerning)
+    lines = [f"<b>{name}</b> 各任务最新进展（{reported}/{len(concerning)}项）："]
     reviews = reviews_of(context.bot_data.db, [r.id for r in latest.values()])
     lines += [latest_line(r, titles.get(task, f"任务{task}"), kb, today,
                           last_review(reviews, r.id))
               for task, r in latest.items()]
+    missing = [task for task in concerning if task not in latest]
+    if missing:
+        lines.append("尚未填报：" + "、".join(f"任务{task}" for task in missing))
     lines.append("\n点下方按钮查看某项任务的历次填报。")
     buttons = [(f"任务{task}历史", f"{PREFIX}:{task}") for task in latest]
     await message.reply_text(

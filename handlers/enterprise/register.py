@@ -1,8 +1,10 @@
 """/register: bind this Telegram account to an enterprise (pending until staff approve).
 
 Steps: company name → credit code → city (buttons) → county (optional; from the
-city's list) → industries (multi-select, or typed) → contact name → phone → summary
-with 确认 / 修改 / 取消.
+city's list) → industries (multi-select, or typed) → the plan's qualifiers that matter
+for those industries (是 / 否 / 不清楚, one at a time; see
+``KnowledgeBase.deciding_qualifiers``) → contact name → phone → summary with 确认 /
+修改 / 取消.
 
 The code is checked against the register when it is typed: a code another account
 registered is said at once (the rest becomes a claim, kept for staff). A city that
@@ -13,40 +15,27 @@ regions (see ``storage.enterprises``).
 
 from __future__ import annotations
 
-from typing import Any
+from telegram import Update
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-
-from handlers.core.callback_queries import acknowledge
 from handlers.core.context import Context
-from handlers.core.dialogs import (
-    END,
-    Dialog,
-    callback_tail,
-    clear_draft,
-    close_buttons,
-    conversation_handler,
-    dialog_step,
-    draft,
-    in_rows,
-    keyboard,
-    send,
-    show_prompt,
-    small_int,
-    text_of,
+from handlers.core.dialog_shape import (
+    CONFIRM,
+    EDITING,
+    Action,
+    Ask,
+    Flow,
+    Go,
+    Next,
+    Pick,
+    Screen,
+    Step,
+    Summary,
 )
-from handlers.core.industries import read_industries
+from handlers.core.dialogs import END, Dialog, clear_draft, draft, in_rows, send, small_int
+from handlers.core.industries import Reading, read_industries
 from handlers.core.telegram_html import escape
 from handlers.staff import approvals
-from knowledge.model import IndustryGroup
+from knowledge.model import IndustryGroup, Qualifier
 from storage.credit_code import check_credit_code
 from storage.enterprises import (
     Outcome,
@@ -57,6 +46,7 @@ from storage.enterprises import (
     register,
 )
 from storage.fields import FieldError, parse_line, parse_phone, visible
+from storage.qualifiers import WORDS
 from storage.regions import (
     COUNTIES,
     DIRECT_COUNTIES,
@@ -78,24 +68,13 @@ CODE = "CODE"
 CITY = "CITY"
 COUNTY = "COUNTY"
 INDUSTRIES = "INDUSTRIES"
+QUALIFIERS = "QUALIFIERS"
 CONTACT = "CONTACT"
 PHONE = "PHONE"
-CONFIRM = "CONFIRM"
-EDIT = "EDIT"
 
 NAME_LIMIT = 100
 COUNTY_LIMIT = 30
 CONTACT_LIMIT = 30
-
-EDITABLE: tuple[tuple[str, str], ...] = (
-    (NAME, "企业名称"),
-    (CODE, "信用代码"),
-    (CITY, "所在地市"),
-    (COUNTY, "县（市、区）"),
-    (INDUSTRIES, "所属行业"),
-    (CONTACT, "联系人"),
-    (PHONE, "联系电话"),
-)
 
 ALREADY_BOUND = "您的账号已绑定企业“{name}”（{status}），无需重复登记。"
 STATUS_WORDS = {"pending": "待审核", "approved": "已通过", "rejected": "未通过"}
@@ -104,6 +83,7 @@ CODE_TAKEN = (
     "由本平台工作人员核实后决定是否通过；通过前不能填报进展。"
 )
 PRESS_OR_TYPE = "请点击下方按钮，或输入按钮上的文字（如“{label}”）。"
+PHONE_PROMPT = "第7步：请输入联系电话（手机号，或带区号的固定电话如 0371-12345678）。"
 
 
 def choices(context: Context) -> tuple[IndustryGroup, ...]:
@@ -120,6 +100,73 @@ def _set_industries(context: Context, members: set[str]) -> None:
     """Store the chosen industries in the KB's order (stable, comparable)."""
     order = context.bot_data.kb.industries
     draft(context, DIALOG)["industries"] = [n for n in order if n in members]
+
+
+# --- qualifiers ----------------------------------------------------------------------
+
+ANSWER_WORDS = {  # typed answers beyond the buttons' own labels (是 / 否 / 不清楚)
+    "yes": ("是", "是的", "对", "有", "属于", "yes", "y"),
+    "no": ("否", "不是", "没有", "无", "不属于", "no", "n"),
+    "unknown": ("不清楚", "不知道", "不确定", "不了解"),
+}
+
+
+def _deciding(context: Context) -> tuple[Qualifier, ...]:
+    industries = draft(context, DIALOG).get("industries") or ()
+    return context.bot_data.kb.deciding_qualifiers(industries)
+
+
+def _answers(context: Context) -> dict[str, str]:
+    data = draft(context, DIALOG)
+    answers = data.get("qualifiers")
+    if not isinstance(answers, dict):
+        answers = data["qualifiers"] = {}
+    return answers
+
+
+def _open_qualifiers(context: Context) -> list[Qualifier]:
+    answers = _answers(context)
+    return [q for q in _deciding(context) if q.key not in answers]
+
+
+def _qualifier_prompt(context: Context) -> Screen:
+    waiting = _open_qualifiers(context)
+    asked = _deciding(context)
+    if not waiting:  # shown only after a change of industries left nothing to ask
+        return "第5步（补充）：没有需要回答的问题了，请点“完成”。", [[
+            ("完成", f"{PREFIX}:q:done")]]
+    number = len(asked) - len(waiting) + 1
+    row = [(WORDS[value], f"{PREFIX}:q:{value}") for value in ("yes", "no", "unknown")]
+    return (f"第5步（补充 {number}/{len(asked)}）：{escape(waiting[0].question)}\n"
+            "（用于确定哪些任务涉及贵企业；不确定可点“不清楚”，以后可由工作人员更正。）",
+            [row])
+
+
+def _answer(context: Context, value: str) -> Go:
+    waiting = _open_qualifiers(context)
+    if waiting and value in WORDS:
+        _answers(context)[waiting[0].key] = value
+    return Ask(QUALIFIERS) if len(waiting) > 1 else None
+
+
+async def _pressed_answer(update: Update, context: Context, tail: str) -> Go:
+    return _answer(context, tail)
+
+
+def _typed_answer(context: Context, text: str) -> str | FieldError:
+    word = text.strip().strip("。.!！").lower()
+    for value, words in ANSWER_WORDS.items():
+        if word in words:
+            return value
+    return FieldError("请点击“是”“否”或“不清楚”回答。")
+
+
+def _reask_qualifiers(context: Context) -> str | None:
+    """From the edit menu: forget the answers, so each question is asked again."""
+    if not _deciding(context):
+        return "所选行业没有需要补充回答的问题。"
+    _answers(context).clear()
+    return None
 
 
 def _division_warning(code: str | None, city: str | None) -> str | None:
@@ -141,114 +188,53 @@ def _division_warning(code: str | None, city: str | None) -> str | None:
 # --- prompts -------------------------------------------------------------------------
 
 
-def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | None]:
-    data = draft(context, DIALOG)
-    if state == NAME:
-        return ("<b>企业登记</b>（共7步，随时可发送 /cancel 取消）\n\n"
-                "第1步：请输入企业全称（与营业执照一致）。", None)
-    if state == CODE:
-        return "第2步：请输入18位<b>统一社会信用代码</b>（见营业执照）。", None
-    if state == CITY:
-        buttons = [(region, f"{PREFIX}:city:{i}") for i, region in enumerate(REGIONS)]
-        return ("第3步：请选择企业所在地市（省直管县（市）单独列出）：",
-                keyboard(in_rows(buttons, 3)))
-    if state == COUNTY:
-        city = str(data.get("city") or "")
-        example = "、".join(COUNTIES.get(city, ())[:2]) or "中原区"
-        return (f"第4步：请输入企业在{escape(city)}所在的县（市、区）或开发区，"
-                f"例如 {escape(example)}；不需要可点“跳过”。",
-                keyboard([[("跳过", f"{PREFIX}:skip")]]))
-    if state == INDUSTRIES:
-        offered = choices(context)
-        chosen = _chosen_choices(context)
-        buttons = [
-            (("✅ " if choice in chosen else "") + choice.name, f"{PREFIX}:ind:{i}")
-            for i, choice in enumerate(offered)
-        ]
-        shown = "、".join(c.name for c in chosen) or "（尚未选择）"
-        return (
-            "第5步：请选择企业所属行业（可多选，再点一次取消；也可以直接输入行业名称），"
-            "选好后点“完成”。\n"
-            f"已选：{escape(shown)}",
-            keyboard([*in_rows(buttons, 4), [("完成", f"{PREFIX}:ind:done")]]),
-        )
-    if state == CONTACT:
-        return "第6步：请输入联系人姓名。", None
-    if state == PHONE:
-        return "第7步：请输入联系电话（手机号，或带区号的固定电话如 0371-12345678）。", None
-    if state == CONFIRM:
-        return (summary(context) + "\n\n请核对以上信息。",
-                keyboard([[("确认提交", f"{PREFIX}:ok"), ("修改", f"{PREFIX}:edit"),
-                           ("取消", f"{PREFIX}:cancel")]]))
-    if state == EDIT:
-        buttons = [(label, f"{PREFIX}:fix:{field}") for field, label in EDITABLE]
-        return "请选择要修改的内容：", keyboard(in_rows(buttons, 2))
-    raise ValueError(f"unknown state {state}")
+def _name_prompt(context: Context) -> Screen:
+    return ("<b>企业登记</b>（共7步，随时可发送 /cancel 取消）\n\n"
+            "第1步：请输入企业全称（与营业执照一致）。", [])
 
 
-def summary(context: Context) -> str:
-    data = draft(context, DIALOG)
-    county = data.get("county") or "—"
-    industries = "、".join(c.name for c in _chosen_choices(context))
-    lines = [
-        "<b>登记信息</b>",
-        f"企业名称：{escape(str(data.get('name', '')))}",
-        f"信用代码：{escape(str(data.get('code', '')))}",
-        f"所在地市：{escape(str(data.get('city', '')))}",
-        f"县（市、区）：{escape(str(county))}",
-        f"所属行业：{escape(industries)}",
-        f"联系人：{escape(str(data.get('contact', '')))}",
-        f"联系电话：{escape(str(data.get('phone', '')))}",
-    ]
-    if data.get("claim"):
-        lines.append("（该信用代码已由其他账号登记，提交后为绑定申请）")
-    division = str(data.get("code", ""))[2:8]
-    region = region_of_division(division)
-    if region is not None and region != data.get("city"):
-        lines.append(f"⚠️ 信用代码显示在{escape(region)}登记，与所在地市不一致，"
-                     "将同时交两地工作人员核实。")
-    elif division and not division.startswith(HENAN):
-        lines.append("⚠️ 信用代码不是在河南省登记的，工作人员将核实。")
-    return "\n".join(lines)
+def _city_prompt(context: Context) -> Screen:
+    buttons = [(region, f"{PREFIX}:city:{i}") for i, region in enumerate(REGIONS)]
+    return "第3步：请选择企业所在地市（省直管县（市）单独列出）：", in_rows(buttons, 3)
 
 
-async def ask(
-    update: Update,
-    context: Context,
-    state: str,
-    error: str | None = None,
-    *,
-    note: str | None = None,
-) -> str:
-    return await show_prompt(update, context, _prompt, state, error, note=note)
+def _county_prompt(context: Context) -> Screen:
+    city = str(draft(context, DIALOG).get("city") or "")
+    example = "、".join(COUNTIES.get(city, ())[:2]) or "中原区"
+    return (f"第4步：请输入企业在{escape(city)}所在的县（市、区）或开发区，"
+            f"例如 {escape(example)}；不需要可点“跳过”。", [[("跳过", f"{PREFIX}:skip")]])
+
+
+def _industries_prompt(context: Context) -> Screen:
+    shown = "、".join(c.name for c in _chosen_choices(context)) or "（尚未选择）"
+    return ("第5步：请选择企业所属行业（可多选，再点一次取消；也可以直接输入行业名称），"
+            f"选好后点“完成”。\n已选：{escape(shown)}", [])
 
 
 def _after(context: Context, state: str) -> str:
     """The step after ``state``: the summary when the user is correcting one field."""
     data = draft(context, DIALOG)
-    if data.get("editing") and not (state == CITY and data.get("county_pending")):
+    if state == INDUSTRIES and _open_qualifiers(context):
+        return QUALIFIERS  # new industries can make new questions matter, editing or not
+    if data.get(EDITING) and not (state == CITY and data.get("county_pending")):
+        data.pop("county_pending", None)
         return CONFIRM
-    order = [NAME, CODE, CITY, COUNTY, INDUSTRIES, CONTACT, PHONE, CONFIRM]
+    order = [NAME, CODE, CITY, COUNTY, INDUSTRIES, QUALIFIERS, CONTACT, PHONE, CONFIRM]
     following = order[order.index(state) + 1]
     if following == COUNTY and not has_counties(str(data.get("city") or "")):
         data["county"] = None
         return _after(context, COUNTY)
-    return following
-
-
-async def _next(update: Update, context: Context, state: str, note: str | None = None) -> str:
-    following = _after(context, state)
+    if following == QUALIFIERS and not _open_qualifiers(context):
+        return _after(context, QUALIFIERS)
     if following == CONFIRM:
-        draft(context, DIALOG).pop("editing", None)
-        draft(context, DIALOG).pop("county_pending", None)
-    return await ask(update, context, following, note=note)
+        data.pop("county_pending", None)
+    return following
 
 
 # --- steps ---------------------------------------------------------------------------
 
 
-@dialog_step(DIALOG, entry=True)
-async def start(update: Update, context: Context) -> object:
+async def _start(update: Update, context: Context) -> Go:
     user = update.effective_user
     if user is None:
         return END
@@ -260,131 +246,97 @@ async def start(update: Update, context: Context) -> object:
         return END
     clear_draft(context, DIALOG)
     draft(context, DIALOG)
-    return await ask(update, context, NAME)
+    return None
 
 
-@dialog_step(DIALOG)
-async def got_name(update: Update, context: Context) -> object:
-    name = parse_line(text_of(update), label="企业名称", limit=NAME_LIMIT)
-    if isinstance(name, FieldError):
-        return await ask(update, context, NAME, name.message)
-    draft(context, DIALOG)["name"] = name
-    return await _next(update, context, NAME)
+def _code(context: Context, text: str) -> str | FieldError:
+    result = check_credit_code(text)
+    return result.code if result.ok and result.code else FieldError(result.error or "")
 
 
-@dialog_step(DIALOG)
-async def got_code(update: Update, context: Context) -> object:
-    result = check_credit_code(text_of(update))
-    if not result.ok:
-        return await ask(update, context, CODE, result.error)
+def _set_code(context: Context, code: str) -> Go:
     data = draft(context, DIALOG)
-    data["code"] = result.code
-    registered = find_by_code(context.bot_data.db, result.code)
+    data["code"] = code
+    registered = find_by_code(context.bot_data.db, code)
     data["claim"] = registered is not None and registered.status is not Status.REJECTED
-    return await _next(update, context, CODE, CODE_TAKEN if data["claim"] else None)
+    return Next(CODE_TAKEN if data["claim"] else None)
 
 
-async def _set_city(update: Update, context: Context, city: str) -> object:
+def _set_city(context: Context, city: str) -> Go:
     data = draft(context, DIALOG)
     warning = _division_warning(data.get("code"), city)
     confirmed = f"{city}:{data.get('code')}"
     if warning and data.get("mismatch_confirmed") != confirmed:
         data["mismatch_confirmed"] = confirmed  # the same city again goes on
-        return await ask(update, context, CITY, warning)
-    if data.get("editing") and data.get("city") != city:
+        return Ask(CITY, warning)
+    if data.get(EDITING) and data.get("city") != city:
         data["county_pending"] = True  # a new city needs its county again
         data["county"] = None
     data["city"] = city
     if data.get("county_pending") and has_counties(city):
         data.pop("county_pending", None)
-        return await ask(update, context, COUNTY)
+        return Ask(COUNTY)
     data.pop("county_pending", None)
-    return await _next(update, context, CITY)
+    return None
 
 
-@dialog_step(DIALOG)
-async def city_button(update: Update, context: Context) -> object:
-    index = small_int(callback_tail(update, context, f"{PREFIX}:city") or "")
+async def _pressed_city(update: Update, context: Context, tail: str) -> Go:
+    index = small_int(tail)
     if index is None or index >= len(REGIONS):
-        await close_buttons(update)
-        return await ask(update, context, CITY, "请点选下方按钮中的地市。")
-    city = REGIONS[index]
-    await close_buttons(update, city)
-    return await _set_city(update, context, city)
+        return Ask(CITY, "请点选下方按钮中的地市。")
+    return _set_city(context, REGIONS[index])
 
 
-@dialog_step(DIALOG)
-async def city_text(update: Update, context: Context) -> object:
-    text = text_of(update).strip()
-    city = normalize_region(text)
+def _typed_city(context: Context, text: str) -> str | FieldError:
+    city = normalize_region(text.strip())
     if city is None:
-        return await ask(update, context, CITY,
-                         f"没有找到“{text[:20]}”，请点选下方按钮中的地市或省直管县（市）。")
-    return await _set_city(update, context, city)
+        return FieldError(f"没有找到“{text.strip()[:20]}”，"
+                          "请点选下方按钮中的地市或省直管县（市）。")
+    return city
 
 
-@dialog_step(DIALOG)
-async def got_county(update: Update, context: Context) -> object:
-    typed = parse_line(text_of(update), label="县（市、区）名称", limit=COUNTY_LIMIT)
-    if isinstance(typed, FieldError):
-        return await ask(update, context, COUNTY, typed.message)
+def _set_county(context: Context, typed: str) -> Go:
     data = draft(context, DIALOG)
     city = str(data.get("city") or "")
     county = match_county(city, typed)
     if county is not None:
         data["county"] = county
-        return await _next(update, context, COUNTY)
+        return None
     where = region_of_county(typed)
     if where is not None and where[0] in DIRECT_COUNTIES:
         data["county_pending"] = True  # should the user pick a city with counties again
-        return await ask(update, context, CITY,
-                         f"{where[0]}是省直管县（市），单独登记：请在下方直接选择“{where[0]}”。")
+        return Ask(CITY, f"{where[0]}是省直管县（市），单独登记：请在下方直接选择“{where[0]}”。")
     if where is not None:
         error = f"{where[1]}属于{where[0]}，不是{city}的县（市、区）。"
     else:
         error = (f"“{typed}”不是{city}的县（市、区）。{city}的县（市、区）有："
                  + "、".join(COUNTIES.get(city, ())) + "。")
-    return await ask(update, context, COUNTY, error + "请重新输入，或点“跳过”。")
+    return Ask(COUNTY, error + "请重新输入，或点“跳过”。")
 
 
-@dialog_step(DIALOG)
-async def skip_county(update: Update, context: Context) -> object:
-    await close_buttons(update, "已跳过")
+async def _skip_county(update: Update, context: Context, _tail: str) -> Go:
     draft(context, DIALOG)["county"] = None
-    return await _next(update, context, COUNTY)
+    return None
 
 
-@dialog_step(DIALOG)
-async def industry_button(update: Update, context: Context) -> object:
-    tail = callback_tail(update, context, f"{PREFIX}:ind") or ""
+def _no_county(context: Context) -> str | None:
+    city = draft(context, DIALOG).get("city")
+    return None if has_counties(str(city or "")) else f"{city}不需要填写县（市、区）。"
+
+
+def _toggle_industry(context: Context, index: int) -> None:
     chosen = set(draft(context, DIALOG).get("industries") or ())
-    offered = choices(context)
-    if tail == "done":
-        if not chosen:
-            await close_buttons(update)
-            return await ask(update, context, INDUSTRIES, "请至少选择一个行业。")
-        await close_buttons(update, "已选：" + "、".join(c.name for c in _chosen_choices(context)))
-        return await _next(update, context, INDUSTRIES)
-    index = small_int(tail)
-    if index is None or index >= len(offered):
-        await close_buttons(update)
-        return await ask(update, context, INDUSTRIES)
-    members = set(offered[index].members)
+    members = set(choices(context)[index].members)
     _set_industries(context, chosen - members if members <= chosen else chosen | members)
-    query = update.callback_query
-    if query is None:  # the label was typed: show the list again below it
-        return await ask(update, context, INDUSTRIES)
-    text, markup = _prompt(context, INDUSTRIES)
-    await acknowledge(query)
-    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    return INDUSTRIES
 
 
-@dialog_step(DIALOG)
-async def industry_text(update: Update, context: Context) -> object:
+def _industries_done(context: Context) -> Go:
+    return None if draft(context, DIALOG).get("industries") else Ask(
+        INDUSTRIES, "请至少选择一个行业。")
+
+
+def _typed_industries(context: Context, reading: Reading) -> Go:
     """Typed industry names (one, or several separated by 、): added to the choice."""
-    kb = context.bot_data.kb
-    reading = read_industries(text_of(update), choices(context), kb.aliases)
     chosen = set(draft(context, DIALOG).get("industries") or ())
     for choice in reading.found:
         chosen |= set(choice.members)
@@ -396,62 +348,13 @@ async def industry_text(update: Update, context: Context) -> object:
     note = f"已选上：{added}。" if added else None
     if problems:
         error = "；".join(problems) + "。请点击下方按钮选择，或输入方案中的行业名称。"
-        return await ask(update, context, INDUSTRIES, error, note=note)
-    return await ask(update, context, INDUSTRIES, note=note)
+        return Ask(INDUSTRIES, error, note)
+    return Ask(INDUSTRIES, note=note)
 
 
-@dialog_step(DIALOG)
-async def got_contact(update: Update, context: Context) -> object:
-    contact = parse_line(text_of(update), label="联系人姓名", limit=CONTACT_LIMIT)
-    if isinstance(contact, FieldError):
-        return await ask(update, context, CONTACT, contact.message)
-    draft(context, DIALOG)["contact"] = contact
-    return await _next(update, context, CONTACT)
-
-
-@dialog_step(DIALOG)
-async def got_phone(update: Update, context: Context) -> object:
-    phone = parse_phone(text_of(update))
-    if isinstance(phone, FieldError):
-        return await ask(update, context, PHONE, phone.message)
-    draft(context, DIALOG)["phone"] = phone
-    return await _next(update, context, PHONE)
-
-
-@dialog_step(DIALOG)
-async def confirm_text(update: Update, context: Context) -> object:
-    return await ask(update, context, CONFIRM, PRESS_OR_TYPE.format(label="确认提交"))
-
-
-@dialog_step(DIALOG)
-async def choose_edit(update: Update, context: Context) -> object:
-    await close_buttons(update)
-    return await ask(update, context, EDIT)
-
-
-@dialog_step(DIALOG)
-async def edit_field(update: Update, context: Context) -> object:
-    field = callback_tail(update, context, f"{PREFIX}:fix") or ""
-    await close_buttons(update)
-    if field not in dict(EDITABLE):
-        return await ask(update, context, EDIT)
-    data = draft(context, DIALOG)
-    if field == COUNTY and not has_counties(str(data.get("city") or "")):
-        return await ask(update, context, EDIT, f"{data.get('city')}不需要填写县（市、区）。")
-    data["editing"] = True
-    return await ask(update, context, field)
-
-
-@dialog_step(DIALOG)
-async def edit_text(update: Update, context: Context) -> object:
-    return await ask(update, context, EDIT, PRESS_OR_TYPE.format(label="联系电话"))
-
-
-@dialog_step(DIALOG)
-async def confirm(update: Update, context: Context) -> object:
+async def confirm(update: Update, context: Context) -> Go:
     user = update.effective_user
     assert user is not None
-    await close_buttons(update, "正在提交…")
     data = draft(context, DIALOG)
     missing = [key for key in ("name", "code", "city", "industries", "contact", "phone")
                if not data.get(key)]
@@ -471,15 +374,51 @@ async def confirm(update: Update, context: Context) -> object:
             contact_name=data["contact"],
             phone=data["phone"],
             now=context.bot_data.now(),
+            qualifiers=_chosen_answers(context),
         )
     except ValueError as exc:
-        return await ask(update, context, CONFIRM, f"无法提交：{exc}")
+        return Ask(CONFIRM, f"无法提交：{exc}")
     clear_draft(context, DIALOG)
     await send(update, context, outcome_text(registration))
     if registration.outcome is not Outcome.ALREADY_BOUND:
         await approvals.notify_deciders(context, registration,
                                         applicant=visible(user.full_name))
     return END
+
+
+def _chosen_answers(context: Context) -> dict[str, str]:
+    """The answers to the questions that matter for the chosen industries (an answer
+    given before the industries changed and no longer asked is dropped)."""
+    answers = _answers(context)
+    return {q.key: answers[q.key] for q in _deciding(context) if q.key in answers}
+
+
+def summary(context: Context) -> str:
+    data = draft(context, DIALOG)
+    county = data.get("county") or "—"
+    industries = "、".join(c.name for c in _chosen_choices(context))
+    lines = [
+        "<b>登记信息</b>",
+        f"企业名称：{escape(str(data.get('name', '')))}",
+        f"信用代码：{escape(str(data.get('code', '')))}",
+        f"所在地市：{escape(str(data.get('city', '')))}",
+        f"县（市、区）：{escape(str(county))}",
+        f"所属行业：{escape(industries)}",
+        *(f"{escape(q.name)}：{WORDS[value]}" for q in _deciding(context)
+          if (value := _chosen_answers(context).get(q.key)) is not None),
+        f"联系人：{escape(str(data.get('contact', '')))}",
+        f"联系电话：{escape(str(data.get('phone', '')))}",
+    ]
+    if data.get("claim"):
+        lines.append("（该信用代码已由其他账号登记，提交后为绑定申请）")
+    division = str(data.get("code", ""))[2:8]
+    region = region_of_division(division)
+    if region is not None and region != data.get("city"):
+        lines.append(f"⚠️ 信用代码显示在{escape(region)}登记，与所在地市不一致，"
+                     "将同时交两地工作人员核实。")
+    elif division and not division.startswith(HENAN):
+        lines.append("⚠️ 信用代码不是在河南省登记的，工作人员将核实。")
+    return "\n".join(lines)
 
 
 def outcome_text(registration: Registration) -> str:
@@ -494,25 +433,31 @@ def outcome_text(registration: Registration) -> str:
             "审核通过后即可用 /report 填报进展。")
 
 
-def conversation(timeout: float | None) -> ConversationHandler[Any]:
-    text = filters.TEXT & ~filters.COMMAND
-    states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
-        NAME: [MessageHandler(text, got_name)],
-        CODE: [MessageHandler(text, got_code)],
-        CITY: [CallbackQueryHandler(city_button, pattern=rf"^{PREFIX}:city:"),
-               MessageHandler(text, city_text)],
-        COUNTY: [CallbackQueryHandler(skip_county, pattern=rf"^{PREFIX}:skip$"),
-                 MessageHandler(text, got_county)],
-        INDUSTRIES: [CallbackQueryHandler(industry_button, pattern=rf"^{PREFIX}:ind:"),
-                     MessageHandler(text, industry_text)],
-        CONTACT: [MessageHandler(text, got_contact)],
-        PHONE: [MessageHandler(text, got_phone)],
-        CONFIRM: [CallbackQueryHandler(confirm, pattern=rf"^{PREFIX}:ok$"),
-                  CallbackQueryHandler(choose_edit, pattern=rf"^{PREFIX}:edit$"),
-                  MessageHandler(text, confirm_text)],
-        EDIT: [CallbackQueryHandler(edit_field, pattern=rf"^{PREFIX}:fix:"),
-               MessageHandler(text, edit_text)],
-    }
-    return conversation_handler(
-        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout
-    )
+FLOW = Flow(DIALOG, _start, (
+    Step(NAME, _name_prompt, key="name", edit="企业名称",
+         parse=lambda c, text: parse_line(text, label="企业名称", limit=NAME_LIMIT)),
+    Step(CODE, lambda c: ("第2步：请输入18位<b>统一社会信用代码</b>（见营业执照）。", []),
+         parse=_code, accept=_set_code, edit="信用代码"),
+    Step(CITY, _city_prompt, parse=_typed_city, accept=_set_city, edit="所在地市",
+         actions=(Action("city", _pressed_city, tail=True),)),
+    Step(COUNTY, _county_prompt, accept=_set_county, edit="县（市、区）", on_edit=_no_county,
+         parse=lambda c, text: parse_line(text, label="县（市、区）名称", limit=COUNTY_LIMIT),
+         actions=(Action("skip", _skip_county, toast="已跳过"),)),
+    Step(INDUSTRIES, _industries_prompt, edit="所属行业",
+         parse=lambda c, text: read_industries(text, choices(c), c.bot_data.kb.aliases),
+         accept=_typed_industries,
+         pick=Pick("ind", lambda c: [(i, choice.name) for i, choice in enumerate(choices(c))],
+                   lambda c: [i for i, choice in enumerate(choices(c))
+                              if choice in _chosen_choices(c)],
+                   _toggle_industry, _industries_done, per_row=4)),
+    Step(QUALIFIERS, _qualifier_prompt, parse=_typed_answer, accept=_answer,
+         edit="认定情况", on_edit=_reask_qualifiers,
+         actions=(Action("q", _pressed_answer, tail=True),)),
+    Step(CONTACT, lambda c: ("第6步：请输入联系人姓名。", []), key="contact", edit="联系人",
+         parse=lambda c, text: parse_line(text, label="联系人姓名", limit=CONTACT_LIMIT)),
+    Step(PHONE, lambda c: (PHONE_PROMPT, []), key="phone", edit="联系电话",
+         parse=lambda c, text: parse_phone(text)),
+), summary=Summary(summary, confirm, footer="\n\n请核对以上信息。",
+                   hint=PRESS_OR_TYPE.format(label="确认提交"),
+                   edit_hint=PRESS_OR_TYPE.format(label="联系电话")), after=_after)
+conversation = FLOW.conversation

@@ -19,35 +19,26 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram import Update
+from telegram.ext import filters
 
 from handlers.core.context import Context
-from handlers.core.dialogs import (
-    END,
-    Dialog,
-    callback_tail,
-    clear_draft,
-    close_buttons,
-    conversation_handler,
-    dialog_step,
-    draft,
-    in_rows,
-    keyboard,
-    send,
-    show_prompt,
-    small_int,
-    text_of,
+from handlers.core.dialog_shape import (
+    CONFIRM,
+    EDITING,
+    Action,
+    Ask,
+    Files,
+    Flow,
+    Go,
+    Screen,
+    Step,
+    Summary,
 )
+from handlers.core.dialogs import END, Dialog, clear_draft, draft, in_rows, send, small_int
+from handlers.core.plan import tasks_of
 from handlers.core.telegram_html import escape
 from handlers.enterprise.attachments import (
     MAX_ATTACHMENTS,
@@ -81,17 +72,8 @@ PERCENT = "PERCENT"
 DESCRIPTION = "DESCRIPTION"
 DATE = "DATE"
 ATTACH = "ATTACH"
-CONFIRM = "CONFIRM"
-EDIT = "EDIT"
 
-EDITABLE: tuple[tuple[str, str], ...] = (
-    (TASK, "任务"),
-    (STATUS, "状态和比例"),
-    (DESCRIPTION, "情况说明"),
-    (DATE, "完成日期"),
-    (ATTACH, "附件（重新添加）"),
-)
-
+PERCENT_PROMPT = "第3步：完成了大约百分之多少？请输入0到100的数字（如 60），不清楚可点“跳过”。"
 NOT_REGISTERED = "请先发送 /register 登记企业，绑定后才能填报进展。"
 AWAITING_APPROVAL = "您的登记申请正在等待工作人员审核，审核通过后才能填报进展。"
 
@@ -99,9 +81,6 @@ AWAITING_APPROVAL = "您的登记申请正在等待工作人员审核，审核�
 # --- what the enterprise may report on -------------------------------------------------
 
 
-def relevant_tasks(context: Context, industries: Sequence[str]) -> list[int]:
-    """The tasks that concern an enterprise of ``industries``, in task order."""
-    return [task.number for task in context.bot_data.kb.tasks_concerning(industries)]
 
 
 def _status(context: Context) -> ProgressStatus | None:
@@ -129,7 +108,7 @@ def _membership(update: Update, context: Context) -> Membership | None:
 # --- prompts -------------------------------------------------------------------------
 
 
-def _task_prompt(context: Context) -> tuple[str, InlineKeyboardMarkup | None]:
+def _task_prompt(context: Context) -> Screen:
     data = draft(context, DIALOG)
     titles = context.bot_data.kb.task_titles
     relevant: list[int] = list(data.get("relevant") or ())
@@ -159,7 +138,7 @@ def _task_prompt(context: Context) -> tuple[str, InlineKeyboardMarkup | None]:
         f"第1步：请选择要填报的任务（{head}，第{page + 1}/{pages}页），"
         "也可以直接输入任务编号。"
     )
-    return text, keyboard(rows)
+    return text, rows
 
 
 def _button_text(number: int, title: str, limit: int = 22) -> str:
@@ -167,48 +146,35 @@ def _button_text(number: int, title: str, limit: int = 22) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | None]:
-    data = draft(context, DIALOG)
+def _status_prompt(context: Context) -> Screen:
+    task = int(draft(context, DIALOG).get("task") or 0)
+    title = escape(context.bot_data.kb.task_titles.get(task, ""))
+    names = [s.name for s in context.bot_data.kb.statuses]
+    buttons = [(name, f"{PREFIX}:st:{i}") for i, name in enumerate(names)]
+    return f"任务{task}：{title}\n第2步：请选择目前的进展状态。", in_rows(buttons, 4)
+
+
+def _description_prompt(context: Context) -> Screen:
     status = _status(context)
-    if state == TASK:
-        return _task_prompt(context)
-    if state == STATUS:
-        task = int(data.get("task") or 0)
-        title = escape(context.bot_data.kb.task_titles.get(task, ""))
-        names = [s.name for s in context.bot_data.kb.statuses]
-        buttons = [(name, f"{PREFIX}:st:{i}") for i, name in enumerate(names)]
-        return (f"任务{task}：{title}\n第2步：请选择目前的进展状态。",
-                keyboard(in_rows(buttons, 4)))
-    if state == PERCENT:
-        return ("第3步：完成了大约百分之多少？请输入0到100的数字（如 60），不清楚可点“跳过”。",
-                keyboard([[("跳过", f"{PREFIX}:skip")]]))
-    if state == DESCRIPTION:
-        name = status.name if status is not None else ""
-        return f"第4步：请简要说明目前的情况（状态：{escape(name)}，500字以内）。", None
-    if state == DATE:
-        kind = _date_kind(context)
-        if kind is DateKind.ACTUAL:
-            return "第5步：请输入实际完成日期，例如 2021-06-30 或 6月底。", None
-        if kind is DateKind.OPTIONAL:
-            return ("第5步：如有相关日期请输入（例如 2021-12-31），没有可点“跳过”。",
-                    keyboard([[("跳过", f"{PREFIX}:skip")]]))
-        return "第5步：请输入预计完成日期，例如 2021-12-31、2021年12月31日 或 12月底。", None
-    if state == ATTACH:
-        count = len(data.get("attachments") or ())
-        return (
-            f"第6步：可发送照片或PDF文件作为佐证（最多{MAX_ATTACHMENTS}个，"
+    name = status.name if status is not None else ""
+    return f"第4步：请简要说明目前的情况（状态：{escape(name)}，500字以内）。", []
+
+
+def _date_prompt(context: Context) -> Screen:
+    kind = _date_kind(context)
+    if kind is DateKind.ACTUAL:
+        return "第5步：请输入实际完成日期，例如 2021-06-30 或 6月底。", []
+    if kind is DateKind.OPTIONAL:
+        return ("第5步：如有相关日期请输入（例如 2021-12-31），没有可点“跳过”。",
+                [[("跳过", f"{PREFIX}:skip")]])
+    return "第5步：请输入预计完成日期，例如 2021-12-31、2021年12月31日 或 12月底。", []
+
+
+def _attach_prompt(context: Context) -> Screen:
+    count = len(draft(context, DIALOG).get("attachments") or ())
+    return (f"第6步：可发送照片或PDF文件作为佐证（最多{MAX_ATTACHMENTS}个，"
             f"每个不超过{MAX_BYTES // (1024 * 1024)} MB），已添加{count}个。"
-            "发送完毕或不需要附件请点“完成”。",
-            keyboard([[("完成", f"{PREFIX}:done")]]),
-        )
-    if state == CONFIRM:
-        return (summary(context) + "\n\n请核对以上信息。",
-                keyboard([[("确认提交", f"{PREFIX}:ok"), ("修改", f"{PREFIX}:edit"),
-                           ("取消", f"{PREFIX}:cancel")]]))
-    if state == EDIT:
-        buttons = [(label, f"{PREFIX}:fix:{field}") for field, label in EDITABLE]
-        return "请选择要修改的内容：", keyboard(in_rows(buttons, 2))
-    raise ValueError(f"unknown state {state}")
+            "发送完毕或不需要附件请点“完成”。", [[("完成", f"{PREFIX}:done")]])
 
 
 def summary(context: Context) -> str:
@@ -230,33 +196,23 @@ def summary(context: Context) -> str:
     return "\n".join(lines)
 
 
-async def ask(update: Update, context: Context, state: str, error: str | None = None) -> str:
-    return await show_prompt(update, context, _prompt, state, error)
-
-
-async def _next(update: Update, context: Context, state: str) -> str:
-    """Move on from ``state``; a correction of one field returns to the summary."""
-    data = draft(context, DIALOG)
+def _after(context: Context, state: str) -> str:
+    """The step after ``state``; a correction of one field returns to the summary."""
+    editing = bool(draft(context, DIALOG).get(EDITING))
     status = _status(context)
     if state == STATUS:
         following = PERCENT if status is not None and status.asks_percent else DESCRIPTION
-        if following == DESCRIPTION and data.get("editing"):
-            following = DATE  # the date's meaning depends on the status
-    elif state == PERCENT:
-        following = DATE if data.get("editing") else DESCRIPTION
-    else:
-        order = [TASK, STATUS, PERCENT, DESCRIPTION, DATE, ATTACH, CONFIRM]
-        following = CONFIRM if data.get("editing") else order[order.index(state) + 1]
-    if following == CONFIRM:
-        data.pop("editing", None)
-    return await ask(update, context, following)
+        return DATE if following == DESCRIPTION and editing else following
+    if state == PERCENT:
+        return DATE if editing else DESCRIPTION
+    order = [TASK, STATUS, PERCENT, DESCRIPTION, DATE, ATTACH, CONFIRM]
+    return CONFIRM if editing else order[order.index(state) + 1]
 
 
 # --- steps ---------------------------------------------------------------------------
 
 
-@dialog_step(DIALOG, entry=True)
-async def start(update: Update, context: Context) -> object:
+async def _start(update: Update, context: Context) -> Go:
     membership = _membership(update, context)
     if membership is None:
         await send(update, context, NOT_REGISTERED)
@@ -266,188 +222,103 @@ async def start(update: Update, context: Context) -> object:
         return END
     clear_draft(context, DIALOG)
     data = draft(context, DIALOG)
-    data["relevant"] = relevant_tasks(context, membership.enterprise.industries)
+    data["relevant"] = [task.number for task in tasks_of(context.bot_data, membership.enterprise)]
     data["view"] = "rel" if data["relevant"] else "all"
     data["page"] = 0
     data["attachments"] = []
     data["token"] = uuid.uuid4().hex  # this dialog files at most one report
-    return await ask(update, context, TASK)
+    return None
 
 
-async def _set_task(update: Update, context: Context, task: int) -> str:
-    draft(context, DIALOG)["task"] = task
-    return await _next(update, context, TASK)
-
-
-@dialog_step(DIALOG)
-async def task_button(update: Update, context: Context) -> object:
-    task = small_int(callback_tail(update, context, f"{PREFIX}:t") or "")
+async def _pressed_task(update: Update, context: Context, tail: str) -> Go:
+    task = small_int(tail)
     if task is None or task not in context.bot_data.kb.task_numbers:
-        await close_buttons(update)
-        return await ask(update, context, TASK)
-    await close_buttons(update, f"任务{task}")
-    return await _set_task(update, context, task)
+        return Ask(TASK)
+    draft(context, DIALOG)["task"] = task
+    return None
 
 
-@dialog_step(DIALOG)
-async def task_page(update: Update, context: Context) -> object:
-    tail = (callback_tail(update, context, f"{PREFIX}:pg") or "").split(":")
-    await close_buttons(update)
-    data = draft(context, DIALOG)
-    page = small_int(tail[-1])
-    if len(tail) == 2 and tail[0] in ("rel", "all") and page is not None:
-        data["view"], data["page"] = tail[0], page
-    return await ask(update, context, TASK)
+async def _page(update: Update, context: Context, tail: str) -> Go:
+    parts = tail.split(":")
+    page = small_int(parts[-1])
+    if len(parts) == 2 and parts[0] in ("rel", "all") and page is not None:
+        data = draft(context, DIALOG)
+        data["view"], data["page"] = parts[0], page
+    return Ask(TASK)
 
 
-@dialog_step(DIALOG)
-async def task_text(update: Update, context: Context) -> object:
-    task = parse_task_number(text_of(update), context.bot_data.kb.task_numbers)
-    if isinstance(task, FieldError):
-        return await ask(update, context, TASK, task.message)
-    return await _set_task(update, context, task)
-
-
-async def _set_status(update: Update, context: Context, name: str) -> str:
+def _set_status(context: Context, name: str) -> Go:
     data = draft(context, DIALOG)
     data["status"] = name
     status = _status(context)
     assert status is not None
     # Done with an actual date: finished, 100%. Otherwise no figure unless asked for.
     data["percent"] = 100 if status.done and status.date is DateKind.ACTUAL else None
-    if not status.asks_percent and data.get("editing"):
+    if not status.asks_percent and data.get(EDITING):
         data["date"] = None  # asked again: what the date means depends on the status
-    return await _next(update, context, STATUS)
+    return None
 
 
-@dialog_step(DIALOG)
-async def status_button(update: Update, context: Context) -> object:
+async def _pressed_status(update: Update, context: Context, tail: str) -> Go:
     statuses = context.bot_data.kb.statuses
-    index = small_int(callback_tail(update, context, f"{PREFIX}:st") or "")
+    index = small_int(tail)
     if index is None or index >= len(statuses):
-        await close_buttons(update)
-        return await ask(update, context, STATUS)
-    name = statuses[index].name
-    await close_buttons(update, name)
-    return await _set_status(update, context, name)
+        return Ask(STATUS)
+    return _set_status(context, statuses[index].name)
 
 
-@dialog_step(DIALOG)
-async def status_text(update: Update, context: Context) -> object:
+def _typed_status(context: Context, text: str) -> str | FieldError:
     names = [s.name for s in context.bot_data.kb.statuses]
-    status = parse_status(text_of(update), names, context.bot_data.kb.status_words)
-    if isinstance(status, FieldError):
-        return await ask(update, context, STATUS, status.message)
-    return await _set_status(update, context, status)
+    return parse_status(text, names, context.bot_data.kb.status_words)
 
 
-@dialog_step(DIALOG)
-async def got_percent(update: Update, context: Context) -> object:
-    percent = parse_percent(text_of(update))
-    if isinstance(percent, FieldError):
-        return await ask(update, context, PERCENT, percent.message)
-    draft(context, DIALOG)["percent"] = percent
-    return await _next(update, context, PERCENT)
-
-
-@dialog_step(DIALOG)
-async def skip_percent(update: Update, context: Context) -> object:
-    await close_buttons(update, "已跳过")
+async def _skip_percent(update: Update, context: Context, _tail: str) -> Go:
     draft(context, DIALOG)["percent"] = None
-    return await _next(update, context, PERCENT)
+    return None
 
 
-@dialog_step(DIALOG)
-async def got_description(update: Update, context: Context) -> object:
-    description = parse_description(text_of(update), required=True)
-    if isinstance(description, FieldError):
-        return await ask(update, context, DESCRIPTION, description.message)
-    draft(context, DIALOG)["description"] = description
-    return await _next(update, context, DESCRIPTION)
-
-
-@dialog_step(DIALOG)
-async def got_date(update: Update, context: Context) -> object:
-    data = draft(context, DIALOG)
+def _date(context: Context, text: str) -> str | FieldError:
     today = local_today(context.bot_data.now())
     actual = _date_kind(context) is DateKind.ACTUAL
-    date = parse_date(text_of(update), today=today, prefer="past" if actual else "future")
+    date = parse_date(text, today=today, prefer="past" if actual else "future")
     if isinstance(date, FieldError):
-        return await ask(update, context, DATE, date.message)
+        return date
     if actual and date > today:
-        return await ask(update, context, DATE,
-                         f"实际完成日期不能晚于今天（{today.isoformat()}），请核对。")
-    data["date"] = date.isoformat()
-    return await _next(update, context, DATE)
+        return FieldError(f"实际完成日期不能晚于今天（{today.isoformat()}），请核对。")
+    return date.isoformat()
 
 
-@dialog_step(DIALOG)
-async def skip_date(update: Update, context: Context) -> object:
-    data = draft(context, DIALOG)
+async def _skip_date(update: Update, context: Context, _tail: str) -> Go:
     if _date_kind(context) is not DateKind.OPTIONAL:
-        await close_buttons(update)
-        return await ask(update, context, DATE, "该状态需要填写日期，不能跳过。")
-    await close_buttons(update, "已跳过")
-    data["date"] = None
-    return await _next(update, context, DATE)
+        return Ask(DATE, "该状态需要填写日期，不能跳过。")
+    draft(context, DIALOG)["date"] = None
+    return None
 
 
-@dialog_step(DIALOG)
-async def got_file(update: Update, context: Context) -> object:
+async def _take_file(update: Update, context: Context) -> Go:
     message = update.effective_message
     assert message is not None
     attachment = attachment_of(message)
     if isinstance(attachment, FieldError):
-        return await ask(update, context, ATTACH, attachment.message)
+        return Ask(ATTACH, attachment.message)
     data = draft(context, DIALOG)
     stored = add_attachment(list(data.get("attachments") or ()), attachment)
     if isinstance(stored, FieldError):
-        return await ask(update, context, ATTACH, stored.message)
+        return Ask(ATTACH, stored.message)
     wrong = await check_content(context.bot, attachment)
     if wrong is not None:
-        return await ask(update, context, ATTACH, wrong.message)
+        return Ask(ATTACH, wrong.message)
     data["attachments"] = stored
-    return await ask(update, context, ATTACH)
+    return Ask(ATTACH)
 
 
-@dialog_step(DIALOG)
-async def attach_other(update: Update, context: Context) -> object:
-    return await ask(update, context, ATTACH, "这里只接受照片和PDF文件；不需要附件请点“完成”。")
+async def _attachments_done(update: Update, context: Context, _tail: str) -> Go:
+    return None
 
 
-@dialog_step(DIALOG)
-async def attachments_done(update: Update, context: Context) -> object:
-    await close_buttons(update)
-    return await _next(update, context, ATTACH)
-
-
-@dialog_step(DIALOG)
-async def confirm_text(update: Update, context: Context) -> object:
-    return await ask(update, context, CONFIRM, "请点击下方的“确认提交”、“修改”或“取消”。")
-
-
-@dialog_step(DIALOG)
-async def choose_edit(update: Update, context: Context) -> object:
-    await close_buttons(update)
-    return await ask(update, context, EDIT)
-
-
-@dialog_step(DIALOG)
-async def edit_field(update: Update, context: Context) -> object:
-    field = callback_tail(update, context, f"{PREFIX}:fix") or ""
-    await close_buttons(update)
-    if field not in dict(EDITABLE):
-        return await ask(update, context, EDIT)
-    data = draft(context, DIALOG)
-    data["editing"] = True
-    if field == ATTACH:
-        data["attachments"] = []
-    return await ask(update, context, field)
-
-
-@dialog_step(DIALOG)
-async def edit_text(update: Update, context: Context) -> object:
-    return await ask(update, context, EDIT, "请点击按钮选择要修改的内容。")
+def _attach_again(context: Context) -> None:
+    """Editing the attachments starts them over."""
+    draft(context, DIALOG)["attachments"] = []
 
 
 def _report_draft(data: dict[str, Any], membership: Membership, user_id: int) -> ReportDraft:
@@ -472,11 +343,9 @@ RECEIVED = (
 ALREADY_FILED = "✅ 这份报告已经提交过了（报告编号 <b>#{number}</b>），没有重复登记。"
 
 
-@dialog_step(DIALOG)
-async def confirm(update: Update, context: Context) -> object:
+async def confirm(update: Update, context: Context) -> Go:
     user = update.effective_user
     assert user is not None
-    await close_buttons(update, "正在提交…")
     db, kb = context.bot_data.db, context.bot_data.kb
     data = draft(context, DIALOG)
     filed = report_for_token(db, data.get("token"))
@@ -498,36 +367,30 @@ async def confirm(update: Update, context: Context) -> object:
         report_id = add_report(db, report, context.bot_data.now(), task_numbers=kb.task_numbers,
                                statuses=[s.name for s in kb.statuses])
     except ValueError as exc:
-        return await ask(update, context, CONFIRM, f"无法提交：{exc}")
+        return Ask(CONFIRM, f"无法提交：{exc}")
     # add_report has committed: only now is the report acknowledged.
     clear_draft(context, DIALOG)
     await send(update, context, RECEIVED.format(number=report_id))
     return END
 
 
-def conversation(timeout: float | None) -> ConversationHandler[Any]:
-    text = filters.TEXT & ~filters.COMMAND
-    files = filters.PHOTO | filters.Document.ALL
-    states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
-        TASK: [CallbackQueryHandler(task_button, pattern=rf"^{PREFIX}:t:"),
-               CallbackQueryHandler(task_page, pattern=rf"^{PREFIX}:pg:"),
-               MessageHandler(text, task_text)],
-        STATUS: [CallbackQueryHandler(status_button, pattern=rf"^{PREFIX}:st:"),
-                 MessageHandler(text, status_text)],
-        PERCENT: [CallbackQueryHandler(skip_percent, pattern=rf"^{PREFIX}:skip$"),
-                  MessageHandler(text, got_percent)],
-        DESCRIPTION: [MessageHandler(text, got_description)],
-        DATE: [CallbackQueryHandler(skip_date, pattern=rf"^{PREFIX}:skip$"),
-               MessageHandler(text, got_date)],
-        ATTACH: [MessageHandler(files, got_file),
-                 CallbackQueryHandler(attachments_done, pattern=rf"^{PREFIX}:done$"),
-                 MessageHandler(~filters.COMMAND, attach_other)],
-        CONFIRM: [CallbackQueryHandler(confirm, pattern=rf"^{PREFIX}:ok$"),
-                  CallbackQueryHandler(choose_edit, pattern=rf"^{PREFIX}:edit$"),
-                  MessageHandler(text, confirm_text)],
-        EDIT: [CallbackQueryHandler(edit_field, pattern=rf"^{PREFIX}:fix:"),
-               MessageHandler(text, edit_text)],
-    }
-    return conversation_handler(
-        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout
-    )
+FLOW = Flow(DIALOG, _start, (
+    Step(TASK, _task_prompt, key="task", edit="任务",
+         parse=lambda c, text: parse_task_number(text, c.bot_data.kb.task_numbers),
+         actions=(Action("t", _pressed_task, tail=True), Action("pg", _page, tail=True))),
+    Step(STATUS, _status_prompt, parse=_typed_status, accept=_set_status, edit="状态和比例",
+         actions=(Action("st", _pressed_status, tail=True),)),
+    Step(PERCENT, lambda c: (PERCENT_PROMPT, [[("跳过", f"{PREFIX}:skip")]]), key="percent",
+         parse=lambda c, text: parse_percent(text),
+         actions=(Action("skip", _skip_percent, toast="已跳过"),)),
+    Step(DESCRIPTION, _description_prompt, key="description", edit="情况说明",
+         parse=lambda c, text: parse_description(text, required=True)),
+    Step(DATE, _date_prompt, parse=_date, key="date", edit="完成日期",
+         actions=(Action("skip", _skip_date),)),
+    Step(ATTACH, _attach_prompt, edit="附件（重新添加）", on_edit=_attach_again,
+         files=Files(filters.PHOTO | filters.Document.ALL, _take_file),
+         hint="这里只接受照片和PDF文件；不需要附件请点“完成”。",
+         actions=(Action("done", _attachments_done),)),
+), summary=Summary(summary, confirm, hint="请点击下方的“确认提交”、“修改”或“取消”。"),
+    after=_after)
+conversation = FLOW.conversation

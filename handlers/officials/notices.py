@@ -21,6 +21,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from handlers.core.access import Actor, actor_of
+from handlers.core.audited import Done, audited_button
 from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import App, Context
 from handlers.core.dialogs import keyboard
@@ -28,7 +29,13 @@ from handlers.core.telegram_html import escape
 from handlers.delivery.outbox import OUTBOX
 from knowledge.model import KnowledgeBase
 from storage import audit
-from storage.audiences import Audience, AudienceKind, audience_enterprises, recipients
+from storage.audiences import (
+    Audience,
+    AudienceKind,
+    audience_enterprises,
+    recipients,
+    unreachable,
+)
 from storage.clock import format_local
 from storage.db import transaction
 from storage.notices import (
@@ -71,6 +78,7 @@ class Preview:
     regions: frozenset[str]
     enterprises: int
     recipients: list[int]
+    unreachable: int = 0  # enterprises of the list nobody has joined for (未加入)
 
 
 def audience_regions(audience: Audience, scope: Scope) -> frozenset[str]:
@@ -85,7 +93,8 @@ def preview(db: Database, kb: KnowledgeBase, audience: Audience, scope: Scope) -
                if audience.kind is AudienceKind.INDUSTRY else None)
     ids = audience_enterprises(db, audience, scope=scope, concern=kb.concern(),
                                done=kb.done_statuses, members=members)
-    return Preview(audience_regions(audience, scope), len(ids), recipients(db, ids))
+    return Preview(audience_regions(audience, scope), len(ids), recipients(db, ids),
+                   len(unreachable(db, ids)))
 
 
 def notice_html(kb: KnowledgeBase, text: str) -> str:
@@ -252,23 +261,17 @@ async def on_page(update: Update, context: Context) -> None:
         await _send_page(update, context, before=parsed[0])
 
 
+def _cancel(db: Database, ids: list[int], user_id: int, now: dt.datetime) -> Done:
+    cancelled = cancel_notice(db, ids[0], by=user_id, now=now)
+    return Done(f"已取消{cancelled}条尚未发出的消息。", "cancel_notice", f"notice:{ids[0]}",
+                {"cancelled": cancelled})
+
+
 async def on_cancel(update: Update, context: Context) -> None:
     """``nc:<id>``: withdraw what has not gone out (the access policy checked the scope)."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        return
-    parsed = parse_data(query.data, CANCEL_PREFIX, 1)
-    if parsed is None:
-        await acknowledge(query)
-        return
-    bot_data = context.bot_data
-    now = bot_data.now()
-    with transaction(bot_data.db):
-        cancelled = cancel_notice(bot_data.db, parsed[0], by=query.from_user.id, now=now)
-        audit.record(bot_data.db, actor_id=query.from_user.id, action="cancel_notice",
-                     subject=f"notice:{parsed[0]}", now=now, cancelled=cancelled)
-    await acknowledge(query, f"已取消{cancelled}条尚未发出的消息。")
-    await _refresh(context, query, parsed[0])
+    done = await audited_button(update, context, CANCEL_PREFIX, 1, _cancel)
+    if done is not None:
+        await _refresh(context, done[0], done[1][0])
 
 
 async def on_resend(update: Update, context: Context) -> None:

@@ -1,9 +1,11 @@
 """/deadlines: the deadline calendar as the asking user should see it.
 
-An enterprise sees the deadlines that concern it (its region and industries), with
-what it has reported on each task; officials and staff see those of their scope;
+An enterprise sees the deadlines that concern it (its region, industries and
+qualifiers: the knowledge base's audience of each), with what it has reported on each
+task; officials and staff see those of their scope;
 anyone else sees the plan's deadlines for enterprises. Upcoming deadlines come
-first; recently passed ones follow, each saying that it has passed.
+first; recently passed ones follow, each saying that it has passed. A start date
+(自…起执行) says 起执行, never 过期.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from telegram.constants import ParseMode
 
 from handlers.core.access import Actor, actor_of
 from handlers.core.context import BotData, Context
-from handlers.core.plan import calendar, date_words
+from handlers.core.plan import calendar, date_words, days_words
 from handlers.core.telegram_html import escape
 from storage.calendar import CalendarEntry
 from storage.clock import local_today
 from storage.enterprises import Membership, enterprise_of_user
+from storage.qualifiers import qualifiers_of
 from storage.reports import latest_by_task
 from storage.users import Role
 
@@ -28,12 +31,15 @@ UPCOMING_SHOWN = 20  # each line is short; 25 lines stay well inside one message
 NONE_UPCOMING = "目前没有即将到来的截止日期。"
 
 
-def _visible(entry: CalendarEntry, actor: Actor, membership: Membership | None) -> bool:
+def _visible(
+    entry: CalendarEntry, actor: Actor, membership: Membership | None,
+    qualifiers: dict[str, str],
+) -> bool:
     if membership is not None and actor.role is Role.ENTERPRISE:
         enterprise = membership.enterprise
-        return entry.concerns(enterprise.city, enterprise.industries)
+        return entry.concerns(enterprise.city, enterprise.industries, qualifiers)
     if actor.role is Role.ENTERPRISE:
-        return entry.industries != frozenset()  # the deadlines that concern enterprises
+        return not entry.nobody  # the deadlines that concern enterprises
     if actor.is_admin or actor.scope.province or not entry.regions:
         return True
     return not entry.regions.isdisjoint(actor.scope.regions)
@@ -41,9 +47,7 @@ def _visible(entry: CalendarEntry, actor: Actor, membership: Membership | None) 
 
 def entry_line(bot_data: BotData, entry: CalendarEntry, today: dt.date, note: str = "") -> str:
     title = bot_data.kb.task_titles.get(entry.task, "")
-    days = (entry.due - today).days
-    when = ("今天截止" if days == 0 else f"还有{days}天" if days > 0
-            else f"已过期{-days}天")
+    when = days_words(entry, today)
     added = "（处室新增）" if entry.added_by is not None else ""
     where = f"〔{'、'.join(sorted(entry.regions))}〕" if entry.regions else ""
     return (f"• <b>{escape(date_words(entry))}</b>（{when}）任务{entry.task} {escape(title)}："
@@ -54,7 +58,8 @@ def deadlines_text(bot_data: BotData, user_id: int) -> str:
     actor = actor_of(bot_data, user_id)
     membership = enterprise_of_user(bot_data.db, user_id)
     today = local_today(bot_data.now())
-    entries = [e for e in calendar(bot_data) if _visible(e, actor, membership)]
+    qualifiers = qualifiers_of(bot_data.db, membership.enterprise.id) if membership else {}
+    entries = [e for e in calendar(bot_data) if _visible(e, actor, membership, qualifiers)]
     reported = (latest_by_task(bot_data.db, membership.enterprise.id)
                 if membership is not None and actor.role is Role.ENTERPRISE else {})
 
@@ -77,7 +82,7 @@ def deadlines_text(bot_data: BotData, user_id: int) -> str:
     elif len(upcoming) > UPCOMING_SHOWN:
         lines.append(f"……另有{len(upcoming) - UPCOMING_SHOWN}个更晚的截止日期。")
     if passed:
-        lines += ["", "<b>已经过去的截止日期</b>（最近的）："]
+        lines += ["", "<b>已经过去的日期</b>（最近的）："]
         lines += [entry_line(bot_data, e, today, note(e)) for e in reversed(passed)]
     return "\n".join(lines)
 

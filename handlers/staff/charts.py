@@ -1,8 +1,10 @@
 """The /stats pictures: completion by city for one task, or by task, as a PNG.
 
 Each bar is the enterprises a task concerns (100%), split into 已完成 (a done status),
-已填报未完成 (reported, not done) and 未填报 (never reported on the task), from the
-:class:`~storage.progress.Completion` rows; the caption is :func:`completion_summary`.
+不涉及 (the enterprise says the task does not concern it: its own colour, never counted
+as done), 已填报未完成 (reported, not done) and 未填报 (never reported on the task), from
+the :class:`~storage.progress.Completion` rows; the caption is :func:`completion_summary`,
+which says so plainly when nobody has reported yet.
 
 Chinese must render on any machine, so the text is drawn with the font shipped in
 ``fonts/`` (a subset of Noto Sans CJK SC, SIL OFL 1.1, rebuilt by
@@ -39,9 +41,12 @@ log = logging.getLogger(__name__)
 FONT_PATH = Path(__file__).resolve().parent / "fonts" / "LvdongSansSC-Regular.otf"
 MISSING = "〓"  # drawn for a character the font lacks (GB 2312 A1FE, so the font has it)
 
-DONE_COLOUR, REPORTED_COLOUR, SILENT_COLOUR = "#2e7d32", "#f2a900", "#c8c8c8"
-SEGMENTS = (("已完成", DONE_COLOUR), ("已填报未完成", REPORTED_COLOUR),
-            ("未填报", SILENT_COLOUR))
+DONE_COLOUR, EXEMPT_COLOUR = "#2e7d32", "#5b8fd6"
+REPORTED_COLOUR, SILENT_COLOUR = "#f2a900", "#c8c8c8"
+NOT_JOINED_COLOUR = "#f2c4c4"  # on the list, not in the bot yet
+SEGMENTS = (("已完成", DONE_COLOUR), ("不涉及", EXEMPT_COLOUR),
+            ("已填报未完成", REPORTED_COLOUR), ("未填报", SILENT_COLOUR),
+            ("未加入", NOT_JOINED_COLOUR))
 
 
 @cache
@@ -115,10 +120,12 @@ def completion_figure(rows: Sequence[Completion], labels: ChartLabels) -> Figure
     height = 1.9 + 0.34 * max(len(rows), 3)
     fig = Figure(figsize=(8.6, height), dpi=110)
     FigureCanvasAgg(fig)
-    if not rows:
+    if not any(r.concerned for r in rows) or not any(r.reported for r in rows):
         fig.text(0.03, 0.9, drawable(labels.title), fontproperties=font(13), va="top")
-        fig.text(0.03, 0.6, drawable("没有涉及的企业，暂无数据"), va="top",
-                 fontproperties=font(12), color="#555555")
+        concerned = sum(r.concerned for r in rows)
+        empty = ("没有涉及的企业，暂无数据" if not concerned
+                 else f"涉及 {concerned:,} {labels.unit}，还没有企业填报，暂无完成情况")
+        fig.text(0.03, 0.6, drawable(empty), va="top", fontproperties=font(12), color="#555555")
         return fig
     ax = fig.add_subplot()
     ax.set_title(drawable(labels.title), fontproperties=font(13), loc="left", pad=28)
@@ -142,7 +149,7 @@ def completion_figure(rows: Sequence[Completion], labels: ChartLabels) -> Figure
                 else "无涉及")
         ax.text(1.015, y, drawable(text), transform=right, va="center", fontproperties=font(9),
                 clip_on=False)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, frameon=False,
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=5, frameon=False,
               prop=font(9), borderaxespad=0.2, handlelength=1.2)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
@@ -150,15 +157,19 @@ def completion_figure(rows: Sequence[Completion], labels: ChartLabels) -> Figure
     return fig
 
 
-def _segments(rows: Sequence[Completion]) -> tuple[list[float], list[float], list[float]]:
-    """Per row the shares done, reported but not done, and not reported."""
-    done, reported, silent = [], [], []
+def _segments(rows: Sequence[Completion]) -> tuple[list[float], ...]:
+    """Per row the shares done, not applicable, reported but neither, not reported
+    (joined), and not joined (on the list, nobody in the bot yet)."""
+    done, exempt, reported, silent, absent = [], [], [], [], []
     for row in rows:
         whole = row.concerned or 1
         done.append(row.done / whole)
-        reported.append((row.reported - row.done) / whole)
-        silent.append((row.concerned - row.reported) / whole if row.concerned else 0.0)
-    return done, reported, silent
+        exempt.append(row.exempt / whole)
+        reported.append((row.reported - row.done - row.exempt) / whole)
+        silent.append((row.concerned - row.reported - row.not_joined) / whole
+                      if row.concerned else 0.0)
+        absent.append(row.not_joined / whole)
+    return done, exempt, reported, silent, absent
 
 
 def completion_chart(rows: Sequence[Completion], labels: ChartLabels) -> bytes:
@@ -175,13 +186,22 @@ def completion_summary(rows: Sequence[Completion], labels: ChartLabels) -> str:
     if not concerned:
         return f"{labels.title}：没有涉及的企业。"
     done = sum(r.done for r in rows)
+    exempt = sum(r.exempt for r in rows)
     reported = sum(r.reported for r in rows)
     unit = labels.unit
+    absent = sum(r.not_joined for r in rows)
+    if not reported:
+        return (f"{labels.title}：涉及 {concerned:,} {unit}，还没有企业填报，暂无完成情况"
+                + (f"（其中未加入 {absent:,} {unit}）。" if absent else "。"))
     line = (f"{labels.title}：涉及 {concerned:,} {unit}，已完成 {done:,} {unit}"
-            f"（{done / concerned:.0%}），已填报未完成 {reported - done:,} {unit}，"
-            f"未填报 {concerned - reported:,} {unit}")
+            f"（{done / concerned:.0%}），"
+            + (f"不涉及 {exempt:,} {unit}，" if exempt else "")
+            + f"已填报未完成 {reported - done - exempt:,} {unit}，"
+            f"未填报 {concerned - reported - absent:,} {unit}")
+    if absent:
+        line += f"，未加入 {absent:,} {unit}"
     ranked = sorted((r for r in rows if r.concerned), key=lambda r: (-r.share_done, r.key))
-    if len(ranked) >= 2:
+    if len(ranked) >= 2 and ranked[0].share_done > ranked[-1].share_done:
         best, worst = ranked[0], ranked[-1]
         line += (f"；最高 {labels.prefix}{best.key} {best.share_done:.0%}，"
                  f"最低 {labels.prefix}{worst.key} {worst.share_done:.0%}")

@@ -16,10 +16,12 @@ from telegram import InputFile, Update
 from handlers.core.access import actor_of
 from handlers.core.context import Context
 from handlers.core.offload import in_worker
+from handlers.core.plan import describe_enterprises
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import StaffFilter
 from storage.clock import to_local
-from storage.ledger import LedgerFormat, LedgerSummary, export_ledger
+from storage.enterprise_invites import load_key
+from storage.ledger import Invitations, LedgerFormat, LedgerSummary, export_ledger
 
 
 async def send_export(update: Update, context: Context, chosen: StaffFilter) -> None:
@@ -32,11 +34,14 @@ async def send_export(update: Update, context: Context, chosen: StaffFilter) -> 
         await context.bot.send_message(chat.id, flt)
         return
     fmt = LedgerFormat.CSV if chosen.csv else LedgerFormat.XLSX
-    titles = bot_data.kb.task_titles
+    titles, concern = bot_data.kb.task_titles, bot_data.kb.concern()
+    invitations = Invitations(load_key(bot_data.db_path), context.bot.username, bot_data.now())
 
     def write(db: Database) -> tuple[bytes, LedgerSummary]:
         out = io.BytesIO()
-        summary = export_ledger(db, flt, out, task_titles=titles, fmt=fmt)
+        summary = export_ledger(db, flt, out, task_titles=titles, fmt=fmt, concern=concern,
+                                invitations=invitations,
+                                describe=describe_enterprises(bot_data.kb))
         return out.getvalue(), summary
 
     await context.bot.send_chat_action(chat.id, "upload_document")

@@ -12,16 +12,16 @@ engine. Both directions are audited (``message``, ``message_reply``), without th
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, ConversationHandler, MessageHandler
-from telegram.ext import filters as tg_filters
 
 from handlers.core.access import (
     OFFICIALS_AND_STAFF,
     ROLE_NAMES,
+    Actor,
     Need,
     Target,
     actor_of,
@@ -29,19 +29,17 @@ from handlers.core.access import (
 )
 from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import BotData, Context
+from handlers.core.dialog_access import committing
+from handlers.core.dialog_shape import Ask, Flow, Go, Screen, Step, described
 from handlers.core.dialogs import (
     END,
     Dialog,
     callback_tail,
     clear_draft,
-    conversation_handler,
-    dialog_step,
     draft,
     keyboard,
     send,
-    show_prompt,
     small_int,
-    text_of,
 )
 from handlers.core.telegram_html import escape
 from handlers.officials.notices import figures
@@ -49,9 +47,8 @@ from storage import audit
 from storage import outbox as store
 from storage.audiences import recipients
 from storage.credit_code import normalize as normalize_credit_code
-from storage.db import transaction
 from storage.enterprises import Enterprise, enterprise_of_user, find_by_code, get_enterprise
-from storage.fields import FieldError, parse_description
+from storage.fields import FieldError
 
 DIALOG = Dialog(name="message", command="msg", title="给企业发消息", prefix="ms")
 WRITE_PREFIX = "mw"  # mw:<enterprise id>, on an enterprise's card
@@ -70,15 +67,23 @@ def write_button(enterprise_id: int) -> list[tuple[str, str]]:
     return [("✉️ 给该企业发消息", f"{WRITE_PREFIX}:{enterprise_id}")]
 
 
-def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | None]:
+def _prompt(context: Context) -> Screen:
     name = draft(context, DIALOG).get("name", "")
     return (f"请输入要发给“{escape(name)}”的消息（{LIMIT}字以内），或发送 /cancel 取消。",
-            keyboard([[("取消", f"{DIALOG.prefix}:cancel")]]))
+            [[("取消", f"{DIALOG.prefix}:cancel")]])
 
 
-def _reply_prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | None]:
+def _reply_prompt(context: Context) -> Screen:
     return (f"请输入回复内容（{LIMIT}字以内），会转告给发消息的工作人员；或发送 /cancel 取消。",
-            keyboard([[("取消", f"{REPLY.prefix}:cancel")]]))
+            [[("取消", f"{REPLY.prefix}:cancel")]])
+
+
+def may_write(context: Context, actor: Actor, kept: Mapping[str, Any]) -> str | None:
+    """At every step and at the commit: the enterprise in the draft, within scope now."""
+    enterprise_id = kept.get("enterprise")
+    if not isinstance(enterprise_id, int):
+        return None
+    return refusal(NEED, actor, context.bot_data.db, enterprise_id, "发消息")
 
 
 def _find(bot_data: BotData, words: list[str]) -> Enterprise | str:
@@ -89,10 +94,11 @@ def _find(bot_data: BotData, words: list[str]) -> Enterprise | str:
     return enterprise
 
 
-def send_message(bot_data: BotData, sender: int, enterprise: Enterprise, text: str
-                 ) -> tuple[int, int]:
-    """Queue ``text`` for the enterprise's bound accounts, audited; returns (outbox message
-    id, accounts)."""
+def send_message(context: Context, sender: int, enterprise: Enterprise, text: str,
+                 token: str) -> tuple[int, int]:
+    """Queue ``text`` for the enterprise's bound accounts, audited, once per ``token``
+    (the sender's right checked again inside); returns (outbox message id, accounts)."""
+    bot_data = context.bot_data
     db = bot_data.db
     now = bot_data.now()
     role = ROLE_NAMES[actor_of(bot_data, sender).role]
@@ -100,7 +106,7 @@ def send_message(bot_data: BotData, sender: int, enterprise: Enterprise, text: s
             "如需回复，请点下方“回复”。")
     markup = keyboard([[("回复", f"{REPLY_PREFIX}:{sender}")]])
     chats = recipients(db, [enterprise.id])
-    with transaction(db):
+    with committing(context, sender, {"enterprise": enterprise.id}, token=token) as done:
         entry = audit.record(db, actor_id=sender, action="message",
                              subject=f"enterprise:{enterprise.id}", now=now,
                              accounts=len(chats))
@@ -109,6 +115,7 @@ def send_message(bot_data: BotData, sender: int, enterprise: Enterprise, text: s
             markup=json.dumps(markup.to_dict(), ensure_ascii=False) if markup else None)
         message_id, _ = store.enqueue(db, message, chats, now=now,
                                       priority=store.Priority.PERSONAL)
+        done(f"给{enterprise.name}的消息")
     bot_data.outbox.wake()
     return message_id, len(chats)
 
@@ -124,8 +131,8 @@ def _status_keyboard(message_id: int) -> InlineKeyboardMarkup | None:
     return keyboard([[("刷新送达情况", f"{STATUS_PREFIX}:{message_id}")]])
 
 
-async def _deliver(update: Update, context: Context, enterprise: Enterprise, text: str
-                   ) -> object:
+async def _deliver(update: Update, context: Context, enterprise: Enterprise, text: str,
+                   token: str) -> Go:
     user = update.effective_user
     assert user is not None
     bot_data = context.bot_data
@@ -133,14 +140,13 @@ async def _deliver(update: Update, context: Context, enterprise: Enterprise, tex
         await send(update, context, f"“{escape(enterprise.name)}”还没有已审核的绑定账号，"
                                     "消息无法送达。")
         return END
-    message_id, accounts = send_message(bot_data, user.id, enterprise, text)
+    message_id, accounts = send_message(context, user.id, enterprise, text, token)
     await send(update, context, _sent_text(enterprise, accounts, message_id, bot_data),
                _status_keyboard(message_id))
     return END
 
 
-@dialog_step(DIALOG, entry=True)
-async def start(update: Update, context: Context) -> object:
+async def start(update: Update, context: Context) -> Go:
     user = update.effective_user
     assert user is not None
     bot_data = context.bot_data
@@ -164,34 +170,32 @@ async def start(update: Update, context: Context) -> object:
         return END
     text = " ".join(words[1:]).strip()
     if text:
-        checked = parse_description(text, limit=LIMIT, required=True)
+        checked = described(text, LIMIT, "消息")
         if isinstance(checked, FieldError):
-            await send(update, context, escape(checked.message.replace("情况说明", "消息")))
+            await send(update, context, escape(checked.message))
             return END
-        return await _deliver(update, context, enterprise, checked)
+        return await _deliver(update, context, enterprise, checked,
+                              f"update:{update.update_id}")
     clear_draft(context, DIALOG)
     data = draft(context, DIALOG)
     data["enterprise"], data["name"] = enterprise.id, enterprise.name
-    return await show_prompt(update, context, _prompt, TEXT)
+    return Ask(TEXT)
 
 
-@dialog_step(DIALOG)
-async def got_text(update: Update, context: Context) -> object:
-    checked = parse_description(text_of(update), limit=LIMIT, required=True)
-    if isinstance(checked, FieldError):
-        return await show_prompt(update, context, _prompt, TEXT,
-                                 checked.message.replace("情况说明", "消息"))
+async def got_text(update: Update, context: Context, text: str) -> Go:
     data = draft(context, DIALOG)
     enterprise = get_enterprise(context.bot_data.db, int(data["enterprise"]))
-    clear_draft(context, DIALOG)
+    token = str(data.get("token") or f"update:{update.update_id}")
     if enterprise is None:
+        clear_draft(context, DIALOG)
         await send(update, context, "找不到这家企业了。")
         return END
-    return await _deliver(update, context, enterprise, checked)
+    outcome = await _deliver(update, context, enterprise, text, token)
+    clear_draft(context, DIALOG)
+    return outcome
 
 
-@dialog_step(REPLY, entry=True)
-async def start_reply(update: Update, context: Context) -> object:
+async def start_reply(update: Update, context: Context) -> Go:
     user = update.effective_user
     assert user is not None
     tail = callback_tail(update, context, REPLY_PREFIX)
@@ -204,34 +208,31 @@ async def start_reply(update: Update, context: Context) -> object:
         return END
     clear_draft(context, REPLY)
     data = draft(context, REPLY)
-    data["to"], data["enterprise"] = sender, membership.enterprise.id
-    return await show_prompt(update, context, _reply_prompt, TEXT)
+    data["to"], data["sender_enterprise"] = sender, membership.enterprise.id
+    return Ask(TEXT)
 
 
-@dialog_step(REPLY)
-async def got_reply(update: Update, context: Context) -> object:
+async def got_reply(update: Update, context: Context, checked: str) -> Go:
     user = update.effective_user
     assert user is not None
-    checked = parse_description(text_of(update), limit=LIMIT, required=True)
-    if isinstance(checked, FieldError):
-        return await show_prompt(update, context, _reply_prompt, TEXT,
-                                 checked.message.replace("情况说明", "回复"))
     bot_data = context.bot_data
-    data = draft(context, REPLY)
-    clear_draft(context, REPLY)
-    enterprise = get_enterprise(bot_data.db, int(data["enterprise"]))
+    data = dict(draft(context, REPLY))
+    token = str(data.get("token") or f"update:{update.update_id}")
+    enterprise = get_enterprise(bot_data.db, int(data["sender_enterprise"]))
     name = enterprise.name if enterprise is not None else "企业"
     code = enterprise.credit_code if enterprise is not None else ""
     now = bot_data.now()
-    with transaction(bot_data.db):
+    with committing(context, user.id, data, token=token) as done:
         entry = audit.record(bot_data.db, actor_id=user.id, action="message_reply",
-                             subject=f"enterprise:{data['enterprise']}", now=now,
+                             subject=f"enterprise:{data['sender_enterprise']}", now=now,
                              to=int(data["to"]))
         bot_data.outbox.queue(
             store.Message(key=f"message_reply:{entry}", kind="message_reply",
                           text=(f"↩️ <b>{escape(name)}的回复</b>：\n{escape(checked)}\n\n"
                                 f"继续沟通：/msg {escape(code)} 内容")),
             [int(data["to"])], priority=store.Priority.PERSONAL)
+        done(f"{name}的回复")
+    clear_draft(context, REPLY)
     await send(update, context, "✅ 已转告工作人员。")
     return END
 
@@ -262,20 +263,12 @@ async def on_status(update: Update, context: Context) -> None:
                                       reply_markup=_status_keyboard(parsed[0]))
 
 
-def conversation(timeout: float | None) -> ConversationHandler[Any]:
-    text = tg_filters.TEXT & ~tg_filters.COMMAND
-    states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
-        TEXT: [MessageHandler(text, got_text)],
-    }
-    return conversation_handler(DIALOG, states=states, entry=start, prompt=_prompt,
-                                timeout=timeout, entry_button=WRITE_PREFIX)
+FLOW = Flow(DIALOG, start, (
+    Step(TEXT, _prompt, parse=lambda c, text: described(text, LIMIT, "消息"),
+         accept=got_text, commits=True),
+), entry_button=WRITE_PREFIX, check=may_write)
 
-
-def reply_conversation(timeout: float | None) -> ConversationHandler[Any]:
-    text = tg_filters.TEXT & ~tg_filters.COMMAND
-    states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
-        TEXT: [MessageHandler(text, got_reply)],
-    }
-    return conversation_handler(REPLY, states=states, entry=start_reply,
-                                prompt=_reply_prompt, timeout=timeout,
-                                entry_button=REPLY_PREFIX)
+REPLY_FLOW = Flow(REPLY, start_reply, (
+    Step(TEXT, _reply_prompt, parse=lambda c, text: described(text, LIMIT, "回复"),
+         accept=got_reply, commits=True),
+), entry_button=REPLY_PREFIX)

@@ -24,11 +24,12 @@ from telegram.error import BadRequest
 from handlers.core.access import Actor, actor_of
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
-from handlers.core.dialogs import in_rows, keyboard, small_int
+from handlers.core.dialogs import check_mark, in_rows, keyboard, small_int
 from handlers.core.offload import in_worker
+from handlers.core.plan import tasks_of
 from handlers.core.report_text import history_entry, latest_line
 from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
-from handlers.staff import export, stats
+from handlers.staff import export, invitations, qualifiers, stats
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import APPROVAL_WORDS, PERIODS, REVIEW_WORDS, StaffFilter
 from handlers.staff.messages import write_button
@@ -114,7 +115,7 @@ def menu(dim: str, bot_data: BotData, actor: Actor, chosen: StaffFilter
     options = _options(dim, bot_data, actor)
     marked = _chosen_values(dim, chosen)
     per_row = 6 if dim == "task" else 3
-    buttons = [(("✅ " if option in marked else "") + option, f"{PREFIX}:t:{dim}:{i}")
+    buttons = [(check_mark(option, option in marked), f"{PREFIX}:t:{dim}:{i}")
                for i, option in enumerate(options)]
     single = dim in ("ap", "rv", "time")
     hint = "单选" if single else "可多选，再点一次取消"
@@ -289,7 +290,9 @@ async def on_panel(update: Update, context: Context) -> None:
 
 
 def card(bot_data: BotData, enterprise: Enterprise) -> str:
-    """Registration and progress on every task that concerns it (or it reported on)."""
+    """Registration and progress on every task that concerns it — by industries and
+    qualifier answers, the one answer — or it reported on. The qualifiers follow in a
+    message of their own, with the buttons to correct them (:mod:`handlers.staff.qualifiers`)."""
     db, kb = bot_data.db, bot_data.kb
     today = local_today(bot_data.now())
     latest = latest_by_task(db, enterprise.id)
@@ -304,7 +307,7 @@ def card(bot_data: BotData, enterprise: Enterprise) -> str:
         "",
         "<b>各项任务进展</b>：",
     ]
-    concerned = [t.number for t in kb.tasks_concerning(enterprise.industries)]
+    concerned = [t.number for t in tasks_of(bot_data, enterprise)]
     for task in sorted(set(concerned) | set(latest)):
         title = kb.task_titles.get(task, f"任务{task}")
         report = latest.get(task)
@@ -354,13 +357,19 @@ async def send_enterprise(update: Update, context: Context, enterprise: Enterpri
     bot_data = context.bot_data
     await context.bot.send_message(chat.id, card(bot_data, enterprise), parse_mode=ParseMode.HTML,
                                    reply_markup=keyboard([write_button(enterprise.id)]))
-    reports = reports_of(bot_data.db, enterprise.id)
     user = update.effective_user
-    # officials read the card; the review buttons are for those who may review
-    reviews = user is not None and actor_of(bot_data, user.id).role in REVIEW_NEED.roles
+    # officials read the card; reviewing and the staff's panels are for staff
+    staff = user is not None and actor_of(bot_data, user.id).role in REVIEW_NEED.roles
+    if staff:
+        await qualifiers.send_panel(context, chat.id, enterprise)
+        invite = invitations.invitation_block(bot_data, enterprise, context.bot.username)
+        if invite is not None:
+            await context.bot.send_message(chat.id, invite[0], parse_mode=ParseMode.HTML,
+                                           reply_markup=invite[1])
+    reports = reports_of(bot_data.db, enterprise.id)
     for text, reviewable in history_messages(bot_data, reports):
         await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
-                                       reply_markup=review_keyboard(reviewable) if reviews
+                                       reply_markup=review_keyboard(reviewable) if staff
                                        else None)
     await _resend_attachments(context, chat.id, reports)
 

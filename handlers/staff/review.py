@@ -11,36 +11,31 @@ same check for the command).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, ConversationHandler, MessageHandler
-from telegram.ext import filters as tg_filters
+from telegram import Update
 
-from handlers.core.access import STAFF, Need, Relation, Target, actor_of, refusal
+from handlers.core.access import STAFF, Actor, Need, Relation, Target, actor_of, refusal
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
+from handlers.core.dialog_access import committing
+from handlers.core.dialog_shape import Ask, Flow, Go, Screen, Step, described
 from handlers.core.dialogs import (
     END,
     Dialog,
     clear_draft,
-    conversation_handler,
-    dialog_step,
     draft,
     keyboard,
     pressed,
     send,
-    show_prompt,
     small_int,
-    text_of,
 )
 from handlers.core.report_text import history_entry
 from handlers.core.telegram_html import escape
 from storage import audit
 from storage.audiences import recipients
 from storage.clock import local_today
-from storage.db import transaction
-from storage.fields import FieldError, parse_description
 from storage.outbox import Message, Priority
 from storage.reports import Report, get_report
 from storage.reviews import VERDICT_WORDS, Review, Verdict, add_review, reviews_of
@@ -60,13 +55,13 @@ def review_row(report_id: int) -> list[tuple[str, str]]:
             for v in Verdict]
 
 
-def _prompt(context: Context, state: str) -> tuple[str, InlineKeyboardMarkup | None]:
+def _prompt(context: Context) -> Screen:
     data = draft(context, DIALOG)
     verdict = Verdict(data["verdict"])
     what = "问题" if verdict is Verdict.PROBLEM else "驳回理由"
     return (f"报告 #{data['report']}：{VERDICT_WORDS[verdict]}。请输入{what}（会转告企业，"
             f"{COMMENT_LIMIT}字以内），或发送 /cancel 取消。",
-            keyboard([[("取消", f"{PREFIX}:cancel")]]))
+            [[("取消", f"{PREFIX}:cancel")]])
 
 
 def _title(bot_data: BotData, report: Report) -> str:
@@ -85,12 +80,24 @@ def note_text(bot_data: BotData, report: Report, review: Review) -> str:
             "请按意见处理后用 /report 重新填报该任务；可用 /myreports 查看审核记录。")
 
 
-def record(bot_data: BotData, report: Report, reviewer_id: int, verdict: Verdict,
-           comment: str) -> Review:
-    """The review, its audit entry and the enterprise's note, in one transaction."""
+def may_review(context: Context, actor: Actor, kept: Mapping[str, Any]) -> str | None:
+    """The review's object check at every step and at commit: the report named in the
+    draft, against the reviewer's role, scope and enterprise now."""
+    report_id = kept.get("report")
+    if not isinstance(report_id, int):
+        return None
+    return refusal(NEED, actor, context.bot_data.db, report_id, "审核")
+
+
+def record(context: Context, report: Report, reviewer_id: int, verdict: Verdict,
+           comment: str, token: str) -> Review:
+    """The review, its audit entry and the enterprise's note, in one transaction (the
+    reviewer's right to review this report checked again inside it), once per
+    ``token``: replayed, it raises ``AlreadyDone``."""
+    bot_data = context.bot_data
     now = bot_data.now()
     db = bot_data.db
-    with transaction(db):
+    with committing(context, reviewer_id, {"report": report.id}, token=token) as done:
         review = add_review(db, report_id=report.id, reviewer_id=reviewer_id, verdict=verdict,
                             comment=comment, now=now)
         audit.record(db, actor_id=reviewer_id, action="review", subject=f"report:{report.id}",
@@ -100,6 +107,7 @@ def record(bot_data: BotData, report: Report, reviewer_id: int, verdict: Verdict
             bot_data.outbox.queue(Message(key=f"review:{review.id}", kind="review",
                                           text=note_text(bot_data, report, review)),
                                   chats, priority=Priority.PERSONAL)
+        done(f"报告 #{report.id}：{verdict.words}")
     return review
 
 
@@ -122,8 +130,7 @@ async def _answer(update: Update, text: str | None = None) -> None:
         await acknowledge(update.callback_query, text)
 
 
-@dialog_step(DIALOG, entry=True)
-async def start(update: Update, context: Context) -> object:
+async def start(update: Update, context: Context) -> Go:
     user = update.effective_user
     assert user is not None
     bot_data = context.bot_data
@@ -147,7 +154,7 @@ async def start(update: Update, context: Context) -> object:
                    keyboard([review_row(report.id)]))
         return END
     if not verdict.needs_comment:
-        record(bot_data, report, user.id, verdict, "")
+        record(context, report, user.id, verdict, "", f"update:{update.update_id}")
         await _answer(update, "已核实")
         await send(update, context, f"✅ 报告 #{report.id} 已核实，已通知企业。")
         return END
@@ -155,38 +162,28 @@ async def start(update: Update, context: Context) -> object:
     clear_draft(context, DIALOG)
     data = draft(context, DIALOG)
     data["report"], data["verdict"] = report.id, verdict.value
-    return await show_prompt(update, context, _prompt, COMMENT)
+    return Ask(COMMENT)
 
 
-@dialog_step(DIALOG)
-async def got_comment(update: Update, context: Context) -> object:
+async def _store(update: Update, context: Context, comment: str) -> Go:
     user = update.effective_user
     assert user is not None
-    comment = parse_description(text_of(update), limit=COMMENT_LIMIT, required=True)
-    if isinstance(comment, FieldError):
-        message = comment.message.replace("情况说明", "意见")
-        return await show_prompt(update, context, _prompt, COMMENT, message)
-    bot_data = context.bot_data
     data = draft(context, DIALOG)
-    report = get_report(bot_data.db, int(data["report"]))
+    report = get_report(context.bot_data.db, int(data["report"]))
     verdict = Verdict(data["verdict"])
-    clear_draft(context, DIALOG)
+    token = str(data.get("token") or f"update:{update.update_id}")
     if report is None:
+        clear_draft(context, DIALOG)
         await send(update, context, "找不到这份报告了。")
         return END
-    record(bot_data, report, user.id, verdict, comment)
-    await send(update, context, f"✅ 报告 #{report.id}：{VERDICT_WORDS[verdict]}，已通知企业。",
-               None)
+    record(context, report, user.id, verdict, comment, token)
+    clear_draft(context, DIALOG)
+    await send(update, context, f"✅ 报告 #{report.id}：{VERDICT_WORDS[verdict]}，已通知企业。")
     return END
 
 
-def conversation(timeout: float | None) -> ConversationHandler[Any]:
-    text = tg_filters.TEXT & ~tg_filters.COMMAND
-    states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
-        COMMENT: [MessageHandler(text, got_comment)],
-    }
-    return conversation_handler(
-        DIALOG, states=states, entry=start, prompt=_prompt, timeout=timeout,
-        entry_button=ENTRY_PREFIX,
-    )
-
+FLOW = Flow(DIALOG, start, (
+    Step(COMMENT, _prompt, parse=lambda c, text: described(text, COMMENT_LIMIT, "意见"),
+         accept=_store, commits=True),
+), entry_button=ENTRY_PREFIX, check=may_review)
+conversation = FLOW.conversation

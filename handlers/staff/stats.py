@@ -2,8 +2,9 @@
 
 ``/stats`` — by task, for every task that concerns enterprises; ``/stats 任务13`` —
 by city, for one task; ``/stats 铸造`` — by task, for one industry. Counted over the
-approved enterprises each task concerns (the knowledge base says which), within the
-asker's scope; the query and the drawing run off the event loop.
+approved enterprises each task concerns (the knowledge base's audience: industries and
+qualifiers answered 是), within the asker's scope; 不涉及 is drawn in its own colour and
+never counted as 已完成. The query and the drawing run off the event loop.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ async def send_chart(update: Update, context: Context, chosen: StaffFilter) -> N
         return
     regions = flt.regions
     scope = Scope(regions).describe()
-    done = kb.done_statuses
+    done, exempt = kb.done_statuses, kb.not_applicable_statuses
     concern = kb.concern()
     titles = kb.task_titles
     if len(chosen.tasks) == 1:
@@ -69,14 +70,14 @@ async def send_chart(update: Update, context: Context, chosen: StaffFilter) -> N
                                           scope=scope)
 
         def rows_of(db: Database) -> list[Completion]:
-            return completion_by_city(db, task=task, industries=concern[task],
-                                      done=done, regions=regions)
+            return completion_by_city(db, task=task, who=concern[task], done=done,
+                                      exempt=exempt, regions=regions)
     else:
         industry = chosen.industries[0] if chosen.industries else None
         labels = task_labels(titles=titles, scope=scope, industry=industry)
 
         def rows_of(db: Database) -> list[Completion]:
-            return completion_by_task(db, concern=concern, done=done,
+            return completion_by_task(db, concern=concern, done=done, exempt=exempt,
                                       regions=regions, industry=industry)
 
     def draw(db: Database) -> tuple[bytes, str]:

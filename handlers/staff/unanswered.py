@@ -11,6 +11,7 @@ knowledge base.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlite_utils import Database
 from telegram import Update
 from telegram.constants import ParseMode
 
+from handlers.core.audited import Done, audited_button
 from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import BotData, Context
 from handlers.core.dialogs import keyboard
@@ -164,24 +166,19 @@ async def learned_command(update: Update, context: Context) -> None:
             reply_markup=keyboard([[(f"删除 #{item.id}", f"{UNLEARN_PREFIX}:{item.id}")]]))
 
 
+def _unlearn(db: Database, ids: list[int], user_id: int, now: dt.datetime) -> Done:
+    if not unlearn(db, ids[0], by=user_id, now=now):
+        return Done("已经删除过了。")
+    return Done("已删除。", "unlearn", f"learned:{ids[0]}")
+
+
 async def on_unlearn(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None:
+    done = await audited_button(update, context, UNLEARN_PREFIX, 1, _unlearn)
+    if done is None:
         return
-    parsed = parse_data(query.data, UNLEARN_PREFIX, 1)
-    if parsed is None:
-        await acknowledge(query)
-        return
-    bot_data = context.bot_data
-    now = bot_data.now()
-    with transaction(bot_data.db):
-        removed = unlearn(bot_data.db, parsed[0], by=query.from_user.id, now=now)
-        if removed:
-            audit.record(bot_data.db, actor_id=query.from_user.id, action="unlearn",
-                         subject=f"learned:{parsed[0]}", now=now)
-    reload_learned(bot_data)
-    await acknowledge(query, "已删除。" if removed else "已经删除过了。")
-    if removed and query.message is not None:
+    reload_learned(context.bot_data)
+    query, _, result = done
+    if result.action is not None and query.message is not None:
         await query.edit_message_reply_markup(None)
 
 
