@@ -131,16 +131,20 @@ async def notify_deciders(
     return context.bot_data.outbox.queue(message, chats, priority=Priority.PERSONAL)
 
 
-def _note(decision: Decision) -> Message:
-    """The outcome, for the applicant."""
+def _note(decision: Decision, reason: str = "") -> Message:
+    """The outcome, for the applicant (a rejection with its reason, when given)."""
     approved = decision.account.status is Status.APPROVED
     note = (APPROVED_NOTE if approved else REJECTED_NOTE).format(
         name=escape(decision.enterprise.name))
+    if reason and not approved:
+        note = note.replace("。", f"。原因：{escape(reason)}。", 1)
     return Message(key=f"decision:account:{decision.account.id}", kind="decision", text=note)
 
 
-def decide(bot_data: BotData, account_id: int, decider_id: int, *, approved: bool) -> Decision:
-    """Approve or reject, write the audit entry and queue the notes, in one transaction."""
+def decide(bot_data: BotData, account_id: int, decider_id: int, *, approved: bool,
+           reason: str = "") -> Decision:
+    """Approve or reject (with the ``reason`` the applicant is told), write the audit
+    entry and queue the notes, in one transaction (joining the caller's)."""
     db = bot_data.db
     now = bot_data.now()
     with transaction(db):
@@ -152,7 +156,7 @@ def decide(bot_data: BotData, account_id: int, decider_id: int, *, approved: boo
             subject=f"account:{account_id}", now=now,
             enterprise=decision.enterprise.id,
         )
-        bot_data.outbox.queue(_note(decision), [decision.account.user_id],
+        bot_data.outbox.queue(_note(decision, reason), [decision.account.user_id],
                               priority=Priority.PERSONAL)
     return decision
 
