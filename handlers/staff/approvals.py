@@ -81,7 +81,8 @@ def application_text(
         f"所在地：{escape(enterprise.city + county)}",
         f"所属行业：{escape('、'.join(enterprise.industries))}",
         f"联系人：{escape(account.contact_name)}　电话：{escape(account.phone)}",
-        f"Telegram 用户：{escape(applicant or '')} (ID {account.user_id})",
+        (f"Telegram 用户：{escape(applicant)}（ID {account.user_id}）" if applicant
+         else f"Telegram 用户ID：{account.user_id}"),
         f"申请编号：{account.id}",
     ]
     if entered is not None and (entered.name, entered.city) != (enterprise.name, enterprise.city):
@@ -245,8 +246,10 @@ async def pending_command(update: Update, context: Context) -> None:
     if len(items) > PENDING_SHOWN:
         await message.reply_text(f"共{len(items)}条待审核，先显示最早的{PENDING_SHOWN}条。")
     for item in items[:PENDING_SHOWN]:
+        applicant = get_user(db, item.account.user_id)
         await message.reply_text(
-            application_text(item.enterprise, item.account),
+            application_text(item.enterprise, item.account,
+                             applicant.name if applicant is not None else None),
             parse_mode=ParseMode.HTML,
             reply_markup=decision_keyboard(item.account.id),
         )
