@@ -147,6 +147,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("qualifiers", Need(STAFF), "认定事项（如土壤污染重点监管单位）未知的企业",
             qualifiers.qualifiers_command),
     Command("unanswered", Need(STAFF), "没能回答或被点👎的问题", unanswered.unanswered_command),
+    Command("attach", Need(STAFF), "把未能回答的问题关联到搜索到的条目",
+            unanswered.attach_command, usage="/attach 12 冲天炉"),
     Command("learned", Need(STAFF), "已关联的问题（可删除）", unanswered.learned_command),
     Command("grant", Need(ADMINS), "授予角色", roles.grant_command,
             usage="/grant 123456789 staff 郑州 洛阳"),
@@ -182,6 +184,8 @@ BUTTONS: tuple[Button, ...] = (
     Button(enterprise_qualifiers.ANSWER_PREFIX, Need(ANYONE, Target.ENTERPRISE, Relation.OWN),
            enterprise_qualifiers.on_answer),
     Button(unanswered.LEARN_PREFIX, Need(STAFF), unanswered.on_learn),
+    Button(unanswered.ATTACH_PREFIX, Need(STAFF), unanswered.on_attach),
+    Button(unanswered.IGNORE_PREFIX, Need(STAFF), unanswered.on_ignore),
     Button(unanswered.UNLEARN_PREFIX, Need(STAFF), unanswered.on_unlearn),
     *(button for entry in DIALOGS for button in entry.buttons),
 )

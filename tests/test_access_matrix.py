@@ -195,6 +195,8 @@ def _entry(command: str, targets: dict[Target, int], bot: RunningBot) -> str:
         return f"/msg {code}"
     if command == "review":
         return f"/review {targets[Target.REPORT]} 有问题"
+    if command == "reject":
+        return f"/reject {targets[Target.ACCOUNT]}"
     if command == "deadline":
         return "/deadline add"
     return f"/{command}"

@@ -64,3 +64,39 @@ async def test_reports_filter_by_review_state_apart_from_registration(bot: Runni
     await staff.say("/stats")
     _, caption = _sent_file(bot, PROVINCE_STAFF, "photo")
     assert "待审核的填报：郑州市24条、洛阳市2条" in caption
+
+
+async def test_unanswered_questions_can_be_ignored_or_attached_to_any_entry(
+    bot: RunningBot,
+) -> None:
+    asker = Chat(bot, 9999)
+    await asker.say("今天郑州天气怎么样")
+    await asker.say("化铁的那个炉子咋整")
+    staff = Chat(bot, PROVINCE_STAFF)
+    listing = await staff.say("/unanswered")
+    assert "今天郑州天气怎么样" in listing and "/attach" in listing
+    weather = bot.rows("SELECT id FROM questions WHERE text = '今天郑州天气怎么样'")[0]["id"]
+    message_id, data = next((mid, data) for mid, data in _buttons(bot, PROVINCE_STAFF)
+                            if data == f"ui:{weather}")
+    await bot.click(PROVINCE_STAFF, PROVINCE_STAFF, message_id, data)
+    assert "今天郑州天气怎么样" not in await staff.say("/unanswered"), "out of the list"
+    assert bot.rows("SELECT count(*) AS n FROM questions WHERE text = '今天郑州天气怎么样'") == [
+        {"n": 1}], "kept"
+    assert bot.rows("SELECT count(*) AS n FROM learned_questions") == [{"n": 0}], "not taught"
+    assert bot.rows("SELECT action FROM audit_log WHERE action = 'ignore'") == [
+        {"action": "ignore"}]
+
+    furnace = bot.rows("SELECT id FROM questions WHERE text = '化铁的那个炉子咋整'")[0]["id"]
+    found = await staff.say(f"/attach {furnace} 冲天炉")
+    assert "冲天炉" in found
+    choice = next(label for label in staff.labels() if label.startswith("关联到"))
+    taught = await staff.press(choice)
+    assert "已把“化铁的那个炉子咋整”关联到" in taught
+    assert "依据" in await asker.say("化铁的那个炉子咋整")
+
+
+def _buttons(bot: RunningBot, chat_id: int) -> list[tuple[int, str]]:
+    return [(mid, str(button["callback_data"]))
+            for (cid, mid), message in bot.api.messages.items() if cid == chat_id
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            for button in row if "callback_data" in button]
