@@ -32,7 +32,7 @@ from handlers.core.dialog_shape import Flow
 from handlers.core.dialogs import Dialog
 from handlers.enterprise import invitation, myreports, register, report
 from handlers.enterprise import qualifiers as enterprise_qualifiers
-from handlers.officials import deadline_add, notices, notify
+from handlers.officials import deadline_add, notices, notify, upcoming
 from handlers.public import answering, ask, deadlines, feedback, start, suggestions
 from handlers.staff import (
     approvals,
@@ -129,6 +129,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("cancel", Need(ANYONE), "取消当前操作", dialogs.nothing_to_cancel),
     Command("myid", Need(ANYONE), "查看我的 Telegram 用户ID（申请权限时用）", people.myid_command),
     Command("notices", Need(OFFICIALS), "已发和定时的通知及送达情况", notices.notices_command),
+    Command("reminders", Need(OFFICIALS_AND_STAFF), "接下来的提醒（日期、截止日期、企业数）",
+            upcoming.reminders_command),
     Command("pending", Need(STAFF), "待审核的企业登记", approvals.pending_command),
     Command("reports", Need(OFFICIALS_AND_STAFF), "查看、筛选企业填报", reports.reports_command,
             usage="/reports 洛阳 任务13 已完成"),

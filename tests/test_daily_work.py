@@ -100,3 +100,17 @@ def _buttons(bot: RunningBot, chat_id: int) -> list[tuple[int, str]]:
             for (cid, mid), message in bot.api.messages.items() if cid == chat_id
             for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
             for button in row if "callback_data" in button]
+
+
+async def test_reminders_shows_the_next_runs_within_scope(tmp_path: Path, engine: Engine) -> None:
+    june = dt.datetime(2021, 6, 1, 2, 0, tzinfo=dt.UTC)
+    _setup(tmp_path, june - dt.timedelta(days=3))
+    async with running_bot(tmp_path, engine=engine, clock=FakeClock(june),
+                           flood_burst=10_000) as bot:
+        grant_role(bot.db, ZZ_OFFICIAL, Role.OFFICIAL, ["郑州市"], june)
+        shown = await Chat(bot, ZZ_OFFICIAL).say("/reminders")
+        assert "接下来的提醒" in shown and "北京时间" in shown and "郑州市" in shown
+        lines = [line for line in shown.splitlines() if "家企业" in line]
+        assert lines and all(line[:10] >= "2021-06-01" for line in lines)
+        assert any(" 0家企业" not in line for line in lines)
+        assert "没有权限" in await Chat(bot, 7000).say("/reminders")
