@@ -60,3 +60,31 @@ async def test_thanks_is_not_a_question(bot: RunningBot) -> None:
 async def test_an_enterprise_start_names_register_and_report(bot: RunningBot) -> None:
     shown = await Chat(bot, 5555).say("/start")
     assert "/register" in shown and "/report" in shown
+
+
+async def test_steps_are_numbered_without_gaps_when_done(bot: RunningBot) -> None:
+    """已完成 asks no percentage: 第2步 is followed by 第3步, not 第4步."""
+    from storage.enterprises import approve
+
+    registration = register(
+        bot.db, user_id=6161, name="步骤测试有限公司", credit_code=credit_code(71),
+        city="郑州市", county=None, industries=["化工"], contact_name="赵六",
+        phone="13812345678", now=bot.clock())
+    approve(bot.db, account_id=registration.account.id, approver_id=ADMIN,
+            admins=frozenset({ADMIN}), now=bot.clock())
+    owner = Chat(bot, 6161)
+    await owner.say("/report")
+    await owner.say("5")
+    described = await owner.press("已完成")
+    assert "第3步：请简要说明" in described and "第4步" not in described
+    assert "第4步：请输入实际完成日期" in await owner.say("设备已验收")
+
+
+def test_the_time_example_is_a_date_to_come(bot: RunningBot) -> None:
+    from handlers.officials.notify import when_prompt
+
+    class Stub:
+        bot_data = bot.app.bot_data
+
+    text, _ = when_prompt(Stub())  # type: ignore[arg-type]
+    assert "2021-06-02 09:00" in text and "2026-12-05" not in text

@@ -186,7 +186,8 @@ async def start_with_invite(update: Update, context: Context) -> None:
         await _reply(update, INVITE_REFUSED[exc.reason])
         return
     await update_menu(context.bot, bot_data.commands, user.id, granted.role)
-    await _reply(update, f"欢迎！您已成为{describe_user(granted)}。发送 /help 查看可用的功能。")
+    await _reply(update, f"欢迎！您已获得“{describe_user(granted)}”权限。"
+                         "发送 /help 查看可用的功能。")
 
 
 ACTIONS = {
