@@ -238,3 +238,11 @@ async def test_every_dialog_step_is_checked_again_after_a_revoke_or_a_narrowed_s
     assert checked >= 3
     assert bot.rows("SELECT count(*) AS n FROM reviews") == [{"n": 0}]
     assert bot.rows("SELECT count(*) AS n FROM notices") == [{"n": 1}]  # _targets' own
+
+
+def test_every_button_prefix_is_declared_once() -> None:
+    """Two buttons with one prefix would reach the first handler registered (issue 17:
+    /msg's 回复 took myreports' ``mr``)."""
+    prefixes = [button.prefix for button in policy.BUTTONS]
+    assert len(prefixes) == len(set(prefixes)), sorted(p for p in prefixes
+                                                        if prefixes.count(p) > 1)

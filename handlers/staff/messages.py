@@ -54,7 +54,7 @@ DIALOG = Dialog(name="message", command="msg", title="给企业发消息", prefi
 WRITE_PREFIX = "mw"  # mw:<enterprise id>, on an enterprise's card
 STATUS_PREFIX = "mq"  # mq:<outbox message id>: refresh the delivery figures
 REPLY = Dialog(name="message_reply", command="reply", title="回复消息", prefix="mp")
-REPLY_PREFIX = "mr"  # mr:<sender user id>, under the message the enterprise received
+REPLY_PREFIX = "mb"  # mb:<sender user id>, under the message the enterprise received
 NEED = Need(OFFICIALS_AND_STAFF, Target.ENTERPRISE)
 TEXT = "TEXT"
 LIMIT = 1000
