@@ -3,28 +3,15 @@ its reply comes back to the sender, not to the question engine."""
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-
-import pytest
-
-from knowledge.engine import Engine
-from storage.users import Role, grant_role
-from tests.bot_harness import FakeClock, RunningBot, running_bot
+from tests import test_daily_work
+from tests.bot_harness import RunningBot
 from tests.dialog_driver import Chat, credit_code
-from tests.test_staff import LY_STAFF, NOW, ZZ_STAFF, _setup
+from tests.test_daily_work import ZZ_OFFICIAL
+from tests.test_staff import LY_STAFF, ZZ_STAFF
 
-ZZ_OFFICIAL = 3001
+bot = test_daily_work.bot  # the fixture: test_staff's cities and an official of 郑州市
+
 OWNER = 7000  # speaks for 郑州铸造00厂 (credit_code(0))
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, engine: Engine) -> object:
-    _setup(tmp_path, NOW - dt.timedelta(days=3))
-    async with running_bot(tmp_path, engine=engine, clock=FakeClock(NOW),
-                           flood_burst=10_000) as running:
-        grant_role(running.db, ZZ_OFFICIAL, Role.OFFICIAL, ["郑州市"], NOW)
-        yield running
 
 
 async def test_msg_reaches_the_bound_accounts_and_the_reply_comes_back(bot: RunningBot) -> None:

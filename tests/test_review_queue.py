@@ -3,24 +3,14 @@ first, within scope; every review screen names the enterprise."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from pathlib import Path
 
-import pytest
-
-from knowledge.engine import Engine
-from tests.bot_harness import FakeClock, RunningBot, running_bot
+from tests import test_staff
+from tests.bot_harness import RunningBot
 from tests.dialog_driver import Chat
-from tests.test_staff import LY_STAFF, NOW, _setup
+from tests.test_staff import LY_STAFF
 
-
-@pytest.fixture
-async def bot(tmp_path: Path, engine: Engine) -> object:
-    _setup(tmp_path, NOW - dt.timedelta(days=3))
-    async with running_bot(tmp_path, engine=engine, clock=FakeClock(NOW),
-                           flood_burst=10_000) as running:
-        yield running
+bot = test_staff.bot  # the fixture: test_staff's two cities
 
 
 def report_number(text: str) -> int:

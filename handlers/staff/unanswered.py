@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from telegram import Update
 from telegram.constants import ParseMode
 
-from handlers.core.audited import Done, audited_button
+from handlers.core.audited import Act, Done, audited_button
 from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import BotData, Context
 from handlers.core.dialogs import keyboard
@@ -219,9 +219,16 @@ def _ignore(db: Database, ids: list[int], user_id: int, now: dt.datetime) -> Don
 
 async def on_ignore(update: Update, context: Context) -> None:
     """``ui:<question>``: not about the plan — kept in the log, not taught, not listed."""
-    done = await audited_button(update, context, IGNORE_PREFIX, 1, _ignore)
+    await _done_button(update, context, IGNORE_PREFIX, _ignore)
+
+
+async def _done_button(update: Update, context: Context, prefix: str, act: Act) -> None:
+    """An audited one-id button whose message loses its buttons once it acted."""
+    done = await audited_button(update, context, prefix, 1, act)
     if done is None:
         return
+    if prefix == UNLEARN_PREFIX:
+        reload_learned(context.bot_data)
     query, _, result = done
     if result.action is not None and query.message is not None:
         await query.edit_message_reply_markup(None)
@@ -253,13 +260,7 @@ def _unlearn(db: Database, ids: list[int], user_id: int, now: dt.datetime) -> Do
 
 
 async def on_unlearn(update: Update, context: Context) -> None:
-    done = await audited_button(update, context, UNLEARN_PREFIX, 1, _unlearn)
-    if done is None:
-        return
-    reload_learned(context.bot_data)
-    query, _, result = done
-    if result.action is not None and query.message is not None:
-        await query.edit_message_reply_markup(None)
+    await _done_button(update, context, UNLEARN_PREFIX, _unlearn)
 
 
 def learned_yaml(db: Database) -> str:
