@@ -89,11 +89,12 @@ class TerminalClient:
     buttons: dict[str, tuple[int, str]] = dataclasses.field(default_factory=dict)
     seen_calls: int = 0
     labels: dict[int, str] = dataclasses.field(default_factory=dict)  # message id → label
-    _batch: int = 0  # keyboards shown in the current reply
+    _batch: int = 0  # keyboards shown since the last input (however many prints)
 
     def input_to_update(self, line: str) -> int | None:
         """Turn one typed line into an update (a button press for a button's key, a file
         for ``/file PATH``); None if nothing was sent (the file was not found)."""
+        self._batch = 0  # the reply to this input numbers its keyboards from 1 again
         key = line.strip().strip("[]").lower()
         if key in self.buttons:
             message_id, data = self.buttons[key]
@@ -123,7 +124,6 @@ class TerminalClient:
         """Print what the bot did since the last call."""
         calls = self.api.calls[self.seen_calls:]
         self.seen_calls = len(self.api.calls)
-        self._batch = 0
         for call in calls:
             self._print_call(call)
         self.out.flush()

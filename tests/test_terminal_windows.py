@@ -128,7 +128,9 @@ async def test_buttons_of_every_message_on_screen_can_be_pressed(tmp_path: Path)
     shown = await staff.type("/pending", r"\[3a\] 批准")
     assert "[2a] 批准" in shown and "[2b] 驳回" in shown
     await staff.type("2a", "已批准")
-    await staff.type("3b", "已驳回")  # still addressable after 2a edited its message
+    await staff.type("3b", "驳回理由")  # still addressable after 2a edited its message
+    await staff.type("a", r"\[a\] 确认驳回")  # [a] 信用代码与企业不符
+    await staff.type("a", "已驳回")
     assert await staff.close() == 0
     db = open_db(settings.db_path)
     decided = [account.status if (account := get_account(db, a)) else None for a in accounts]
