@@ -169,11 +169,12 @@ class LocalBotApi:
         return self._push({"message": message})
 
     def send_photo(
-        self, user_id: int, *, file_size: int = 50_000, caption: str = "", unique: str = ""
+        self, user_id: int, *, file_size: int = 50_000, caption: str = "", unique: str = "",
+        content: bytes = b"",
     ) -> int:
         """A user sends a photo (Telegram offers it in several sizes); returns the update id."""
         key = unique or f"p{len(self.files) + 1}"
-        self.files[key] = b""
+        self.files[key] = content
         sizes = [
             {"file_id": f"{key}-s", "file_unique_id": f"{key}-s", "width": 90, "height": 60,
              "file_size": max(1, file_size // 20)},

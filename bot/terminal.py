@@ -111,7 +111,7 @@ class TerminalClient:
             self.out.write(f"（找不到文件或无法读取：{path}：{exc.strerror or exc}）\n")
             return None
         if path.suffix.lower() in IMAGE_SUFFIXES:
-            return self.api.send_photo(self.user_id, file_size=len(content))
+            return self.api.send_photo(self.user_id, file_size=len(content), content=content)
         mime = mimetypes.guess_type(path.name)[0]
         return self.api.send_document(self.user_id, file_name=path.name, mime_type=mime,
                                       content=content)

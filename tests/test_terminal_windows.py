@@ -157,6 +157,9 @@ async def test_files_the_bot_sends_are_saved_and_files_can_be_attached(tmp_path:
     await enterprise.type("设备已验收", "完成日期")
     await enterprise.type("2021-06-30", "照片或PDF")
     await enterprise.type(f"/file {pdf}", "已添加1个")
+    photo = tmp_path / "现场.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 100)
+    await enterprise.type(f"/file {photo}", "已添加2个")  # a picture goes as a photo
     missing = await enterprise.type(f"/file {tmp_path / 'nope.pdf'}", "找不到文件")
     assert "nope.pdf" in missing
     assert await enterprise.close() == 0
