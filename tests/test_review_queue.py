@@ -29,6 +29,7 @@ async def test_the_queue_opens_the_oldest_and_goes_on_after_each_verdict(
     assert files, "its attachments"
     number = report_number(first)
     second = await staff.press(f"已核实 #{number}")
+    assert f"报告 #{number}（洛阳铸造13厂）已核实" in second, "the verdict names it too"
     assert "洛阳铸造14厂" in second and "共1份" in second, "on to the next one"
     other = int(re.findall(r"#(\d+)", second)[-1])
     assert other != number

@@ -183,7 +183,8 @@ async def start(update: Update, context: Context) -> Go:
     if not verdict.needs_comment:
         record(context, report, user.id, verdict, "", f"update:{update.update_id}")
         await _answer(update, "已核实")
-        await send(update, context, f"✅ 报告 #{report.id} 已核实，已通知企业。")
+        name = escape(_enterprise_name(bot_data, report))
+        await send(update, context, f"✅ 报告 #{report.id}（{name}）已核实，已通知企业。")
         if _queued(update, context):
             await _next_in_queue(update, context)
         return END
@@ -209,7 +210,9 @@ async def _store(update: Update, context: Context, comment: str) -> Go:
     record(context, report, user.id, verdict, comment, token)
     queued = bool(data.get("queued"))
     clear_draft(context, DIALOG)
-    await send(update, context, f"✅ 报告 #{report.id}：{VERDICT_WORDS[verdict]}，已通知企业。")
+    name = escape(_enterprise_name(context.bot_data, report))
+    await send(update, context,
+               f"✅ 报告 #{report.id}（{name}）：{VERDICT_WORDS[verdict]}，已通知企业。")
     if queued:
         await _next_in_queue(update, context)
     return END
