@@ -197,12 +197,12 @@ def unreviewed_by_city(db: Database, flt: ReportFilter) -> dict[str, int]:
         params)}
 
 
-def unreviewed_queue(db: Database, flt: ReportFilter) -> list[int]:
+def unreviewed_queue(db: Database, flt: ReportFilter) -> list[tuple[int, int]]:
     """The latest reports matching ``flt`` that nobody has reviewed, oldest first: the
-    staff's review queue (report ids)."""
+    staff's review queue, as (report id, enterprise id)."""
     where, params = _latest_where(replace(flt, review=ReviewState.UNREVIEWED))
-    return [int(row[0]) for row in db.execute(
-        f"SELECT l.report_id FROM enterprises e "
+    return [(int(row[0]), int(row[1])) for row in db.execute(
+        f"SELECT l.report_id, e.id FROM enterprises e "
         f"JOIN latest_reports l ON l.enterprise_id = e.id WHERE {where} "
         f"ORDER BY l.created_at, l.report_id", params)]
 

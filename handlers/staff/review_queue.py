@@ -11,13 +11,14 @@ from telegram.constants import ParseMode
 from handlers.core.access import actor_of, refusal
 from handlers.core.context import Context
 from handlers.core.dialogs import keyboard
+from handlers.core.offload import in_worker
 from handlers.core.report_text import history_entry
 from handlers.core.telegram_html import escape
 from handlers.staff.filters import scope_regions
 from handlers.staff.reports import _resend_attachments
 from handlers.staff.review import NEED, review_row
 from storage.clock import local_today
-from storage.enterprises import get_enterprise
+from storage.enterprises import enterprise_of_user, get_enterprise
 from storage.progress import ReportFilter, unreviewed_queue
 from storage.reports import get_report, reports_of
 from storage.reviews import reviews_of
@@ -34,10 +35,14 @@ async def show_next(update: Update, context: Context) -> None:
     bot_data = context.bot_data
     db = bot_data.db
     actor = actor_of(bot_data, user.id)
-    waiting = [report_id for report_id in unreviewed_queue(
-                   db, ReportFilter().within(scope_regions(actor)))
-               if refusal(NEED, actor, db, report_id, "审核") is None]  # not their own
-    report = get_report(db, waiting[0]) if waiting else None
+    flt = ReportFilter().within(scope_regions(actor))
+    queue = await in_worker(bot_data, lambda reader: unreviewed_queue(reader, flt))
+    membership = enterprise_of_user(db, user.id)  # never their own enterprise's
+    own = membership.enterprise.id if membership is not None else None
+    waiting = [report_id for report_id, enterprise_id in queue if enterprise_id != own]
+    # the first one the reviewer may review now (the policy's own check, not only scope)
+    first = next((r for r in waiting if refusal(NEED, actor, db, r, "审核") is None), None)
+    report = get_report(db, first) if first is not None else None
     enterprise = get_enterprise(db, report.enterprise_id) if report is not None else None
     if report is None or enterprise is None:
         await context.bot.send_message(chat.id, EMPTY)
