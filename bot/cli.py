@@ -85,9 +85,9 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
-        print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+        print(f"{path}：{len(problems)}个问题", file=sys.stderr)
         return 1
-    print(f"{path}: OK")
+    print(f"{path}：OK，没有问题")
     return 0
 
 
@@ -107,9 +107,9 @@ def cmd_kb_learned(args: argparse.Namespace) -> int:
     try:
         Path(args.out).write_text(text, encoding="utf-8")
     except OSError as exc:
-        print(f"lvdong: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        print(f"lvdong: 无法写入 {args.out}：{exc.strerror}", file=sys.stderr)
         return 2
-    print(f"{args.out}: {text.count('- fact:')} entr(ies) with taught questions")
+    print(f"{args.out}：{text.count('- fact:')}个条目有工作人员关联的问法")
     return 0
 
 
@@ -144,18 +144,18 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     """A consistent copy of the database (safe while the bot runs); see storage.backup."""
     from storage.backup import BackupError, backup_database, backup_target
-    from storage.clock import utc_now
+    from storage.clock import to_local, utc_now
 
     settings = _settings(args)
-    target = backup_target(Path(args.path), utc_now())
+    target = backup_target(Path(args.path), to_local(utc_now()))  # named in Beijing time
     try:
         result = backup_database(settings.db_path, target)
     except BackupError as exc:
         print(f"lvdong: {exc}", file=sys.stderr)
         return 2
-    print(f"{settings.db_path} → {result.target}: {result.pages} pages, "
-          f"{result.bytes / 1e6:.1f} MB, integrity_check ok, {result.seconds:.2f} s "
-          f"(copy {result.copy_seconds:.2f} s)")
+    print(f"{settings.db_path} → {result.target}：{result.pages}页，"
+          f"{result.bytes / 1e6:.1f} MB，integrity_check ok，用时 {result.seconds:.2f} 秒"
+          f"（复制 {result.copy_seconds:.2f} 秒）")
     return 0
 
 

@@ -65,8 +65,11 @@ def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:
         user = grant_role(db, args.user_id, role, regions, now, by=SHELL)
         audit.record(db, actor_id=SHELL, action="grant", subject=f"user:{args.user_id}", now=now,
                      role=role.value, regions=sorted(regions))
+    from handlers.core.access import ROLE_NAMES
+
     scoped = role in (Role.OFFICIAL, Role.STAFF)
-    print(f"user {args.user_id}: {role.value}" + (f" ({user.scope.describe()})" if scoped else ""))
+    where = f"（{user.scope.describe()}）" if scoped else ""
+    print(f"用户 {args.user_id}：{ROLE_NAMES[role]}{where}")
     return 0
 
 
@@ -84,9 +87,9 @@ def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
             audit.record(db, actor_id=SHELL, action="revoke", subject=f"user:{args.user_id}",
                          now=now)
     if user is None:
-        print(f"lvdong: user {args.user_id} is unknown", file=sys.stderr)
+        print(f"lvdong: 没有见过用户 {args.user_id}", file=sys.stderr)
         return 1
-    print(f"user {args.user_id}: enterprise")
+    print(f"用户 {args.user_id}：普通企业用户")
     return 0
 
 
@@ -140,8 +143,10 @@ def cmd_notify(args: argparse.Namespace, settings: Settings) -> int:
     with _db(settings) as db:
         notice, count = queue_notice(db, kb, by=SHELL, scope=PROVINCE, audience=audience,
                                      text=text, send_at=send_at, now=now)
-    print(f"notice {notice.id}: {count} recipient(s), {audience.describe()}, "
-          f"send at {send_at.isoformat(timespec='minutes')} (the running bot delivers it)")
+    from storage.clock import format_local
+
+    print(f"通知 #{notice.id}：{count}个收件账号，{audience.describe()}，"
+          f"北京时间 {format_local(send_at)} 发送（由运行中的机器人送出）")
     return 0
 
 
@@ -156,7 +161,7 @@ def cmd_notices(args: argparse.Namespace, settings: Settings) -> int:
     with _db(settings) as db:
         notices = list_notices(db, limit=args.limit)
         if not notices:
-            print("no notices")
+            print("没有通知")
         for notice in notices:
             print(to_plain(card(db, notice, now)[0]) + "\n")
     return 0

@@ -36,6 +36,7 @@ from handlers.core.telegram_html import MAX_MESSAGE_CHARS, HtmlError, to_plain, 
 JSON = dict[str, Any]
 
 BOT_ID = 7000000001
+FILE_NAME_SUFFIX = "#name"  # LocalRequest passes an upload's file name as <field>#name
 FILE_PATH_PREFIX = "documents/"  # file_path of a stored file: this + its file_id
 # What a user's PDF starts with (a minimal, well-formed PDF), unless a test says otherwise.
 SAMPLE_PDF = (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
@@ -75,11 +76,12 @@ class ApiError(Exception):
 
 @dataclass(frozen=True)
 class ApiCall:
-    """One request the bot made, decoded."""
+    """One request the bot made, decoded, and what it returned (once it has)."""
 
     method: str
     params: JSON
     at: float
+    result: JSON = field(default_factory=dict, compare=False)  # a sent message, when one
 
 
 @dataclass
@@ -167,11 +169,12 @@ class LocalBotApi:
         return self._push({"message": message})
 
     def send_photo(
-        self, user_id: int, *, file_size: int = 50_000, caption: str = "", unique: str = ""
+        self, user_id: int, *, file_size: int = 50_000, caption: str = "", unique: str = "",
+        content: bytes = b"",
     ) -> int:
         """A user sends a photo (Telegram offers it in several sizes); returns the update id."""
         key = unique or f"p{len(self.files) + 1}"
-        self.files[key] = b""
+        self.files[key] = content
         sizes = [
             {"file_id": f"{key}-s", "file_unique_id": f"{key}-s", "width": 90, "height": 60,
              "file_size": max(1, file_size // 20)},
@@ -301,6 +304,8 @@ class LocalBotApi:
                 result = await handler(decoded)
             else:
                 result = handler(decoded, dict(files or {}))
+                if isinstance(result, dict):
+                    call.result.update(result)
             return 200, {"ok": True, "result": result}
         except ApiError as exc:
             return exc.code, exc.body()
@@ -510,6 +515,9 @@ class LocalBotApi:
         self.files[file_id] = data
         described: JSON = {"file_id": file_id, "file_unique_id": f"u{file_id}",
                            "file_size": len(data)}
+        name = files.get(f"{kind}{FILE_NAME_SUFFIX}")
+        if name and kind == "document":
+            described["file_name"] = name.decode("utf-8", "replace")
         content: JSON = (
             {"photo": [{**described, "width": 1, "height": 1}]}
             if kind == "photo" else {"document": described}
@@ -645,5 +653,7 @@ class LocalRequest(BaseRequest):
             for name, part in request_data.multipart_data.items():
                 content = part[1] if isinstance(part, tuple) else part
                 files[name] = content if isinstance(content, bytes) else content.read()
+                if isinstance(part, tuple) and part[0]:
+                    files[name + FILE_NAME_SUFFIX] = str(part[0]).encode("utf-8")
         status, body = await self.api.call(api_method, params, files)
         return status, json.dumps(body, ensure_ascii=False).encode("utf-8")

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import mimetypes
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,8 +42,15 @@ BANNER = (
     "绿动 · 终端对话（本地模拟 Telegram，无需令牌、不联网）\n"
     "身份：{role}（用户 {user_id}）；数据库：{db}\n"
     "直接输入问题或 /命令；输入按钮前的字母（如 a）点按钮，数字总是当作文字；"
+    "第二条消息的按钮加数字（如 2a）；/file 路径 发送文件（如填报时的附件）；"
     "/quit 或 Ctrl-D 退出。日志写在 {log}。\n"
+    "本窗口只收到发给用户 {user_id} 的消息；发给别人的消息留在队列里，"
+    "等对方的窗口（lvdong chat --user-id 对方ID）打开时送达。\n"
 )
+FILE_COMMAND = "/file"  # "/file PATH": send that file, as at an attachment step
+FILES_DIR = "lvdong-chat-files"  # next to the database: files the bot sent, per user
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
+OUTBOX_POLL = 1.0  # seconds: how soon a window sees what another window queued for it
 QUIT = frozenset({"/quit", "/exit", "/q"})
 REPLY_WAIT = 15.0  # seconds to wait for the bot to finish with one input
 PROMPT = "\n你> "
@@ -66,21 +74,47 @@ def button_key(index: int) -> str:
 
 @dataclasses.dataclass
 class TerminalClient:
-    """Plays the Telegram app for one user against a :class:`LocalBotApi`."""
+    """Plays the Telegram app for one user against a :class:`LocalBotApi`.
+
+    Every message still on screen keeps its buttons: the first message with buttons in
+    one reply is lettered ``a``, ``b``…, the second ``2a``, ``2b``…, and so on; a message
+    keeps its label when edited, and a later message takes over a label only when it
+    needs that same one.
+    """
 
     api: LocalBotApi
     user_id: int
     out: TextIO
+    files_dir: Path | None = None  # where files the bot sends are saved (None: not saved)
     buttons: dict[str, tuple[int, str]] = dataclasses.field(default_factory=dict)
     seen_calls: int = 0
+    labels: dict[int, str] = dataclasses.field(default_factory=dict)  # message id → label
+    _batch: int = 0  # keyboards shown since the last input (however many prints)
 
-    def input_to_update(self, line: str) -> int:
-        """Turn one typed line into an update (a button press for a button's letter)."""
+    def input_to_update(self, line: str) -> int | None:
+        """Turn one typed line into an update (a button press for a button's key, a file
+        for ``/file PATH``); None if nothing was sent (the file was not found)."""
+        self._batch = 0  # the reply to this input numbers its keyboards from 1 again
         key = line.strip().strip("[]").lower()
         if key in self.buttons:
             message_id, data = self.buttons[key]
             return self.api.click(self.user_id, self.user_id, message_id, data)
+        command, _, rest = line.strip().partition(" ")
+        if command == FILE_COMMAND and rest.strip():
+            return self._send_file(Path(rest.strip()).expanduser())
         return self.api.send_text(self.user_id, line, first_name="终端用户")
+
+    def _send_file(self, path: Path) -> int | None:
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            self.out.write(f"（找不到文件或无法读取：{path}：{exc.strerror or exc}）\n")
+            return None
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            return self.api.send_photo(self.user_id, file_size=len(content), content=content)
+        mime = mimetypes.guess_type(path.name)[0]
+        return self.api.send_document(self.user_id, file_name=path.name, mime_type=mime,
+                                      content=content)
 
     @property
     def has_new(self) -> bool:
@@ -107,26 +141,59 @@ class TerminalClient:
         elif call.method == "editMessageReplyMarkup":
             if params.get("reply_markup"):
                 self.out.write("（按钮已更新）\n")
-                self._show_buttons(call, params.get("reply_markup"))
+            self._show_buttons(call, params.get("reply_markup"))
         elif call.method == "answerCallbackQuery" and params.get("text"):
             self.out.write(f"  〔提示〕{params['text']}\n")
         elif call.method in ("sendDocument", "sendPhoto"):
             caption = params.get("caption") or ""
             self.out.write(f"\n绿动> 〔发送了文件〕{caption}\n")
+            saved = self._save_file(call)
+            if saved is not None:
+                self.out.write(f"  〔文件已保存到 {saved}〕\n")
+            self._show_buttons(call, params.get("reply_markup"))
+
+    def _save_file(self, call: ApiCall) -> Path | None:
+        """Save a file the bot sent under ``files_dir``; returns where (None: not saved)."""
+        if self.files_dir is None:
+            return None
+        result = call.result
+        document = result.get("document") or (result.get("photo") or [{}])[-1]
+        data = self.api.files.get(str(document.get("file_id")))
+        if data is None:
+            return None
+        name = Path(str(document.get("file_name") or "")).name or (
+            "图片.png" if call.method == "sendPhoto" else "文件")
+        folder = self.files_dir / str(self.user_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{result.get('message_id', 0)}-{name}"
+        path.write_bytes(data)
+        return path
 
     def _show_buttons(self, call: ApiCall, markup: Any) -> None:
         rows = (markup or {}).get("inline_keyboard") or []
-        if not rows:
-            if call.method == "sendMessage":
-                self.buttons = {}  # a new prompt without buttons
-            return
         message_id = self._message_id_of(call)
-        self.buttons = {}
+        if message_id is None:
+            return
+        self._forget(message_id)
+        if not rows:
+            self.labels.pop(message_id, None)
+            return
+        label = self.labels.get(message_id)
+        if label is None:
+            self._batch += 1
+            label = "" if self._batch == 1 else str(self._batch)
+            for other, other_label in list(self.labels.items()):
+                if other_label == label:  # this label now means the new message
+                    self._forget(other)
+                    del self.labels[other]
+            self.labels[message_id] = label
+        index = 0
         for row in rows:
             cells = []
             for button in row:
-                if "callback_data" in button and message_id is not None:
-                    key = button_key(len(self.buttons))
+                if "callback_data" in button:
+                    key = label + button_key(index)
+                    index += 1
                     self.buttons[key] = (message_id, str(button["callback_data"]))
                     cells.append(f"[{key}] {button['text']}")
                 elif "url" in button:
@@ -134,13 +201,15 @@ class TerminalClient:
             if cells:
                 self.out.write("  " + "   ".join(cells) + "\n")
 
+    def _forget(self, message_id: int) -> None:
+        for key in [key for key, (mid, _) in self.buttons.items() if mid == message_id]:
+            del self.buttons[key]
+
     def _message_id_of(self, call: ApiCall) -> int | None:
         if "message_id" in call.params:
             return int(call.params["message_id"])
-        # a sendMessage: the newest bot message in this chat with this keyboard
-        for (chat_id, message_id), message in reversed(self.api.messages.items()):
-            if chat_id == self.user_id and message.get("from", {}).get("id") == self.api.bot_id:
-                return message_id
+        if "message_id" in call.result:
+            return int(call.result["message_id"])
         return None
 
 
@@ -228,7 +297,11 @@ async def chat(
             event.set()
 
     update_processor(application).listeners.append(on_processed)
-    client = TerminalClient(api, user_id, stdout)
+    # this window is one user's Telegram app: it delivers only what is queued for them
+    sender = application.bot_data.outbox
+    sender.chats = frozenset({user_id})
+    sender.idle_poll = OUTBOX_POLL
+    client = TerminalClient(api, user_id, stdout, files_dir=settings.db_path.parent / FILES_DIR)
     interactive = stdin.isatty()
     reading = False  # the prompt is shown and a line is being typed
     changed = asyncio.Event()
@@ -272,6 +345,8 @@ async def chat(
             if line.strip() in QUIT:
                 break
             update_id = client.input_to_update(line)
+            if update_id is None:
+                continue
             event = processed.setdefault(update_id, asyncio.Event())
             try:
                 await asyncio.wait_for(event.wait(), REPLY_WAIT)

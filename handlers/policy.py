@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram.ext import ConversationHandler
 
-from handlers.admin import roles
+from handlers.admin import people, roles
 from handlers.core import dialogs
 from handlers.core.access import (
     ADMINS,
@@ -32,15 +32,17 @@ from handlers.core.dialog_shape import Flow
 from handlers.core.dialogs import Dialog
 from handlers.enterprise import invitation, myreports, register, report
 from handlers.enterprise import qualifiers as enterprise_qualifiers
-from handlers.officials import deadline_add, notices, notify
+from handlers.officials import deadline_add, notices, notify, upcoming
 from handlers.public import answering, ask, deadlines, feedback, start, suggestions
 from handlers.staff import (
     approvals,
     export,
     importing,
     invitations,
+    messages,
     overdue,
     qualifiers,
+    rejection,
     reports,
     review,
     stats,
@@ -59,6 +61,7 @@ class DialogEntry:
     summary: str
     usage: str = ""
     entry_button: Button | None = None  # buttons elsewhere that start the dialog
+    menu: bool = True  # False: started by its button, not offered in the menus
 
     @property
     def dialog(self) -> Dialog:
@@ -74,7 +77,8 @@ class DialogEntry:
 
     @property
     def command(self) -> Command:
-        return Command(self.dialog.command, self.need, self.summary, usage=self.usage)
+        return Command(self.dialog.command, self.need, self.summary, usage=self.usage,
+                       menu=self.menu)
 
     @property
     def buttons(self) -> tuple[Button, ...]:
@@ -97,6 +101,15 @@ DIALOGS: tuple[DialogEntry, ...] = (
     DialogEntry(review.FLOW, Need(STAFF),
                 "审核一份报告（已核实 / 有问题 / 驳回）", usage="/review 123",
                 entry_button=Button(review.ENTRY_PREFIX, review.NEED)),
+    DialogEntry(rejection.FLOW, Need(STAFF), "驳回一份登记申请（选择或填写理由）",
+                usage="/reject 申请编号",
+                entry_button=Button(approvals.REJECT_PREFIX, rejection.NEED), menu=False),
+    DialogEntry(messages.FLOW, Need(OFFICIALS_AND_STAFF),
+                "给一家企业发消息（企业可回复）", usage="/msg 信用代码 内容",
+                entry_button=Button(messages.WRITE_PREFIX, messages.NEED)),
+    DialogEntry(messages.REPLY_FLOW, Need(ANYONE),
+                "回复工作人员的消息（点消息下的“回复”）",
+                entry_button=Button(messages.REPLY_PREFIX, Need(ANYONE)), menu=False),
 )
 
 COMMANDS: tuple[Command, ...] = (
@@ -114,11 +127,15 @@ COMMANDS: tuple[Command, ...] = (
     Command("myreports", Need(ANYONE), "查看本企业已报进展", myreports.myreports_command),
     Command("deadlines", Need(ANYONE), "截止日期日程（已过的会注明）", deadlines.deadlines_command),
     Command("cancel", Need(ANYONE), "取消当前操作", dialogs.nothing_to_cancel),
+    Command("myid", Need(ANYONE), "查看我的 Telegram 用户ID（申请权限时用）", people.myid_command),
     Command("notices", Need(OFFICIALS), "已发和定时的通知及送达情况", notices.notices_command),
+    Command("reminders", Need(OFFICIALS_AND_STAFF), "接下来的提醒（日期、截止日期、企业数）",
+            upcoming.reminders_command),
     Command("pending", Need(STAFF), "待审核的企业登记", approvals.pending_command),
-    Command("reports", Need(STAFF), "查看、筛选企业填报", reports.reports_command,
+    Command("reports", Need(OFFICIALS_AND_STAFF), "查看、筛选企业填报", reports.reports_command,
             usage="/reports 洛阳 任务13 已完成"),
-    Command("enterprise", Need(STAFF), "查找一家企业及其全部进展", reports.enterprise_command,
+    Command("enterprise", Need(OFFICIALS_AND_STAFF), "查找一家企业及其全部进展",
+            reports.enterprise_command,
             usage="/enterprise 绿源化工"),
     Command("overdue", Need(OFFICIALS_AND_STAFF), "逾期未完成的企业（按地市、任务统计）",
             overdue.overdue_command, usage="/overdue 洛阳 任务13"),
@@ -126,11 +143,14 @@ COMMANDS: tuple[Command, ...] = (
             usage="/silent 郑州"),
     Command("stats", Need(OFFICIALS_AND_STAFF), "完成情况统计图", stats.stats_command,
             usage="/stats 任务13"),
-    Command("export", Need(STAFF), "导出Excel台账（按当前筛选条件）", export.export_command,
+    Command("export", Need(OFFICIALS_AND_STAFF), "导出Excel台账（按当前筛选条件）",
+            export.export_command,
             usage="/export 洛阳 任务13"),
     Command("qualifiers", Need(STAFF), "认定事项（如土壤污染重点监管单位）未知的企业",
             qualifiers.qualifiers_command),
     Command("unanswered", Need(STAFF), "没能回答或被点👎的问题", unanswered.unanswered_command),
+    Command("attach", Need(STAFF), "把未能回答的问题关联到搜索到的条目",
+            unanswered.attach_command, usage="/attach 12 冲天炉"),
     Command("learned", Need(STAFF), "已关联的问题（可删除）", unanswered.learned_command),
     Command("grant", Need(ADMINS), "授予角色", roles.grant_command,
             usage="/grant 123456789 staff 郑州 洛阳"),
@@ -140,6 +160,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("invites", Need(ADMINS), "未使用的邀请链接（可撤回）", roles.invites_command),
     Command("clock", Need(ADMINS), "提醒时钟（跳变后确认：/clock 确认）", roles.clock_command,
             usage="/clock 确认"),
+    Command("roles", Need(ADMINS), "谁有哪些角色（可按地市筛选）", people.roles_command,
+            usage="/roles 郑州"),
     Command("audit", Need(ADMINS), "最近的操作记录", roles.audit_command, usage="/audit 20"),
 )
 
@@ -152,22 +174,23 @@ BUTTONS: tuple[Button, ...] = (
     Button(myreports.PREFIX, Need(ANYONE), myreports.on_history),
     Button(approvals.APPROVE_PREFIX, Need(STAFF, Target.ACCOUNT, Relation.NOT_OWN),
            approvals.on_decision),
-    Button(approvals.REJECT_PREFIX, Need(STAFF, Target.ACCOUNT, Relation.NOT_OWN),
-           approvals.on_decision),
     Button(notices.CANCEL_PREFIX, Need(OFFICIALS, Target.NOTICE), notices.on_cancel),
     Button(notices.RESEND_PREFIX, Need(OFFICIALS, Target.NOTICE), notices.on_resend),
     Button(notices.PAGE_PREFIX, Need(OFFICIALS), notices.on_page),
     Button(notices.UNREACHED_PREFIX, Need(OFFICIALS, Target.NOTICE), notices.on_unreached),
     Button(deadline_add.WITHDRAW_PREFIX, Need(OFFICIALS, Target.DEADLINE),
            deadline_add.on_withdraw),
-    Button(reports.PREFIX, Need(STAFF), reports.on_panel),
-    Button(reports.OPEN_PREFIX, Need(STAFF, Target.ENTERPRISE), reports.on_open),
+    Button(reports.PREFIX, Need(OFFICIALS_AND_STAFF), reports.on_panel),
+    Button(reports.OPEN_PREFIX, Need(OFFICIALS_AND_STAFF, Target.ENTERPRISE), reports.on_open),
+    Button(messages.STATUS_PREFIX, Need(OFFICIALS_AND_STAFF), messages.on_status),
     Button(invitations.REISSUE_PREFIX, Need(STAFF, Target.ENTERPRISE), invitations.on_reissue),
     Button(qualifiers.SET_PREFIX, Need(STAFF, Target.ENTERPRISE), qualifiers.on_set),
     Button(qualifiers.ASK_PREFIX, Need(STAFF), qualifiers.on_ask),
     Button(enterprise_qualifiers.ANSWER_PREFIX, Need(ANYONE, Target.ENTERPRISE, Relation.OWN),
            enterprise_qualifiers.on_answer),
     Button(unanswered.LEARN_PREFIX, Need(STAFF), unanswered.on_learn),
+    Button(unanswered.ATTACH_PREFIX, Need(STAFF), unanswered.on_attach),
+    Button(unanswered.IGNORE_PREFIX, Need(STAFF), unanswered.on_ignore),
     Button(unanswered.UNLEARN_PREFIX, Need(STAFF), unanswered.on_unlearn),
     Button(roles.WITHDRAW_PREFIX, Need(ADMINS), roles.on_withdraw),
     *(button for entry in DIALOGS for button in entry.buttons),

@@ -63,3 +63,18 @@ def learned(db: Database) -> list[Learned]:
         for row in db.query(
             "SELECT * FROM learned_questions WHERE removed_at IS NULL ORDER BY id")
     ]
+
+
+def ignore(db: Database, *, normalized: str, question_id: int, by: int,
+           now: dt.datetime) -> bool:
+    """Set a question aside (not about the plan): False if it already was."""
+    cursor = db.execute(
+        """INSERT INTO ignored_questions (normalized, question_id, ignored_by, ignored_at)
+           VALUES (?, ?, ?, ?) ON CONFLICT (normalized) DO NOTHING""",
+        (normalized, question_id, by, to_db(now)))
+    return cursor.rowcount == 1
+
+
+def ignored(db: Database) -> frozenset[str]:
+    """The normalised texts of the questions set aside."""
+    return frozenset(row[0] for row in db.execute("SELECT normalized FROM ignored_questions"))

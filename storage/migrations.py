@@ -497,6 +497,17 @@ def _011_invites_withdrawn_and_clock_marks(db: Database) -> None:
     ))
 
 
+def _012_ignored_questions(db: Database) -> None:
+    """Questions staff set aside in /unanswered (not about the plan): kept in the log,
+    never taught, no longer listed."""
+    _run(db, ("""CREATE TABLE ignored_questions (
+        normalized TEXT PRIMARY KEY,
+        question_id INTEGER NOT NULL,
+        ignored_by INTEGER NOT NULL,
+        ignored_at TEXT NOT NULL
+    )""",))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _001_core,
     _002_dialog_state,
@@ -509,6 +520,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _009_dialog_results,
     _010_enterprise_list,
     _011_invites_withdrawn_and_clock_marks,
+    _012_ignored_questions,
 )
 LATEST = len(MIGRATIONS)
 

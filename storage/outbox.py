@@ -117,39 +117,52 @@ def enqueue(
     return message_id, int(added)
 
 
+def _only(chats: frozenset[int] | None) -> tuple[str, tuple[int, ...]]:
+    """SQL condition and parameters limiting ``o.chat_id`` to ``chats`` (None: all)."""
+    if chats is None:
+        return "", ()
+    return f" AND o.chat_id IN ({', '.join('?' * len(chats))})", tuple(sorted(chats))
+
+
 def due(
-    db: Database, now: dt.datetime, limit: int, *, skip: Sequence[int] = ()
+    db: Database, now: dt.datetime, limit: int, *, skip: Sequence[int] = (),
+    chats: frozenset[int] | None = None,
 ) -> list[Delivery]:
     """Up to ``limit`` queued deliveries whose time has come, most urgent first, at most
-    one per chat, leaving out the delivery ids in ``skip`` (already being sent).
+    one per chat, leaving out the delivery ids in ``skip`` (already being sent), and
+    only to ``chats`` if given (a terminal window delivers only its own user's).
     Nothing is changed: :func:`mark_sending` claims a delivery just before its call."""
+    only, only_params = _only(chats)
     rows = db.execute(
         """SELECT o.id, o.message_id, o.chat_id, m.kind, m.text, m.markup, m.notice_id,
                   o.attempts, coalesce(u.reachable, 1)
            FROM outbox o JOIN outbox_messages m ON m.id = o.message_id
                 LEFT JOIN users u ON u.user_id = o.chat_id
-           WHERE o.status = 'queued' AND o.not_before <= ?
+           WHERE o.status = 'queued' AND o.not_before <= ?""" + only + """
            ORDER BY o.priority DESC, o.not_before, o.id LIMIT ?""",
-        (to_db(now), limit + len(skip)),
+        (to_db(now), *only_params, limit + len(skip)),
     ).fetchall()
     skipped = set(skip)
-    chats: set[int] = set()
+    seen: set[int] = set()
     out: list[Delivery] = []
     for row in rows:
         delivery = Delivery(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
                             reachable=bool(row[8]))
-        if delivery.id in skipped or delivery.chat_id in chats:
+        if delivery.id in skipped or delivery.chat_id in seen:
             continue
-        chats.add(delivery.chat_id)
+        seen.add(delivery.chat_id)
         out.append(delivery)
         if len(out) >= limit:
             break
     return out
 
 
-def next_due(db: Database) -> dt.datetime | None:
-    """When the earliest queued delivery may go (None: nothing queued)."""
-    row = db.execute("SELECT min(not_before) FROM outbox WHERE status = 'queued'").fetchone()
+def next_due(db: Database, chats: frozenset[int] | None = None) -> dt.datetime | None:
+    """When the earliest queued delivery (to ``chats``, if given) may go (None: nothing
+    queued)."""
+    only, only_params = _only(chats)
+    row = db.execute("SELECT min(not_before) FROM outbox o WHERE status = 'queued'" + only,
+                     only_params).fetchone()
     return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
 
 
@@ -207,13 +220,15 @@ def block(db: Database, delivery_id: int, now: dt.datetime) -> bool:
     return cursor.rowcount == 1
 
 
-def recover(db: Database, now: dt.datetime) -> int:
-    """At start-up: deliveries left ``sending`` by a crash become ``uncertain``."""
+def recover(db: Database, now: dt.datetime, chats: frozenset[int] | None = None) -> int:
+    """At start-up: deliveries left ``sending`` by a crash (to ``chats``, if given)
+    become ``uncertain``."""
+    only, only_params = _only(chats)
     cursor = db.execute(
-        """UPDATE outbox SET status = 'uncertain',
+        """UPDATE outbox AS o SET status = 'uncertain',
                error = 'the process stopped before Telegram answered', updated_at = ?
-           WHERE status = 'sending'""",
-        (to_db(now),),
+           WHERE status = 'sending'""" + only,
+        (to_db(now), *only_params),
     )
     return cursor.rowcount
 

@@ -33,6 +33,17 @@ class Approval(StrEnum):
     PENDING = "pending"
 
 
+class ReviewState(StrEnum):
+    """Where a report stands with the staff's review (its latest review's verdict)."""
+
+    ALL = "all"
+    UNREVIEWED = "none"  # nobody has reviewed it yet: the staff's queue
+    REVIEWED = "any"  # any verdict
+    VERIFIED = "verified"  # the verdicts of storage.reviews.Verdict
+    PROBLEM = "problem"
+    REJECTED = "rejected"
+
+
 NOWHERE = frozenset({"\0none"})
 
 # An enterprise has joined when an account speaks for it (approved); one the list brought
@@ -51,7 +62,8 @@ class ReportFilter:
     statuses: frozenset[str] = frozenset()
     since: dt.date | None = None  # the latest report was filed on or after (Beijing date)
     until: dt.date | None = None  # ... on or before
-    approval: Approval = Approval.ALL
+    approval: Approval = Approval.ALL  # the enterprise's registration
+    review: ReviewState = ReviewState.ALL  # the latest report's review
 
     def within(self, regions: frozenset[str]) -> ReportFilter:
         """Limited to ``regions`` as well (empty ``regions``: no further limit)."""
@@ -97,6 +109,14 @@ def _latest_where(flt: ReportFilter) -> tuple[str, list[Any]]:
         sql, values = _in("l.status", flt.statuses)
         where.append(sql)
         params += values
+    if flt.review is ReviewState.UNREVIEWED:
+        where.append("NOT EXISTS (SELECT 1 FROM reviews v WHERE v.report_id = l.report_id)")
+    elif flt.review is ReviewState.REVIEWED:
+        where.append("EXISTS (SELECT 1 FROM reviews v WHERE v.report_id = l.report_id)")
+    elif flt.review is not ReviewState.ALL:
+        where.append("(SELECT v.verdict FROM reviews v WHERE v.report_id = l.report_id "
+                     "ORDER BY v.id DESC LIMIT 1) = ?")
+        params.append(flt.review.value)
     if flt.since is not None:
         where.append("l.created_at >= ?")
         params.append(_day_start(flt.since))
@@ -166,6 +186,25 @@ def latest_rows(db: Database, flt: ReportFilter) -> Iterator[LatestRow]:
     for row in db.execute(f"{_LATEST_SELECT} WHERE {where} ORDER BY e.city, e.id, l.task",
                           params):
         yield _latest_row(row)
+
+
+def unreviewed_by_city(db: Database, flt: ReportFilter) -> dict[str, int]:
+    """Latest reports matching ``flt`` that nobody has reviewed yet, counted by city."""
+    where, params = _latest_where(replace(flt, review=ReviewState.UNREVIEWED))
+    return {row[0]: int(row[1]) for row in db.execute(
+        f"SELECT e.city, count(*) FROM enterprises e "
+        f"JOIN latest_reports l ON l.enterprise_id = e.id WHERE {where} GROUP BY e.city",
+        params)}
+
+
+def unreviewed_queue(db: Database, flt: ReportFilter) -> list[tuple[int, int]]:
+    """The latest reports matching ``flt`` that nobody has reviewed, oldest first: the
+    staff's review queue, as (report id, enterprise id)."""
+    where, params = _latest_where(replace(flt, review=ReviewState.UNREVIEWED))
+    return [(int(row[0]), int(row[1])) for row in db.execute(
+        f"SELECT l.report_id, e.id FROM enterprises e "
+        f"JOIN latest_reports l ON l.enterprise_id = e.id WHERE {where} "
+        f"ORDER BY l.created_at, l.report_id", params)]
 
 
 # --- overdue and silent --------------------------------------------------------------

@@ -224,3 +224,25 @@ def set_reachable(db: Database, user_id: int, reachable: bool, now: dt.datetime)
         (int(reachable), to_db(now), user_id, int(reachable)),
     )
     return cursor.rowcount > 0
+
+
+@dataclass(frozen=True)
+class RoleHolder:
+    """A user stored with a role other than ``enterprise``, and since when."""
+
+    user: User
+    granted_at: dt.datetime | None
+
+
+def role_holders(db: Database) -> list[RoleHolder]:
+    """Officials, staff and stored admins, by role and id (settings admins are not
+    stored; the caller adds them)."""
+    order = {Role.ADMIN: 0, Role.STAFF: 1, Role.OFFICIAL: 2}
+    holders = []
+    for row in db.query("SELECT user_id, role_granted_at FROM users WHERE role != ?",
+                        (Role.ENTERPRISE.value,)):
+        user = get_user(db, row["user_id"])
+        if user is not None:
+            granted = row["role_granted_at"]
+            holders.append(RoleHolder(user, from_db(granted) if granted else None))
+    return sorted(holders, key=lambda h: (order.get(h.user.role, 9), h.user.user_id))

@@ -195,10 +195,16 @@ ENDED = "已结束，填写的内容没有保存"
 CHANGES = ("revoked", "narrowed to 洛阳市")
 
 
-def _entry(command: str, targets: dict[Target, int]) -> str:
+def _entry(command: str, targets: dict[Target, int], bot: RunningBot) -> str:
     """What starts a dialog and leaves it waiting for typed input."""
+    if command == "msg":  # /msg 信用代码: asks for the text
+        code = bot.rows("SELECT credit_code FROM enterprises WHERE id = ?",
+                        (targets[Target.ENTERPRISE],))[0]["credit_code"]
+        return f"/msg {code}"
     if command == "review":
         return f"/review {targets[Target.REPORT]} 有问题"
+    if command == "reject":
+        return f"/reject {targets[Target.ACCOUNT]}"
     if command == "deadline":
         return "/deadline add"
     return f"/{command}"
@@ -223,7 +229,7 @@ async def test_every_dialog_step_is_checked_again_after_a_revoke_or_a_narrowed_s
             if change != "revoked" and persona.regions == ("洛阳市",):
                 continue  # nothing to narrow
             chat = Chat(bot, persona.user_id)
-            started = await chat.say(_entry(entry.dialog.command, targets))
+            started = await chat.say(_entry(entry.dialog.command, targets, bot))
             if "找不到这条记录" in started:  # out of scope reads like a missing record
                 continue  # e.g. a review of a 郑州市 report by staff of 洛阳市
             labels = [label for label in chat.labels() if label != "取消"]
@@ -240,3 +246,11 @@ async def test_every_dialog_step_is_checked_again_after_a_revoke_or_a_narrowed_s
     assert checked >= 3
     assert bot.rows("SELECT count(*) AS n FROM reviews") == [{"n": 0}]
     assert bot.rows("SELECT count(*) AS n FROM notices") == [{"n": 1}]  # _targets' own
+
+
+def test_every_button_prefix_is_declared_once() -> None:
+    """Two buttons with one prefix would reach the first handler registered (issue 17:
+    /msg's 回复 took myreports' ``mr``)."""
+    prefixes = [button.prefix for button in policy.BUTTONS]
+    assert len(prefixes) == len(set(prefixes)), sorted(p for p in prefixes
+                                                        if prefixes.count(p) > 1)

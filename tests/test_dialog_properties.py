@@ -229,8 +229,9 @@ PROMPTS = {
     "register": {"NAME": "第1步", "CODE": "第2步", "CITY": "第3步", "COUNTY": "第4步",
                  "INDUSTRIES": "第5步", "QUALIFIERS": "补充", "CONTACT": "第6步", "PHONE": "第7步",
                  "CONFIRM": "请核对以上信息", "EDIT": "请选择要修改的内容"},
-    "report": {"TASK": "第1步", "STATUS": "第2步", "PERCENT": "第3步", "DESCRIPTION": "第4步",
-               "DATE": "第5步", "ATTACH": "第6步", "CONFIRM": "请核对以上信息",
+    # after the percentage, numbered without it when the status asks none
+    "report": {"TASK": "第1步", "STATUS": "第2步", "PERCENT": "第3步", "DESCRIPTION": "请简要说明",
+               "DATE": "日期", "ATTACH": "照片或PDF", "CONFIRM": "请核对以上信息",
                "EDIT": "请选择要修改的内容"},
 }
 

@@ -178,8 +178,12 @@ async def test_rejection_is_told_and_allows_registering_again(
     async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
         alice = Chat(bot, ALICE)
         await register(alice)
-        await Chat(bot, ADMIN).press("驳回")
-        assert any("未通过本平台工作人员的审核" in c.params["text"] for c in bot.api.sent(ALICE))
+        admin = Chat(bot, ADMIN)
+        await admin.press("驳回")
+        await admin.press("信息不完整")  # the reason (issue 17), told to the applicant
+        await admin.press("确认驳回")
+        told = [c.params["text"] for c in bot.api.sent(ALICE)]
+        assert any("未通过本平台工作人员的审核" in t and "原因：信息不完整" in t for t in told)
         assert enterprise_of_user(bot.db, ALICE) is None
         assert "第1步" in await alice.say("/register")
 

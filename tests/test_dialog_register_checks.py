@@ -35,7 +35,10 @@ async def test_no_message_names_a_department_that_does_not_decide(
         founder = await register(Chat(bot, ALICE), code=code)
         claim = await register(Chat(bot, BOB), code=code)
         assert "本平台工作人员" in founder and "本平台工作人员" in claim
-        await Chat(bot, ADMIN).press("驳回")  # the newest application: Bob's claim
+        admin = Chat(bot, ADMIN)
+        await admin.press("驳回")  # the newest application: Bob's claim
+        await admin.press("非本企业人员")  # the reason (issue 17)
+        await admin.press("确认驳回")
         told = [c.params["text"] for c in bot.api.sent() if c.params["chat_id"] in (ALICE, BOB)]
         assert any("未通过本平台工作人员的审核" in text for text in told)
         assert not [text for text in told if "生态环境" in text]
@@ -184,6 +187,8 @@ async def test_a_code_of_another_city_is_confirmed_then_sent_to_both_cities(
         [(message_id, data)] = [
             (mid, data) for mid, data in _buttons(bot, ZZ_STAFF) if data == f"apn:{founder_id}"]
         await bot.click(ZZ_STAFF, ZZ_STAFF, message_id, data)  # Zhengzhou rejects the squatter
+        await Chat(bot, ZZ_STAFF).press("信用代码与企业不符")  # the reason (issue 17)
+        await Chat(bot, ZZ_STAFF).press("确认驳回")
         enterprise = find_by_code(bot.db, code)
         assert enterprise is not None and enterprise.status is Status.PENDING
         assert (enterprise.name, enterprise.city) == ("郑州某化工有限公司", "郑州市")

@@ -162,7 +162,7 @@ async def test_status_rules_done_and_not_applicable(tmp_path: Path, engine: Engi
         await register_approved(alice)
         await alice.say("/report")
         await alice.say("3")
-        assert "第4步" in await alice.press("已完成"), "no percentage for 已完成"
+        assert "第3步" in await alice.press("已完成"), "no percentage for 已完成: no gap"
         await alice.say("已经全部完成")
         reply = await alice.say("2021-12-31")  # the harness clock is 2021-06-01
         assert "不能晚于今天（2021-06-01）" in reply
@@ -290,14 +290,14 @@ async def test_the_report_dialog_takes_the_plan_from_the_knowledge_base(
         assert alice.labels() == ["未开始", "进行中", "已完成"], "the KB's statuses, no 不涉及"
         assert "请选择进展状态：未开始、进行中、已完成" in await alice.say("不涉及")
         reply = await alice.press("进行中")
-        assert "第4步" in reply, "this plan's 进行中 asks no percentage"
-        assert "第5步：请输入预计完成日期" in await alice.say("自查中")
+        assert "第3步" in reply, "this plan's 进行中 asks no percentage: no gap"
+        assert "第4步：请输入预计完成日期" in await alice.say("自查中")
         assert "已取消" in await alice.say("/cancel")
         await alice.say("/report")
         await alice.say("2")
         await alice.press("未开始")
         await alice.say("尚未安排")
-        assert "第6步" in await alice.press("跳过"), "this plan's 未开始 has an optional date"
+        assert "第5步" in await alice.press("跳过"), "this plan's 未开始 has an optional date"
         summary = await alice.press("完成")
         assert "相关日期：—" in summary and "完成约" not in summary
         assert "报告编号 #1" in await alice.press("确认提交")

@@ -203,7 +203,7 @@ async def test_admins_grant_revoke_invite_and_audit_and_menus_follow(
         invite = await admin.say("/invite official 郑州")
         code = re.search(r"start=(inv_[\w-]+)", invite)[1]  # type: ignore[index]
         welcome = await Chat(bot, 4343).say(f"/start {code}")
-        assert "您已成为业务处室（郑州市）" in welcome
+        assert "您已获得“业务处室（郑州市）”权限" in welcome
         user = get_user(bot.db, 4343)
         assert user is not None and user.role is Role.OFFICIAL
         assert "已经被使用过" in await Chat(bot, 4444).say(f"/start {code}")

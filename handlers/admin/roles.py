@@ -11,8 +11,10 @@ open invitations beyond the new role and scope (storage.users.grant_role).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import re
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -28,7 +30,7 @@ from storage.clock import format_local
 from storage.db import transaction
 from storage.invites import InviteError, create_invite, open_invites, redeem, withdraw
 from storage.regions import normalize_region
-from storage.users import Role, Scope, User, grant_role, revoke_role
+from storage.users import Role, Scope, User, get_user, grant_role, revoke_role
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -128,6 +130,10 @@ async def revoke_command(update: Update, context: Context) -> None:
         await _reply(update, "该用户是配置文件（LVDONG_ADMINS）中的管理员，需在配置中移除。")
         return
     now = bot_data.now()
+    before = get_user(bot_data.db, target)
+    if before is not None and before.role is Role.ENTERPRISE:
+        await _reply(update, f"用户 {target} 没有角色（是普通企业用户），无需撤销。")
+        return
     with transaction(bot_data.db):
         user = revoke_role(bot_data.db, target, now, by=admin.id)
         if user is not None:
@@ -187,7 +193,8 @@ async def start_with_invite(update: Update, context: Context) -> None:
         await _reply(update, INVITE_REFUSED[exc.reason])
         return
     await update_menu(context.bot, bot_data.commands, user.id, granted.role)
-    await _reply(update, f"欢迎！您已成为{describe_user(granted)}。发送 /help 查看可用的功能。")
+    await _reply(update, f"欢迎！您已获得“{describe_user(granted)}”权限。"
+                         "发送 /help 查看可用的功能。")
 
 
 def _scope_text(role: Role, scope: Scope) -> str:
@@ -277,7 +284,43 @@ ACTIONS = {
     "cancel_notice": "取消通知", "resend_uncertain": "重发未确认",
     "deadline_add": "新增截止日期", "deadline_cancel": "撤销截止日期",
     "review": "审核报告", "learn": "关联问题", "unlearn": "删除关联",
+    "message": "给企业发消息", "message_reply": "企业回复消息",
 }
+
+
+# /audit in words: detail keys, and the values that are codes
+DETAIL_WORDS = {
+    "role": "角色", "regions": "地区", "verdict": "结论", "review": "审核编号",
+    "send_at": "发送时间", "enterprise": "企业编号", "recipients": "收件人数",
+    "accounts": "账号数", "to": "发给用户", "notice": "通知编号", "deadline": "截止日期",
+    "audience": "范围", "expires_at": "有效期至", "count": "数量",
+}
+VALUE_WORDS = {"verified": "已核实", "problem": "有问题", "rejected": "驳回",
+               **{role.value: name for role, name in ROLE_NAMES.items()}}
+SUBJECT_WORDS = {"user": "用户", "report": "报告", "notice": "通知", "account": "申请",
+                 "enterprise": "企业", "deadline": "截止日期", "question": "问题", "file": "文件"}
+
+
+def _value(value: object) -> str:
+    if isinstance(value, list):
+        return "、".join(_value(v) for v in value)
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+(?:[+-]\d{2}:\d{2}|Z)?", text):
+        with contextlib.suppress(ValueError):
+            return format_local(dt.datetime.fromisoformat(text))
+    return VALUE_WORDS.get(text, text)
+
+
+def audit_line(entry: audit.Entry) -> str:
+    """One entry in words: Beijing time, who (命令行 for the server's shell), what."""
+    who = "命令行（服务器上）" if entry.actor_id == 0 else f"用户{entry.actor_id}"
+    kind, _, ident = entry.subject.partition(":")
+    subject = f"{SUBJECT_WORDS[kind]}{ident}" if kind in SUBJECT_WORDS else entry.subject
+    detail = "，".join(f"{DETAIL_WORDS.get(k, k)}：{_value(v)}"
+                      for k, v in entry.detail.items() if v not in ([], None, ""))
+    action = ACTIONS.get(entry.action, entry.action)
+    return f"{format_local(entry.at)} {who} {action} {subject}" + (
+        f"（{detail}）" if detail else "")
 
 
 async def audit_command(update: Update, context: Context) -> None:
@@ -289,11 +332,8 @@ async def audit_command(update: Update, context: Context) -> None:
     if not entries:
         await _reply(update, "审计日志为空。")
         return
-    lines = [f"最近{len(entries)}条操作记录（新的在前）："]
+    lines = [f"最近{len(entries)}条操作记录（新的在前，北京时间）："]
     for entry in entries:
-        detail = "，".join(f"{k}={v}" for k, v in entry.detail.items() if v not in ([], None, ""))
-        action = ACTIONS.get(entry.action, entry.action)
-        lines.append(f"{format_local(entry.at)} 用户{entry.actor_id} {action} {entry.subject}"
-                     + (f"（{detail}）" if detail else ""))
+        lines.append(audit_line(entry))
     if update.effective_message is not None:
         await update.effective_message.reply_text(escape("\n".join(lines)), parse_mode="HTML")

@@ -48,6 +48,8 @@ class AnswerEngine(Protocol):
 
     def candidates(self, question: str, limit: int = 4) -> list[Fact]: ...
 
+    def fact(self, fact_id: str) -> Fact | None: ...
+
 
 def system_clock() -> dt.datetime:
     """The production clock: aware UTC now."""

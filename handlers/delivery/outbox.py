@@ -85,6 +85,7 @@ class OutboxSender:
         idle_poll: float = 5.0,
         progress_every: float = 3.0,
         on_progress: ProgressHook | None = None,
+        chats: frozenset[int] | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
@@ -97,6 +98,9 @@ class OutboxSender:
         self.idle_poll = idle_poll
         self.progress_every = progress_every
         self.on_progress = on_progress
+        # None: every chat. A terminal window sends only to its own user, leaving the
+        # rest queued for the windows (or the bot) that play their recipients.
+        self.chats = chats
         self.recovered = 0  # deliveries found ``sending`` at start-up, now uncertain
         self._wake = asyncio.Event()
         self._slot_free = asyncio.Event()
@@ -109,7 +113,7 @@ class OutboxSender:
     # -- life cycle -----------------------------------------------------------------
 
     async def start(self) -> None:
-        self.recovered = store.recover(self.db, self.clock())
+        self.recovered = store.recover(self.db, self.clock(), self.chats)
         if self.recovered:
             _LOGGER.warning("%d outbox deliveries were in flight at the last stop; "
                             "marked uncertain", self.recovered)
@@ -181,7 +185,8 @@ class OutboxSender:
         if free <= 0:
             return 0
         now = self.clock()
-        batch = store.due(self.db, now, free, skip=list(self._inflight))
+        batch = store.due(self.db, now, free, skip=list(self._inflight),
+                          chats=self.chats)
         for delivery in batch:
             if delivery.reachable:
                 self._inflight[delivery.id] = asyncio.create_task(self._deliver(delivery))
@@ -194,7 +199,7 @@ class OutboxSender:
         self._wake.clear()
         self._slot_free.clear()
         timeout = self.idle_poll
-        upcoming = store.next_due(self.db)
+        upcoming = store.next_due(self.db, self.chats)
         if upcoming is not None:
             timeout = min(timeout, max(0.05, (upcoming - self.clock()).total_seconds()))
         waits = [asyncio.create_task(self._wake.wait()),

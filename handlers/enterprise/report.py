@@ -154,25 +154,34 @@ def _status_prompt(context: Context) -> Screen:
     return f"任务{task}：{title}\n第2步：请选择目前的进展状态。", in_rows(buttons, 4)
 
 
+def _step(context: Context, number: int) -> str:
+    """``第N步`` of a step after the percentage, counted without it when the status
+    does not ask for one (已完成: 第2步 is followed by 第3步, not 第4步)."""
+    status = _status(context)
+    skipped = status is not None and not status.asks_percent
+    return f"第{number - 1 if skipped else number}步"
+
+
 def _description_prompt(context: Context) -> Screen:
     status = _status(context)
     name = status.name if status is not None else ""
-    return f"第4步：请简要说明目前的情况（状态：{escape(name)}，500字以内）。", []
+    return f"{_step(context, 4)}：请简要说明目前的情况（状态：{escape(name)}，500字以内）。", []
 
 
 def _date_prompt(context: Context) -> Screen:
     kind = _date_kind(context)
     if kind is DateKind.ACTUAL:
-        return "第5步：请输入实际完成日期，例如 2021-06-30 或 6月底。", []
+        return f"{_step(context, 5)}：请输入实际完成日期，例如 2021-06-30 或 6月底。", []
     if kind is DateKind.OPTIONAL:
-        return ("第5步：如有相关日期请输入（例如 2021-12-31），没有可点“跳过”。",
+        return (f"{_step(context, 5)}：如有相关日期请输入（例如 2021-12-31），没有可点“跳过”。",
                 [[("跳过", f"{PREFIX}:skip")]])
-    return "第5步：请输入预计完成日期，例如 2021-12-31、2021年12月31日 或 12月底。", []
+    return (f"{_step(context, 5)}：请输入预计完成日期，例如 2021-12-31、2021年12月31日 或 "
+            "12月底。", [])
 
 
 def _attach_prompt(context: Context) -> Screen:
     count = len(draft(context, DIALOG).get("attachments") or ())
-    return (f"第6步：可发送照片或PDF文件作为佐证（最多{MAX_ATTACHMENTS}个，"
+    return (f"{_step(context, 6)}：可发送照片或PDF文件作为佐证（最多{MAX_ATTACHMENTS}个，"
             f"每个不超过{MAX_BYTES // (1024 * 1024)} MB），已添加{count}个。"
             "发送完毕或不需要附件请点“完成”。", [[("完成", f"{PREFIX}:done")]])
 

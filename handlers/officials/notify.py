@@ -32,7 +32,7 @@ from handlers.core.industries import read_industries
 from handlers.core.telegram_html import escape
 from handlers.officials.notices import card, preview, queue_notice
 from storage.audiences import Audience, AudienceKind
-from storage.clock import format_local, from_db, to_db
+from storage.clock import format_local, from_db, local_today, to_db
 from storage.fields import FieldError, parse_send_time, parse_task_number
 from storage.notices import set_progress_message
 from storage.regions import REGIONS, normalize_region
@@ -258,7 +258,14 @@ def _to(state: str) -> Action:
     return Action({WHEN: "when", TEXT: "text", AUDIENCE: "aud"}[state], run)
 
 
-WHEN_PROMPT = "请输入发送时间（北京时间），例如 2026-12-05 09:00、明天 9:00 或 下午3点。"
+def when_prompt(context: Context) -> Screen:
+    """The time step, its example a date to come (tomorrow, Beijing time)."""
+    tomorrow = local_today(context.bot_data.now()) + dt.timedelta(days=1)
+    return (f"请输入发送时间（北京时间），例如 {tomorrow.isoformat()} 09:00、明天 9:00 或 "
+            "下午3点。", [])
+
+
+
 FLOW = Flow(DIALOG, _start, (
     Step(AUDIENCE, _audience_prompt, hint="请点击下方按钮选择发送对象。",
          actions=(Action("aud", _choose_audience, tail=True),)),
@@ -269,7 +276,7 @@ FLOW = Flow(DIALOG, _start, (
     Step(TASK, _task_prompt, parse=_task, accept=lambda c, task: _set_value(c, str(task))),
     Step(TEXT, lambda c: (f"第2步：请输入通知内容（{TEXT_LIMIT}字以内）。", []),
          parse=lambda c, text: described(text, TEXT_LIMIT, "通知内容"), accept=_set_text),
-    Step(WHEN, lambda c: (WHEN_PROMPT, []),
+    Step(WHEN, when_prompt,
          parse=lambda c, text: parse_send_time(text, now=c.bot_data.now()), accept=_set_time),
     Step(PREVIEW, _preview_prompt, hint="请点击下方按钮：发送、定时、修改或取消。", commits=True,
          actions=(Action("send", _commit, toast="正在排队…"), _to(WHEN), _to(TEXT),

@@ -7,7 +7,7 @@ from telegram import Update
 from handlers.core.addressing import strip_mentions
 from handlers.core.context import Context
 from handlers.public.answering import answer_question
-from handlers.public.start import greet, is_greeting
+from handlers.public.start import greet, is_greeting, is_thanks, thank
 
 ASK_USAGE = "请在 /ask 后面写上您的问题，例如：/ask 冲天炉要淘汰吗？"
 
@@ -19,6 +19,9 @@ async def _answer(update: Update, context: Context, question: str) -> None:
     in_group = update.effective_chat.type != "private"
     if is_greeting(question):
         await greet(update, context)
+        return
+    if is_thanks(question):
+        await thank(update, context)
         return
     await answer_question(
         context,

@@ -18,7 +18,7 @@ from handlers.core.context import Context
 from handlers.core.menus import COMMON_QUESTIONS, help_lines
 from handlers.core.telegram_html import escape
 from handlers.public.answering import COMMON_PREFIX, answer_question
-from storage.users import role_of
+from storage.users import Role, role_of
 
 WELCOME = (
     "<b>您好{name}！我是绿动</b>，解答企业关于"
@@ -26,6 +26,8 @@ WELCOME = (
     "直接发送您的问题即可，例如：冲天炉要淘汰吗？\n"
     "每个回答都会注明<b>依据</b>（方案条款和负责处室）。"
 )
+ENTERPRISE_STEPS = ("\n\n<b>企业填报</b>：先发送 /register 登记（绑定）本企业，"
+                    "工作人员审核通过后，用 /report 填报各项任务的进展。")
 HELP = (
     "<b>使用方法</b>\n"
     "• 私聊：直接发送问题。\n"
@@ -42,6 +44,25 @@ _GREETINGS = frozenset({
     "有人吗", "早", "早上好", "上午好", "中午好", "下午好", "晚上好", "早安", "晚安",
     "hello", "hi", "hey", "hallo", "helo", "hola", "yo", "start", "test", "测试",
 })
+
+
+_THANKS = frozenset({
+    "谢谢", "多谢", "感谢", "谢了", "谢谢你", "谢谢您", "非常感谢", "太感谢了", "辛苦了",
+    "好的", "好", "收到", "明白", "明白了", "知道了", "ok", "okay", "thanks", "thank you", "thx",
+})
+THANKS_REPLY = "不客气！还有问题随时发给我。"
+
+
+def is_thanks(text: str) -> bool:
+    """Thanks or an acknowledgement (谢谢！, 好的), not a question."""
+    kept = text.strip().strip("!！。.~～ 啊呀哈").lower()
+    return kept in _THANKS
+
+
+async def thank(update: Update, context: Context) -> None:
+    """谢谢 gets 不客气, not the engine's "describe your question"."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(THANKS_REPLY)
 
 
 def is_greeting(text: str) -> bool:
@@ -69,8 +90,11 @@ async def start(update: Update, context: Context) -> None:
     if message is None:
         return
     title = escape(context.bot_data.kb.title)
+    user = update.effective_user
+    role = role_of(context.bot_data.db, user.id, context.bot_data.admins) if user else None
+    steps = ENTERPRISE_STEPS if role is Role.ENTERPRISE else ""
     await message.reply_text(
-        WELCOME.format(name=_name(update), title=title) + "\n\n常见问题：",
+        WELCOME.format(name=_name(update), title=title) + steps + "\n\n常见问题：",
         parse_mode=ParseMode.HTML,
         reply_markup=common_questions_keyboard(),
     )

@@ -85,7 +85,8 @@ def application_text(
         f"所在地：{escape(enterprise.city + county)}",
         f"所属行业：{escape('、'.join(enterprise.industries))}",
         f"联系人：{escape(account.contact_name)}　电话：{escape(account.phone)}",
-        f"Telegram 用户：{escape(applicant or '')} (ID {account.user_id})",
+        (f"Telegram 用户：{escape(applicant)}（ID {account.user_id}）" if applicant
+         else f"Telegram 用户ID：{account.user_id}"),
         f"申请编号：{account.id}",
     ]
     if entered is not None and (entered.name, entered.city) != (enterprise.name, enterprise.city):
@@ -142,16 +143,20 @@ async def notify_deciders(
     return context.bot_data.outbox.queue(message, chats, priority=Priority.PERSONAL)
 
 
-def _note(decision: Decision) -> Message:
-    """The outcome, for the applicant."""
+def _note(decision: Decision, reason: str = "") -> Message:
+    """The outcome, for the applicant (a rejection with its reason, when given)."""
     approved = decision.account.status is Status.APPROVED
     note = (APPROVED_NOTE if approved else REJECTED_NOTE).format(
         name=escape(decision.enterprise.name))
+    if reason and not approved:
+        note = note.replace("。", f"。原因：{escape(reason)}。", 1)
     return Message(key=f"decision:account:{decision.account.id}", kind="decision", text=note)
 
 
-def decide(bot_data: BotData, account_id: int, decider_id: int, *, approved: bool) -> Decision:
-    """Approve or reject, write the audit entry and queue the notes, in one transaction."""
+def decide(bot_data: BotData, account_id: int, decider_id: int, *, approved: bool,
+           reason: str = "") -> Decision:
+    """Approve or reject (with the ``reason`` the applicant is told), write the audit
+    entry and queue the notes, in one transaction (joining the caller's)."""
     db = bot_data.db
     now = bot_data.now()
     with transaction(db):
@@ -163,7 +168,7 @@ def decide(bot_data: BotData, account_id: int, decider_id: int, *, approved: boo
             subject=f"account:{account_id}", now=now,
             enterprise=decision.enterprise.id,
         )
-        bot_data.outbox.queue(_note(decision), [decision.account.user_id],
+        bot_data.outbox.queue(_note(decision, reason), [decision.account.user_id],
                               priority=Priority.PERSONAL)
     return decision
 
@@ -252,9 +257,12 @@ async def pending_command(update: Update, context: Context) -> None:
     if len(items) > PENDING_SHOWN:
         await message.reply_text(f"共{len(items)}条待审核，先显示最早的{PENDING_SHOWN}条。")
     for item in items[:PENDING_SHOWN]:
+        applicant = get_user(db, item.account.user_id)
         await message.reply_text(
-            application_text(item.enterprise, item.account, similar=look_alikes(
-                context.bot_data.db, item.enterprise.id, item.enterprise.name)),
+            application_text(item.enterprise, item.account,
+                             applicant.name if applicant is not None else None,
+                             similar=look_alikes(context.bot_data.db, item.enterprise.id,
+                                                 item.enterprise.name)),
             parse_mode=ParseMode.HTML,
             reply_markup=decision_keyboard(item.account.id),
         )

@@ -4,7 +4,10 @@ A filter is kept per user in ``user_data`` (so /reports, its pages, /export and 
 share it, and it survives a restart) as plain JSON. Typed, it is a few words after
 the command, in any order::
 
-    /reports 洛阳 任务13 已完成 铸造 待审核 近30天 2026-11-01~2026-11-30
+    /reports 洛阳 任务13 已完成 铸造 未审核 近30天 2026-11-01~2026-11-30
+
+未审核/已审核/已核实/有问题/驳回 are the report's review; 已批准/待批准 the
+enterprise's registration.
 
 Every value is checked against the knowledge base (tasks, statuses, industries) and
 Henan's regions; a word that is none of them gets a message naming it. The filter is
@@ -25,15 +28,25 @@ from handlers.core.industries import read_industries
 from knowledge.model import KnowledgeBase
 from storage.clock import local_today
 from storage.fields import FieldError, parse_date, parse_status, parse_task_number
-from storage.progress import Approval, ReportFilter
+from storage.progress import Approval, ReportFilter, ReviewState
 from storage.regions import REGIONS, normalize_region
 
 KEY = "staff_filter"  # user_data key
 
 PERIODS = {"近7天": 7, "近30天": 30, "近90天": 90}
-APPROVALS = {"已审核": Approval.APPROVED, "已批准": Approval.APPROVED,
-             "待审核": Approval.PENDING, "未审核": Approval.PENDING}
-APPROVAL_WORDS = {Approval.ALL: "全部", Approval.APPROVED: "已审核", Approval.PENDING: "待审核"}
+# The registration (登记) of the enterprise: approved by staff, or still waiting.
+APPROVALS = {"已批准": Approval.APPROVED, "登记已批准": Approval.APPROVED,
+             "待批准": Approval.PENDING, "登记待批准": Approval.PENDING}
+APPROVAL_WORDS = {Approval.ALL: "全部", Approval.APPROVED: "登记已批准",
+                  Approval.PENDING: "登记待批准"}
+# The review (审核) of the report itself, in the words staff use for it.
+REVIEWS = {"未审核": ReviewState.UNREVIEWED, "待审核": ReviewState.UNREVIEWED,
+           "已审核": ReviewState.REVIEWED, "已核实": ReviewState.VERIFIED,
+           "有问题": ReviewState.PROBLEM, "驳回": ReviewState.REJECTED,
+           "已驳回": ReviewState.REJECTED}
+REVIEW_WORDS = {ReviewState.UNREVIEWED: "未审核", ReviewState.REVIEWED: "已审核",
+                ReviewState.VERIFIED: "已核实", ReviewState.PROBLEM: "有问题",
+                ReviewState.REJECTED: "驳回"}
 _RANGE = re.compile(r"(.+?)(?:~|～|至|到|—|--)(.+)")
 
 
@@ -48,6 +61,7 @@ class StaffFilter:
     since: str | None = None  # ISO dates
     until: str | None = None
     approval: str = Approval.ALL.value
+    review: str = ReviewState.ALL.value
     csv: bool = False  # /export only
 
     def to_json(self) -> dict[str, Any]:
@@ -77,6 +91,8 @@ class StaffFilter:
             parts.append(f"{self.since or '…'}至{self.until or '…'}填报")
         if self.approval != Approval.ALL.value:
             parts.append(APPROVAL_WORDS[Approval(self.approval)])
+        if self.review != ReviewState.ALL.value:
+            parts.append(REVIEW_WORDS[ReviewState(self.review)])
         return "；".join(parts) or "不限"
 
     def report_filter(self, kb: KnowledgeBase) -> ReportFilter:
@@ -86,7 +102,7 @@ class StaffFilter:
             tasks=frozenset(self.tasks), statuses=frozenset(self.statuses),
             since=dt.date.fromisoformat(self.since) if self.since else None,
             until=dt.date.fromisoformat(self.until) if self.until else None,
-            approval=Approval(self.approval),
+            approval=Approval(self.approval), review=ReviewState(self.review),
         )
 
 
@@ -113,6 +129,8 @@ def parse_words(words: Sequence[str], bot_data: BotData) -> StaffFilter | str:
             chosen.csv = True
         elif (region := normalize_region(word)) is not None:
             chosen.regions.append(region)
+        elif word in REVIEWS:
+            chosen.review = REVIEWS[word].value
         elif word in APPROVALS:
             chosen.approval = APPROVALS[word].value
         elif word in PERIODS:
@@ -138,7 +156,8 @@ def parse_words(words: Sequence[str], bot_data: BotData) -> StaffFilter | str:
                 chosen.industries.append(reading.found[0].name)
                 continue
             return (f"看不懂“{word[:20]}”。可以写：地市（洛阳）、任务（任务13）、状态"
-                    f"（{'、'.join(status_names)}）、行业（铸造）、待审核/已审核、"
+                    f"（{'、'.join(status_names)}）、行业（铸造）、审核（未审核/已核实/有问题/驳回）、"
+                    "登记（已批准/待批准）、"
                     "近7天/近30天/本月/今年，或日期范围 2026-11-01~2026-11-30。")
     return chosen
 

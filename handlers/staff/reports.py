@@ -31,12 +31,14 @@ from handlers.core.report_text import history_entry, latest_line
 from handlers.core.telegram_html import escape, fit, pack
 from handlers.staff import export, invitations, qualifiers, stats
 from handlers.staff import filters as staff_filters
-from handlers.staff.filters import APPROVAL_WORDS, PERIODS, StaffFilter
+from handlers.staff.filters import APPROVAL_WORDS, PERIODS, REVIEW_WORDS, StaffFilter
+from handlers.staff.messages import write_button
+from handlers.staff.review import NEED as REVIEW_NEED
 from handlers.staff.review import review_row
 from storage.clock import format_local, local_today
 from storage.credit_code import check_credit_code
 from storage.enterprises import Enterprise, Status, find_by_code, get_enterprise, names_in
-from storage.progress import Approval, LatestRow, latest_page
+from storage.progress import Approval, LatestRow, ReviewState, latest_page
 from storage.regions import REGIONS
 from storage.reports import Report, latest_by_task, reports_of
 from storage.reviews import VERDICT_WORDS, Verdict, last_review, reviews_of
@@ -49,8 +51,9 @@ MATCHES_SHOWN = 5
 MIN_NAME_SCORE = 60
 CLEAR_LEAD = 5  # a name match this far ahead of the next opens at once
 
-DIMENSIONS = {"reg": "地市", "ind": "行业", "task": "任务", "st": "状态", "ap": "审核",
-              "time": "时间"}
+DIMENSIONS = {"reg": "地市", "ind": "行业", "task": "任务", "st": "状态", "rv": "审核",
+              "ap": "登记", "time": "时间"}
+ANY_REVIEW = "不限"
 NOTHING = "没有符合条件的填报。可以放宽筛选条件。"
 STATUS_WORDS = {Status.PENDING: "待审核", Status.APPROVED: "已审核", Status.REJECTED: "未通过"}
 
@@ -85,6 +88,8 @@ def _options(dim: str, bot_data: BotData, actor: Actor) -> list[str]:
         return [s.name for s in kb.statuses]
     if dim == "ap":
         return list(APPROVAL_WORDS.values())
+    if dim == "rv":
+        return [ANY_REVIEW, *REVIEW_WORDS.values()]
     return ["不限", *PERIODS, "本月", "今年"]
 
 
@@ -99,6 +104,8 @@ def _chosen_values(dim: str, chosen: StaffFilter) -> set[str]:
         return set(chosen.statuses)
     if dim == "ap":
         return {APPROVAL_WORDS[Approval(chosen.approval)]}
+    if dim == "rv":
+        return {REVIEW_WORDS.get(ReviewState(chosen.review), ANY_REVIEW)}
     return set()
 
 
@@ -109,7 +116,7 @@ def menu(dim: str, bot_data: BotData, actor: Actor, chosen: StaffFilter
     per_row = 6 if dim == "task" else 3
     buttons = [(check_mark(option, option in marked), f"{PREFIX}:t:{dim}:{i}")
                for i, option in enumerate(options)]
-    single = dim in ("ap", "time")
+    single = dim in ("ap", "rv", "time")
     hint = "单选" if single else "可多选，再点一次取消"
     text = (f"选择{DIMENSIONS[dim]}（{hint}），选好后点“返回”。\n"
             f"当前条件：{escape(chosen.describe())}")
@@ -131,6 +138,9 @@ def toggle(dim: str, option: str, chosen: StaffFilter, today: dt.date) -> None:
         chosen.statuses = flip(chosen.statuses)
     elif dim == "ap":
         chosen.approval = next(a.value for a, w in APPROVAL_WORDS.items() if w == option)
+    elif dim == "rv":
+        chosen.review = next((r.value for r, w in REVIEW_WORDS.items() if w == option),
+                             ReviewState.ALL.value)
     else:
         chosen.until = None
         chosen.since = {
@@ -337,17 +347,25 @@ async def send_enterprise(update: Update, context: Context, enterprise: Enterpri
     if chat is None:
         return
     bot_data = context.bot_data
-    for text in card(bot_data, enterprise):
-        await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
-    await qualifiers.send_panel(context, chat.id, enterprise)
-    invite = invitations.invitation_block(bot_data, enterprise, context.bot.username)
-    if invite is not None:
-        await context.bot.send_message(chat.id, invite[0], parse_mode=ParseMode.HTML,
-                                       reply_markup=invite[1])
+    texts = card(bot_data, enterprise)
+    for number, text in enumerate(texts, start=1):  # the ✉️ button under the last part
+        markup = keyboard([write_button(enterprise.id)]) if number == len(texts) else None
+        await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
+                                       reply_markup=markup)
+    user = update.effective_user
+    # officials read the card; reviewing and the staff's panels are for staff
+    staff = user is not None and actor_of(bot_data, user.id).role in REVIEW_NEED.roles
+    if staff:
+        await qualifiers.send_panel(context, chat.id, enterprise)
+        invite = invitations.invitation_block(bot_data, enterprise, context.bot.username)
+        if invite is not None:
+            await context.bot.send_message(chat.id, invite[0], parse_mode=ParseMode.HTML,
+                                           reply_markup=invite[1])
     reports = reports_of(bot_data.db, enterprise.id)
     for text, reviewable in history_messages(bot_data, reports):
         await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
-                                       reply_markup=review_keyboard(reviewable))
+                                       reply_markup=review_keyboard(reviewable) if staff
+                                       else None)
     await _resend_attachments(context, chat.id, reports)
 
 

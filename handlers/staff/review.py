@@ -36,6 +36,7 @@ from handlers.core.telegram_html import escape
 from storage import audit
 from storage.audiences import recipients
 from storage.clock import local_today
+from storage.enterprises import get_enterprise
 from storage.outbox import Message, Priority
 from storage.reports import Report, get_report
 from storage.reviews import VERDICT_WORDS, Review, Verdict, add_review, reviews_of
@@ -46,20 +47,36 @@ ENTRY_PREFIX = "rw"  # rw:<report id>:<verdict>, under reports shown to staff
 COMMENT = "COMMENT"
 COMMENT_LIMIT = 300
 NEED = Need(STAFF, Target.REPORT, Relation.NOT_OWN)
-USAGE = "用法：/review 报告编号，例如 /review 123；也可以点报告下方的审核按钮。"
+USAGE = ("用法：/review 打开最早的待审核填报；/review 报告编号，例如 /review 123；"
+         "也可以点报告下方的审核按钮。")
 
 
-def review_row(report_id: int) -> list[tuple[str, str]]:
-    """The three review buttons of one report."""
-    return [(f"{VERDICT_WORDS[v]} #{report_id}", f"{ENTRY_PREFIX}:{report_id}:{v.value}")
+QUEUED = "q"  # rw:<report>:<verdict>:q — from the review queue: the next one follows
+
+
+def review_row(report_id: int, *, queued: bool = False) -> list[tuple[str, str]]:
+    """The three review buttons of one report (from the queue: the next one follows)."""
+    tail = f":{QUEUED}" if queued else ""
+    return [(f"{VERDICT_WORDS[v]} #{report_id}", f"{ENTRY_PREFIX}:{report_id}:{v.value}{tail}")
             for v in Verdict]
+
+
+def _enterprise_name(bot_data: BotData, report: Report) -> str:
+    enterprise = get_enterprise(bot_data.db, report.enterprise_id)
+    return enterprise.name if enterprise is not None else ""
+
+
+async def _next_in_queue(update: Update, context: Context) -> None:
+    from handlers.staff.review_queue import show_next  # the queue shows review buttons
+    await show_next(update, context)
 
 
 def _prompt(context: Context) -> Screen:
     data = draft(context, DIALOG)
     verdict = Verdict(data["verdict"])
     what = "问题" if verdict is Verdict.PROBLEM else "驳回理由"
-    return (f"报告 #{data['report']}：{VERDICT_WORDS[verdict]}。请输入{what}（会转告企业，"
+    whose = f"（{escape(str(data['name']))}）" if data.get("name") else ""
+    return (f"报告 #{data['report']}{whose}：{VERDICT_WORDS[verdict]}。请输入{what}（会转告企业，"
             f"{COMMENT_LIMIT}字以内），或发送 /cancel 取消。",
             [[("取消", f"{PREFIX}:cancel")]])
 
@@ -124,6 +141,12 @@ def _target(update: Update, context: Context) -> tuple[int | None, Verdict | Non
     return report_id, (words.get(args[1]) if len(args) > 1 else None)
 
 
+def _queued(update: Update, context: Context) -> bool:
+    """Whether the button pressed came from the review queue."""
+    data = pressed(update, context) or ""
+    return data.startswith(f"{ENTRY_PREFIX}:") and data.endswith(f":{QUEUED}")
+
+
 async def _answer(update: Update, text: str | None = None) -> None:
     """Acknowledge a review button, leaving the message's other review buttons in place."""
     if update.callback_query is not None:
@@ -136,6 +159,9 @@ async def start(update: Update, context: Context) -> Go:
     bot_data = context.bot_data
     report_id, verdict = _target(update, context)
     report = get_report(bot_data.db, report_id) if report_id else None
+    if report_id is None and update.callback_query is None:  # /review: the queue
+        await _next_in_queue(update, context)
+        return END
     if report is None:
         await _answer(update)
         await send(update, context, USAGE if report_id is None else f"没有报告 #{report_id}。")
@@ -150,18 +176,23 @@ async def start(update: Update, context: Context) -> Go:
         shown = history_entry(report, bot_data.kb, today,
                               reviews_of(bot_data.db, [report.id]).get(report.id, ()))
         title = escape(_title(bot_data, report))
-        await send(update, context, f"任务{report.task} {title}\n{shown}",
+        name = escape(_enterprise_name(bot_data, report))
+        await send(update, context, f"企业：<b>{name}</b>\n任务{report.task} {title}\n{shown}",
                    keyboard([review_row(report.id)]))
         return END
     if not verdict.needs_comment:
         record(context, report, user.id, verdict, "", f"update:{update.update_id}")
         await _answer(update, "已核实")
-        await send(update, context, f"✅ 报告 #{report.id} 已核实，已通知企业。")
+        name = escape(_enterprise_name(bot_data, report))
+        await send(update, context, f"✅ 报告 #{report.id}（{name}）已核实，已通知企业。")
+        if _queued(update, context):
+            await _next_in_queue(update, context)
         return END
     await _answer(update)
     clear_draft(context, DIALOG)
     data = draft(context, DIALOG)
     data["report"], data["verdict"] = report.id, verdict.value
+    data["name"], data["queued"] = _enterprise_name(bot_data, report), _queued(update, context)
     return Ask(COMMENT)
 
 
@@ -177,8 +208,13 @@ async def _store(update: Update, context: Context, comment: str) -> Go:
         await send(update, context, "找不到这份报告了。")
         return END
     record(context, report, user.id, verdict, comment, token)
+    queued = bool(data.get("queued"))
     clear_draft(context, DIALOG)
-    await send(update, context, f"✅ 报告 #{report.id}：{VERDICT_WORDS[verdict]}，已通知企业。")
+    name = escape(_enterprise_name(context.bot_data, report))
+    await send(update, context,
+               f"✅ 报告 #{report.id}（{name}）：{VERDICT_WORDS[verdict]}，已通知企业。")
+    if queued:
+        await _next_in_queue(update, context)
     return END
 
 

@@ -24,10 +24,23 @@ from handlers.staff.charts import (
     task_labels,
 )
 from handlers.staff.filters import StaffFilter
-from storage.progress import Completion, completion_by_city, completion_by_task
+from storage.progress import (
+    Completion,
+    completion_by_city,
+    completion_by_task,
+    unreviewed_by_city,
+)
+from storage.regions import REGIONS
 from storage.users import Scope
 
 CAPTION_LIMIT = 1000  # Telegram allows 1024 characters in a caption
+
+
+def unreviewed_line(waiting: dict[str, int]) -> str:
+    """待审核的填报：郑州市24条、洛阳市2条 (cities in the province's order)."""
+    cities = sorted(waiting, key=lambda c: REGIONS.index(c) if c in REGIONS else len(REGIONS))
+    return "待审核的填报：" + "、".join(f"{city}{waiting[city]}条" for city in cities) + (
+        "（/reports 未审核 查看）")
 
 
 async def send_chart(update: Update, context: Context, chosen: StaffFilter) -> None:
@@ -69,7 +82,9 @@ async def send_chart(update: Update, context: Context, chosen: StaffFilter) -> N
 
     def draw(db: Database) -> tuple[bytes, str]:
         rows = rows_of(db)
-        return completion_chart(rows, labels), completion_summary(rows, labels)
+        waiting = unreviewed_by_city(db, flt)
+        return completion_chart(rows, labels), completion_summary(rows, labels) + (
+            "\n" + unreviewed_line(waiting) if waiting else "")
 
     await context.bot.send_chat_action(chat.id, "upload_photo")
     try:

@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from telegram import Update
 from telegram.constants import ParseMode
 
-from handlers.core.audited import Done, audited_button
+from handlers.core.audited import Act, Done, audited_button
 from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import BotData, Context
 from handlers.core.dialogs import keyboard
@@ -30,10 +30,14 @@ from knowledge.learned import LearnedQuestions, learned_key
 from knowledge.model import Fact
 from storage import audit
 from storage.db import transaction
-from storage.learned import AlreadyLearned, learn, learned, unlearn
-from storage.questions import doubtful, get_question
+from storage.learned import AlreadyLearned, ignore, ignored, learn, learned, unlearn
+from storage.questions import Question, doubtful, get_question
 
 LEARN_PREFIX = "ul"  # ul:<question id>:<candidate index>
+ATTACH_PREFIX = "ua"  # ua:<question id>:<fact id>, from /attach's search
+IGNORE_PREFIX = "ui"  # ui:<question id>: not about the plan, out of the list
+SEARCHED = 5  # entries /attach offers
+ATTACH_USAGE = "用法：/attach 问题编号 关键词，例如 /attach 12 冲天炉（问题编号见 /unanswered）。"
 UNLEARN_PREFIX = "ux"  # ux:<learned id>
 GROUPS_SHOWN = 8
 LOOKED_AT = 5000  # the most recent unanswered / 👎 questions grouped
@@ -63,14 +67,15 @@ class Group:
 
 def unanswered_groups(db: Database, taught: LearnedQuestions) -> list[Group]:
     """Unanswered or unsure questions and 👎-voted ones, grouped by their normalised text,
-    most asked first; those already taught are left out."""
+    most asked first; those already taught or set aside are left out."""
     rows = doubtful(db, LOOKED_AT)
+    aside = ignored(db)
     asked: Counter[str] = Counter()
     votes: Counter[str] = Counter()
     newest: dict[str, tuple[int, str]] = {}
     for question_id, text, not_useful in rows:
         key = learned_key(text)
-        if not key or taught.match(text) is not None:
+        if not key or key in aside or taught.match(text) is not None:
             continue
         asked[key] += 1
         votes[key] += not_useful
@@ -102,10 +107,13 @@ async def unanswered_command(update: Update, context: Context) -> None:
         candidates = bot_data.engine.candidates(group.text, 3)
         buttons = [[(f"关联到：{_label(fact)}", f"{LEARN_PREFIX}:{group.question_id}:{index}")]
                    for index, fact in enumerate(candidates)]
+        buttons.append([("忽略（与方案无关）", f"{IGNORE_PREFIX}:{group.question_id}")])
         votes = f"，👎{group.not_useful}次" if group.not_useful else ""
-        text = f"“{escape(fit(group.text, 300))}”\n提问{group.asked}次{votes}"
+        text = (f"问题 #{group.question_id}：“{escape(fit(group.text, 300))}”\n"
+                f"提问{group.asked}次{votes}")
         if not candidates:
             text += "\n（知识库里没有相近的条目，需要补充知识库。）"
+        text += f"\n其他条目：/attach {group.question_id} 关键词 搜索后关联。"
         await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML,
                                        reply_markup=keyboard(buttons))
 
@@ -125,7 +133,14 @@ async def on_learn(update: Update, context: Context) -> None:
     if not 0 <= parsed[1] < len(candidates):
         await acknowledge(query, "这个选项已经过期，请重新发送 /unanswered。")
         return
-    fact = candidates[parsed[1]]
+    await _teach(update, context, question, candidates[parsed[1]])
+
+
+async def _teach(update: Update, context: Context, question: Question, fact: Fact) -> None:
+    """Attach ``question`` to ``fact`` (audited) and say so in the pressed message."""
+    query = update.callback_query
+    assert query is not None
+    bot_data = context.bot_data
     now = bot_data.now()
     try:
         with transaction(bot_data.db):
@@ -145,6 +160,78 @@ async def on_learn(update: Update, context: Context) -> None:
             f"✅ 已把“{escape(fit(question.text, 300))}”关联到："
             f"{escape(_label(fact))}（{escape(fact.clause)}）。"
             "\n之后同样的问题会按该条目回答。", parse_mode=ParseMode.HTML)
+
+
+async def on_attach(update: Update, context: Context) -> None:
+    """``ua:<question>:<fact id>``: attach the question to an entry /attach found."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    parts = query.data.split(":", 2)
+    bot_data = context.bot_data
+    question = (get_question(bot_data.db, int(parts[1]))
+                if len(parts) == 3 and parts[1].isdigit() else None)
+    fact = bot_data.engine.fact(parts[2]) if question is not None else None
+    if question is None or fact is None:
+        await acknowledge(query, "找不到这个问题或条目了。")
+        return
+    await _teach(update, context, question, fact)
+
+
+async def attach_command(update: Update, context: Context) -> None:
+    """/attach 问题编号 关键词: the entries the words find, to attach the question to."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    args = list(context.args or ())
+    bot_data = context.bot_data
+    question = (get_question(bot_data.db, int(args[0]))
+                if len(args) > 1 and args[0].isdigit() and len(args[0]) <= 15 else None)
+    if question is None:
+        await context.bot.send_message(chat.id, ATTACH_USAGE if len(args) < 2
+                                       else f"没有问题 #{escape(args[0][:15])}。")
+        return
+    words = " ".join(args[1:])
+    found = bot_data.engine.candidates(words, SEARCHED)
+    if not found:
+        await context.bot.send_message(chat.id, f"没有找到与“{escape(fit(words, 40))}”相关的条目，"
+                                                "换个关键词试试。", parse_mode=ParseMode.HTML)
+        return
+    lines = [f"与“{escape(fit(words, 40))}”相关的条目，点按钮把问题"
+             f"“{escape(fit(question.text, 100))}”关联过去："]
+    lines += [f"{n}. {escape(fit(fact.answer, 80))}（{escape(fact.clause)}）"
+              for n, fact in enumerate(found, 1)]
+    buttons = [[(f"关联到：{_label(fact)}", f"{ATTACH_PREFIX}:{question.id}:{fact.id}")]
+               for fact in found if len(f"{ATTACH_PREFIX}:{question.id}:{fact.id}".encode()) <= 64]
+    await context.bot.send_message(chat.id, "\n".join(lines), parse_mode=ParseMode.HTML,
+                                   reply_markup=keyboard(buttons))
+
+
+def _ignore(db: Database, ids: list[int], user_id: int, now: dt.datetime) -> Done:
+    question = get_question(db, ids[0])
+    if question is None:
+        return Done("找不到这个问题了。")
+    if not ignore(db, normalized=learned_key(question.text), question_id=question.id,
+                  by=user_id, now=now):
+        return Done("已经忽略过了。")
+    return Done("已忽略，不再列出。", "ignore", f"question:{question.id}")
+
+
+async def on_ignore(update: Update, context: Context) -> None:
+    """``ui:<question>``: not about the plan — kept in the log, not taught, not listed."""
+    await _done_button(update, context, IGNORE_PREFIX, _ignore)
+
+
+async def _done_button(update: Update, context: Context, prefix: str, act: Act) -> None:
+    """An audited one-id button whose message loses its buttons once it acted."""
+    done = await audited_button(update, context, prefix, 1, act)
+    if done is None:
+        return
+    if prefix == UNLEARN_PREFIX:
+        reload_learned(context.bot_data)
+    query, _, result = done
+    if result.action is not None and query.message is not None:
+        await query.edit_message_reply_markup(None)
 
 
 async def learned_command(update: Update, context: Context) -> None:
@@ -173,13 +260,7 @@ def _unlearn(db: Database, ids: list[int], user_id: int, now: dt.datetime) -> Do
 
 
 async def on_unlearn(update: Update, context: Context) -> None:
-    done = await audited_button(update, context, UNLEARN_PREFIX, 1, _unlearn)
-    if done is None:
-        return
-    reload_learned(context.bot_data)
-    query, _, result = done
-    if result.action is not None and query.message is not None:
-        await query.edit_message_reply_markup(None)
+    await _done_button(update, context, UNLEARN_PREFIX, _unlearn)
 
 
 def learned_yaml(db: Database) -> str:
