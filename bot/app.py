@@ -46,6 +46,7 @@ from handlers.delivery.outbox import OutboxSender
 from handlers.officials import notices
 from handlers.public import ask, start
 from handlers.staff.unanswered import learned_questions
+from storage import ledger
 from storage.dialog_results import start_run, stop_run
 from storage.users import Role, users_with_role
 
@@ -130,6 +131,9 @@ async def start_up(application: App) -> None:
     """``post_init``: menus, the outbox sender, notes for dialogs that expired while the
     bot was down, and the reminders (a run missed while down is planned now)."""
     bot_data = application.bot_data
+    removed = ledger.empty_scratch(ledger.scratch_dir(bot_data.db_path))
+    if removed:
+        _LOGGER.info("removed %d temporary export file(s) left by an earlier run", removed)
     await publish_menus(application.bot, bot_data.commands, _roles(bot_data))
     await bot_data.outbox.start()
     persistence = application.persistence
@@ -182,7 +186,8 @@ def build_application(
     API, tests); ``rate_limiter`` replaces the paced limiter (benchmark: pacing off).
     """
     budget = SendBudget(settings.max_rate, settings.send_rate)
-    processor = PerUserUpdateProcessor(settings.max_concurrent_updates)
+    processor = PerUserUpdateProcessor(settings.max_concurrent_updates,
+                                       backlog=settings.user_backlog)
     builder = (
         ApplicationBuilder()
         .token(settings.token or "0:local")
@@ -227,9 +232,12 @@ def build_application(
     bot_data.outbox = OutboxSender(
         application.bot, db, clock,
         pace=budget.take_outbox if rate_limiter is None else _unpaced,
+        held=budget.held,
         concurrency=settings.outbox_concurrency,
         on_progress=functools.partial(notices.show_progress, application),
     )
+    processor.on_overflow = lambda update, first: application.create_task(
+        flood.answer_overflow(application.bot, update, first), update=update)
     register_handlers(application, settings.dialog_timeout)
     return application
 

@@ -145,7 +145,27 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         return report([Finding("设置", False, str(exc), "改正这个设置（环境变量或配置文件）。")],
                       sys.stdout)
+    if args.confirm_clock:
+        confirm_clock(settings)
     return run_doctor(settings, sys.stdout)
+
+
+def confirm_clock(settings: Settings) -> None:
+    """``lvdong doctor --confirm-clock``: accept this machine's time as the reminders'
+    clock after a jump (the bot waits for this, or an admin's /clock 确认)."""
+    from storage.clock import format_local, utc_now
+    from storage.db import open_db
+    from storage.reminders import clock_mark, set_clock_mark
+
+    db = open_db(settings.db_path)
+    try:
+        before, now = clock_mark(db), utc_now()
+        with db.conn:
+            set_clock_mark(db, now)
+    finally:
+        db.conn.close()
+    shown = format_local(before) if before else "从未运行"
+    print(f"提醒时钟已确认为 {format_local(now)}（之前：{shown}）。")
 
 
 def _date(text: str) -> dt.date:
@@ -191,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup.set_defaults(func=cmd_backup)
 
     doctor = sub.add_parser("doctor", help="check the deployment and say how to fix problems")
+    doctor.add_argument("--confirm-clock", action="store_true",
+                        help="accept this machine's time for the reminders after a clock jump")
     doctor.set_defaults(func=cmd_doctor)
 
     def bind(command: Command) -> Callable[[argparse.Namespace], int]:

@@ -62,7 +62,7 @@ def cmd_grant(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     now = utc_now()
     with _db(settings) as db, transaction(db):
-        user = grant_role(db, args.user_id, role, regions, now)
+        user = grant_role(db, args.user_id, role, regions, now, by=SHELL)
         audit.record(db, actor_id=SHELL, action="grant", subject=f"user:{args.user_id}", now=now,
                      role=role.value, regions=sorted(regions))
     scoped = role in (Role.OFFICIAL, Role.STAFF)
@@ -79,7 +79,7 @@ def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
     now = utc_now()
     with _db(settings) as db, transaction(db):
-        user = revoke_role(db, args.user_id, now)
+        user = revoke_role(db, args.user_id, now, by=SHELL)
         if user is not None:
             audit.record(db, actor_id=SHELL, action="revoke", subject=f"user:{args.user_id}",
                          now=now)

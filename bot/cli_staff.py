@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import os
 import sys
 import tempfile
@@ -46,12 +47,17 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the ledger of the reports (all, or of --city / --task) to --out."""
     from handlers.core.plan import describe_enterprises
     from knowledge.loader import load_kb
-    from storage.ledger import LedgerFormat, export_ledger
+    from storage.ledger import LedgerFormat, export_ledger, scratch_dir
     from storage.progress import ReportFilter
 
     out = Path(args.out)
     if out.is_dir():
         return _fail(f"{out} 是一个目录；--out 应是文件路径，例如 {out / '台账.xlsx'}")
+    if _is_database_file(out, Path(settings.db_path)):
+        return _fail(f"{out} 是 lvdong 的数据库（或其 -wal/-shm 文件），导出不会写入它；"
+                     "请换一个文件名")
+    if out.exists() or out.is_symlink():
+        return _fail(f"{out} 已存在，导出不会覆盖它；请换一个文件名或先移走它")
     fmt = LedgerFormat(args.format) if args.format else LedgerFormat.of_path(out)
     if fmt is None:
         return _fail(f"看不出 {out.name} 要什么格式：文件名以 .xlsx 或 .csv 结尾，或用 --format")
@@ -78,9 +84,13 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         with os.fdopen(handle, "wb") as stream, _db(settings) as db:
             summary = export_ledger(db, flt, stream, task_titles=titles, fmt=fmt,
                                     concern=kb.concern(), invitations=invitations,
-                                    describe=describe_enterprises(kb))
+                                    describe=describe_enterprises(kb),
+                                    scratch=scratch_dir(Path(settings.db_path)))
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's file is private; make it usual
-        os.replace(temporary, out)
+        _place(Path(temporary), out)
+    except FileExistsError:
+        Path(temporary).unlink(missing_ok=True)
+        return _fail(f"{out} 已存在，导出不会覆盖它；请换一个文件名或先移走它")
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
         return _fail(f"写 {out} 失败（{exc.strerror or exc}）；没有留下不完整的文件")
@@ -89,6 +99,33 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         raise
     print(f"{out}: {summary.describe()}")
     return 0
+
+
+def _place(temporary: Path, out: Path) -> None:
+    """Move the finished file to ``out`` without ever replacing a file (FileExistsError):
+    a hard link where the file system has them, else an exclusive placeholder."""
+    try:
+        os.link(temporary, out)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        os.close(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.replace(temporary, out)
+        return
+    temporary.unlink()
+
+
+def _is_database_file(out: Path, db_path: Path) -> bool:
+    """Whether ``out`` is the database or one of the files SQLite keeps beside it."""
+    target = out.resolve()
+    database = db_path.resolve()
+    companions = {database, *(database.with_name(database.name + suffix)
+                              for suffix in ("-wal", "-shm", "-journal"))}
+    if target in companions:
+        return True
+    return out.exists() and db_path.exists() and os.path.samefile(out, db_path)
 
 
 def add_commands(sub: Any, bind: Callable[[Command], Callable[[argparse.Namespace], int]]) -> None:

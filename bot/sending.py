@@ -7,8 +7,9 @@ a shared :class:`SendBudget`, at most ``max_rate`` in any one-second window.
 Two kinds of request share it:
 
 * **Replies** — what handlers send to users who are talking to the bot. They take
-  a slot first: while a reply waits, the outbox waits. A 429 ``retry_after`` is
-  waited out and the request retried (``max_retries``); a request that failed on
+  a slot first: while a reply waits, the outbox waits. A 429 ``retry_after`` holds
+  back that chat alone (:meth:`SendBudget.rate_limited`) and the request is retried
+  after it (``max_retries``); a request that failed on
   the way (HTTP 5xx, a timeout, a dropped connection) is retried a few times with
   a short back-off, so a hiccup does not cost a user their answer. Telegram has no
   idempotency key, so a reply that timed out *after* Telegram acted on it can come
@@ -19,8 +20,9 @@ Two kinds of request share it:
   only when no reply waits, never more than ``send_rate`` a second, evenly spaced,
   and get *no* automatic
   retries: a retried send after a timeout could be a duplicate, so the outbox
-  decides (it marks such a message "uncertain"). A 429 on an outbox send pauses
-  the outbox only; the exception goes back to the sender.
+  decides (it marks such a message "uncertain"). A 429 on an outbox send holds back
+  that chat (the sender queues its messages for later) while the outbox goes on for
+  the others; the exception goes back to the sender.
 
 Group chats keep Telegram's 20-a-minute limit for both kinds.
 """
@@ -62,21 +64,34 @@ class SendBudget:
     """At most ``max_rate`` sends in any one-second window; replies before the outbox.
 
     ``send_rate`` caps the outbox on its own, with sends evenly spaced (one every
-    ``1/send_rate`` seconds), and :meth:`pause_outbox` holds only the outbox back
-    (after a 429 it was given). ``max_rate <= 0`` turns pacing off.
+    ``1/send_rate`` seconds), and :meth:`pause_outbox` holds only the outbox back.
+    ``max_rate <= 0`` turns pacing off.
+
+    Fairness: one chat's replies take at most :attr:`per_chat` slots of a window
+    (``chat_share`` of ``max_rate``), so a user whose every message is answered cannot
+    crowd the others out of the budget. A 429 is scoped (:meth:`rate_limited`): it holds
+    back the chat it names — its replies and its outbox messages — and nothing else,
+    unless it named no chat or several chats were limited at once, which is Telegram
+    limiting the whole bot.
     """
 
     WINDOW = 1.0
+    GLOBAL_AFTER = 3  # chats limited within one window: a limit on the whole bot
 
-    def __init__(self, max_rate: float, send_rate: float, *, clock: Clock = time.monotonic):
+    def __init__(self, max_rate: float, send_rate: float, *, clock: Clock = time.monotonic,
+                 chat_share: float = 0.2):
         self.max_rate = max_rate
         self.send_rate = min(send_rate, max_rate) if max_rate > 0 else send_rate
+        self.per_chat = max(1, int(max_rate * chat_share))
         self._clock = clock
         self._sent: collections.deque[float] = collections.deque()
+        self._chat_sent: dict[object, collections.deque[float]] = {}
         self._replies_waiting = 0
         self._next_outbox = 0.0
         self._outbox_paused_until = 0.0
         self._all_paused_until = 0.0
+        self._chat_paused_until: dict[object, float] = {}
+        self._limited: collections.deque[tuple[float, object]] = collections.deque()
         self._outbox_lock = asyncio.Lock()
 
     def _room(self, now: float) -> float:
@@ -87,21 +102,54 @@ class SendBudget:
             return 0.0
         return self._sent[0] + self.WINDOW - now
 
-    async def take_reply(self) -> None:
-        """Wait for a slot for a reply (ahead of every outbox send)."""
+    def _chat_room(self, chat: object, now: float) -> float:
+        """0 when ``chat`` has not used its share of the window, else the seconds until."""
+        sent = self._chat_sent.get(chat)
+        if sent is None:
+            return 0.0
+        while sent and now - sent[0] >= self.WINDOW:
+            sent.popleft()
+        if not sent:
+            del self._chat_sent[chat]
+            return 0.0
+        if len(sent) < self.per_chat:
+            return 0.0
+        return sent[0] + self.WINDOW - now
+
+    def held(self, chat: object) -> float:
+        """Seconds for which a 429 holds ``chat`` back (0: not held)."""
+        now = self._clock()
+        until = max(self._all_paused_until, self._chat_paused_until.get(chat, 0.0))
+        return max(0.0, until - now)
+
+    async def take_reply(self, chat: object = None) -> None:
+        """Wait for a slot for a reply to ``chat`` (ahead of every outbox send, except
+        while the chat itself is held back by a 429 or has used its share)."""
         if self.max_rate <= 0:
             return
-        self._replies_waiting += 1
+        waiting = False
         try:
             while True:
                 now = self._clock()
-                wait = max(self._all_paused_until - now, self._room(now))
-                if wait <= 0:
+                own = max(self.held(chat),
+                          self._chat_room(chat, now) if chat is not None else 0.0)
+                if own > 0:  # the chat's own limit: the others, outbox included, go on
+                    if waiting:
+                        waiting, self._replies_waiting = False, self._replies_waiting - 1
+                    await asyncio.sleep(min(own, self.WINDOW / 2))  # re-read the clock often
+                    continue
+                room = self._room(now)
+                if room <= 0:
                     self._sent.append(now)
+                    if chat is not None:
+                        self._chat_sent.setdefault(chat, collections.deque()).append(now)
                     return
-                await asyncio.sleep(wait)
+                if not waiting:
+                    waiting, self._replies_waiting = True, self._replies_waiting + 1
+                await asyncio.sleep(room)
         finally:
-            self._replies_waiting -= 1
+            if waiting:
+                self._replies_waiting -= 1
 
     async def take_outbox(self) -> None:
         """Wait for an outbox slot: evenly spaced at ``send_rate``, only when no reply
@@ -130,6 +178,27 @@ class SendBudget:
 
     def pause_all(self, seconds: float) -> None:
         self._all_paused_until = max(self._all_paused_until, self._clock() + seconds)
+
+    def rate_limited(self, chat: object, seconds: float) -> None:
+        """Telegram answered 429 with ``retry_after=seconds`` to a request for ``chat``
+        (None: a request naming no chat). Holds back that chat alone, or everything when
+        no chat was named or :attr:`GLOBAL_AFTER` chats were limited in one window."""
+        now = self._clock()
+        if chat is None:
+            self.pause_all(seconds)
+            return
+        self._chat_paused_until[chat] = max(self._chat_paused_until.get(chat, 0.0),
+                                            now + seconds)
+        self._limited.append((now, chat))
+        while self._limited and now - self._limited[0][0] >= self.WINDOW:
+            self._limited.popleft()
+        if len({c for _, c in self._limited}) >= self.GLOBAL_AFTER:
+            _LOGGER.info("429 for %d chats at once: holding back every send",
+                         self.GLOBAL_AFTER)
+            self.pause_all(seconds)
+        if len(self._chat_paused_until) > 10_000:
+            self._chat_paused_until = {c: t for c, t in self._chat_paused_until.items()
+                                       if t > now}
 
 
 class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
@@ -181,7 +250,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         chat_id = data.get("chat_id")
         group = self._group_limiter(chat_id) if chat_id is not None else None
         if rate_limit_args is OUTBOX or (rate_limit_args or {}).get("outbox"):
-            return await self._outbox_send(callback, args, kwargs, group)
+            return await self._outbox_send(callback, args, kwargs, chat_id, group)
         return await self._reply(callback, args, kwargs, endpoint, chat_id, group)
 
     async def _outbox_send(
@@ -189,6 +258,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         callback: Callable[..., Coroutine[Any, Any, JSONResult]],
         args: Any,
         kwargs: dict[str, Any],
+        chat_id: object,
         group: AsyncLimiter | None,
     ) -> JSONResult:
         """One attempt; its slot was taken by the sender beforehand (``SendBudget.take_outbox``,
@@ -199,7 +269,10 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as exc:
-            self.budget.pause_outbox(_seconds(exc))
+            if chat_id is None:
+                self.budget.pause_outbox(_seconds(exc))
+            else:  # that chat alone waits; the outbox goes on for the others
+                self.budget.rate_limited(_chat_key(chat_id), _seconds(exc))
             raise
 
     async def _reply(
@@ -217,7 +290,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
             if group is not None:
                 await group.acquire()
             if chat_id is not None:
-                await self.budget.take_reply()
+                await self.budget.take_reply(_chat_key(chat_id))
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -226,7 +299,9 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 limited += 1
                 sleep = _seconds(exc) + 0.1
                 _LOGGER.info("%s rate-limited by Telegram; retrying after %.1f s", endpoint, sleep)
-                self.budget.pause_all(sleep)
+                self.budget.rate_limited(_chat_key(chat_id), sleep)
+                if chat_id is None:
+                    await asyncio.sleep(sleep)  # no slot to wait in: wait here
             except _FINAL:
                 raise
             except NetworkError as exc:  # includes TimedOut and HTTP 5xx
@@ -239,6 +314,13 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     endpoint, exc.message, failed, self.network_retries, delay,
                 )
                 await asyncio.sleep(delay)
+
+
+def _chat_key(chat_id: object) -> object:
+    """One key per chat whether Telegram's chat id came as a number or a string."""
+    if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
+        return int(chat_id)
+    return chat_id
 
 
 def _seconds(exc: RetryAfter) -> float:

@@ -36,6 +36,7 @@ class Settings:
     flood_burst: int = 6  # questions a user may send in a burst
     flood_per_minute: float = 20.0  # sustained questions per minute per user
     max_concurrent_updates: int = 64  # across users; one user's updates stay in order
+    user_backlog: int = 8  # one user's updates held at once; beyond: "慢一点", dropped
     dialog_timeout: float = 1800.0  # seconds of silence after which a dialog is closed
     max_rate: float = 30.0  # messages a second, replies and outbox together (Telegram: ~30)
     send_rate: float = 25.0  # messages a second the outbox may take of that
@@ -143,6 +144,7 @@ def load_settings(
         flood_burst=int(burst),
         flood_per_minute=per_minute,
         max_concurrent_updates=int(concurrency),
+        user_backlog=int(_positive(merged, "LVDONG_USER_BACKLOG", "8", integer=True)),
         dialog_timeout=dialog_timeout,
         max_rate=max_rate,
         send_rate=send_rate,

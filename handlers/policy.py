@@ -137,6 +137,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("revoke", Need(ADMINS), "撤销角色", roles.revoke_command, usage="/revoke 123456789"),
     Command("invite", Need(ADMINS), "生成一次性邀请链接", roles.invite_command,
             usage="/invite official 郑州"),
+    Command("invites", Need(ADMINS), "未使用的邀请链接（可撤回）", roles.invites_command),
+    Command("clock", Need(ADMINS), "提醒时钟（跳变后确认：/clock 确认）", roles.clock_command,
+            usage="/clock 确认"),
     Command("audit", Need(ADMINS), "最近的操作记录", roles.audit_command, usage="/audit 20"),
 )
 
@@ -166,5 +169,6 @@ BUTTONS: tuple[Button, ...] = (
            enterprise_qualifiers.on_answer),
     Button(unanswered.LEARN_PREFIX, Need(STAFF), unanswered.on_learn),
     Button(unanswered.UNLEARN_PREFIX, Need(STAFF), unanswered.on_unlearn),
+    Button(roles.WITHDRAW_PREFIX, Need(ADMINS), roles.on_withdraw),
     *(button for entry in DIALOGS for button in entry.buttons),
 )

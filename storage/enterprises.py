@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -223,6 +224,44 @@ def names_in(db: Database, regions: frozenset[str]) -> dict[int, str]:
         where += f" AND city IN ({','.join('?' * len(regions))})"
     return {int(row[0]): str(row[1])
             for row in db.execute(f"SELECT id, name FROM enterprises WHERE {where}", params)}
+
+
+# Characters that read alike in a company name: Latin and Cyrillic letters for digits,
+# Cyrillic letters for Latin ones, the CJK zero (after NFKC folded full-width forms).
+_LOOK_ALIKE = str.maketrans({
+    "o": "0", "〇": "0", "о": "0", "l": "1", "і": "1", "ı": "1",
+    "а": "a", "е": "e", "с": "c", "р": "p", "х": "x", "у": "y", "к": "k",
+})
+
+
+def name_key(name: str) -> str:
+    """What a name looks like, for spotting look-alikes: NFKC (full-width ０ → 0), case
+    folded, spaces, punctuation and invisible characters dropped, confusable letters and
+    digits made one (O and 0, l and 1)."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    kept = "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PZCS")
+    return kept.translate(_LOOK_ALIKE)
+
+
+@dataclass(frozen=True)
+class LookAlike:
+    id: int
+    name: str
+    city: str
+    credit_code: str
+
+
+def look_alikes(db: Database, enterprise_id: int, name: str) -> list[LookAlike]:
+    """Other enterprises (not rejected) whose names look like ``name`` — an exact
+    duplicate, or one that differs only in width, case, spacing or confusable
+    characters — for staff deciding on an application."""
+    key = name_key(name)
+    if not key:
+        return []
+    return [LookAlike(row[0], row[1], row[2], row[3]) for row in db.execute(
+        """SELECT id, name, city, credit_code FROM enterprises
+           WHERE status != 'rejected' AND id != ? ORDER BY id""", (enterprise_id,))
+        if name_key(row[1]) == key]
 
 
 def find_by_code(db: Database, credit_code: str) -> Enterprise | None:

@@ -35,7 +35,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -50,6 +53,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet import _writer as openpyxl_writer
 from sqlite_utils import Database
 
 from storage.clock import SHANGHAI, from_db, to_db
@@ -350,7 +354,8 @@ class _Sheet:
     """A write-only worksheet with a frozen, bold header row, column widths and an
     auto-filter, whose rows are serialised here (see the module docstring)."""
 
-    def __init__(self, workbook: Workbook, title: str, columns: Sequence[Column]) -> None:
+    def __init__(self, workbook: Workbook, title: str, columns: Sequence[Column],
+                 scratch: Path | None = None) -> None:
         ws = workbook.create_sheet(title)
         self.ws, self.columns, self.rows = ws, tuple(columns), 0
         ws.freeze_panes = "A2"
@@ -361,7 +366,14 @@ class _Sheet:
         self.cells = [(c.kind is Kind.TEXT, _cell_head(c.kind, self._style(_FORMATS.get(c.kind))))
                       for c in columns]
         self.header = _cell_head(Kind.TEXT, self._style(None, header=True))
-        # From here on, each appended row goes to _write_row as it is.
+        # From here on, each appended row goes to _write_row as it is; the sheet's
+        # temporary file is in ``scratch`` (openpyxl's own would be the system's).
+        if scratch is not None:
+            handle, name = tempfile.mkstemp(dir=scratch, prefix="sheet-", suffix=".xml")
+            os.close(handle)
+            openpyxl_writer.ALL_TEMP_FILES.append(name)  # cleanup() removes it from there
+            ws._writer = openpyxl_writer.WorksheetWriter(ws, out=name)
+            ws._writer.write_top()
         ws._get_writer()
         ws._values_to_row = lambda values, row_idx: values
         ws._writer.write_row = self._write_row
@@ -417,9 +429,29 @@ class _Sheet:
 Sink = str | Path | IO[bytes]
 
 
+def scratch_dir(db_path: Path) -> Path:
+    """The one directory for the temporary files of exports (beside the database); the
+    bot empties it at start (:func:`empty_scratch`), so a kill leaves nothing for long."""
+    return Path(db_path).parent / "lvdong-tmp"
+
+
+def empty_scratch(path: Path) -> int:
+    """Create ``path`` or remove everything in it; how many entries were removed."""
+    path.mkdir(parents=True, exist_ok=True)
+    removed = 0
+    for entry in path.iterdir():
+        with suppress(OSError):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed += 1
+    return removed
+
+
 def _write_xlsx(db: Database, flt: ReportFilter, out: Sink, titles: Mapping[int, str],
                 describe: Describe, concern: Concern | None,
-                invitations: Invitations | None) -> LedgerSummary:
+                invitations: Invitations | None, scratch: Path | None = None) -> LedgerSummary:
     workbook = Workbook(write_only=True)
     sources: list[tuple[str, Callable[[], Iterator[Row]]]] = [
         (LATEST, lambda: _latest(db, flt, titles, concern)),
@@ -430,7 +462,7 @@ def _write_xlsx(db: Database, flt: ReportFilter, out: Sink, titles: Mapping[int,
     try:
         with _snapshot(db):
             for title, rows in sources:
-                sheet = _Sheet(workbook, title, COLUMNS[title])
+                sheet = _Sheet(workbook, title, COLUMNS[title], scratch)
                 sheets.append(sheet)
                 for row in rows():
                     sheet.append(row)
@@ -500,9 +532,11 @@ def export_ledger(
     describe: Describe = _no_description,
     concern: Concern | None = None,
     invitations: Invitations | None = None,
+    scratch: Path | None = None,
 ) -> LedgerSummary:
     """Write the ledger of the reports ``flt`` selects to ``out`` (a path, or a binary
-    stream left open): the three-sheet .xlsx, or the 最新进展 sheet as CSV.
+    stream left open): the three-sheet .xlsx, or the 最新进展 sheet as CSV. The .xlsx's
+    temporary files go to ``scratch`` (see :func:`scratch_dir`) when given.
 
     ``flt`` must already be limited to the asker's scope. ``task_titles``: task number →
     title, from the knowledge base; ``describe``: an enterprise's qualifier answers and
@@ -511,5 +545,8 @@ def export_ledger(
     the links of the enterprises not joined to 企业. Blocking (seconds for a province):
     run it off the event loop, on a read connection of its own.
     """
-    writer = _write_xlsx if fmt is LedgerFormat.XLSX else _write_csv
-    return writer(db, flt, out, task_titles, describe, concern, invitations)
+    if fmt is LedgerFormat.XLSX:
+        if scratch is not None:
+            scratch.mkdir(parents=True, exist_ok=True)
+        return _write_xlsx(db, flt, out, task_titles, describe, concern, invitations, scratch)
+    return _write_csv(db, flt, out, task_titles, describe, concern, invitations)

@@ -482,6 +482,20 @@ def _010_enterprise_list(db: Database) -> None:
         "CREATE INDEX enterprises_listed ON enterprises (listed_at, city)",
     ))
 
+def _011_invites_withdrawn_and_clock_marks(db: Database) -> None:
+    """An invitation can be withdrawn (by an admin with /invites) or voided (its maker
+    was revoked or narrowed): when, by whom and why, so it is refused from then on.
+    The clock the reminders last accepted, so a jump is noticed (storage.reminders)."""
+    _run(db, (
+        "ALTER TABLE invites ADD COLUMN voided_at TEXT",
+        "ALTER TABLE invites ADD COLUMN voided_by INTEGER",
+        "ALTER TABLE invites ADD COLUMN void_reason TEXT",
+        """CREATE TABLE clock_marks (
+            name TEXT PRIMARY KEY,
+            at TEXT NOT NULL
+        )""",
+    ))
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     _001_core,
@@ -494,6 +508,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _008_enterprise_qualifiers,
     _009_dialog_results,
     _010_enterprise_list,
+    _011_invites_withdrawn_and_clock_marks,
 )
 LATEST = len(MIGRATIONS)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from storage.clock import to_db
+from storage.clock import from_db, to_db
 from storage.db import transaction
 from storage.outbox import Message, Priority, enqueue
 
@@ -112,3 +112,28 @@ def runs_of(db: Database, deadline_key: str) -> list[RunRecord]:
             (deadline_key,),
         )
     ]
+
+
+# --- the clock the reminders trust ------------------------------------------------------
+
+REMINDER_CLOCK = "reminders"
+
+
+def clock_mark(db: Database, name: str = REMINDER_CLOCK) -> dt.datetime | None:
+    """The time the reminders last accepted (None: never ran)."""
+    row = db.execute("SELECT at FROM clock_marks WHERE name = ?", (name,)).fetchone()
+    return from_db(row[0]) if row else None
+
+
+def set_clock_mark(db: Database, now: dt.datetime, name: str = REMINDER_CLOCK) -> None:
+    """Accept ``now`` as the reminders' clock (also: confirm a jump)."""
+    db.execute("""INSERT INTO clock_marks (name, at) VALUES (?, ?)
+                  ON CONFLICT (name) DO UPDATE SET at = excluded.at""", (name, to_db(now)))
+
+
+def forget_stale_after(db: Database, now: dt.datetime) -> int:
+    """Delete the stale runs recorded by a clock ahead of ``now`` (a jump that was later
+    undone): they queued nothing, and are planned again now the clock is back."""
+    cursor = db.execute("DELETE FROM reminder_runs WHERE stale = 1 AND planned_at > ?",
+                        (to_db(now),))
+    return cursor.rowcount

@@ -137,10 +137,17 @@ def check_regions(role: Role, regions: Iterable[str]) -> frozenset[str]:
 
 
 def grant_role(
-    db: Database, user_id: int, role: Role, regions: Iterable[str], now: dt.datetime
+    db: Database, user_id: int, role: Role, regions: Iterable[str], now: dt.datetime,
+    *, by: int | None = None,
 ) -> User:
     """Set a user's role and scope (creating the user if not seen yet, so roles can be
-    granted ahead). ``regions`` empty: the whole province (officials and staff)."""
+    granted ahead). ``regions`` empty: the whole province (officials and staff).
+
+    In the same transaction, the user's open invitations that the new role and scope
+    could not make are voided (audited as done by ``by``, else by the user)."""
+    from storage.invites import void_beyond  # invites builds on users
+
+
     role = Role(role)
     chosen = check_regions(role, regions)
     stamp = to_db(now)
@@ -157,16 +164,21 @@ def grant_role(
             db.execute(
                 "INSERT INTO user_regions (user_id, region) VALUES (?, ?)", (user_id, region)
             )
+        void_beyond(db, user_id, role, Scope(chosen), by=user_id if by is None else by,
+                    now=now)
     user = get_user(db, user_id)
     assert user is not None
     return user
 
 
-def revoke_role(db: Database, user_id: int, now: dt.datetime) -> User | None:
-    """Back to ``enterprise`` with no regions; None if the user was never seen."""
+def revoke_role(
+    db: Database, user_id: int, now: dt.datetime, *, by: int | None = None
+) -> User | None:
+    """Back to ``enterprise`` with no regions (their open invitations voided); None if
+    the user was never seen."""
     if get_user(db, user_id) is None:
         return None
-    return grant_role(db, user_id, Role.ENTERPRISE, (), now)
+    return grant_role(db, user_id, Role.ENTERPRISE, (), now, by=by)
 
 
 def users_with_role(db: Database, role: Role) -> list[int]:

@@ -147,7 +147,8 @@ async def test_city_staff_approve_and_the_applicant_is_told(
         message_id, approve = zz.button("批准")
         # Luoyang staff pressing the button (e.g. forwarded) is refused politely
         calls = await bot.click(LY_STAFF, ZZ_STAFF, message_id, approve)
-        assert any("不在您负责的范围（洛阳市）" in str(c.params.get("text")) for c in calls)
+        assert any("找不到这条记录" in str(c.params.get("text")) for c in calls), (
+            "said like a missing id (issue 14, item 11)")
         assert enterprise_of_user(bot.db, ALICE).enterprise.status is Status.PENDING  # type: ignore[union-attr]
 
         shown = await zz.press("批准")

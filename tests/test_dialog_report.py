@@ -64,6 +64,31 @@ async def test_the_tasks_offered_first_follow_the_qualifiers_answered_at_registr
         assert offered[ALICE] - {24, 25} == offered[BOB]
 
 
+async def test_an_expected_date_past_or_after_the_deadline_is_asked_once_more(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """The clock says 2021-06-01; task 2 binds a foundry by 2021年年底前 (its last date)."""
+    async with running_bot(tmp_path, engine=engine, flood_burst=1000) as bot:
+        alice = Chat(bot, ALICE)
+        await register_approved(alice, industries=("铸造",))
+        await alice.say("/report")
+        await alice.say("2")
+        await alice.press("进行中")
+        await alice.say("50")
+        await alice.say("冲天炉拆除方案已报备")
+        reply = await alice.say("2022-03-31")
+        assert "晚于任务2的期限（2021年年底前，2021-12-31）" in reply and "第5步" in reply
+        reply = await alice.say("2021-05-20")
+        assert "已经过去（今天是 2021-06-01）" in reply and "第5步" in reply
+        assert "第6步" in await alice.say("2021-11-30"), "a date within the deadline goes on"
+        assert "预计完成日期：2021-11-30" in await alice.press("完成")
+        # the same late date typed twice is taken as meant
+        assert "请选择要修改的内容" in await alice.press("修改")
+        await alice.press("完成日期")
+        assert "晚于任务2的期限" in await alice.say("2022-01-15")
+        assert "预计完成日期：2022-01-15" in await alice.say("2022-01-15")
+
+
 async def test_each_report_step_rejects_bad_input_and_keeps_the_rest(
     tmp_path: Path, engine: Engine
 ) -> None:

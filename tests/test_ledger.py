@@ -30,6 +30,7 @@ from storage.ledger import (
     Row,
     _latest,
     export_ledger,
+    scratch_dir,
 )
 from storage.progress import ReportFilter
 from storage.reports import Attachment, ReportDraft, add_report
@@ -319,3 +320,61 @@ def test_lvdong_export_says_when_it_cannot_write(
         assert result.returncode == 2, (out, result.stderr)
         assert says in result.stderr and "Traceback" not in result.stderr
     assert not list(tmp_path.glob("*.part")), "no half-written file left behind"
+
+
+def test_lvdong_export_never_overwrites_and_never_writes_the_database(
+    db: Database, filed: dict[str, int], tmp_path: Path
+) -> None:
+    """Issue 14, item 8: ``--out $LVDONG_DB`` replaced the live database with a CSV."""
+    db_path = tmp_path / "lvdong.sqlite"
+    db.execute("SELECT 1")  # the fixture's connection is open: -wal and -shm exist
+    before = db_path.read_bytes()
+    for out in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"),
+                Path(f"{db_path}-journal"), tmp_path / "." / "lvdong.sqlite"):
+        result = lvdong(db_path, "--out", str(out), "--format", "csv")
+        assert result.returncode == 2, (out, result.stdout)
+        assert "数据库" in result.stderr and "Traceback" not in result.stderr
+    assert db_path.read_bytes() == before
+    notes = tmp_path / "notes.txt"
+    notes.write_text("别人的笔记", encoding="utf-8")
+    result = lvdong(db_path, "--out", str(notes), "--format", "xlsx")
+    assert result.returncode == 2 and "已存在" in result.stderr
+    assert notes.read_text(encoding="utf-8") == "别人的笔记"
+    first = lvdong(db_path, "--out", str(tmp_path / "a.xlsx"))
+    assert first.returncode == 0, first.stderr
+    again = lvdong(db_path, "--out", str(tmp_path / "a.xlsx"))
+    assert again.returncode == 2 and "已存在" in again.stderr
+    assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".*.part"))
+
+
+def test_the_xlsx_temporaries_live_in_the_scratch_directory(
+    db: Database, filed: dict[str, int], tmp_path: Path
+) -> None:
+    """Issue 14, item 10: openpyxl's per-sheet temporary files go to one directory (the
+    bot empties it at start), not the system's temporary directory."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    seen: list[list[str]] = []
+
+    class Sink(io.BytesIO):
+        def write(self, data: Any) -> int:  # type: ignore[override]
+            if not seen:
+                seen.append(sorted(p.name for p in scratch.iterdir()))
+            return super().write(data)
+
+    export_ledger(db, ReportFilter(), Sink(), task_titles={}, scratch=scratch)
+    assert len(seen[0]) == 3, "one temporary file per sheet, in the scratch directory"
+    assert not list(scratch.iterdir()), "removed once the workbook is written"
+
+
+async def test_the_bot_empties_the_scratch_directory_at_start(tmp_path: Path) -> None:
+    """What a SIGKILL during an export left (196 MB after three in the probe) goes at the
+    next start."""
+    from tests.bot_harness import running_bot
+
+    scratch = scratch_dir(tmp_path / "lvdong.sqlite")
+    scratch.mkdir()
+    (scratch / "sheet-left-by-a-kill.xml").write_bytes(b"x" * 1000)
+    (scratch / "nested").mkdir()
+    async with running_bot(tmp_path):
+        assert scratch.is_dir() and not list(scratch.iterdir())

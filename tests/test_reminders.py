@@ -99,8 +99,9 @@ async def test_reminders_at_each_offset_skip_the_done_and_never_repeat(
         assert (run.recipients, run.skipped, run.stale) == (1, 1, False)
 
         assert await _tick(bot) == 0, "the same day again plans nothing"
-        clock.now = beijing(2021, 10, 24, 9, 30)
-        await _tick(bot)
+        for day in range(2, 25):  # the bot ticks all along (a 23-day jump would be held)
+            clock.now = beijing(2021, 10, day, 9, 30)
+            await _tick(bot)
         assert any("还有7天" in text for text in received(bot, CASTING_ZZ, "截止提醒"))
         assert len(received(bot, CASTING_ZZ, "截止提醒")) == 2
 
@@ -184,16 +185,19 @@ async def test_a_start_date_is_reminded_before_and_never_overdue(
     set_qualifiers(db, existing, {"yellow_river_existing": "yes"}, actor_id=None, now=clock.now)
     set_qualifiers(db, unsure, {"yellow_river_existing": "unknown"}, actor_id=None, now=clock.now)
     db.conn.close()
-    async with running_bot(tmp_path, engine=engine, clock=clock) as bot:
-        clock.now = beijing(2022, 8, 2, 9, 0)
+    clock.now = beijing(2022, 8, 2, 9, 0)
+    server = await BotApiServer().__aenter__()
+    async with running_bot(tmp_path, engine=engine, clock=clock, server=server) as bot:
         await _tick(bot)
         [note] = received(bot, CASTING_ZZ, "执行提醒", task=23)
         assert "2022年9月1日起" in note and "还有30天起执行" in note
         assert "截止" not in note and "过期" not in note
         assert not received(bot, TEXTILE, "提醒", task=23), "不清楚 counts as not concerned"
-        clock.now = beijing(2022, 9, 5, 9, 0)
-        await _tick(bot)
-        assert not received(bot, CASTING_ZZ, "逾期", task=23)
-        assert len(received(bot, CASTING_ZZ, "提醒", task=23)) == 1, "nothing after the date"
-        runs = {r.kind: r.stale for r in runs_of(bot.db, "kb:23:2")}
+    clock.now = beijing(2022, 9, 5, 9, 0)  # down until after the date
+    async with running_bot(tmp_path, engine=engine, clock=clock, server=server) as again:
+        await _tick(again)
+        assert not received(again, CASTING_ZZ, "逾期", task=23)
+        assert len(received(again, CASTING_ZZ, "提醒", task=23)) == 1, "nothing after the date"
+        runs = {r.kind: r.stale for r in runs_of(again.db, "kb:23:2")}
         assert runs == {"before:30": False, "before:7": True, "before:1": True}
+    await server.stop()

@@ -120,6 +120,9 @@ def test_the_audit_log_is_append_only(db: Database) -> None:
         db.execute("DELETE FROM audit_log")
 
 
+MAKERS = frozenset({1})  # the invitations' maker is a (settings) admin
+
+
 def test_an_invitation_works_once_before_it_expires_and_only_its_hash_is_kept(
     db: Database,
 ) -> None:
@@ -128,17 +131,17 @@ def test_an_invitation_works_once_before_it_expires_and_only_its_hash_is_kept(
     assert code.startswith("inv_") and len(code) > 30
     stored = db.execute("SELECT code_hash FROM invites").fetchone()[0]
     assert code not in stored and len(stored) == 64
-    used, user = redeem(db, code, user_id=42, now=T0 + dt.timedelta(minutes=5))
+    used, user = redeem(db, code, user_id=42, now=T0 + dt.timedelta(minutes=5), admins=MAKERS)
     assert used.id == invite.id and user.role is Role.STAFF and user.scope.regions == {"郑州市"}
     with pytest.raises(InviteError) as again:
-        redeem(db, code, user_id=43, now=T0 + dt.timedelta(minutes=6))
+        redeem(db, code, user_id=43, now=T0 + dt.timedelta(minutes=6), admins=MAKERS)
     assert again.value.reason == "used"
     assert get_user(db, 43) is None
     late, _ = create_invite(db, role=Role.OFFICIAL, regions=(), by=1, now=T0,
                             valid_for=dt.timedelta(hours=1))
     with pytest.raises(InviteError) as expired:
-        redeem(db, late, user_id=44, now=T0 + dt.timedelta(hours=1))
+        redeem(db, late, user_id=44, now=T0 + dt.timedelta(hours=1), admins=MAKERS)
     assert expired.value.reason == "expired"
     with pytest.raises(InviteError) as unknown:
-        redeem(db, "inv_nonsense", user_id=44, now=T0)
+        redeem(db, "inv_nonsense", user_id=44, now=T0, admins=MAKERS)
     assert unknown.value.reason == "unknown"

@@ -73,12 +73,14 @@ def test_lvdong_chat_subprocess_with_piped_stdin(tmp_path: Path) -> None:
 
 async def test_chat_drives_register_through_buttons_and_typed_text(tmp_path: Path) -> None:
     settings = Settings(db_path=tmp_path / "chat.sqlite")
-    industries = [c.name for c in shipped_kb().industry_choices]
+    kb = shipped_kb()
+    industries = [c.name for c in kb.industry_choices]
     chem, done = keys(len(industries) + 1)[industries.index("化工")], button_key(len(industries))
+    unsure = ["c"] * len(kb.deciding_qualifiers(["化工"]))  # [c] 不清楚, to each question
     script = "\n".join([
         "/register", "终端测试有限公司", "12345", credit_code(9),
         "a",  # [a] 郑州市
-        "中原区", chem, done, "赵六", "13812345678", "a",  # [a] 确认提交
+        "中原区", chem, done, *unsure, "赵六", "13812345678", "a",  # [a] 确认提交
     ])
     out = io.StringIO()
     rc = await chat(replace(settings), role=None, user_id=5151,
@@ -153,7 +155,9 @@ def test_logs_go_to_a_file_not_into_the_chat(tmp_path: Path,
     """Issue 11, item 14: "no staff to notify in 郑州市" was printed into the chat."""
     settings = Settings(db_path=tmp_path / "chat.sqlite")
     script = "\n".join(["/register", "终端测试有限公司", credit_code(12), "郑州市", "跳过",
-                        "化工", "完成", "赵六", "13812345678", "确认提交"])
+                        "化工", "完成",
+                        *["不清楚"] * len(shipped_kb().deciding_qualifiers(["化工"])),
+                        "赵六", "13812345678", "确认提交"])
     out = io.StringIO()
     assert run_terminal_chat(settings, None, 7171, stdin=io.StringIO(script), stdout=out) == 0
     assert "已提交" in out.getvalue()

@@ -1,10 +1,12 @@
-"""Admins manage roles in chat: /grant, /revoke, /invite (single-use links), /audit.
+"""Admins manage roles in chat: /grant, /revoke, /invite (single-use links), /invites
+(open ones, withdrawn with a button), /audit.
 
 ``/grant 123456789 staff 郑州 洛阳`` gives a role and a scope (no cities: the whole
 province); ``/revoke 123456789`` makes the user an ordinary user again;
 ``/invite official 郑州`` makes a single-use link valid for ``LVDONG_INVITE_HOURS``;
 ``/start inv_…`` (the link) redeems it. Every change is audited, and the user's
-command menu follows their new role at once.
+command menu follows their new role at once. Revoking or narrowing a maker voids their
+open invitations beyond the new role and scope (storage.users.grant_role).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers.core.access import MAX_ID_DIGITS, ROLE_NAMES
+from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import Context
 from handlers.core.dialogs import small_int
 from handlers.core.menus import update_menu
@@ -23,7 +26,7 @@ from handlers.core.telegram_html import escape
 from storage import audit
 from storage.clock import format_local
 from storage.db import transaction
-from storage.invites import InviteError, create_invite, redeem
+from storage.invites import InviteError, create_invite, open_invites, redeem, withdraw
 from storage.regions import normalize_region
 from storage.users import Role, Scope, User, grant_role, revoke_role
 
@@ -46,7 +49,10 @@ INVITE_REFUSED = {
     "unknown": "这个邀请链接无效。",
     "used": "这个邀请链接已经被使用过了，每个链接只能用一次。",
     "expired": "这个邀请链接已过期，请向管理员重新索取。",
+    "withdrawn": "这个邀请链接已失效（已被撤回，或签发它的管理员已无此权限），请向管理员重新索取。",
 }
+WITHDRAW_PREFIX = "invx"  # invx:<invite id>
+INVITES_SHOWN = 30
 AUDIT_SHOWN = 20
 AUDIT_MAX = 40  # about 100 characters each: one message
 
@@ -100,7 +106,7 @@ async def grant_command(update: Update, context: Context) -> None:
     bot_data = context.bot_data
     now = bot_data.now()
     with transaction(bot_data.db):
-        user = grant_role(bot_data.db, target, role, regions, now)
+        user = grant_role(bot_data.db, target, role, regions, now, by=admin.id)
         audit.record(bot_data.db, actor_id=admin.id, action="grant", subject=f"user:{target}",
                      now=now, role=role.value, regions=sorted(regions))
     await update_menu(context.bot, bot_data.commands, target, role)
@@ -123,7 +129,7 @@ async def revoke_command(update: Update, context: Context) -> None:
         return
     now = bot_data.now()
     with transaction(bot_data.db):
-        user = revoke_role(bot_data.db, target, now)
+        user = revoke_role(bot_data.db, target, now, by=admin.id)
         if user is not None:
             audit.record(bot_data.db, actor_id=admin.id, action="revoke",
                          subject=f"user:{target}", now=now)
@@ -171,7 +177,8 @@ async def start_with_invite(update: Update, context: Context) -> None:
     now = bot_data.now()
     try:
         with transaction(bot_data.db):
-            invite, granted = redeem(bot_data.db, args[0][:100], user_id=user.id, now=now)
+            invite, granted = redeem(bot_data.db, args[0][:100], user_id=user.id, now=now,
+                                     admins=bot_data.admins)
             audit.record(bot_data.db, actor_id=user.id, action="redeem_invite",
                          subject=f"invite:{invite.id}", now=now, role=invite.role.value,
                          invited_by=invite.created_by)
@@ -183,8 +190,89 @@ async def start_with_invite(update: Update, context: Context) -> None:
     await _reply(update, f"欢迎！您已成为{describe_user(granted)}。发送 /help 查看可用的功能。")
 
 
+def _scope_text(role: Role, scope: Scope) -> str:
+    return f"（{scope.describe()}）" if role in (Role.OFFICIAL, Role.STAFF) else ""
+
+
+async def invites_command(update: Update, context: Context) -> None:
+    """/invites: the open invitations (maker, role, scope, expiry), each with 撤回."""
+    bot_data = context.bot_data
+    invites = open_invites(bot_data.db, bot_data.now())
+    if not invites:
+        await _reply(update, "没有未使用的邀请链接。")
+        return
+    lines = [f"未使用的邀请链接（{len(invites)}个）："]
+    buttons = []
+    for invite in invites[:INVITES_SHOWN]:
+        lines.append(
+            f"#{invite.id} {ROLE_NAMES[invite.role]}{_scope_text(invite.role, invite.scope)}，"
+            f"用户{invite.created_by} 生成，有效至 {format_local(invite.expires_at)}")
+        buttons.append(InlineKeyboardButton(f"撤回 #{invite.id}",
+                                            callback_data=f"{WITHDRAW_PREFIX}:{invite.id}"))
+    if len(invites) > INVITES_SHOWN:
+        lines.append(f"……另有 {len(invites) - INVITES_SHOWN} 个未显示，"
+                     "撤回上面的后再发送 /invites。")
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(
+            "\n".join(lines),
+            reply_markup=InlineKeyboardMarkup([buttons[i:i + 3]
+                                               for i in range(0, len(buttons), 3)]))
+
+
+async def on_withdraw(update: Update, context: Context) -> None:
+    """``invx:<id>``: withdraw an open invitation (admins only, by the policy); audited."""
+    query = update.callback_query
+    if query is None:
+        return
+    parsed = parse_data(query.data, WITHDRAW_PREFIX, 1)
+    if parsed is None:
+        await acknowledge(query)
+        return
+    bot_data = context.bot_data
+    now = bot_data.now()
+    with transaction(bot_data.db):
+        invite = withdraw(bot_data.db, parsed[0], by=query.from_user.id, now=now)
+    if invite is None:
+        await acknowledge(query, f"邀请 #{parsed[0]} 已失效或已使用，无需撤回。")
+        return
+    await acknowledge(query)
+    await context.bot.send_message(
+        query.from_user.id,
+        f"已撤回邀请 #{invite.id}（{ROLE_NAMES[invite.role]}"
+        f"{_scope_text(invite.role, invite.scope)}），该链接从此无效。")
+
+
+async def clock_command(update: Update, context: Context) -> None:
+    """/clock [确认]: the reminders' clock; ``确认`` accepts the current time after a jump
+    (see handlers.delivery.reminders)."""
+    from handlers.delivery.reminders import clock_problem  # delivery builds on core
+    from storage.reminders import clock_mark, set_clock_mark
+
+    admin = update.effective_user
+    if admin is None:
+        return
+    bot_data = context.bot_data
+    now, last = bot_data.now(), clock_mark(bot_data.db)
+    if [word for word in context.args or () if word in ("确认", "confirm")]:
+        with transaction(bot_data.db):
+            set_clock_mark(bot_data.db, now)
+            audit.record(bot_data.db, actor_id=admin.id, action="clock_confirm",
+                         subject="clock:reminders", now=now,
+                         before=format_local(last) if last else None)
+        bot_data.clock_warned = None
+        await _reply(update, f"已确认当前时间 {format_local(now)}，截止提醒照此继续。")
+        return
+    shown = format_local(last) if last else "尚未运行"
+    problem = clock_problem(last, now, started=bot_data.clock_ticked)
+    state = {"back": "时钟跳变（调回了过去）", "ahead": "时钟跳变（向前跳了）"}.get(
+        problem or "", "正常")
+    tail = "截止提醒已暂停；若当前时间正确，请发送 /clock 确认。" if problem else ""
+    await _reply(update, f"提醒时钟：上次 {shown}，现在 {format_local(now)}，{state}。{tail}")
+
+
 ACTIONS = {
     "grant": "授予角色", "revoke": "撤销角色", "invite": "生成邀请", "redeem_invite": "使用邀请",
+    "invite_withdraw": "撤回邀请", "invite_void": "作废邀请", "clock_confirm": "确认时钟",
     "approve": "批准登记", "reject": "驳回登记", "notify": "发送通知",
     "cancel_notice": "取消通知", "resend_uncertain": "重发未确认",
     "deadline_add": "新增截止日期", "deadline_cancel": "撤销截止日期",

@@ -174,10 +174,6 @@ def refusal(need: Need, actor: Actor, db: Database, target_id: int | None, what:
     info = RESOLVERS[need.target](db, target_id)
     if info is None:
         return GONE
-    if need.relation is Relation.NOT_OWN and actor.user_id in info.owners:
-        return OWN_CASE
-    if need.relation is Relation.OWN and actor.user_id not in info.owners:
-        return NOT_YOURS
     if need.target in _REGIONAL and actor.role is not Role.ENTERPRISE:
         if info.regions is not None:
             inside = actor.covers_all(info.regions)
@@ -185,8 +181,12 @@ def refusal(need: Need, actor: Actor, db: Database, target_id: int | None, what:
             inside = any(actor.covers(region) for region in info.any_of)
         else:
             inside = actor.covers(info.region)
-        if not inside:
-            return OUT_OF_SCOPE.format(scope=actor.scope.describe())
+        if not inside:  # said like a missing id: no probing other cities' ids or counts
+            return GONE
+    if need.relation is Relation.NOT_OWN and actor.user_id in info.owners:
+        return OWN_CASE
+    if need.relation is Relation.OWN and actor.user_id not in info.owners:
+        return NOT_YOURS
     return None
 
 

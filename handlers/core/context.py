@@ -105,6 +105,8 @@ class BotData:
         self.answer_cache: AnswerCache[Any] = AnswerCache()
         self.touched: set[int] = set()  # ids of updates a dialog step handled (to persist)
         self.users_seen: dict[int, tuple[str, dt.datetime]] = {}  # id -> (name, last written)
+        self.clock_ticked = False  # the reminders ticked in this process (a clock check)
+        self.clock_warned: str | None = None  # the clock problem already logged
 
     def now(self) -> dt.datetime:
         return self.clock()

@@ -7,14 +7,17 @@ that burst is dropped quietly until the bucket refills.
 Only what costs an answer counts: questions, and the buttons that ask one (declared
 ``asks_engine`` in ``handlers.policy``: suggestions, common questions). Dialog steps
 and their buttons (toggling industries, paging tasks) and 👍/👎 clicks are cheap and
-never throttled.
+never throttled by this bucket. A flood of *any* updates — dialog steps included — is
+bounded before it takes a global slot by the per-user backlog of
+:class:`bot.update_order.PerUserUpdateProcessor`, which calls :func:`answer_overflow`
+for each update it drops.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import ApplicationHandlerStop
 
 from handlers.core.access import Button
@@ -60,3 +63,17 @@ async def _check(user_id: int, update: Update, context: Context) -> None:
     elif update.callback_query is not None:
         await acknowledge(update.callback_query)
     raise ApplicationHandlerStop
+
+
+async def answer_overflow(bot: Bot, update: object, first: bool) -> None:
+    """An update dropped because its user's backlog is full: "慢一点" once per burst (in
+    a group only when it was addressed to the bot); a button is always acknowledged."""
+    if not isinstance(update, Update):
+        return
+    query = update.callback_query
+    if query is not None:
+        await acknowledge(query, SLOW_DOWN if first else None)
+        return
+    chat = update.effective_chat
+    if first and chat is not None and addressed_to_bot(update):
+        await bot.send_message(chat.id, SLOW_DOWN)

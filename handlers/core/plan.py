@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from handlers.core.context import BotData
-from knowledge.model import KnowledgeBase, Task
+from knowledge.model import Deadline, KnowledgeBase, Task
 from storage.calendar import CalendarEntry, added_deadlines
 from storage.enterprises import Enterprise
 from storage.qualifiers import WORDS, qualifiers_of
@@ -44,6 +44,19 @@ def tasks_of(bot_data: BotData, enterprise: Enterprise) -> tuple[Task, ...]:
     staff views give it in SQL)."""
     return bot_data.kb.tasks_concerning(enterprise.industries,
                                         qualifiers_of(bot_data.db, enterprise.id))
+
+
+def last_deadline(bot_data: BotData, enterprise: Enterprise, task: int) -> Deadline | None:
+    """The task's last deadline that concerns ``enterprise`` (a start date 自…起执行 is
+    none; of a task with per-audience dates, the enterprise's own), else the task's last
+    deadline; None when the task has no deadline."""
+    found = next((t for t in bot_data.kb.tasks if t.number == task), None)
+    if found is None:
+        return None
+    real = [d for d in found.deadlines if not d.starts]
+    answers = qualifiers_of(bot_data.db, enterprise.id)
+    own = [d for d in real if found.audience_of(d).concerns(enterprise.industries, answers)]
+    return max(own or real, key=lambda d: d.date, default=None)
 
 
 def describe_enterprises(kb: KnowledgeBase) -> Describe:

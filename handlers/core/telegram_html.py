@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
 
 MAX_MESSAGE_CHARS = 4096  # Telegram's limit, counted after entity parsing, in UTF-16 units
 ALLOWED_TAGS = frozenset(
@@ -62,6 +63,72 @@ def fit(text: str, limit: int, ellipsis: str = "…") -> str:
         out.append(ch)
         used += size
     return "".join(out).rstrip() + ellipsis
+
+
+def visible_len(markup: str) -> int:
+    """What Telegram's 4096 limit counts: the parsed text's UTF-16 units."""
+    return utf16_len(to_plain(markup))
+
+
+def _as_plain_line(line: str, limit: int) -> str:
+    """A line of markup that cannot go as it is (too long, or not valid on its own): its
+    text, shortened as plain text first and escaped after, so no cut lands in a tag."""
+    try:
+        text = to_plain(line)
+    except HtmlError:
+        text = html.unescape(_TAG.sub("", line))
+    return escape(fit(text, limit))
+
+
+def pack(blocks: Sequence[str], limit: int = MAX_MESSAGE_CHARS,
+         sep: str = "\n") -> list[tuple[str, list[int]]]:
+    """Messages of at most ``limit`` visible UTF-16 units holding ``blocks`` (each valid
+    markup on its own) in order, joined by ``sep``; with each message the indices of the
+    blocks that end in it. A block too long for one message is split at its lines, and a
+    line too long on its own is shortened as plain text (:func:`_as_plain_line`)."""
+    messages: list[tuple[str, list[int]]] = []
+    text, used = "", 0  # the message being filled
+    ended: list[int] = []
+    for index, block in enumerate(blocks):
+        if visible_len(block) <= limit:
+            pieces = [block]
+        else:
+            pieces = []
+            for line in block.split("\n"):
+                try:
+                    fits = visible_len(line) <= limit
+                except HtmlError:
+                    fits = False
+                pieces.append(line if fits else _as_plain_line(line, limit))
+        for number, piece in enumerate(pieces):
+            joint = "\n" if number else sep  # a block's own lines stay together
+            size = visible_len(piece)
+            if text and used + utf16_len(joint) + size > limit:
+                messages.append((text, ended))
+                text, used, ended = "", 0, []
+            if not text and not piece.strip():
+                continue  # a message never starts with a blank line
+            text = f"{text}{joint}{piece}" if text else piece
+            used = visible_len(text)
+        ended.append(index)
+    if text or ended:
+        messages.append((text or "…", ended))
+    return messages
+
+
+def fit_lines(lines: Sequence[str], limit: int, more: str = "……") -> str:
+    """Whole lines of markup while they fit ``limit`` visible UTF-16 units, then ``more``
+    (a list cut short never cuts a line, a tag or an entity in half)."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        size = visible_len(line) + 1
+        if used + size > limit - utf16_len(more) - 1:
+            kept.append(more)
+            break
+        kept.append(line)
+        used += size
+    return "\n".join(kept)
 
 
 def to_plain(markup: str) -> str:

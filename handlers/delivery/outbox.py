@@ -49,11 +49,16 @@ OUTBOX: dict[str, Any] = {"outbox": True}
 
 Clock = Callable[[], dt.datetime]
 Pace = Callable[[], Awaitable[None]]
+Held = Callable[[int], float]
 ProgressHook = Callable[[set[int]], Awaitable[None]]
 
 
 async def _no_pace() -> None:
     return None
+
+
+def _never_held(chat_id: int) -> float:
+    return 0.0
 
 
 def never_sent(error: BaseException) -> bool:
@@ -73,6 +78,7 @@ class OutboxSender:
         clock: Clock,
         *,
         pace: Pace = _no_pace,
+        held: Held = _never_held,
         concurrency: int = 8,
         max_attempts: int = 5,
         backoff: float = 2.0,
@@ -84,6 +90,7 @@ class OutboxSender:
         self.db = db
         self.clock = clock
         self.pace = pace
+        self.held = held  # seconds a 429 still holds a chat back (bot.sending.SendBudget)
         self.concurrency = max(1, concurrency)
         self.max_attempts = max_attempts
         self.backoff = backoff
@@ -202,6 +209,12 @@ class OutboxSender:
 
     async def _deliver(self, delivery: Delivery) -> None:
         try:
+            wait = self.held(delivery.chat_id)
+            if wait > 0:  # that chat is rate-limited: later, without a call or an attempt
+                now = self.clock()
+                store.retry_later(self.db, delivery.id, now + dt.timedelta(seconds=wait), now,
+                                  "429 retry_after (chat held back)")
+                return
             await self.pace()
             await self._send(delivery)
         except Exception:

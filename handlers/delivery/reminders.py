@@ -20,6 +20,14 @@ is caught up once, unless more than ``LVDONG_REMINDER_CATCHUP_DAYS`` late or
 superseded by a later run of the same deadline (a 7-day note due as well, or the
 deadline already passed): then it is recorded as stale and not sent, so nobody gets
 "还有30天" and "还有7天" at once, or a days-left note after the deadline.
+
+Runs are planned only for a plausible clock: the time of each tick is checked against
+the last one accepted (stored, :func:`storage.reminders.clock_mark`). A clock that went
+back, or jumped ahead more than :data:`CLOCK_JUMP` while the bot ran (it ticks every
+minute), plans nothing: the jump is logged and waits for an admin's ``/clock 确认`` or
+``lvdong doctor --confirm-clock``. The first tick after a start accepts any step forward
+(the bot was down; missed runs are caught up as above). Stale runs recorded by a clock
+ahead of the current one are planned again when the clock is back.
 """
 
 from __future__ import annotations
@@ -37,12 +45,22 @@ from storage.calendar import CalendarEntry
 from storage.clock import local_today, to_local
 from storage.outbox import Message
 from storage.regions import REGIONS
-from storage.reminders import Run, due_runs, plan, planned
+from storage.reminders import (
+    Run,
+    clock_mark,
+    due_runs,
+    forget_stale_after,
+    plan,
+    planned,
+    set_clock_mark,
+)
 from storage.users import Role, scoped_users
 
 _LOGGER = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
+CLOCK_JUMP = dt.timedelta(days=2)  # forward, between ticks of a running bot
+CLOCK_BACK = dt.timedelta(minutes=5)  # backward: what NTP may correct
 
 
 @dataclass(frozen=True)
@@ -137,10 +155,39 @@ def _deliveries(
     return deliveries, skipped
 
 
+def clock_problem(last: dt.datetime | None, now: dt.datetime, *, started: bool) -> str | None:
+    """Why ``now`` is not a plausible time after ``last`` (None: it is). ``started``:
+    this process ticked before (else a step forward is the time the bot was down)."""
+    if last is None:
+        return None
+    if now < last - CLOCK_BACK:
+        return "back"
+    if started and now > last + CLOCK_JUMP:
+        return "ahead"
+    return None
+
+
 def run_reminders(bot_data: BotData, settings: ReminderSettings) -> int:
     """Plan every reminder run that has fallen due and was not planned; returns how many
-    runs were planned now (stale ones included)."""
+    runs were planned now (stale ones included). Nothing while the clock is implausible
+    (see the module docstring)."""
     now = bot_data.now()
+    db = bot_data.db
+    problem = clock_problem(clock_mark(db), now, started=bot_data.clock_ticked)
+    if problem is not None:
+        if bot_data.clock_warned != problem:
+            _LOGGER.warning(
+                "the clock jumped %s (reminders last ran at %s, now %s): no reminders are "
+                "planned until an admin confirms the time (/clock 确认, or lvdong doctor "
+                "--confirm-clock)", problem, clock_mark(db), now)
+            bot_data.clock_warned = problem
+        return 0
+    bot_data.clock_ticked, bot_data.clock_warned = True, None
+    set_clock_mark(db, now)
+    replanned = forget_stale_after(db, now)
+    if replanned:
+        _LOGGER.info("%d stale reminder run(s) recorded by a clock ahead of now: planned "
+                     "again", replanned)
     if not in_window(now, settings):
         return 0  # what fell due waits for the next window
     today = local_today(now)

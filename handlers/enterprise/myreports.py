@@ -13,7 +13,7 @@ from handlers.core.context import Context
 from handlers.core.dialogs import in_rows, keyboard
 from handlers.core.plan import tasks_of
 from handlers.core.report_text import history_entry, latest_line
-from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape
+from handlers.core.telegram_html import escape, pack
 from storage.clock import local_today
 from storage.enterprises import Membership, enterprise_of_user
 from storage.reports import history, latest_by_task
@@ -23,7 +23,6 @@ PREFIX = "mr"
 NOT_REGISTERED = "请先发送 /register 登记企业，绑定后才能查看进展。"
 AWAITING_APPROVAL = "您的登记申请正在等待工作人员审核，审核通过后才能查看本企业的进展。"
 NOTHING_YET = "本企业还没有填报过进展。发送 /report 开始填报。"
-HISTORY_LIMIT = MAX_MESSAGE_CHARS - 200  # leave room for the heading
 
 
 def _membership(user_id: int, context: Context) -> Membership | None:
@@ -58,9 +57,11 @@ async def myreports_command(update: Update, context: Context) -> None:
         lines.append("尚未填报：" + "、".join(f"任务{task}" for task in missing))
     lines.append("\n点下方按钮查看某项任务的历次填报。")
     buttons = [(f"任务{task}历史", f"{PREFIX}:{task}") for task in latest]
-    await message.reply_text(
-        "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=keyboard(in_rows(buttons, 4))
-    )
+    messages = [text for text, _ in pack(lines)]
+    for number, text in enumerate(messages, start=1):  # the buttons under the last one
+        await message.reply_text(
+            text, parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(in_rows(buttons, 4)) if number == len(messages) else None)
 
 
 async def on_history(update: Update, context: Context) -> None:
@@ -81,17 +82,9 @@ async def on_history(update: Update, context: Context) -> None:
     if not reports:
         await context.bot.send_message(update.effective_chat.id, f"任务{task}还没有填报记录。")
         return
-    entries: list[str] = []
-    used = 0
     kb, today = context.bot_data.kb, local_today(context.bot_data.now())
     reviews = reviews_of(context.bot_data.db, [report.id for report in reports])
-    for report in reversed(reports):
-        entry = history_entry(report, kb, today, reviews.get(report.id, ()))
-        if used + len(entry) + 2 > HISTORY_LIMIT:
-            entries.append(f"……（另有{len(reports) - len(entries)}次较早的填报未显示）")
-            break
-        entries.append(entry)
-        used += len(entry) + 2
-    await context.bot.send_message(
-        update.effective_chat.id, head + "\n\n".join(entries), parse_mode=ParseMode.HTML
-    )
+    entries = [history_entry(report, kb, today, reviews.get(report.id, ()))
+               for report in reversed(reports)]
+    for text, _ in pack([head.rstrip(), *entries], sep="\n\n"):  # all, over several messages
+        await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML)

@@ -38,7 +38,7 @@ from handlers.core.dialog_shape import (
     Summary,
 )
 from handlers.core.dialogs import END, Dialog, clear_draft, draft, in_rows, send, small_int
-from handlers.core.plan import tasks_of
+from handlers.core.plan import last_deadline, tasks_of
 from handlers.core.telegram_html import escape
 from handlers.enterprise.attachments import (
     MAX_ATTACHMENTS,
@@ -288,6 +288,37 @@ def _date(context: Context, text: str) -> str | FieldError:
     return date.isoformat()
 
 
+async def _set_date(update: Update, context: Context, date: str) -> Go:
+    """An expected date already past, or later than the task's deadline still ahead, is
+    asked once more with the deadline shown; the same date typed again is taken as meant."""
+    data = draft(context, DIALOG)
+    warning = _date_warning(update, context, dt.date.fromisoformat(date))
+    if warning is not None and data.get("date_warned") != date:
+        data["date_warned"] = date
+        return Ask(DATE, warning)
+    data.pop("date_warned", None)
+    data["date"] = date
+    return None
+
+
+def _date_warning(update: Update, context: Context, date: dt.date) -> str | None:
+    if _date_kind(context) is not DateKind.EXPECTED:
+        return None
+    again = "如确实如此，请再输入一次同一日期；否则请输入新的日期。"
+    today = local_today(context.bot_data.now())
+    if date < today:
+        return f"预计完成日期 {date.isoformat()} 已经过去（今天是 {today.isoformat()}）。{again}"
+    membership = _membership(update, context)
+    task = int(draft(context, DIALOG).get("task") or 0)
+    deadline = (last_deadline(context.bot_data, membership.enterprise, task)
+                if membership is not None else None)
+    # once the deadline has passed any expected date is later: nothing to ask then
+    if deadline is not None and date > deadline.date >= today:
+        return (f"预计完成日期 {date.isoformat()} 晚于任务{task}的期限"
+                f"（{deadline.wording}，{deadline.date.isoformat()}）。{again}")
+    return None
+
+
 async def _skip_date(update: Update, context: Context, _tail: str) -> Go:
     if _date_kind(context) is not DateKind.OPTIONAL:
         return Ask(DATE, "该状态需要填写日期，不能跳过。")
@@ -385,7 +416,7 @@ FLOW = Flow(DIALOG, _start, (
          actions=(Action("skip", _skip_percent, toast="已跳过"),)),
     Step(DESCRIPTION, _description_prompt, key="description", edit="情况说明",
          parse=lambda c, text: parse_description(text, required=True)),
-    Step(DATE, _date_prompt, parse=_date, key="date", edit="完成日期",
+    Step(DATE, _date_prompt, parse=_date, accept=_set_date, edit="完成日期",
          actions=(Action("skip", _skip_date),)),
     Step(ATTACH, _attach_prompt, edit="附件（重新添加）", on_edit=_attach_again,
          files=Files(filters.PHOTO | filters.Document.ALL, _take_file),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -30,6 +31,7 @@ from storage.enterprises import (
     AlreadyDecided,
     Decision,
     Enterprise,
+    LookAlike,
     NotAllowed,
     OwnCase,
     Registration,
@@ -38,6 +40,7 @@ from storage.enterprises import (
     enterprise_of_user,
     get_account,
     get_enterprise,
+    look_alikes,
     pending_for_city,
     reject,
     speaks_for,
@@ -69,7 +72,8 @@ PENDING_SHOWN = 20
 
 
 def application_text(
-    enterprise: Enterprise, account: Account, applicant: str | None = None
+    enterprise: Enterprise, account: Account, applicant: str | None = None,
+    similar: Sequence[LookAlike] = (),
 ) -> str:
     kind = "新企业登记" if account.kind == "founder" else "已登记企业的绑定申请"
     county = f" {enterprise.county}" if enterprise.county else ""
@@ -92,6 +96,11 @@ def application_text(
                      "（已同时发给两地工作人员）")
     elif enterprise.credit_code[2:4] != HENAN:
         lines.append("⚠️ 信用代码不是在河南省登记的，请核实")
+    if similar:
+        shown = "；".join(f"{escape(other.name)}（{escape(other.city)}，{other.credit_code}）"
+                         for other in similar[:3])
+        more = f"等{len(similar)}家" if len(similar) > 3 else ""
+        lines.append(f"⚠️ 名称与已登记的企业相同或相似：{shown}{more}，请核实是否冒用")
     return "\n".join(lines)
 
 
@@ -118,7 +127,9 @@ async def notify_deciders(
 ) -> int:
     """Queue the application with 批准/驳回 buttons for every decider; returns how many."""
     account = registration.account
-    text = application_text(registration.enterprise, account, applicant)
+    enterprise = registration.enterprise
+    similar = look_alikes(context.bot_data.db, enterprise.id, enterprise.name)
+    text = application_text(enterprise, account, applicant, similar)
     markup = decision_keyboard(account.id)
     message = Message(
         key=f"application:{account.id}", kind="application", text=text,
@@ -242,7 +253,8 @@ async def pending_command(update: Update, context: Context) -> None:
         await message.reply_text(f"共{len(items)}条待审核，先显示最早的{PENDING_SHOWN}条。")
     for item in items[:PENDING_SHOWN]:
         await message.reply_text(
-            application_text(item.enterprise, item.account),
+            application_text(item.enterprise, item.account, similar=look_alikes(
+                context.bot_data.db, item.enterprise.id, item.enterprise.name)),
             parse_mode=ParseMode.HTML,
             reply_markup=decision_keyboard(item.account.id),
         )

@@ -15,13 +15,13 @@ from telegram import InputFile, Update
 
 from handlers.core.access import actor_of
 from handlers.core.context import Context
-from handlers.core.offload import in_worker
+from handlers.core.offload import Busy, in_heavy_worker
 from handlers.core.plan import describe_enterprises
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import StaffFilter
 from storage.clock import to_local
 from storage.enterprise_invites import load_key
-from storage.ledger import Invitations, LedgerFormat, LedgerSummary, export_ledger
+from storage.ledger import Invitations, LedgerFormat, LedgerSummary, export_ledger, scratch_dir
 
 
 async def send_export(update: Update, context: Context, chosen: StaffFilter) -> None:
@@ -41,11 +41,16 @@ async def send_export(update: Update, context: Context, chosen: StaffFilter) -> 
         out = io.BytesIO()
         summary = export_ledger(db, flt, out, task_titles=titles, fmt=fmt, concern=concern,
                                 invitations=invitations,
-                                describe=describe_enterprises(bot_data.kb))
+                                describe=describe_enterprises(bot_data.kb),
+                                scratch=scratch_dir(bot_data.db_path))
         return out.getvalue(), summary
 
     await context.bot.send_chat_action(chat.id, "upload_document")
-    data, summary = await in_worker(bot_data, write)
+    try:
+        data, summary = await in_heavy_worker(bot_data, user.id, write)
+    except Busy as busy:
+        await context.bot.send_message(chat.id, busy.message)
+        return
     stamp = to_local(bot_data.now()).strftime("%Y%m%d-%H%M")
     name = f"lvdong-台账-{stamp}.{fmt.value}"
     caption = f"填报台账（{chosen.describe()}）：{summary.describe()}。"

@@ -26,7 +26,7 @@ from handlers.core.access import actor_of
 from handlers.core.context import BotData, Context
 from handlers.core.dialog_shape import Ask, Files, Flow, Go, Screen, Step
 from handlers.core.dialogs import END, Dialog, clear_draft, send, start_scoped
-from handlers.core.offload import in_writer
+from handlers.core.offload import Busy, in_writer
 from handlers.core.telegram_html import escape
 from handlers.staff.roster_check import Checked, check_table
 from knowledge.model import KnowledgeBase
@@ -178,9 +178,11 @@ async def got_file(update: Update, context: Context) -> Go:
                           valid_for=invite_days(bot_data))
 
     try:
-        outcome = await in_writer(bot_data, work)
+        outcome = await in_writer(bot_data, user.id, work)
     except BadFile as exc:
         return Ask(FILE, f"没有导入：{exc}")
+    except Busy as exc:
+        return Ask(FILE, exc.message)
     clear_draft(context, DIALOG)
     lines = [escape(outcome.summary(name))]
     problem_lines = list(iter_problem_lines(outcome.checked.problems))

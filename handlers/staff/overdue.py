@@ -23,7 +23,7 @@ from handlers.core.access import actor_of
 from handlers.core.context import BotData, Context
 from handlers.core.offload import in_worker
 from handlers.core.plan import calendar
-from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
+from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit, fit_lines
 from handlers.staff import filters as staff_filters
 from knowledge.model import Audience
 from storage.clock import format_local, local_today
@@ -63,7 +63,7 @@ def overdue_text(bot_data: BotData, found: Overdue, scope: str) -> str:
                      f"（截止{row.due.isoformat()}）— {status}")
     if len(found.rows) > LISTED:
         lines.append(f"……另有{len(found.rows) - LISTED}项；可用 /export 导出台账。")
-    return fit("\n".join(lines), TEXT_LIMIT)
+    return fit_lines(lines, TEXT_LIMIT)
 
 
 async def _asked(update: Update, context: Context) -> ReportFilter | None:
@@ -124,7 +124,7 @@ def silent_text(rows: Iterable[tuple[str, str, str, bool]], scope: str) -> str:
         shown += min(room, len(group))
         if len(group) > room:
             lines.append(f"……另有{len(group) - room}家；可用 /export 导出台账。")
-    return fit("\n".join(lines), TEXT_LIMIT)
+    return fit_lines(lines, TEXT_LIMIT)
 
 
 async def silent_command(update: Update, context: Context) -> None:

@@ -28,7 +28,7 @@ from handlers.core.dialogs import check_mark, in_rows, keyboard, small_int
 from handlers.core.offload import in_worker
 from handlers.core.plan import tasks_of
 from handlers.core.report_text import history_entry, latest_line
-from handlers.core.telegram_html import MAX_MESSAGE_CHARS, escape, fit
+from handlers.core.telegram_html import escape, fit, pack
 from handlers.staff import export, invitations, qualifiers, stats
 from handlers.staff import filters as staff_filters
 from handlers.staff.filters import APPROVAL_WORDS, PERIODS, StaffFilter
@@ -48,7 +48,6 @@ ATTACHMENTS_SENT = 10
 MATCHES_SHOWN = 5
 MIN_NAME_SCORE = 60
 CLEAR_LEAD = 5  # a name match this far ahead of the next opens at once
-TEXT_LIMIT = MAX_MESSAGE_CHARS - 300
 
 DIMENSIONS = {"reg": "地市", "ind": "行业", "task": "任务", "st": "状态", "ap": "审核",
               "time": "时间"}
@@ -226,6 +225,10 @@ async def reports_command(update: Update, context: Context) -> None:
     if isinstance(chosen, str):
         await _say(update, context, escape(chosen), None, edit=False)
         return
+    refused = staff_filters.scoped(_actor(update, context), chosen, context.bot_data.kb)
+    if isinstance(refused, str):  # checked before it is saved: the last good filter stays
+        await _say(update, context, refused, None, edit=False)
+        return
     staff_filters.save(context, chosen)
     await show_results(update, context, 0, edit=False)
 
@@ -275,10 +278,11 @@ async def on_panel(update: Update, context: Context) -> None:
 # --- one enterprise -------------------------------------------------------------------
 
 
-def card(bot_data: BotData, enterprise: Enterprise) -> str:
+def card(bot_data: BotData, enterprise: Enterprise) -> list[str]:
     """Registration and progress on every task that concerns it — by industries and
-    qualifier answers, the one answer — or it reported on. The qualifiers follow in a
-    message of their own, with the buttons to correct them (:mod:`handlers.staff.qualifiers`)."""
+    qualifier answers, the one answer — or it reported on, in as many messages as it
+    takes (Telegram's limit, in UTF-16 units). The qualifiers follow in a message of
+    their own, with the buttons to correct them (:mod:`handlers.staff.qualifiers`)."""
     db, kb = bot_data.db, bot_data.kb
     today = local_today(bot_data.now())
     latest = latest_by_task(db, enterprise.id)
@@ -301,7 +305,7 @@ def card(bot_data: BotData, enterprise: Enterprise) -> str:
             lines.append(f"{task}. {escape(title)} — 未填报")
         else:
             lines.append(latest_line(report, title, kb, today, last_review(reviews, report.id)))
-    return fit("\n".join(lines), TEXT_LIMIT)
+    return [text for text, _ in pack(lines)]
 
 
 def history_messages(
@@ -315,21 +319,13 @@ def history_messages(
         return [("还没有任何填报。", [])]
     reviews = reviews_of(bot_data.db, [r.id for r in reports])
     latest_ids = set({r.task: r.id for r in reversed(reports)}.values())
-    messages: list[tuple[str, list[Report]]] = []
-    text = f"<b>全部填报记录</b>（共{len(reports)}次，最新在前）："
-    reviewable: list[Report] = []
+    blocks = [f"<b>全部填报记录</b>（共{len(reports)}次，最新在前）："]
     for report in reports:
         title = kb.task_titles.get(report.task, "")
-        entry = (f"任务{report.task} {escape(title)}\n"
-                 + history_entry(report, kb, today, reviews.get(report.id, ())))
-        if len(text) + len(entry) + 2 > TEXT_LIMIT:
-            messages.append((text, reviewable))
-            text, reviewable = "", []
-        text = f"{text}\n\n{entry}" if text else entry
-        if report.id in latest_ids:
-            reviewable.append(report)
-    messages.append((text, reviewable))
-    return messages
+        blocks.append(f"任务{report.task} {escape(title)}\n"
+                      + history_entry(report, kb, today, reviews.get(report.id, ())))
+    return [(text, [reports[i - 1] for i in ended if i and reports[i - 1].id in latest_ids])
+            for text, ended in pack(blocks, sep="\n\n")]
 
 
 def review_keyboard(reports: Sequence[Report]) -> InlineKeyboardMarkup | None:
@@ -341,7 +337,8 @@ async def send_enterprise(update: Update, context: Context, enterprise: Enterpri
     if chat is None:
         return
     bot_data = context.bot_data
-    await context.bot.send_message(chat.id, card(bot_data, enterprise), parse_mode=ParseMode.HTML)
+    for text in card(bot_data, enterprise):
+        await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
     await qualifiers.send_panel(context, chat.id, enterprise)
     invite = invitations.invitation_block(bot_data, enterprise, context.bot.username)
     if invite is not None:

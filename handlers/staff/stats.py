@@ -14,7 +14,7 @@ from telegram import Update
 
 from handlers.core.access import actor_of
 from handlers.core.context import Context
-from handlers.core.offload import in_worker
+from handlers.core.offload import Busy, in_heavy_worker
 from handlers.staff import filters as staff_filters
 from handlers.staff.charts import (
     ChartLabels,
@@ -72,7 +72,11 @@ async def send_chart(update: Update, context: Context, chosen: StaffFilter) -> N
         return completion_chart(rows, labels), completion_summary(rows, labels)
 
     await context.bot.send_chat_action(chat.id, "upload_photo")
-    picture, summary = await in_worker(bot_data, draw)
+    try:
+        picture, summary = await in_heavy_worker(bot_data, user.id, draw)
+    except Busy as busy:
+        await context.bot.send_message(chat.id, busy.message)
+        return
     await context.bot.send_photo(chat.id, picture, caption=summary[:CAPTION_LIMIT])
 
 
