@@ -56,8 +56,8 @@ async def test_each_fault_is_handled_and_nobody_gets_a_second_copy(tmp_path: Pat
             touch_user(bot.db, chat, f"用户{chat}", bot.clock())
         server = bot.server
         budget_clock = _budget_clock(bot)
-        # F is sent last, so its 429 (a pause far longer than any test) holds back no one
-        server.inject("sendMessage", "429", chat_id=F, retry_after=600)
+        # A's 429 holds back chat A alone, far longer than any test runs
+        server.inject("sendMessage", "429", chat_id=A, retry_after=600)
         server.inject("sendMessage", "403", chat_id=B)
         server.inject("sendMessage", "502", chat_id=C, times=2)
         server.inject("sendMessage", "timeout", chat_id=D, delay=1.5)  # dropped on the way
@@ -65,21 +65,21 @@ async def test_each_fault_is_handled_and_nobody_gets_a_second_copy(tmp_path: Pat
         message_id = _queue(bot, "notice:faults", list(CHATS))
         await bot.outbox_drained()
         status = _status(bot, message_id)
-        assert status[A] == "sent"
+        assert status[F] == "sent"
         assert status[B] == "blocked" and get_user(bot.db, B).reachable is False  # type: ignore[union-attr]
         assert status[D] == status[E] == "uncertain", "handed over, no answer: not re-sent"
-        assert status[F] == "queued" and status[C] == "queued", "waiting to retry"
-        # a question from another chat while the outbox waits out F's 429 (600 s) is
-        # answered: the 429 holds back only the chat it names (exchange's deadline is 8 s)
-        [reply] = await bot.exchange(A, CONFIDENT_QUESTION)
+        assert status[A] == "queued" and status[C] == "queued", "waiting to retry"
+        # a question asked while chat A waits out its 429 (600 s) is answered: a reply
+        # to another chat is not held back (exchange's deadline is 8 s)
+        [reply] = await bot.exchange(F, CONFIDENT_QUESTION)
         assert "依据" in to_plain(reply.params["text"])
-        assert server.deliveries("通知 notice:faults").get(F) is None, "the outbox still waits"
-        budget_clock.ahead += 600  # the outbox's pause is over
+        assert server.deliveries("通知 notice:faults").get(A) is None, "A still waits"
+        budget_clock.ahead += 600  # A's 429 is over on the send budget's clock too
         for _ in range(4):  # the fake clock passes the retry_after and the back-offs
             bot.clock.advance(600)
             await bot.outbox_drained()
         status = _status(bot, message_id)
-        assert status[F] == "sent" and status[C] == "sent"
+        assert status[A] == "sent" and status[C] == "sent"
         delivered = server.deliveries("通知 notice:faults")
         assert delivered == {A: 1, C: 1, E: 1, F: 1}, "once each; D never arrived, B blocked"
 
