@@ -209,26 +209,33 @@ def recipients(db: Database, enterprise_ids: Iterable[int]) -> list[int]:
 
 
 @dataclass(frozen=True)
-class Unreachable:
-    """An enterprise of an audience that no account speaks for (未加入): to phone."""
+class Contact:
+    """An enterprise of an audience as an official phones it; ``joined``: some account
+    speaks for it in chat (else it is 未加入 and cannot be reached there)."""
 
     enterprise_id: int
     name: str
     city: str
     contact_name: str
     phone: str
+    joined: bool
 
 
-def unreachable(db: Database, enterprise_ids: Iterable[int]) -> list[Unreachable]:
-    """The enterprises among ``enterprise_ids`` that cannot be reached in chat because
-    nobody has joined for them (no approved account), by city and id: the notice's
-    preview counts them and offers them as a sheet for phoning."""
+def contacts(db: Database, enterprise_ids: Iterable[int]) -> list[Contact]:
+    """The enterprises among ``enterprise_ids``, by city and id: the notice's preview
+    counts those not joined and offers all of them as a sheet (who gets it, whom to
+    phone)."""
     ids = list(enterprise_ids)
-    out: list[Unreachable] = []
+    out: list[Contact] = []
     for start in range(0, len(ids), 500):
         sql, values = _in("e.id", ids[start : start + 500])
-        out += [Unreachable(*row) for row in db.execute(
-            f"SELECT e.id, e.name, e.city, e.contact_name, e.phone FROM enterprises e "
-            f"WHERE {sql} AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.enterprise_id = e.id "
-            f"AND a.status = 'approved')", values)]
-    return sorted(out, key=lambda u: (u.city, u.enterprise_id))
+        out += [Contact(row[0], row[1], row[2], row[3], row[4], bool(row[5])) for row in db.execute(
+            f"SELECT e.id, e.name, e.city, e.contact_name, e.phone, EXISTS (SELECT 1 "
+            f"FROM accounts a WHERE a.enterprise_id = e.id AND a.status = 'approved') "
+            f"FROM enterprises e WHERE {sql}", values)]
+    return sorted(out, key=lambda c: (c.city, c.enterprise_id))
+
+
+def unreachable(db: Database, enterprise_ids: Iterable[int]) -> list[Contact]:
+    """The enterprises among ``enterprise_ids`` nobody has joined for (未加入)."""
+    return [c for c in contacts(db, enterprise_ids) if not c.joined]

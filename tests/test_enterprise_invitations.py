@@ -165,3 +165,27 @@ async def test_the_card_lists_how_the_list_differs_from_a_registration(
     assert "企业名称 登记为“洛阳铸造（自报）”，名单为“洛阳铸造厂”" in reply
     card = await ly.say(f"/enterprise {LY_CAST[1]}")
     assert "名单与登记不一致" in card and "名单为“洛阳铸造厂”" in card
+
+
+async def test_the_notice_preview_offers_its_audience_as_a_sheet_for_phoning(
+        bot: RunningBot) -> None:
+    """Issues 16 and 17: who gets the notice in chat, and whom to phone (未加入)."""
+    await Chat(bot, 6001).say(f"/start {code_of(bot, CHEM)}")
+    grant_role(bot.db, 30, Role.OFFICIAL, ["郑州市"], NOW)
+    official = Chat(bot, 30)
+    await official.say("/notify")
+    await official.press("全部已审核企业")
+    preview = await official.say("请于本月底前报送整改进展。")
+    assert "1家未加入，无法送达" in preview
+    again = await official.press("名单（Excel）")
+    assert "预览" in again and "立即发送" in official.labels(), "back at the preview"
+    [document] = [c for c in bot.api.calls if c.method == "sendDocument"]
+    assert "可送达1家，未加入1家" in str(document.params.get("caption", ""))
+    message = max((m for (cid, _), m in bot.api.messages.items() if cid == 30 and "document" in m),
+                  key=lambda m: m["message_id"])
+    book = openpyxl.load_workbook(io.BytesIO(bot.api.files[message["document"]["file_id"]]),
+                                  read_only=True)
+    rows = {name: list(book[name].iter_rows(values_only=True))[1:] for name in book.sheetnames}
+    assert rows["可送达"] == [("郑州市", "绿源化工有限公司", "张三", "13812345678")]
+    assert rows["未加入（需电话联系）"] == [("郑州市", "郑州铸造厂", "李四", "13812345679")]
+    assert bot.rows("SELECT count(*) AS n FROM notices") == [{"n": 0}], "nothing sent"

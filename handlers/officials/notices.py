@@ -88,11 +88,18 @@ def audience_regions(audience: Audience, scope: Scope) -> frozenset[str]:
     return scope.regions
 
 
-def preview(db: Database, kb: KnowledgeBase, audience: Audience, scope: Scope) -> Preview:
+def audience_ids(db: Database, kb: KnowledgeBase, audience: Audience, scope: Scope
+                 ) -> list[int]:
+    """The enterprises ``audience`` names within ``scope``, as the knowledge base reads
+    it (an industry's members, who each task concerns, the done statuses)."""
     members = (kb.industry_members(audience.value)
                if audience.kind is AudienceKind.INDUSTRY else None)
-    ids = audience_enterprises(db, audience, scope=scope, concern=kb.concern(),
-                               done=kb.done_statuses, members=members)
+    return audience_enterprises(db, audience, scope=scope, concern=kb.concern(),
+                                done=kb.done_statuses, members=members)
+
+
+def preview(db: Database, kb: KnowledgeBase, audience: Audience, scope: Scope) -> Preview:
+    ids = audience_ids(db, kb, audience, scope)
     return Preview(audience_regions(audience, scope), len(ids), recipients(db, ids),
                    len(unreachable(db, ids)))
 

@@ -9,9 +9,11 @@ confirmation message becomes the notice's progress, edited as it goes out.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
-from telegram import Update
+from sqlite_utils import Database
+from telegram import InputFile, Update
 
 from handlers.core.access import actor_of
 from handlers.core.context import Context
@@ -29,10 +31,12 @@ from handlers.core.dialogs import (
     start_scoped,
 )
 from handlers.core.industries import read_industries
+from handlers.core.offload import Busy, in_heavy_worker
 from handlers.core.telegram_html import escape
-from handlers.officials.notices import card, preview, queue_notice
-from storage.audiences import Audience, AudienceKind
-from storage.clock import format_local, from_db, local_today, to_db
+from handlers.officials.notices import audience_ids, card, preview, queue_notice
+from storage.audiences import Audience, AudienceKind, contacts
+from storage.clock import format_local, from_db, local_today, to_db, to_local
+from storage.contact_sheet import contact_sheet
 from storage.fields import FieldError, parse_send_time, parse_task_number
 from storage.notices import set_progress_message
 from storage.regions import REGIONS, normalize_region
@@ -118,8 +122,33 @@ def _preview_prompt(context: Context) -> Screen:
     return "\n".join(lines), [
         [send, ("定时发送" if not send_at else "改时间", f"{PREFIX}:when")],
         [("修改内容", f"{PREFIX}:text"), ("修改对象", f"{PREFIX}:aud"),
-         ("取消", f"{PREFIX}:cancel")],
+         ("名单（Excel）", f"{PREFIX}:sheet")],
+        [("取消", f"{PREFIX}:cancel")],
     ]
+
+
+async def _send_sheet(update: Update, context: Context, _tail: str) -> Go:
+    """The audience as a sheet: who gets the notice in chat, and whom to phone (未加入);
+    then the preview again."""
+    audience, user, chat = _audience(context), update.effective_user, update.effective_chat
+    if audience is None or user is None or chat is None:
+        return Ask(AUDIENCE)
+    bot_data, scope = context.bot_data, draft_scope(context, DIALOG)
+
+    def write(db: Database) -> tuple[bytes, int, int]:
+        found = contacts(db, audience_ids(db, bot_data.kb, audience, scope))
+        joined = sum(c.joined for c in found)
+        return contact_sheet(found), joined, len(found) - joined
+
+    try:
+        data, joined, absent = await in_heavy_worker(bot_data, user.id, write)
+    except Busy as exc:
+        return Ask(PREVIEW, exc.message)
+    stamp = to_local(bot_data.now()).strftime("%Y%m%d-%H%M")
+    await context.bot.send_document(
+        chat.id, InputFile(io.BytesIO(data), filename=f"通知对象-{stamp}.xlsx"),
+        caption=f"通知对象：可送达{joined}家，未加入{absent}家（需电话联系）。")
+    return Ask(PREVIEW)
 
 
 def _count(context: Context) -> dict[str, Any]:
@@ -280,6 +309,6 @@ FLOW = Flow(DIALOG, _start, (
          parse=lambda c, text: parse_send_time(text, now=c.bot_data.now()), accept=_set_time),
     Step(PREVIEW, _preview_prompt, hint="请点击下方按钮：发送、定时、修改或取消。", commits=True,
          actions=(Action("send", _commit, toast="正在排队…"), _to(WHEN), _to(TEXT),
-                  _to(AUDIENCE))),
+                  _to(AUDIENCE), Action("sheet", _send_sheet, toast="正在生成名单…"))),
 ))
 conversation = FLOW.conversation
