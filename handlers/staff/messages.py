@@ -48,7 +48,7 @@ from handlers.officials.notices import figures
 from storage import audit
 from storage import outbox as store
 from storage.audiences import recipients
-from storage.credit_code import normalize as normalize_credit_code
+from storage.credit_code import check_credit_code
 from storage.enterprises import Enterprise, enterprise_of_user, find_by_code, get_enterprise
 from storage.fields import FieldError
 
@@ -88,10 +88,13 @@ def may_write(context: Context, actor: Actor, kept: Mapping[str, Any]) -> str | 
     return refusal(NEED, actor, context.bot_data.db, enterprise_id, "发消息")
 
 
-def _named(bot_data: BotData, word: str) -> int | None:
-    """The enterprise a typed credit code names, None if none (or not a code)."""
-    code = normalize_credit_code(word)
-    enterprise = find_by_code(bot_data.db, code) if code else None
+def _named(bot_data: BotData, word: str) -> int | str | None:
+    """The enterprise a typed credit code names; None if none; what is wrong with a
+    malformed code."""
+    checked = check_credit_code(word)
+    if checked.error is not None:
+        return checked.error
+    enterprise = find_by_code(bot_data.db, checked.code)
     return enterprise.id if enterprise is not None else None
 
 
@@ -158,7 +161,11 @@ async def start(update: Update, context: Context) -> Go:
             await acknowledge(update.callback_query)
         enterprise_id = small_int(tail, 15)
     elif words:
-        enterprise_id = _named(bot_data, words[0])
+        named = _named(bot_data, words[0])
+        if isinstance(named, str):
+            await send(update, context, escape(named))
+            return END
+        enterprise_id = named
     else:
         await send(update, context, USAGE)
         return END
