@@ -191,6 +191,112 @@ async def test_a_command_for_another_bot_in_a_group_is_left_to_that_bot(bot: Run
     assert refused([str(call.params.get("text", "")) for call in ours])
 
 
+CITIES = ("郑州市", "洛阳市")
+NOBODY = 999_999  # an id nothing has
+
+
+def _city_objects(bot: RunningBot, city: str, founder: int, claimant: int,
+                  n: int) -> dict[str, str]:
+    """An approved enterprise in ``city`` (with a report) and a pending claim on it: what a
+    command argument names, as typed."""
+    db, now = bot.db, FakeClock().now
+    name = f"{city[:2]}测试企业"
+    code = credit_code(n)
+    founded = register(db, user_id=founder, name=name, credit_code=code, city=city,
+                       county=None, industries=["铸造"], contact_name="甲",
+                       phone="13800000011", now=now)
+    approve(db, account_id=founded.account.id, approver_id=ADMIN, admins=frozenset({ADMIN}),
+            now=now)
+    claim = register(db, user_id=claimant, name=name, credit_code=code, city=city,
+                     county=None, industries=["铸造"], contact_name="乙",
+                     phone="13800000012", now=now)
+    report = add_report(db, ReportDraft(enterprise_id=founded.enterprise.id, user_id=founder,
+                                        task=2, status="进行中", description="改造中"), now,
+                        **plan_shape())
+    return {"city": city[:2], "name": name, "code": code, "report": str(report),
+            "account": str(claim.account.id)}
+
+
+# Every command whose argument names a region or an object: (command as typed, for an
+# object of ``_city_objects``; the start of what an out-of-scope argument gets).
+SCOPED_ARGUMENTS = (
+    ("/reports {city}", OUT_OF_SCOPE.split("{")[0]),
+    ("/overdue {city}", OUT_OF_SCOPE.split("{")[0]),
+    ("/silent {city}", OUT_OF_SCOPE.split("{")[0]),
+    ("/stats {city}", OUT_OF_SCOPE.split("{")[0]),
+    ("/export {city}", OUT_OF_SCOPE.split("{")[0]),
+    ("/review {report}", GONE),
+    ("/reject {account}", GONE),
+    ("/msg {code} 你好", GONE),
+    ("/enterprise {code}", "在您负责的范围内没有找到"),
+)
+# The same commands naming nothing that exists: answered like an out-of-scope object.
+MISSING_ARGUMENTS = (f"/review {NOBODY}", f"/reject {NOBODY}",
+                     f"/msg {credit_code(NOBODY)} 你好")
+
+
+async def _said(bot: RunningBot, persona: Persona, text: str,
+                caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the bot answered ``text``, after checking it did not fail; any dialog it
+    started is left."""
+    caplog.clear()
+    before = len(bot.api.calls)
+    await bot.exchange(persona.user_id, text)
+    failed = [r.getMessage() for r in caplog.records if r.name == errors.__name__]
+    texts = [str(c.params.get("text") or c.params.get("caption") or "")
+             for c in bot.api.calls[before:] if c.method.startswith("send")
+             and c.params.get("chat_id") == persona.user_id]
+    await bot.exchange(persona.user_id, "/cancel")
+    assert texts, (persona.name, text)
+    assert not {SORRY, UNKNOWN_COMMAND} & set(texts), (persona.name, text, texts)
+    assert not failed, (persona.name, text, failed)
+    return texts
+
+
+async def test_every_command_argument_naming_a_region_or_an_object_for_every_role(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each scoped command with an argument naming a city, or an object in a city: refused
+    (regions with the out-of-scope text, objects like a missing id) outside the persona's
+    scope, run inside it — for every persona whose role may use the command."""
+    _targets(bot)
+    objects = {"郑州市": _city_objects(bot, "郑州市", 3110, 3111, 11),
+               "洛阳市": _city_objects(bot, "洛阳市", 3112, 3113, 12)}
+    caplog.set_level(logging.ERROR, logger=errors.__name__)
+    checked = 0
+    for typed, refusal_text in SCOPED_ARGUMENTS:
+        name = typed.split()[0][1:]
+        need = next(c.need for c in policy.COMMANDS if c.name == name)
+        for persona in PERSONAS:
+            if persona.role not in need.roles:
+                continue  # refused by role, bare or not: test_every_command_for_every_role
+            for city in CITIES:
+                text = typed.format(**objects[city])
+                texts = await _said(bot, persona, text, caplog)
+                inside = persona.role is Role.ADMIN or not persona.regions or (
+                    city in persona.regions)
+                said_refusal = any(t.startswith(refusal_text) for t in texts)
+                if inside:  # it ran: answered, and refused nothing
+                    assert not said_refusal and not refused(texts), (persona.name, text, texts)
+                else:
+                    assert said_refusal, (persona.name, text, texts)
+                checked += 1
+    assert checked >= 50
+
+
+async def test_a_command_argument_naming_nothing_is_answered_like_one_out_of_scope(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    _targets(bot)
+    caplog.set_level(logging.ERROR, logger=errors.__name__)
+    for typed in MISSING_ARGUMENTS:
+        need = next(c.need for c in policy.COMMANDS if c.name == typed.split()[0][1:])
+        for persona in PERSONAS:
+            if persona.role in need.roles:
+                texts = await _said(bot, persona, typed, caplog)
+                assert texts == [GONE], (persona.name, typed, texts)
+
+
 ENDED = "已结束，填写的内容没有保存"
 CHANGES = ("revoked", "narrowed to 洛阳市")
 

@@ -3,6 +3,7 @@ its reply comes back to the sender, not to the question engine."""
 
 from __future__ import annotations
 
+from handlers.core.access import GONE
 from tests import test_daily_work
 from tests.bot_harness import RunningBot
 from tests.dialog_driver import Chat, credit_code
@@ -38,8 +39,10 @@ async def test_msg_reaches_the_bound_accounts_and_the_reply_comes_back(bot: Runn
 
 async def test_msg_stays_within_scope_and_names_what_is_wrong(bot: RunningBot) -> None:
     staff = Chat(bot, LY_STAFF)
-    assert "不在您负责的范围" in await staff.say(f"/msg {credit_code(0)} 你好")
-    assert "没有找到" in await staff.say("/msg 91410000000000000X 你好")
+    out_of_scope = await staff.say(f"/msg {credit_code(0)} 你好")
+    assert out_of_scope == GONE  # said like a code nobody has: no probing other cities
+    assert await staff.say(f"/msg {credit_code(999)} 你好") == GONE
+    assert "请核对" in await staff.say("/msg 91410000000000000X 你好")  # malformed: named
     assert "用法" in await staff.say("/msg")
     assert "没有权限" in await Chat(bot, OWNER).say(f"/msg {credit_code(1)} 你好")
 

@@ -10,8 +10,12 @@ declaration does not allow — a forged or replayed button never reaches its
 handler, and a command or button that is not declared at all is refused (or, for
 commands, answered as unknown), so a new one cannot forget its check.
 
-Commands whose arguments name a city (``/reports 郑州``) check them against
-:attr:`Actor.scope` in the handler, with :func:`refuse_region`.
+A command argument that names a region or an object is checked in its handler, by
+one of two helpers: :func:`refuse_region` for a city (``/reports 郑州``: refused with
+:data:`OUT_OF_SCOPE`), :func:`refuse_target` for an object (``/review 123``,
+``/reject 7``, ``/msg 信用代码``: the buttons' own :func:`refusal`, with an id that
+names nothing answered :data:`GONE` like one outside the scope, so typed ids cannot
+probe other cities' records either).
 """
 
 from __future__ import annotations
@@ -188,6 +192,16 @@ def refusal(need: Need, actor: Actor, db: Database, target_id: int | None, what:
     if need.relation is Relation.OWN and actor.user_id not in info.owners:
         return NOT_YOURS
     return None
+
+
+def refuse_target(actor: Actor, db: Database, need: Need, target_id: int | None,
+                  what: str) -> str | None:
+    """For a command argument naming an object (``/review 123``): the check a button
+    naming it gets, by the same resolver and scope rule. ``target_id`` None — the
+    argument names nothing (no such code, say) — is :data:`GONE`, as out of scope is."""
+    if target_id is None:
+        return GONE
+    return refusal(need, actor, db, target_id, what)
 
 
 def refuse_region(actor: Actor, region: str | None) -> str | None:

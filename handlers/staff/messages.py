@@ -19,6 +19,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from handlers.core.access import (
+    GONE,
     OFFICIALS_AND_STAFF,
     ROLE_NAMES,
     Actor,
@@ -26,6 +27,7 @@ from handlers.core.access import (
     Target,
     actor_of,
     refusal,
+    refuse_target,
 )
 from handlers.core.callback_queries import acknowledge, parse_data
 from handlers.core.context import BotData, Context
@@ -46,7 +48,7 @@ from handlers.officials.notices import figures
 from storage import audit
 from storage import outbox as store
 from storage.audiences import recipients
-from storage.credit_code import normalize as normalize_credit_code
+from storage.credit_code import check_credit_code
 from storage.enterprises import Enterprise, enterprise_of_user, find_by_code, get_enterprise
 from storage.fields import FieldError
 
@@ -86,12 +88,14 @@ def may_write(context: Context, actor: Actor, kept: Mapping[str, Any]) -> str | 
     return refusal(NEED, actor, context.bot_data.db, enterprise_id, "发消息")
 
 
-def _find(bot_data: BotData, words: list[str]) -> Enterprise | str:
-    code = normalize_credit_code(words[0]) if words else ""
-    enterprise = find_by_code(bot_data.db, code) if code else None
-    if enterprise is None:
-        return f"没有找到信用代码为 {escape(words[0][:20])} 的企业。" if words else USAGE
-    return enterprise
+def _named(bot_data: BotData, word: str) -> int | str | None:
+    """The enterprise a typed credit code names; None if none; what is wrong with a
+    malformed code."""
+    checked = check_credit_code(word)
+    if checked.error is not None:
+        return checked.error
+    enterprise = find_by_code(bot_data.db, checked.code)
+    return enterprise.id if enterprise is not None else None
 
 
 def send_message(context: Context, sender: int, enterprise: Enterprise, text: str,
@@ -151,22 +155,27 @@ async def start(update: Update, context: Context) -> Go:
     assert user is not None
     bot_data = context.bot_data
     tail = callback_tail(update, context, WRITE_PREFIX)
-    words: list[str] = []
+    words = list(context.args or ()) if tail is None else []
     if tail is not None:
         if update.callback_query is not None:
             await acknowledge(update.callback_query)
         enterprise_id = small_int(tail, 15)
-        found = get_enterprise(bot_data.db, enterprise_id) if enterprise_id else None
-        enterprise: Enterprise | str = found if found is not None else "找不到这家企业。"
+    elif words:
+        named = _named(bot_data, words[0])
+        if isinstance(named, str):
+            await send(update, context, escape(named))
+            return END
+        enterprise_id = named
     else:
-        words = list(context.args or ())
-        enterprise = _find(bot_data, words)
-    if isinstance(enterprise, str):
-        await send(update, context, enterprise)
+        await send(update, context, USAGE)
         return END
-    reason = refusal(NEED, actor_of(bot_data, user.id), bot_data.db, enterprise.id, "发消息")
-    if reason is not None:
-        await send(update, context, escape(reason))
+    # a code typed or a button's id: the same check (the guard checked the button too)
+    reason = refuse_target(actor_of(bot_data, user.id), bot_data.db, NEED, enterprise_id,
+                           "发消息")
+    enterprise = get_enterprise(bot_data.db, enterprise_id) if (
+        reason is None and enterprise_id is not None) else None
+    if enterprise is None:
+        await send(update, context, escape(reason or GONE))
         return END
     text = " ".join(words[1:]).strip()
     if text:

@@ -9,7 +9,17 @@ from typing import Any
 
 from telegram import Update
 
-from handlers.core.access import STAFF, Actor, Need, Relation, Target, actor_of, refusal
+from handlers.core.access import (
+    GONE,
+    STAFF,
+    Actor,
+    Need,
+    Relation,
+    Target,
+    actor_of,
+    refusal,
+    refuse_target,
+)
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import Context
 from handlers.core.dialog_access import committing
@@ -65,14 +75,14 @@ async def start(update: Update, context: Context) -> Go:
         await acknowledge(update.callback_query)
     words = list(context.args or ())
     account_id = small_int(tail if tail is not None else (words[0] if words else ""), 15)
-    account = get_account(bot_data.db, account_id) if account_id else None
+    if account_id is None:
+        await send(update, context, USAGE)
+        return END
+    reason = refuse_target(actor_of(bot_data, user.id), bot_data.db, NEED, account_id, "审批")
+    account = get_account(bot_data.db, account_id) if reason is None else None
     enterprise = get_enterprise(bot_data.db, account.enterprise_id) if account else None
     if account is None or enterprise is None:
-        await send(update, context, USAGE if account_id is None else "找不到这条申请。")
-        return END
-    reason = refusal(NEED, actor_of(bot_data, user.id), bot_data.db, account.id, "审批")
-    if reason is not None:
-        await send(update, context, escape(reason))
+        await send(update, context, escape(reason or GONE))
         return END
     if account.decided_by is not None:
         await send(update, context, escape(DECIDED.format(

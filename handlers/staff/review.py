@@ -16,7 +16,17 @@ from typing import Any
 
 from telegram import Update
 
-from handlers.core.access import STAFF, Actor, Need, Relation, Target, actor_of, refusal
+from handlers.core.access import (
+    GONE,
+    STAFF,
+    Actor,
+    Need,
+    Relation,
+    Target,
+    actor_of,
+    refusal,
+    refuse_target,
+)
 from handlers.core.callback_queries import acknowledge
 from handlers.core.context import BotData, Context
 from handlers.core.dialog_access import committing
@@ -158,16 +168,18 @@ async def start(update: Update, context: Context) -> Go:
     assert user is not None
     bot_data = context.bot_data
     report_id, verdict = _target(update, context)
-    report = get_report(bot_data.db, report_id) if report_id else None
     if report_id is None and update.callback_query is None:  # /review: the queue
         await _next_in_queue(update, context)
         return END
-    if report is None:
+    if report_id is None:
         await _answer(update)
-        await send(update, context, USAGE if report_id is None else f"没有报告 #{report_id}。")
+        await send(update, context, USAGE)
         return END
-    reason = refusal(NEED, actor_of(bot_data, user.id), bot_data.db, report.id, "审核")
-    if reason is not None:  # the button was checked by the guard; /review is checked here
+    # the button was checked by the guard; /review 123 is checked here, the same way
+    reason = refuse_target(actor_of(bot_data, user.id), bot_data.db, NEED, report_id, "审核")
+    report = get_report(bot_data.db, report_id) if reason is None else None
+    if report is None:
+        reason = reason or GONE
         await _answer(update, reason)
         await send(update, context, escape(reason))
         return END
