@@ -10,6 +10,9 @@ knowledge base and are passed in. Text that is stored and shown to staff (names,
 descriptions) loses invisible characters first (:func:`visible`): bidi overrides
 would let "abc\u202efdp.exe" read as "abcexe.pdf", and NUL or other controls have no
 business in a company name.
+
+How a Chinese numeral reads and when a month or year ends are :mod:`storage.parsing`'s
+rules, shared with the answer engine; this module adds the ranges and the messages.
 """
 
 from __future__ import annotations
