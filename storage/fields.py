@@ -106,7 +106,7 @@ def _number(text: str) -> int | None:
     if text.isdecimal():
         digits = text.lstrip("0") or "0"
         return int(digits) if len(digits) <= NUMBER_DIGITS else _TOO_BIG
-    return chinese_number(text)
+    return small_chinese_number(text)
 
 
 def _shown(number: int) -> str:
