@@ -10,10 +10,11 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+
+from storage.parsing import month_end, year_end
 
 _IN_ANSWER = re.compile(
     r"(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})日|底|末)?|年?底|年?末)(之前|以前|前|起)"
@@ -27,17 +28,13 @@ class Period:
     span: tuple[int, int]  # where the question names it
 
 
-def _last_day(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
 def _date(year: str, month: str | None, day: str | None) -> dt.date | None:
     """Y年M月D日, Y年M月底 (the last day), Y年年底 (31 December)."""
     try:
         if not month:
-            return dt.date(int(year), 12, 31)
+            return year_end(int(year))
         if not day:
-            return _last_day(int(year), int(month))
+            return month_end(int(year), int(month))
         return dt.date(int(year), int(month), int(day))
     except ValueError:
         return None
@@ -87,7 +84,7 @@ def period_of(text: str, plan_year: int) -> Period | None:
         whole_month = bool(month) and not day and not m.group(0).endswith(("底", "末"))
         if whole_month:
             try:
-                return Period(dt.date(year, int(month), 1), _last_day(year, int(month)),
+                return Period(dt.date(year, int(month), 1), month_end(year, int(month)),
                               m.span())
             except ValueError:
                 return None

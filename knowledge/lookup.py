@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from knowledge.dates import period_of
 from knowledge.intents import without_cues
 from knowledge.model import Answer, KnowledgeBase, Standard, Task
-from knowledge.normalize import chinese_to_number, normalize
+from knowledge.normalize import normalize
 from knowledge.passages import body, split, summary
 from knowledge.question import Question
 from knowledge.terms import TermIndex, area_words, common_prefix
+from storage.parsing import chinese_integer
 
 _N = r"(\d{1,3}|[一二两三四五六七八九十〇零]{1,4})"
 _TASK_REF = re.compile(
@@ -59,8 +60,7 @@ class Ref:
 def _number(numeral: str) -> int | None:
     if numeral.isdigit():
         return int(numeral)
-    value = chinese_to_number(numeral)
-    return int(value) if value is not None and value == int(value) else None
+    return chinese_integer(numeral)
 
 
 class Lookups:

@@ -8,7 +8,8 @@ each step can be tested on its own. The steps, in order:
 2. traditional → simplified characters (OpenCC ``t2s``);
 3. Chinese numerals that carry a unit → Arabic (``十吨`` → ``10吨``,
    ``两米五`` → ``2.5米``). Only numerals followed by a unit are touched, so
-   words like ``一律`` and ``统一`` stay as they are;
+   words like ``一律`` and ``统一`` stay as they are (how a numeral reads is
+   ``storage.parsing``'s, shared with the dialogs' fields);
 4. units folded to one spelling (``10t/h``, ``10吨每小时`` → ``10吨/小时``;
    ``20蒸吨每小时`` → ``20蒸吨/小时``; ``2500mm`` → ``2.5米``). Which units a rule is
    sized in, and how questions may spell them, is the knowledge base's business.
@@ -25,10 +26,8 @@ from functools import lru_cache
 
 import opencc
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5,
-           "六": 6, "七": 7, "八": 8, "九": 9}
-_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
-_NUMERAL = "零〇一二两俩三四五六七八九十百千点"
+from storage.parsing import CN_DIGITS, CN_NUMERAL_CHARS, chinese_to_number
+
 # Units after which a Chinese numeral is a quantity, not part of a word.
 _UNITS = ("米|吨|噸|蒸吨|台|家|个|万|小时|钟头|毫米|厘米|公分|公尺|月|日|号|次|倍|年|天|"
           "m|t|%|个百分点")
@@ -53,48 +52,12 @@ def clean(text: str) -> str:
     return "".join(ch for ch in text if not _is_dropped(ch)).lower()
 
 
-def chinese_to_number(numeral: str) -> float | None:
-    """``十五`` → 15, ``一百二十`` → 120, ``二点五`` → 2.5; None if not a number.
-
-    万 is left to the caller as a unit, so ``二十万台`` reads ``20万台`` as the plan writes it.
-    """
-    if not numeral or any(ch not in _NUMERAL for ch in numeral):
-        return None
-    whole, _, frac = numeral.partition("点")
-    if frac and any(ch not in _DIGITS for ch in frac):
-        return None
-    value = _integer(whole) if whole else 0
-    if value is None:
-        return None
-    if frac:
-        return float(f"{value}.{''.join(str(_DIGITS[ch]) for ch in frac)}")
-    return float(value)
-
-
-def _integer(numeral: str) -> int | None:
-    # Plain digit strings such as 二〇二一 read digit by digit.
-    if all(ch in _DIGITS for ch in numeral):
-        if len(numeral) == 1:
-            return _DIGITS[numeral]
-        return int("".join(str(_DIGITS[ch]) for ch in numeral))
-    total, digit = 0, None
-    for ch in numeral:
-        if ch in _DIGITS:
-            digit = _DIGITS[ch]
-        elif ch in _SMALL_UNITS:
-            total += (1 if digit is None else digit) * _SMALL_UNITS[ch]
-            digit = None
-        else:
-            return None
-    return total + (digit or 0)
-
-
 def _fmt(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
-_NUM_UNIT = re.compile(rf"(?<![0-9.])([{_NUMERAL}]+)(?=({_UNITS}))")
-_PERCENT = re.compile(rf"百分之([{_NUMERAL}]+|[0-9.]+)")
+_NUM_UNIT = re.compile(rf"(?<![0-9.])([{CN_NUMERAL_CHARS}]+)(?=({_UNITS}))")
+_PERCENT = re.compile(rf"百分之([{CN_NUMERAL_CHARS}]+|[0-9.]+)")
 
 
 def arabic_numerals(text: str) -> str:
@@ -114,7 +77,7 @@ def arabic_numerals(text: str) -> str:
     text = _NUM_UNIT.sub(numeral, text)
     # 两米五 → 2米5 (after the step above) → 2.5米
     text = re.sub(r"(?<!\d)(\d+)米([一二三四五六七八九])(?![\u4e00-\u9fff]?[米吨])",
-                  lambda m: f"{m.group(1)}.{_DIGITS[m.group(2)]}米", text)
+                  lambda m: f"{m.group(1)}.{CN_DIGITS[m.group(2)]}米", text)
     text = re.sub(r"(?<!\d)(\d+)米(\d)(?!\d|\.|米|吨)", r"\1.\2米", text)
     return text
 

@@ -10,11 +10,13 @@ knowledge base and are passed in. Text that is stored and shown to staff (names,
 descriptions) loses invisible characters first (:func:`visible`): bidi overrides
 would let "abc\u202efdp.exe" read as "abcexe.pdf", and NUL or other controls have no
 business in a company name.
+
+How a Chinese numeral reads and when a month or year ends are :mod:`storage.parsing`'s
+rules, shared with the answer engine; this module adds the ranges and the messages.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 import unicodedata
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from storage.clock import SHANGHAI
+from storage.parsing import month_end, small_chinese_number, year_end
 
 DESCRIPTION_LIMIT = 500
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -89,27 +92,10 @@ def parse_phone(text: str) -> str | FieldError:
     return FieldError("请填写手机号，或带区号的固定电话（如 0371-12345678）。")
 
 
-# --- Chinese numerals (small) --------------------------------------------------------
+# --- numbers -----------------------------------------------------------------------
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-def chinese_number(text: str) -> int | None:
-    """Read a Chinese numeral from 0 to 100 ("六十", "十五", "一百"), or None.
-
-    Only the forms people use for percentages and months; anything else is None.
-    """
-    if text in ("百", "一百"):
-        return 100
-    if text in _CN_DIGITS:
-        return _CN_DIGITS[text]
-    match = re.fullmatch(r"([一二三四五六七八九])?十([一二三四五六七八九])?", text)
-    if match is None:
-        return None
-    tens = _CN_DIGITS[match.group(1)] if match.group(1) else 1
-    units = _CN_DIGITS[match.group(2)] if match.group(2) else 0
-    return tens * 10 + units
+# The 0–100 Chinese numerals a percentage or month is typed in (storage.parsing owns the rule).
+chinese_number = small_chinese_number
 
 
 def _number(text: str) -> int | None:
@@ -120,7 +106,7 @@ def _number(text: str) -> int | None:
     if text.isdecimal():
         digits = text.lstrip("0") or "0"
         return int(digits) if len(digits) <= NUMBER_DIGITS else _TOO_BIG
-    return chinese_number(text)
+    return small_chinese_number(text)
 
 
 def _shown(number: int) -> str:
@@ -159,10 +145,6 @@ _THIS_OR_NEXT_YEAR = re.compile(
 _MONTH = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,3})月(?:底|末)?", re.ASCII)
 
 
-def _month_end(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
 def _make_date(year: int, month: int, day: int) -> dt.date | FieldError:
     if not MIN_YEAR <= year <= MAX_YEAR:
         return FieldError(f"年份{year}不在合理范围内，请核对。")
@@ -185,7 +167,7 @@ def _resolve_month_day(
         return FieldError(f"月份应为1到12，您填写的是{_shown(month)}。")
 
     def on(year: int) -> dt.date | FieldError:
-        return _month_end(year, month) if day is None else _make_date(year, month, day)
+        return month_end(year, month) if day is None else _make_date(year, month, day)
 
     candidate = on(today.year)
     if isinstance(candidate, FieldError):
@@ -222,7 +204,7 @@ def parse_date(text: str, *, today: dt.date, prefer: Prefer = "future") -> dt.da
         if not 1 <= month <= 12:
             return FieldError(f"月份应为1到12，您填写的是{month}。")
         checked = _make_date(year, month, 1)
-        return checked if isinstance(checked, FieldError) else _month_end(year, month)
+        return checked if isinstance(checked, FieldError) else month_end(year, month)
     relative = _relative_date(value, today)
     if relative is not None:
         return relative
@@ -244,14 +226,14 @@ def parse_date(text: str, *, today: dt.date, prefer: Prefer = "future") -> dt.da
 def _relative_date(value: str, today: dt.date) -> dt.date | FieldError | None:
     """Forms anchored on today: 年底, 今年/明年(底|N月), 月底, 下个月(底)."""
     if value in ("年底", "年末", "今年底", "今年年底", "今年末"):
-        return dt.date(today.year, 12, 31)
+        return year_end(today.year)
     if value in ("明年底", "明年年底", "明年末"):
-        return dt.date(today.year + 1, 12, 31)
+        return year_end(today.year + 1)
     if value in ("月底", "月末", "本月底", "这个月底", "本月"):
-        return _month_end(today.year, today.month)
+        return month_end(today.year, today.month)
     if value in ("下月底", "下个月底", "下月", "下个月", "下月末", "下个月末"):
         year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-        return _month_end(year, month)
+        return month_end(year, month)
     match = _THIS_OR_NEXT_YEAR.fullmatch(value)
     if match is None:
         return None
@@ -261,7 +243,7 @@ def _relative_date(value: str, today: dt.date) -> dt.date | FieldError | None:
         return FieldError(f"月份应为1到12，您填写的是“{match.group(2)}”。")
     if match.group(3):
         return _make_date(year, number, int(match.group(3)))
-    return _month_end(year, number)
+    return month_end(year, number)
 
 
 def _date_hint() -> FieldError:
