@@ -200,44 +200,44 @@ def _date(text: str) -> dt.date:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lvdong", description="绿动: 河南工业污染防治攻坚助手")
-    parser.add_argument("--config", type=Path, help="KEY=value settings file (env wins)")
-    parser.add_argument("--kb", help="knowledge-base YAML (default: LVDONG_KB or the shipped plan)")
+    parser.add_argument("--config", type=Path, help="KEY=value 格式的设置文件（环境变量优先）")
+    parser.add_argument("--kb", help="知识库 YAML（默认：LVDONG_KB，或随附的方案）")
     parser.set_defaults(func=cmd_start)
     sub = parser.add_subparsers(dest="command")
 
     start = sub.add_parser(
-        "start", help="the bot on Telegram if TELEGRAM_BOT_TOKEN is set, else the terminal chat"
+        "start", help="设置了 TELEGRAM_BOT_TOKEN 时在 Telegram 上运行机器人，否则进入终端对话"
     )
     start.set_defaults(func=cmd_start)
 
-    ask = sub.add_parser("ask", help="answer a question ('-' reads one per line from stdin)")
+    ask = sub.add_parser("ask", help="回答问题（'-'：从标准输入逐行读取）")
     ask.add_argument("question")
-    ask.add_argument("--json", action="store_true", help="one JSON object per answer")
-    ask.add_argument("--explain", action="store_true", help="before each answer, how it was "
-                     "found: the question as parsed, the answerer that fired, the top candidates")
-    ask.add_argument("--today", type=_date, help="answer as on this day, YYYY-MM-DD "
-                     "(default: today in China); deadlines before it are said to have passed")
+    ask.add_argument("--json", action="store_true", help="每个回答输出一个 JSON 对象")
+    ask.add_argument("--explain", action="store_true", help="每个回答前说明如何得出："
+                     "问题的解析结果、给出回答的环节、得分最高的候选")
+    ask.add_argument("--today", type=_date, help="按这一天作答，YYYY-MM-DD"
+                     "（默认：北京时间今天）；此前的期限说成已过")
     ask.set_defaults(func=cmd_ask)
 
-    kb = sub.add_parser("kb", help="knowledge-base tools")
+    kb = sub.add_parser("kb", help="知识库工具")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
-    check = kb_sub.add_parser("check", help="validate a KB file")
+    check = kb_sub.add_parser("check", help="检查知识库文件")
     check.add_argument("path", nargs="?")
     check.set_defaults(func=cmd_kb_check)
-    taught = kb_sub.add_parser("learned", help="questions staff taught, as YAML for the KB")
-    taught.add_argument("--out", default="-", help="file to write (default: standard output)")
+    taught = kb_sub.add_parser("learned", help="工作人员关联过的问题，导出为知识库用的 YAML")
+    taught.add_argument("--out", default="-", help="写入的文件（默认：标准输出）")
     taught.set_defaults(func=cmd_kb_learned)
 
-    run = sub.add_parser("run", help="start the Telegram bot")
+    run = sub.add_parser("run", help="启动 Telegram 机器人")
     run.set_defaults(func=cmd_run)
 
-    backup = sub.add_parser("backup", help="copy the database safely, even while the bot runs")
-    backup.add_argument("path", help="new file, or a directory for a time-stamped file")
+    backup = sub.add_parser("backup", help="安全地备份数据库（机器人运行时也可以）")
+    backup.add_argument("path", help="新文件，或存放带时间戳文件的目录")
     backup.set_defaults(func=cmd_backup)
 
-    doctor = sub.add_parser("doctor", help="check the deployment and say how to fix problems")
+    doctor = sub.add_parser("doctor", help="检查部署，并说明问题如何解决")
     doctor.add_argument("--confirm-clock", action="store_true",
-                        help="accept this machine's time for the reminders after a clock jump")
+                        help="时钟跳变后，确认以本机时间继续安排提醒")
     doctor.set_defaults(func=cmd_doctor)
 
     def bind(command: Command) -> Callable[[argparse.Namespace], int]:
@@ -248,24 +248,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_roster_commands(sub, bind)
 
     chat = sub.add_parser(
-        "chat", help="try the bot in this terminal, without a token",
-        description="The whole bot in this terminal: no token, no network, the same "
-                    "database as `lvdong run`. Buttons are lettered [a], [b] ...: type the "
-                    "letter to press one; a typed number is always text. Log records go to "
-                    "lvdong-chat.log next to the database.",
+        "chat", help="在终端里试用机器人，不需要令牌",
+        description="在终端里运行完整的机器人：不需要令牌、不联网，与 `lvdong run` 使用"
+                    "同一个数据库。按钮标为 [a]、[b] ……：输入字母即按下该按钮；输入的数字"
+                    "总是文字。日志写入数据库旁的 lvdong-chat.log。",
     )
     chat.add_argument(
         "--as", dest="as_role", default=None, metavar="ROLE",
         choices=["enterprise", "official", "staff", "admin"],
-        help="who you are: enterprise, official, staff or admin. Default: the role the "
-             "database gives --user-id. The chat never writes a role: 'admin' holds for "
-             "this session only (like LVDONG_ADMINS); any other role must be the stored "
-             "one, else the chat refuses to start (grant it with `lvdong grant`).",
+        help="您的身份：enterprise、official、staff 或 admin。默认：数据库中 --user-id 的"
+             "角色。终端对话从不写入角色：admin 只在本次对话有效（如同 LVDONG_ADMINS）；"
+             "其他角色必须与数据库中的一致，否则不启动（先用 `lvdong grant` 授予）。",
     )
     chat.add_argument(
         "--user-id", type=int, default=DEFAULT_CHAT_USER, metavar="N",
-        help=f"the Telegram user id you play (default {DEFAULT_CHAT_USER}); the id of a real "
-             "user means acting as that user on the shared database",
+        help=f"您扮演的 Telegram 用户 id（默认 {DEFAULT_CHAT_USER}）；填真实用户的 id，"
+             "即在共用的数据库上以该用户身份操作",
     )
     chat.set_defaults(func=cmd_chat)
     return parser

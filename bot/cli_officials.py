@@ -172,25 +172,25 @@ Command = Callable[[argparse.Namespace, Settings], int]
 
 def add_commands(sub: Any, bind: Callable[[Command], Callable[[argparse.Namespace], int]]) -> None:
     """Register the subcommands; ``bind`` gives each the settings."""
-    grant = sub.add_parser("grant", help="give a Telegram user a role in the database")
-    grant.add_argument("user_id", type=int, help="the Telegram user id")
+    grant = sub.add_parser("grant", help="在数据库中授予 Telegram 用户角色")
+    grant.add_argument("user_id", type=int, help="Telegram 用户 id")
     grant.add_argument("role", choices=["enterprise", "official", "staff", "admin"])
     grant.add_argument("--city", action="append", metavar="CITY",
-                       help="officials and staff: a city or county they cover (repeat for "
-                            "several; none: the whole province)")
+                       help="业务处室和工作人员负责的地市或县（可重复；"
+                            "不写：全省）")
     grant.set_defaults(func=bind(cmd_grant))
 
-    revoke = sub.add_parser("revoke", help="make a user an ordinary user again")
+    revoke = sub.add_parser("revoke", help="撤销角色，恢复为普通用户")
     revoke.add_argument("user_id", type=int)
     revoke.set_defaults(func=bind(cmd_revoke))
 
-    notify = sub.add_parser("notify", help="queue a notice; the running bot delivers it")
+    notify = sub.add_parser("notify", help="排队一条通知，由运行中的机器人发送")
     notify.add_argument("--to", required=True,
-                        help="all | city:NAME | industry:NAME | task:N (not done with task N)")
+                        help="all | city:地市 | industry:行业 | task:N（尚未完成任务N的企业）")
     notify.add_argument("--text", required=True)
-    notify.add_argument("--at", help='when, Beijing time, e.g. "2026-12-05 09:00" (default: now)')
+    notify.add_argument("--at", help='发送时间（北京时间），如 "2026-12-05 09:00"（默认：立即）')
     notify.set_defaults(func=bind(cmd_notify))
 
-    notices = sub.add_parser("notices", help="every notice with its delivery figures")
+    notices = sub.add_parser("notices", help="所有通知及其送达情况")
     notices.add_argument("--limit", type=int, default=50)
     notices.set_defaults(func=bind(cmd_notices))

@@ -131,21 +131,20 @@ def _is_database_file(out: Path, db_path: Path) -> bool:
 def add_commands(sub: Any, bind: Callable[[Command], Callable[[argparse.Namespace], int]]) -> None:
     """Register the staff subcommands; ``bind`` gives each the settings."""
     export = sub.add_parser(
-        "export", help="write the Excel ledger (or CSV) of the self-reports",
-        description="The ledger staff keep (工作台账): an .xlsx with the sheets 最新进展 "
-                    "(latest report per enterprise and task), 填报记录 (every report, with "
-                    "reviews) and 企业 (registrations); or the 最新进展 sheet as CSV "
-                    "(UTF-8 with BOM). Safe while the bot runs.")
-    export.add_argument("--out", required=True, metavar="FILE", help="the file to write")
+        "export", help="导出企业填报的 Excel 台账（或 CSV）",
+        description="工作台账：.xlsx 含“最新进展”（每家企业每项任务的最新填报）、"
+                    "“填报记录”（全部填报及审核）和“企业”（登记信息）三个工作表；"
+                    "或把“最新进展”导出为 CSV（UTF-8，带 BOM）。机器人运行时也可以导出。")
+    export.add_argument("--out", required=True, metavar="FILE", help="写入的文件")
     export.add_argument("--city", action="append", metavar="CITY",
-                        help="only this city or county (repeat for several; default: all)")
+                        help="只导出这个地市或县（可重复；默认：全部）")
     export.add_argument("--task", action="append", metavar="N",
-                        help="only this task number (repeat for several; default: all)")
+                        help="只导出这项任务（可重复；默认：全部）")
     export.add_argument("--format", choices=("xlsx", "csv"),
-                        help="xlsx or csv (default: from the file name's suffix)")
+                        help="xlsx 或 csv（默认：看文件名后缀）")
     export.add_argument("--bot-username", metavar="NAME",
-                        help="the bot's username for the 邀请链接 column (default: getMe; "
-                             "without a token the column stays empty)")
+                        help="“邀请链接”列所用的机器人用户名（默认：用 getMe 查询；"
+                             "没有令牌时该列为空）")
     export.set_defaults(func=bind(cmd_export))
 
 
@@ -307,29 +306,27 @@ def add_roster_commands(sub: Any,
                         bind: Callable[[Command], Callable[[argparse.Namespace], int]]) -> None:
     """``lvdong import`` and ``lvdong invites``."""
     imp = sub.add_parser(
-        "import", help="bring in an enterprise list (.xlsx or .csv)",
-        description="Import the province's (or a city's) enterprise list: columns by header "
-                    "(企业名称, 统一社会信用代码, 地市; optional 区县, 行业, 联系人, 联系电话). "
-                    "Every row is checked as /register checks it; bad rows are listed and "
-                    "written to FILE.问题.xlsx beside the input; the good rows go in. "
-                    "Exit 0: all rows good; 1: some rows refused; 2: the file was refused.")
-    imp.add_argument("file", metavar="FILE", help="the list, .xlsx or .csv")
+        "import", help="导入企业名单（.xlsx 或 .csv）",
+        description="导入全省（或某市）的企业名单：按表头识别列（企业名称、统一社会信用代码、"
+                    "地市；可选 区县、行业、联系人、联系电话）。每行按 /register 的规则检查；"
+                    "有问题的行会列出，并写入名单旁的 FILE.问题.xlsx；合格的行导入。"
+                    "退出码 0：全部合格；1：部分行未导入；2：整个文件未导入。")
+    imp.add_argument("file", metavar="FILE", help="名单文件，.xlsx 或 .csv")
     imp.add_argument("--dry-run", action="store_true",
-                     help="only check; write nothing but the copy with the 问题 column")
+                     help="只检查：除带“问题”列的副本外不写任何东西")
     imp.set_defaults(func=bind(cmd_import))
     inv = sub.add_parser(
-        "invites", help="the invitation links (and QR codes) of the listed enterprises",
-        description="Writes one row per listed enterprise with its invitation link "
-                    "(https://t.me/<bot>?start=...) and a zip of QR-code PNGs named by "
-                    "credit code beside it; or reissues one enterprise's link.")
-    inv.add_argument("--out", metavar="FILE", help="the .xlsx to write")
+        "invites", help="名单内企业的邀请链接（及二维码）",
+        description="每家名单内企业一行，含其邀请链接（https://t.me/<bot>?start=...），"
+                    "旁边另存以信用代码命名的二维码 PNG 压缩包；或为一家企业重新生成链接。")
+    inv.add_argument("--out", metavar="FILE", help="写入的 .xlsx")
     inv.add_argument("--city", action="append", metavar="CITY",
-                     help="only this city or county (repeat for several; default: all)")
+                     help="只导出这个地市或县（可重复；默认：全部）")
     inv.add_argument("--not-joined", action="store_true",
-                     help="only the enterprises that have not joined yet")
+                     help="只导出尚未加入的企业")
     inv.add_argument("--reissue", metavar="CODE",
-                     help="a new link for the enterprise with this credit code, or of this "
-                          "invitation code (ent_...); the old link stops working")
+                     help="为这个信用代码（或邀请码 ent_...）的企业重新生成链接；"
+                          "旧链接随即失效")
     inv.add_argument("--bot-username", metavar="NAME",
-                     help="the bot's username (default: asked with getMe)")
+                     help="机器人用户名（默认：用 getMe 查询）")
     inv.set_defaults(func=bind(cmd_invites))

@@ -220,5 +220,5 @@ def test_chat_help_explains_as_and_user_id(capsys: pytest.CaptureFixture[str]) -
         build_parser().parse_args(["chat", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     assert "--as ROLE" in shown and "--user-id N" in shown
-    assert "never writes a role" in shown and "session only" in shown
-    assert "the role the database gives --user-id" in shown and "lettered" in shown
+    assert "从不写入角色" in shown and "只在本次对话有效" in shown
+    assert "数据库中 --user-id 的" in shown and "输入字母即按下该按钮" in shown
