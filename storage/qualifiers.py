@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from sqlite_utils import Database
 
 from storage import audit
-from storage.clock import to_db, utc_now
+from storage.clock import to_db
 from storage.db import transaction
 
 VALUES = ("yes", "no", "unknown")
@@ -157,17 +157,15 @@ def set_qualifiers(
     values: Mapping[str, str],
     *,
     actor_id: int | None,
-    now: dt.datetime | None = None,
+    now: dt.datetime,
 ) -> dict[str, tuple[str | None, str]]:
     """Record answers (key → yes / no / unknown) for one enterprise; returns what
     changed, key → (old value or None when there was no answer, new value). With
     ``actor_id`` (staff correcting an enterprise) the change is audited in the same
-    transaction. ``now`` defaults to the production clock (pass it wherever there is
-    one; tests do)."""
+    transaction. ``now``: the caller's clock (storage never reads one)."""
     bad = {key: value for key, value in values.items() if value not in VALUES or not key}
     if bad:
         raise ValueError(f"qualifier answers must be one of {', '.join(VALUES)}: {bad}")
-    stamp = now or utc_now()
     changed: dict[str, tuple[str | None, str]] = {}
     with transaction(db):
         old = qualifiers_of(db, enterprise_id)
@@ -179,11 +177,11 @@ def set_qualifiers(
                    VALUES (?, ?, ?, ?)
                    ON CONFLICT (enterprise_id, qualifier)
                    DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at""",
-                (enterprise_id, key, value, to_db(stamp)))
+                (enterprise_id, key, value, to_db(now)))
             changed[key] = (old.get(key), value)
         if changed and actor_id is not None:
             audit.record(db, actor_id=actor_id, action="set_qualifiers",
-                         subject=f"enterprise:{enterprise_id}", now=stamp,
+                         subject=f"enterprise:{enterprise_id}", now=now,
                          changes={k: [a, b] for k, (a, b) in sorted(changed.items())})
     return changed
 
