@@ -14,6 +14,7 @@ import logging
 
 from sqlite_utils import Database
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     BaseRateLimiter,
@@ -145,14 +146,28 @@ async def start_up(application: App) -> None:
     bot_data.run_id, crashed = start_run(bot_data.db, bot_data.now())
     if crashed:
         flows = [entry.flow for entry in policy.DIALOGS]
-        _LOGGER.info("the last run ended without a clean stop; %d waiting dialog(s) told",
-                     notify_waiting(application, flows, bot_data.run_id))
+        told = notify_waiting(application, flows, bot_data.run_id,
+                              await _chats_with_unconfirmed_updates(application))
+        _LOGGER.info("the last run ended without a clean stop; %d waiting dialog(s) told", told)
     reminders.run_reminders(bot_data, bot_data.reminders)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             reminders.tick, interval=reminders.TICK_SECONDS, first=reminders.TICK_SECONDS,
             name="reminders",
         )
+
+
+async def _chats_with_unconfirmed_updates(application: App) -> frozenset[int]:
+    """Chats whose updates Telegram will hand over again (the crashed run fetched them
+    but never confirmed them): a peek at ``getUpdates`` without an offset confirms
+    nothing. Empty when it cannot be read (a webhook is set, Telegram is away): then
+    every waiting user is told, as before."""
+    try:
+        updates = await application.bot.get_updates(timeout=0, limit=100)
+    except TelegramError as exc:
+        _LOGGER.info("could not look at unconfirmed updates (%s)", type(exc).__name__)
+        return frozenset()
+    return frozenset(u.effective_chat.id for u in updates if u.effective_chat is not None)
 
 
 async def stop_services(application: App) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,6 +36,12 @@ MINI_KB = Path(__file__).parent / "data" / "mini-kb.yaml"
 CONFIDENT_QUESTION = "燃煤锅炉什么时候要淘汰？"  # answered by the mini KB, with its clause
 NOT_COVERED_QUESTION = "今天天气怎么样？"  # outside any pollution plan
 WAIT = 8.0  # deadline for one exchange; generous, the usual is milliseconds
+# The shipped pace (``LVDONG_MAX_RATE`` 30 a second, a fifth of it per chat) is real time:
+# a test user answers every prompt within milliseconds, faster than any person, and would
+# wait out that pace on every third button. The bots here keep the pacing machinery
+# (429 holds, group limits, reply-before-outbox) at a pace no test reaches; the pace
+# itself is tested on its own clock (tests/test_fairness.py, tests/test_outbox_delivery.py).
+TEST_PACE = {"max_rate": 1000.0, "send_rate": 1000.0}
 
 
 # Built once per test process and shared: a KnowledgeBase is frozen and the engine keeps
@@ -66,6 +73,17 @@ class FakeClock:
         self.now += dt.timedelta(seconds=seconds)
 
 
+class BudgetClock:
+    """The send budget's monotonic clock, moved ahead by a test instead of waiting out
+    a 429's pause in real time."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.ahead
+
+
 @dataclass
 class RunningBot:
     server: BotApiServer
@@ -92,6 +110,12 @@ class RunningBot:
                 await self._changed.wait()
 
         await asyncio.wait_for(all_done(), timeout)
+
+    def budget_clock(self) -> BudgetClock:
+        """Put the send budget (``bot.sending.SendBudget``) on a clock the test moves."""
+        clock = BudgetClock()
+        self.app.bot.rate_limiter.budget._clock = clock  # type: ignore[union-attr]
+        return clock
 
     def outbox_pending(self) -> int:
         """Deliveries due now that the outbox has not finished with."""
@@ -152,7 +176,7 @@ class ExplodingEngine:
 def settings_for(server: BotApiServer, tmp_path: Path, **overrides: Any) -> Settings:
     settings = Settings(
         token=server.token, api_base_url=server.base_url, db_path=tmp_path / "lvdong.sqlite",
-        admins=frozenset({900}),
+        admins=frozenset({900}), **TEST_PACE,
     )
     return replace(settings, **overrides)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from bot.local_api import LocalBotApi
 from storage.db import open_db
 from storage.enterprises import approve, register
-from tests.bot_harness import MINI_KB
+from tests.bot_harness import MINI_KB, TEST_PACE
 from tests.botapi_server import BotApiServer
 from tests.dialog_driver import credit_code, texts
 
@@ -43,6 +43,7 @@ def bot_env(server: BotApiServer, db_path: Path, **overrides: str) -> dict[str, 
         "LVDONG_KB": str(MINI_KB),
         "LVDONG_ADMINS": "900",
         "LVDONG_FLOOD_BURST": "1000",
+        **{f"LVDONG_{key.upper()}": f"{value:g}" for key, value in TEST_PACE.items()},
         "PYTHONPATH": str(ROOT),
     })
     env.update(overrides)

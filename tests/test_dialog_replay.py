@@ -91,9 +91,9 @@ async def test_a_review_replayed_after_a_crash_is_stored_once_and_told_once(
             await bot.wait_processed(update_id)
             monkeypatch.undo()
         assert on_disk(killed / "lvdong.sqlite", "SELECT count(*) FROM reviews") == [(1,)]
+        since = len(server.api.calls)  # the restart may send what the killed run queued
         async with running_bot(killed, engine=engine, server=server, clock=clock,
                                flood_burst=1000) as bot:
-            since = len(bot.api.calls)
             server.api.redeliver(update_id)  # Telegram sends the unconfirmed update again
             await bot.wait_processed(update_id)
             await bot.outbox_drained()
@@ -121,9 +121,9 @@ async def test_a_notice_confirm_replayed_after_a_crash_queues_one_notice(
             await bot.wait_processed(update_id)
             monkeypatch.undo()
         assert on_disk(killed / "lvdong.sqlite", "SELECT count(*) FROM notices") == [(1,)]
+        since = len(server.api.calls)
         async with running_bot(killed, engine=engine, server=server, clock=clock,
                                flood_burst=1000) as bot:
-            since = len(bot.api.calls)
             server.api.redeliver(update_id)
             await bot.wait_processed(update_id)
             assert bot.rows("SELECT count(*) AS n FROM notices") == [{"n": 1}]
@@ -178,3 +178,34 @@ async def test_after_a_crash_a_user_waiting_at_the_last_step_is_asked_once_more(
             await bot.outbox_drained()
             notes = [t for t in bot.api.calls if "意外重启" in str(t.params.get("text"))]
             assert len(notes) == 1, "no new note"
+
+
+async def test_a_confirm_telegram_hands_over_again_is_not_asked_for_once_more(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crashed run fetched the confirm but never confirmed it to Telegram, so it is
+    waiting when the bot starts again: the dialog goes on by itself, and the official is
+    not also asked to press again (the two notes contradicted each other)."""
+    killed, clock = _prepare_to_kill(tmp_path)
+    async with BotApiServer() as server:
+        async with running_bot(tmp_path, engine=engine, server=server, clock=clock,
+                               flood_burst=1000) as bot:
+            official = Chat(bot, OFFICIAL_PROVINCE)
+            await official.say("/notify")
+            await official.press("全部已审核企业")
+            await official.say("请于本月底前完成门禁系统建设。")
+            monkeypatch.setattr(notify_dialog, "card",
+                                _killed_after(notify_dialog, "card", tmp_path, killed))
+            message_id, data = official.button("立即发送")
+            update_id = bot.api.click(OFFICIAL_PROVINCE, OFFICIAL_PROVINCE, message_id, data)
+            await bot.wait_processed(update_id)
+            monkeypatch.undo()
+        since = len(server.api.calls)
+        server.api.redeliver(update_id)  # waiting at Telegram before the bot is back
+        async with running_bot(killed, engine=engine, server=server, clock=clock,
+                               flood_burst=1000) as bot:
+            await bot.wait_processed(update_id)
+            await bot.outbox_drained()
+            assert bot.rows("SELECT count(*) AS n FROM notices") == [{"n": 1}]
+            assert _told(bot, since, OFFICIAL_PROVINCE, "通知 #1") == 1
+            assert _told(bot, since, OFFICIAL_PROVINCE, "意外重启") == 0

@@ -128,7 +128,7 @@ async def test_another_chats_question_is_answered_while_one_chat_is_throttled(
         [reply] = await bot.exchange(OTHER, CONFIDENT_QUESTION)
         assert "依据" in str(reply.params["text"])
         assert not bot.api.sent(FLOODER), "the throttled chat still waits its retry_after"
-        del throttled
+        budget_clock = bot.budget_clock()
 
         # the outbox goes on for other chats while one is throttled
         outbox_fault = bot.server.inject("sendMessage", "429", chat_id=7201, retry_after=30)
@@ -137,6 +137,10 @@ async def test_another_chats_question_is_answered_while_one_chat_is_throttled(
         bot.app.bot_data.outbox.wake()
         await _until(lambda: bot.server.deliveries("通知 n1").keys() == {7202, 7203})
         assert outbox_fault.hits == 1
+
+        budget_clock.ahead += 30  # the retry_after is over: the throttled chat is answered
+        await bot.wait_processed(throttled)
+        assert "依据" in str(bot.api.sent(FLOODER)[-1].params["text"])
 
 
 async def test_a_flood_of_dialog_steps_is_answered_once_with_slow_down(

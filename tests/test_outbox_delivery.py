@@ -28,23 +28,6 @@ def _queue(bot: RunningBot, key: str, chats: list[int]) -> int:
     return message_id
 
 
-class BudgetClock:
-    """The send budget's monotonic clock, moved ahead by the test instead of waiting out
-    a 429's pause in real time."""
-
-    def __init__(self) -> None:
-        self.ahead = 0.0
-
-    def __call__(self) -> float:
-        return time.monotonic() + self.ahead
-
-
-def _budget_clock(bot: RunningBot) -> BudgetClock:
-    clock = BudgetClock()
-    bot.app.bot.rate_limiter.budget._clock = clock  # type: ignore[union-attr]
-    return clock
-
-
 def _status(bot: RunningBot, message_id: int) -> dict[int, str]:
     return {row["chat_id"]: row["status"] for row in bot.rows(
         "SELECT chat_id, status FROM outbox WHERE message_id = ?", (message_id,))}
@@ -55,7 +38,7 @@ async def test_each_fault_is_handled_and_nobody_gets_a_second_copy(tmp_path: Pat
         for chat in CHATS:
             touch_user(bot.db, chat, f"用户{chat}", bot.clock())
         server = bot.server
-        budget_clock = _budget_clock(bot)
+        budget_clock = bot.budget_clock()
         # A's 429 holds back chat A alone, far longer than any test runs
         server.inject("sendMessage", "429", chat_id=A, retry_after=600)
         server.inject("sendMessage", "403", chat_id=B)

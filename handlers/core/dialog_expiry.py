@@ -10,7 +10,7 @@ sends those users the same note a live timeout sends, and drops their drafts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 
 from handlers.core.context import App
 from handlers.core.dialog_shape import Flow
@@ -57,17 +57,24 @@ RESUMED = ("绿动刚刚意外重启了。您的{title}停在最后一步：如�
            "却没有收到完成的回复，请再操作一次，不会重复提交。")
 
 
-def notify_waiting(application: App, flows: Iterable[Flow], run_id: int) -> int:
+def notify_waiting(
+    application: App, flows: Iterable[Flow], run_id: int, redelivered: Set[int] = frozenset()
+) -> int:
     """After a crash: each user whose dialog waits at a step that stores its result may
     have confirmed just before the kill, with the update lost on the way (Telegram had
     it acknowledged). They are asked once more (the confirm is idempotent, see
-    ``handlers.core.dialog_access.committing``); returns how many notes were queued."""
+    ``handlers.core.dialog_access.committing``); returns how many notes were queued.
+
+    Chats in ``redelivered`` are skipped: Telegram is about to hand their unconfirmed
+    updates over again, so their dialog goes on by itself (the confirm answers "done"
+    or stores it) and a note asking them to repeat it would contradict that answer."""
     outbox, db = application.bot_data.outbox, application.bot_data.db
     queued = 0
     for flow in flows:
         waiting = flow.commit_states
         for key, state in load_conversations(db, flow.dialog.name).items():
-            if state in waiting and key and isinstance(key[0], int):
+            if (state in waiting and key and isinstance(key[0], int)
+                    and key[0] not in redelivered):
                 note = Message(key=f"resumed:{flow.dialog.name}:{key[0]}:{run_id}",
                                kind="expiry", text=RESUMED.format(title=flow.dialog.title))
                 queued += outbox.queue(note, [key[0]])
