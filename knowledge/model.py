@@ -373,7 +373,7 @@ class KnowledgeBase:
         """The plan's title as messages show it: ``《…》``."""
         return f"《{self.document.get('title', '')}》"
 
-    @property
+    @cached_property
     def industry_choices(self) -> tuple[IndustryGroup, ...]:
         """What registration offers: every industry once, in the ``industries`` order,
         the members of a group together under the group's name."""

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import ssl
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -46,6 +47,11 @@ TEST_PACE = {"max_rate": 1000.0, "send_rate": 1000.0}
 
 # Built once per test process and shared: a KnowledgeBase is frozen and the engine keeps
 # no state between questions (tests/conftest.py also hands them out as fixtures).
+# Every httpx client reads the CA bundle into a TLS context of its own (about 20 ms);
+# the stand-in speaks plain HTTP, so the bots here share one context.
+_NO_NEW_TLS = {"verify": ssl.create_default_context()}
+
+
 @functools.cache
 def shipped_engine() -> Engine:
     """The engine over the shipped plan."""
@@ -201,8 +207,10 @@ async def running_bot(
             settings,
             engine=engine or mini_engine(),
             db=db,
-            request=HTTPXRequest(connection_pool_size=32, read_timeout=read_timeout),
-            get_updates_request=HTTPXRequest(read_timeout=read_timeout),
+            request=HTTPXRequest(connection_pool_size=32, read_timeout=read_timeout,
+                                 httpx_kwargs=_NO_NEW_TLS),
+            get_updates_request=HTTPXRequest(read_timeout=read_timeout,
+                                             httpx_kwargs=_NO_NEW_TLS),
             clock=clock,
         )
         bot = RunningBot(server=server, app=app, db=db, clock=clock)

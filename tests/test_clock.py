@@ -5,15 +5,13 @@ a clock ahead are planned again when it is back."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from knowledge.engine import Engine
 from storage.db import open_db
 from storage.reminders import clock_mark, runs_of
 from tests.bot_harness import FakeClock
+from tests.command_line import lvdong
 from tests.dialog_driver import Chat
 from tests.test_reminders import CASTING_ZZ, _setup, _tick, beijing, received, running_bot
 
@@ -71,9 +69,7 @@ async def test_a_confirmed_jump_that_is_undone_plans_its_stale_runs_again(
 def test_lvdong_doctor_confirms_the_clock(tmp_path: Path) -> None:
     db_path = tmp_path / "lvdong.sqlite"
     open_db(db_path).conn.close()
-    env = {**os.environ, "LVDONG_DB": str(db_path), "TELEGRAM_BOT_TOKEN": ""}
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "doctor", "--confirm-clock"],
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = lvdong("doctor", "--confirm-clock", env={"LVDONG_DB": str(db_path)})
     assert "时钟" in result.stdout, result.stderr
     mark = clock_mark(open_db(db_path))
     assert mark is not None and abs(mark - dt.datetime.now(dt.UTC)) < dt.timedelta(hours=1)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import pytest
 import yaml
 
 from knowledge.engine import Engine
+from tests.command_line import lvdong
 
 EVAL = Path(__file__).parent / "data" / "eval"  # copies of the shared set: see SOURCE.md
 DATA = Path(__file__).parent / "data"
@@ -84,10 +83,8 @@ def test_answers_are_short(engine: Engine) -> None:
 
 def test_json_contract_one_line_per_question_in_order() -> None:
     questions = ["燃煤热风炉什么时候必须淘汰", "今天天气怎么样", "", "胶粘剂标准"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ask", "--json", "-"],
-        input="\n".join(questions) + "\n", capture_output=True, text=True, check=True,
-    )
+    proc = lvdong("ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == len(questions)
     replies = [json.loads(line) for line in lines]
@@ -101,10 +98,9 @@ def test_json_contract_one_line_per_question_in_order() -> None:
 
 def test_ask_reads_stdin_as_one_conversation_on_a_given_day() -> None:
     questions = ["门禁系统什么时候要建完", "哪个处负责？"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ask", "--json", "--today", "2026-12-01", "-"],
-        input="\n".join(questions) + "\n", capture_output=True, text=True, check=True,
-    )
+    proc = lvdong("ask", "--json", "--today", "2026-12-01", "-",
+                  stdin="\n".join(questions) + "\n")
+    assert proc.returncode == 0, proc.stderr
     first, second = (json.loads(line) for line in proc.stdout.splitlines())
     assert "2021年10月31日" in first["answer"] and "已过" in first["answer"]
     assert second["confident"] and "节能与综合利用处" in second["answer"]

@@ -5,12 +5,11 @@ declared answerers, --explain, taught questions."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from knowledge.engine import ANSWERERS, Engine, load_engine
 from knowledge.learned import LearnedQuestions
+from tests.command_line import lvdong
 
 
 def ask(engine: Engine, question: str, previous: str = "") -> tuple[str, bool]:
@@ -180,18 +179,12 @@ def test_answerers_are_declared_in_the_docstring_order() -> None:
 
 
 def test_explain_shows_the_parse_the_answerer_and_candidates() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ask", "--explain", "企业拆除活动要提前多少天去备案"],
-        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
-    ).stdout
+    out = lvdong("ask", "--explain", "企业拆除活动要提前多少天去备案").stdout
     assert "figure: 天" in out and "answerer: not-in-plan" in out and "sentence bm25" in out
 
 
 def test_ask_json_marks_a_missing_figure_not_confident() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ask", "--json", "企业拆除活动要提前多少天去备案"],
-        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
-    ).stdout
+    out = lvdong("ask", "--json", "企业拆除活动要提前多少天去备案").stdout
     assert json.loads(out)["confident"] is False
 
 
@@ -199,7 +192,6 @@ def test_lvdong_ask_answers_what_staff_taught_in_the_bot(tmp_path: Path) -> None
     """With the bot's database configured, the terminal answers a taught question (one
     character mistyped) as the bot does; the engine alone is unsure of it."""
     import datetime as dt
-    import os
 
     from storage.db import open_db
     from storage.learned import learn
@@ -211,11 +203,7 @@ def test_lvdong_ask_answers_what_staff_taught_in_the_bot(tmp_path: Path) -> None
     learn(db, question=question, normalized="我们厂的大炉子归哪个处管", fact_id="task-16-who",
           by=1, now=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
     db.conn.close()
-    out = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ask", "--json", "我们厂的大炉子归那个处管"],
-        capture_output=True, text=True, check=True,
-        cwd=Path(__file__).resolve().parents[1], env={**os.environ, "LVDONG_DB": str(path)},
-    ).stdout
+    out = lvdong("ask", "--json", "我们厂的大炉子归那个处管", env={"LVDONG_DB": str(path)}).stdout
     answer = json.loads(out)
     assert answer["confident"] and "节能与综合利用处" in answer["answer"]
 

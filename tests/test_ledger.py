@@ -6,8 +6,6 @@ import csv
 import datetime as dt
 import io
 import os
-import subprocess
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,8 @@ from storage.ledger import (
 from storage.progress import ReportFilter
 from storage.reports import Attachment, ReportDraft, add_report
 from storage.reviews import Verdict, add_review
+from tests.command_line import Ran
+from tests.command_line import lvdong as run_lvdong
 from tests.test_storage_progress import STATUSES, T0, TASKS, enterprise, report
 
 TITLES = {3: "推动工业企业绿色发展", 4: "推动重点行业整合升级"}
@@ -261,10 +261,8 @@ def test_format_follows_the_file_suffix() -> None:
 # --- lvdong export ---------------------------------------------------------------------
 
 
-def lvdong(db_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LVDONG_DB": str(db_path)}
-    return subprocess.run([sys.executable, "-m", "bot.cli", "export", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+def lvdong(db_path: Path, *args: str) -> Ran:
+    return run_lvdong("export", *args, env={"LVDONG_DB": str(db_path)})
 
 
 def test_lvdong_export_writes_the_ledger_narrowed_by_city_and_task(

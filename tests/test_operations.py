@@ -6,11 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,18 +19,17 @@ from bot.cli import main
 from bot.settings import SettingsError, load_settings
 from storage import migrations
 from storage.db import open_db
-from tests.bot_process import ROOT, bot_env, free_port, start
+from tests.bot_process import bot_env, free_port, start
 from tests.botapi_server import BotApiServer
+from tests.command_line import Ran
+from tests.command_line import lvdong as run_lvdong
 
 WRITER = 777  # the user id of the rows the concurrent writer adds
 BULK = 50_000  # questions already in the database, so the copy is not instant
 
 
-def lvdong(*args: str, db_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LVDONG_", "TELEGRAM_"))}
-    env.update({"LVDONG_DB": str(db_path), "PYTHONPATH": str(ROOT)})
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+def lvdong(*args: str, db_path: Path) -> Ran:
+    return run_lvdong(*args, env={"LVDONG_DB": str(db_path)})
 
 
 def filled_db(path: Path) -> None:

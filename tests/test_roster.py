@@ -8,9 +8,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -34,6 +31,8 @@ from storage.progress import ReportFilter
 from storage.regions import county_problem
 from storage.roster import MAX_BYTES, MAX_ROWS, BadFile, differences_of, read_table
 from storage.users import PROVINCE, Scope
+from tests.command_line import Ran
+from tests.command_line import lvdong as run_lvdong
 from tests.dialog_driver import credit_code
 
 NOW = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
@@ -321,11 +320,8 @@ def test_the_ledger_counts_the_enterprises_not_joined(kb: KnowledgeBase, db: Dat
 # --- the copy with a 问题 column, and the command line ------------------------------
 
 
-def lvdong(db_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LVDONG_DB": str(db_path)}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+def lvdong(db_path: Path, *args: str) -> Ran:
+    return run_lvdong(*args, env={"LVDONG_DB": str(db_path)})
 
 
 def test_lvdong_import_lists_every_bad_row_and_writes_the_copy_beside_the_input(
