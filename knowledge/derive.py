@@ -72,14 +72,7 @@ def office_facts(kb: KnowledgeBase) -> list[Fact]:
 
 def _key_tasks_of(kb: KnowledgeBase, office: str) -> list[str]:
     """The appendix's key tasks (document.key_tasks) assigned to ``office``."""
-    items = kb.document.get("key_tasks") or []
-    if not isinstance(items, list):
-        return []
-    return [
-        str(item.get("text", ""))
-        for item in items
-        if isinstance(item, dict) and item.get("office") == office
-    ]
+    return [item.text for item in kb.document.key_tasks if item.office == office]
 
 
 def standard_numbers(standard: Standard) -> tuple[str, ...]:

@@ -157,7 +157,7 @@ class Engine:
         self.examples = _examples(kb.facts)
         self._plan_text = normalize("".join(
             [t.text for t in kb.tasks] + [p.text for p in self.passages.items]
-            + [f"{s.clause}{s.title}" for s in kb.sections] + [str(kb.document)]))
+            + [f"{s.clause}{s.title}" for s in kb.sections] + [kb.document.text]))
         # Questions staff taught (/unanswered), answered with the entry they were attached to.
         self.learned = LearnedQuestions()
         texts = [f.answer for f in kb.facts] + [t.text for t in kb.tasks]
@@ -355,7 +355,7 @@ class Engine:
     # -- the answerers, in the order of ANSWERERS ------------------------------------------
 
     def _elsewhere(self, ctx: _Asking) -> Answer | None:
-        if other_region(ctx.raw, str(self.kb.document.get("region", ""))):
+        if other_region(ctx.raw, self.kb.document.region):
             return self._not_covered()
         return None
 
@@ -664,7 +664,7 @@ class Engine:
         return Answer(text="\n".join(lines), confident=False, suggestions=tuple(suggestions))
 
     def _not_covered(self) -> Answer:
-        title = str(self.kb.document.get("title", "本方案"))
+        title = self.kb.document.title or "本方案"
         text = (
             f"抱歉，这个问题不在《{title}》的范围内，我无法回答。\n"
             "我可以回答：哪些设备要淘汰、涂料和胶粘剂执行哪个VOCs标准、某项任务由哪个处负责、"

@@ -25,13 +25,16 @@ from knowledge.model import (
     Condition,
     DateKind,
     Deadline,
+    Document,
     EquipmentKinds,
     Fact,
     Fuel,
     IndustryGroup,
+    KeyTask,
     KnowledgeBase,
     ProgressStatus,
     Qualifier,
+    Requirement,
     Rule,
     Section,
     Standard,
@@ -265,6 +268,44 @@ def _deadline(
         own = _expression(c, m["audience"], what, c.line_of(m, "audience"), *audience)
     return (Deadline(date, wording, c.text(m, "what", what, required=False), starts, own)
             if date else None)
+
+
+_DOCUMENT_TEXT = ("issuer", "notice", "region", "addressees", "purpose")
+
+
+def _read_document(c: _Checker, root: Node) -> Document:
+    """``document:``. Keys FORMAT.md does not name are kept as text (``Document.other``),
+    not refused: they say what the plan is about and harm nothing."""
+    if "document" not in root:
+        c.fail(1, "top level: missing required key 'document'")
+        return Document("", "")
+    node = c.mapping(root.get("document"), "document", c.line_of(root, "document"))
+    if node is None:
+        return Document("", "")
+    requirements = []
+    for i, item in c.items(node, "requirements", "document") if "requirements" in node else ():
+        what = f"document.requirements[{i}]"
+        c.unknown_keys(item, {"clause", "title", "text"}, what)
+        requirements.append(Requirement(c.text(item, "clause", what), c.text(item, "title", what),
+                                        c.text(item, "text", what)))
+    key_tasks = []
+    for i, item in c.items(node, "key_tasks", "document") if "key_tasks" in node else ():
+        what = f"document.key_tasks[{i}]"
+        c.unknown_keys(item, {"number", "text", "office"}, what)
+        key_tasks.append(KeyTask(c.field(item, "number", int, what) or 0,
+                                 c.text(item, "text", what), c.text(item, "office", what)))
+    known = {"number", "title", "date", "basis", "requirements", "key_tasks", *_DOCUMENT_TEXT}
+    return Document(
+        number=c.text(node, "number", "document"),
+        title=c.text(node, "title", "document"),
+        date=c.date(node, "date", "document") if "date" in node else None,
+        basis=c.strings(node, "basis", "document"),
+        requirements=tuple(requirements),
+        key_tasks=tuple(key_tasks),
+        other=tuple((str(k), str(v)) for k, v in node.items()
+                    if k not in known and isinstance(v, (str, int, float))),
+        **{key: c.text(node, key, "document", required=False) for key in _DOCUMENT_TEXT},
+    )
 
 
 def _read_sections(c: _Checker, root: Node) -> tuple[Section, ...]:
@@ -696,13 +737,7 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     if version is not None and version != FORMAT_VERSION:
         c.fail(c.line_of(root, "format"), f"format {version} is not supported "
                                           f"(this lvdong reads format {FORMAT_VERSION})")
-    document = c.mapping(root.get("document"), "document", c.line_of(root, "document")) \
-        if "document" in root else None
-    if document is None and "document" not in root:
-        c.fail(1, "top level: missing required key 'document'")
-    elif document is not None:
-        c.text(document, "number", "document")
-        c.text(document, "title", "document")
+    document = _read_document(c, root)
     sections = _read_sections(c, root)
     offices = _read_mapping_of_text(c, root, "offices")
     qualifiers = _read_qualifiers(c, root)
@@ -715,7 +750,7 @@ def _read(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     rules = _read_rules(c, root, set(by_number), {f.name for f in fuels}, {u.name for u in units})
     kb = KnowledgeBase(
         source=str(path),
-        document=dict(document or {}),
+        document=document,
         sections=sections,
         tasks=tasks,
         facts=_read_facts(c, root, by_number),

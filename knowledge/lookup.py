@@ -88,8 +88,8 @@ class Lookups:
         for alias, canonical in kb.aliases.items():
             if canonical in kb.industries:
                 self.industries.setdefault(normalize(alias), canonical)
-        date = kb.document.get("date")
-        self._year = date.year if isinstance(date, dt.date) else (
+        date = kb.document.date
+        self._year = date.year if date is not None else (
             min((d.date.year for t in kb.tasks for d in t.deadlines), default=dt.date.today().year))
 
     # -- references to numbered items ---------------------------------------------------
@@ -126,10 +126,8 @@ class Lookups:
         return None
 
     def _requirements_clause(self) -> str:
-        items = self.kb.document.get("requirements") or []
-        first = items[0] if isinstance(items, list) and items else {}
-        clause = normalize(str(first.get("clause", ""))) if isinstance(first, dict) else ""
-        return clause.split("(")[0]
+        items = self.kb.document.requirements
+        return normalize(items[0].clause).split("(")[0] if items else ""
 
     def numbered(self, ref: Ref, intents: frozenset[str], text: str) -> Answer:
         """A numbered item, told the way the question asks (office, dates, figures…)."""
@@ -161,23 +159,21 @@ class Lookups:
         return _cited(body, task.citation)
 
     def _key_task(self, number: int) -> Answer:
-        found = self.kb.document.get("key_tasks")
-        items = found if isinstance(found, list) else []
+        items = self.kb.document.key_tasks
         for item in items:
-            if isinstance(item, dict) and item.get("number") == number:
-                return _cited(f"附件重点任务分工第{number}项：{item.get('text', '')}"
-                              f"（{item.get('office', '')}）", "附件 重点任务分工")
+            if item.number == number:
+                return _cited(f"附件重点任务分工第{number}项：{item.text}（{item.office}）",
+                              "附件 重点任务分工")
         return Answer(text=f"附件重点任务分工共{len(items)}项，没有第{number}项。",
                       confident=False)
 
     def _requirement(self, number: int) -> Answer:
-        found = self.kb.document.get("requirements")
-        items = found if isinstance(found, list) else []
-        if 0 < number <= len(items) and isinstance(items[number - 1], dict):
+        items = self.kb.document.requirements
+        if 0 < number <= len(items):
             req = items[number - 1]
-            first = split(str(req.get("text", "")))[:1]
-            return _cited(f"{req.get('clause', '')}{req.get('title', '')}：{''.join(first)}",
-                          f"{req.get('clause', '')} {req.get('title', '')}")
+            first = split(req.text)[:1]
+            return _cited(f"{req.clause}{req.title}：{''.join(first)}",
+                          f"{req.clause} {req.title}")
         return Answer(text=f"方案的工作要求共{len(items)}条，没有第{number}条。",
                       confident=False)
 
@@ -270,14 +266,13 @@ class Lookups:
                 for s in inside if (ts := [t for t in self.kb.tasks if t.section == s.id]))
             return _cited(f"第{head}部分“主要任务”：{items}。", f"{head} 主要任务")
         section = inside[0]
-        requirements = [r for r in _dicts(self.kb.document.get("requirements"))
-                        if str(r.get("clause", "")).startswith(head)]
+        requirements = [r for r in self.kb.document.requirements if r.clause.startswith(head)]
         if requirements:
-            items = "；".join(f"{r.get('clause', '')}{r.get('title', '')}" for r in requirements)
+            items = "；".join(f"{r.clause}{r.title}" for r in requirements)
             return _cited(f"第{head}部分“{section.title}”共{len(requirements)}条：{items}。",
                           f"{head} {section.title}")
-        purpose = str(self.kb.document.get("purpose") or "")
-        return _cited(f"第{head}部分“{section.title}”：{purpose}", f"{head} {section.title}")
+        return _cited(f"第{head}部分“{section.title}”：{self.kb.document.purpose}",
+                      f"{head} {section.title}")
 
     def _appendix(self, text: str) -> Answer | None:
         """The appendix as a whole (附件一共几项任务, 附件里有哪些任务)."""
@@ -287,11 +282,10 @@ class Lookups:
         at = text.find("附件")
         if not self._only(text, [(at, at + 2)]):
             return None
-        items = _dicts(self.kb.document.get("key_tasks"))
+        items = self.kb.document.key_tasks
         if not items:
             return None
-        listed = "；".join(f"{i.get('number')}. {i.get('text', '')}（{i.get('office', '')}）"
-                          for i in items)
+        listed = "；".join(f"{i.number}. {i.text}（{i.office}）" for i in items)
         return _cited(f"附件重点任务分工共{len(items)}项：{listed}", "附件 重点任务分工")
 
     def _task_standards(self, question: Question) -> Answer | None:
@@ -493,10 +487,6 @@ def _clause_with(sentence: str, word: str) -> str:
     clauses = re.split(r"[，；。]", re.sub(r"（[^）]*）|\([^)]*\)", "", sentence))
     at = next((i for i, c in enumerate(clauses) if word in c), 0)
     return "，".join(c for c in clauses[at : at + 2] if c)
-
-
-def _dicts(value: object) -> list[dict[str, object]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _wordings(task: Task) -> str:

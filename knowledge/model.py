@@ -341,11 +341,57 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Requirement:
+    """One of the plan's work requirements (三、工作要求)."""
+
+    clause: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class KeyTask:
+    """One line of the appendix's division of key tasks (附件 重点任务分工)."""
+
+    number: int
+    text: str
+    office: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """Facts about the document itself (``document:`` in the YAML, knowledge/FORMAT.md)."""
+
+    number: str  # 文号
+    title: str
+    issuer: str = ""
+    notice: str = ""  # the title of the covering notice
+    date: dt.date | None = None
+    region: str = ""  # where the plan applies
+    addressees: str = ""
+    purpose: str = ""
+    basis: tuple[str, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
+    key_tasks: tuple[KeyTask, ...] = ()
+    other: tuple[tuple[str, str], ...] = ()  # keys FORMAT.md does not name, kept as text
+
+    @property
+    def text(self) -> str:
+        """Everything the document section says, as one text (what the plan is about)."""
+        parts = [self.number, self.title, self.issuer, self.notice, self.region,
+                 self.addressees, self.purpose, *self.basis]
+        parts += [f"{r.clause}{r.title}{r.text}" for r in self.requirements]
+        parts += [f"{k.text}{k.office}" for k in self.key_tasks]
+        parts += [value for _, value in self.other]
+        return "".join(parts)
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """Everything lvdong knows, loaded from one YAML file."""
 
     source: str  # path of the YAML file it came from
-    document: dict[str, object]
+    document: Document
     sections: tuple[Section, ...]
     tasks: tuple[Task, ...]
     facts: tuple[Fact, ...]
@@ -371,7 +417,7 @@ class KnowledgeBase:
     @property
     def title(self) -> str:
         """The plan's title as messages show it: ``《…》``."""
-        return f"《{self.document.get('title', '')}》"
+        return f"《{self.document.title}》"
 
     @cached_property
     def industry_choices(self) -> tuple[IndustryGroup, ...]:

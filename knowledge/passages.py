@@ -100,17 +100,12 @@ class Passages:
         for task in kb.tasks:
             items += [Passage(_ended(sentence), task.number, task.citation)
                       for sentence in body(task)]
-        requirements = kb.document.get("requirements") or []
-        for req in requirements if isinstance(requirements, list) else []:
-            if isinstance(req, dict):
-                clause = f"{req.get('clause', '')} {req.get('title', '')}".strip()
-                for sentence in split(str(req.get("text", ""))):
-                    items.append(Passage(_ended(sentence), None, clause))
-        for item in _listed(kb.document.get("key_tasks")):
-            items.append(Passage(_ended(str(item.get("text", ""))), None,
-                                 f"附件 重点任务分工第{item.get('number', '')}项"))
-        purpose = str(kb.document.get("purpose") or "")
-        items += [Passage(_ended(s), None, "一 总体要求") for s in split(purpose)]
+        for req in kb.document.requirements:
+            clause = f"{req.clause} {req.title}".strip()
+            items += [Passage(_ended(sentence), None, clause) for sentence in split(req.text)]
+        items += [Passage(_ended(item.text), None, f"附件 重点任务分工第{item.number}项")
+                  for item in kb.document.key_tasks]
+        items += [Passage(_ended(s), None, "一 总体要求") for s in split(kb.document.purpose)]
         self.items = items
         self._words = words
         self._candidates = candidates
@@ -229,10 +224,6 @@ class Found:
     @property
     def clause(self) -> str:
         return self.passages[0].clause
-
-
-def _listed(value: object) -> list[dict[str, object]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _ended(sentence: str) -> str:

@@ -190,3 +190,23 @@ def test_task_titles_follow_the_plans_tasks_and_are_read_only() -> None:
     assert all(kb.task_titles[t.number] == t.title for t in kb.tasks)
     with pytest.raises(TypeError):
         kb.task_titles[0] = "x"  # type: ignore[index]
+
+
+def test_the_document_is_read_into_typed_parts_with_lines_for_bad_ones(tmp_path: Path) -> None:
+    good = _broken(tmp_path, "  title: 测试行动方案\n", (
+        "  title: 测试行动方案\n  date: 2022-03-01\n  source_url: https://example.org/x\n"
+        "  requirements:\n    - {clause: 三（一）, title: 加强领导, text: 各地要加强领导。}\n"
+        "  key_tasks:\n    - {number: 1, text: 出台方案。, office: 测试处}\n"))
+    document = load_kb(good).document
+    assert document.date is not None and document.date.isoformat() == "2022-03-01"
+    assert document.requirements[0].title == "加强领导"
+    assert document.key_tasks[0].office == "测试处"
+    assert ("source_url", "https://example.org/x") in document.other  # kept, not refused
+    bad = _write(tmp_path, good.read_text(encoding="utf-8").replace(
+        "{number: 1, text: 出台方案。", "{number: 一, text: 出台方案。").replace(
+        "title: 加强领导, ", "titel: 加强领导, "))
+    problems = validate_file(bad)
+    assert any(p.line == _line_of(bad, "number: 一") and "'number' should be int" in p.message
+               for p in problems), [str(p) for p in problems]
+    assert any(p.line == _line_of(bad, "titel:") and "unknown key 'titel'" in p.message
+               for p in problems), [str(p) for p in problems]
