@@ -69,6 +69,7 @@ from knowledge.question import (
     Question,
     contradicted,
     lacks,
+    names,
     parse,
     split_comparison,
     split_parts,
@@ -203,7 +204,9 @@ class Engine:
         subjects = ""  # what the parts so far are about, for a part that names nothing
         context = ""  # the trade they name, for a part that names none
         for part in parts[:MAX_PARTS]:
-            named = self.terms.find(part, subjects_only=True)
+            # what a part names: its industries, tasks, products… (我们这种 names nothing)
+            named = [s for s in self.terms.find(part, subjects_only=True)
+                     if names(s.term, self.terms)]
             trade = [s.term for s in named if self.terms.kinds(s.term) & _CONTEXT_KINDS]
             if named:
                 if context and not trade:

@@ -44,6 +44,12 @@ class Asked(Enum):
 _SEPARATOR_KEPT = re.compile(r"([^?;。!]+)([?;。!]*)")
 _INTERROGATIVE = re.compile(
     r"哪|什么|啥|几|多少|如何|怎么|怎样|[吗呢么]$|有没有|是不是|算不算|能不能|要不要|谁")
+# 几 that counts rather than asks (十几年, 几十家, 好几台); and what asks even in a
+# sentence ended with a full stop, where 几 (我们有几台窑炉。) and a noun like 时间 or 标准
+# only describe (我们是陶瓷企业，有几台窑炉。想问：…).
+_INDEFINITE = re.compile(r"十几|几十|几百|几千|几万|好几|这几|那几|前几|近几|最近几")
+_ASKING = re.compile(r"哪|什么|啥|多少|如何|怎么|怎样|[吗呢么]$|有没有|是不是|算不算|能不能|"
+                     r"要不要|谁|请问|想问|想了解|想知道|咨询|请介绍|请说明")
 _ANOTHER = re.compile(r"(?:另外|此外|再就是|同时想问|还想问|另问|再问)[,:，]?")
 _ALSO = re.compile(r"(?<=[吗呢么行不啊呀])还有(?=.{4,})")
 MIN_PART = 3  # characters a piece needs to be a question of its own
@@ -79,6 +85,16 @@ class Question:
         return self.subjects.get(kind, ())
 
 
+# Kinds of a word that only tie it to one entry's topics (group:N:M) or to the other
+# words of its group (sibling): the word is how a question asks, not what it names.
+ENTRY_WORDS = frozenset({"group", "sibling"})
+
+
+def names(term: str, terms: TermIndex) -> bool:
+    """Whether ``term`` names a subject (an industry, a task, a product…)."""
+    return any(kind.split(":")[0] not in ENTRY_WORDS for kind in terms.kinds(term))
+
+
 def parse(text: str, terms: TermIndex) -> Question:
     """The typed question ``text`` (normalised) stands for."""
     asked = frozenset(Asked(i) for i in detect_intents(text))
@@ -87,7 +103,7 @@ def parse(text: str, terms: TermIndex) -> Question:
     for span in spans:
         for kind in terms.kinds(span.term):
             head = kind.split(":")[0]
-            if head in {"group", "sibling"}:
+            if head in ENTRY_WORDS:
                 continue
             subjects.setdefault(head, [])
             if span.term not in subjects[head]:
@@ -98,7 +114,10 @@ def parse(text: str, terms: TermIndex) -> Question:
         department = m.group(1)
         department_said = m.group(0)[2:].removesuffix("的")
     figure = None
-    f = _FIGURE.search(text)
+    # the last one: what a message asks comes after what it tells (我们有几台窑炉，想问…多少)
+    f = None
+    for f in _FIGURE.finditer(_INDEFINITE.sub("", text)):
+        pass
     if f:
         figure = "%" if "百分" in f.group(0) or "比例" in f.group(0) else (f.group(1) or "")
     return Question(text, asked, {k: tuple(v) for k, v in subjects.items()}, department,
@@ -147,24 +166,34 @@ def _trailing_who(piece: str) -> list[str]:
     return [head, piece[m.start():]]
 
 
+def _asks(piece: str, stated: bool) -> bool:
+    """Whether a piece without a question mark asks something. In a sentence ended with a
+    full stop only a word that asks does; elsewhere a kind of question (时间, 标准) too."""
+    definite = _INDEFINITE.sub("", piece)
+    if stated:
+        return bool(_ASKING.search(definite))
+    return bool(detect_intents(definite) or _INTERROGATIVE.search(definite))
+
+
 def split_parts(text: str) -> list[str]:
     """The questions of a normalised message, in order; one part if it holds one. A piece
     before a question mark is a question; another piece only if it asks something."""
-    pieces: list[tuple[str, bool]] = []
+    pieces: list[tuple[str, bool, bool]] = []
     for chunk, mark in _SEPARATOR_KEPT.findall(text):
         split = [q for piece in _ANOTHER.split(chunk) for p in _asked_clauses(piece)
                  for q in _trailing_who(p)]
+        stated = "。" in mark and "?" not in mark
         for n, piece in enumerate(split):
             subs = _ALSO.split(piece) if len(piece) > 12 else [piece]
             for m, sub in enumerate(subs):
                 last = n == len(split) - 1 and m == len(subs) - 1
-                pieces.append((sub, bool(mark.strip(".。!")) and last))
+                pieces.append((sub, bool(mark.strip(".。!")) and last, stated))
     parts: list[str] = []
     context = ""
-    for piece, marked in ((p.strip(",:，、 "), q) for p, q in pieces):
+    for piece, marked, stated in ((p.strip(",:，、 "), q, s) for p, q, s in pieces):
         if len(piece) < MIN_PART:
             continue
-        if not (marked or detect_intents(piece) or _INTERROGATIVE.search(piece)):
+        if not (marked or _asks(piece, stated)):
             context += piece + ","
             continue
         parts.append(context + piece)

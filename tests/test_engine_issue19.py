@@ -333,3 +333,28 @@ def test_a_later_part_keeps_the_trade_not_the_equipment(engine: Engine) -> None:
 def test_spaces_between_chinese_clauses_separate_questions(engine: Engine) -> None:
     text, _ = ask(engine, "冲天炉要淘汰吗 哪个处负责")
     assert text.startswith("1. ") and "产业政策处" in text
+
+
+def test_a_sentence_that_tells_is_context_not_a_question() -> None:
+    """几 that counts (十几年, 好几台) asks nothing, and a sentence ended with a full stop
+    asks only with a word that asks: it is the context of the question after it."""
+    from knowledge.question import split_parts
+
+    assert split_parts("我们是玻璃厂,有几台窑炉。想问:玻璃行业力争多少比例的企业达到b级以上?") == [
+        "我们是玻璃厂,有几台窑炉,想问:玻璃行业力争多少比例的企业达到b级以上"]
+    assert len(split_parts("我们厂投产十几年了,请问门禁系统什么时候建完")) == 1
+    assert len(split_parts("请问燃煤锅炉什么时候淘汰。哪个处负责?")) == 2  # 什么 asks
+
+
+def test_the_figure_asked_is_the_last_one_a_message_names(engine: Engine) -> None:
+    text, sure = ask(engine, "我们是耐材企业，有几台窑炉。想问：耐材行业力争多少比例的企业达到B级以上？")
+    assert sure and "50%" in text
+
+
+def test_a_part_naming_nothing_but_a_way_of_asking_takes_the_subjects_before_it(
+    engine: Engine
+) -> None:
+    """我们这种现有企业 names no subject: the part asks about the standard before it."""
+    text, sure = ask(engine, "我们是黄河流域的老化工厂。请问黄河流域水污染物排放标准是哪个？"
+                             "我们这种现有企业从哪天开始执行？")
+    assert sure and "2022年9月1日" in text.split("\n")[1]
