@@ -115,9 +115,7 @@ def parse(text: str, terms: TermIndex) -> Question:
         department_said = m.group(0)[2:].removesuffix("的")
     figure = None
     # the last one: what a message asks comes after what it tells (我们有几台窑炉，想问…多少)
-    f = None
-    for f in _FIGURE.finditer(_INDEFINITE.sub("", text)):
-        pass
+    f = next(reversed(list(_FIGURE.finditer(_INDEFINITE.sub("", text)))), None)
     if f:
         figure = "%" if "百分" in f.group(0) or "比例" in f.group(0) else (f.group(1) or "")
     return Question(text, asked, {k: tuple(v) for k, v in subjects.items()}, department,

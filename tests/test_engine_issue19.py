@@ -347,7 +347,8 @@ def test_a_sentence_that_tells_is_context_not_a_question() -> None:
 
 
 def test_the_figure_asked_is_the_last_one_a_message_names(engine: Engine) -> None:
-    text, sure = ask(engine, "我们是耐材企业，有几台窑炉。想问：耐材行业力争多少比例的企业达到B级以上？")
+    text, sure = ask(engine, "我们是耐材企业，有几台窑炉。"
+                             "想问：耐材行业力争多少比例的企业达到B级以上？")
     assert sure and "50%" in text
 
 
