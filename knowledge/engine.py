@@ -48,7 +48,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -71,6 +71,7 @@ from knowledge.question import (
     lacks,
     names,
     parse,
+    says_absent,
     split_comparison,
     split_parts,
 )
@@ -516,8 +517,23 @@ class Engine:
                 fact = s.entry.fact
                 return Answer(text=f"{fact.answer}\n依据：{fact.clause}", confident=False,
                               sources=(fact.clause,), suggestions=tuple(_suggestions(ranked)))
-        return Answer(text="方案没有规定具体金额（如罚款、补贴、收费或价格）。",
-                      confident=False, suggestions=tuple(_suggestions(ranked)))
+        said = "方案没有规定具体金额（如罚款、补贴、收费或价格）。"
+        funding = self._funding
+        if funding is None:
+            return Answer(text=said, confident=False, suggestions=tuple(_suggestions(ranked)))
+        return Answer(text=f"{said}方案关于资金的内容是：{funding.answer}\n依据：{funding.clause}",
+                      confident=False, sources=(funding.clause,),
+                      suggestions=tuple(_suggestions(ranked)))
+
+    @cached_property
+    def _funding(self) -> Fact | None:
+        """The plan's own word on money (funds, support), for a question asking an amount
+        or whether there is any: what the plan does say, shown with the answer that it
+        sets no amount. None when no covered entry speaks of funds."""
+        for entry in self._entries:
+            if entry.fact.covered and _FUNDS.search(entry.fact.answer):
+                return entry.fact
+        return None
 
     def _numbered(self, ref: Ref, text: str, intents: frozenset[str]) -> Answer:
         """A question naming a task by number: about something inside the task, the fact or
@@ -720,14 +736,16 @@ class _Asking:
         if answer is None or not answer.confident or not self.strict:
             return answer
         body = answer.text.split("\n依据：")[0]
-        if _ABSENT.search(body):
+        lacking = lacks(self.question, body)
+        if lacking is not None and says_absent(body, lacking):
+            return answer  # it says the plan leaves open just what is asked
+        if lacking is None and _ABSENT.search(body):
             # The answer says what the plan leaves open: an answer, unless the question
             # asks for a figure, which such an answer says the plan does not give.
             if self.question.figure is None:
                 return answer
             self.withheld = self.withheld or (answer, "")
             return None
-        lacking = lacks(self.question, body)
         if lacking is None:
             correction = contradicted(self.question, body)
             if correction:
@@ -771,8 +789,13 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MEMBER_NOTE = re.compile(r"^[^。]{1,20}属于所列范围。")  # what _membership says first
 # A question asking for an amount of money, and an amount as a plan would state one.
 _MONEY = re.compile(r"多少钱|多少元|几元|几块钱|费用多少|多少费用|收费多少|价格多少|价格是多少|"
-                    r"什么价钱|罚多少|罚款多少|补多少|补贴多少|补助多少|奖励多少|多少万|金额")
+                    r"什么价钱|罚多少|罚款多少|补多少|补贴多少|补助多少|奖励多少|多少万|金额|"
+                    # whether there is money, and who pays: amounts too, which the plan
+                    # would state if it set any
+                    r"有(?:没有)?(?:补助|补贴|奖励|奖补|奖金)|(?:补助|补贴|奖励|奖补|奖金)吗|"
+                    r"费用(?:由|是)?谁|谁(?:来)?(?:承担|出钱|出资|买单)|怎么罚|罚款")
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?元")
+_FUNDS = re.compile(r"专项资金|财政资金|资金支持")
 _YES_NO = re.compile(
     r"吗|是否|是不是|属不属于|在不在|算不算|要不要|需不需要|能不能|可不可以|行不|么"
 )

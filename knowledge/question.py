@@ -213,6 +213,10 @@ _ASKS_STANDARD = re.compile(r"(?:哪个|什么|哪项|啥)[\u4e00-\u9fff]{0,4}(?
 _ASKS_PROCEDURE = re.compile(r"怎么(?:办理|申请|申报|报名)|如何(?:办理|申请|申报)|"
                              r"(?:办理|申请|申报)(?:流程|程序|手续)|(?:准备|提交|需要)(?:哪些|什么)材料")
 _PROCEDURE = re.compile(r"办理|申请|申报|流程|程序|手续|提交|材料|备案|报送|制定")
+_ASKS_CONDITION = re.compile(
+    r"(?:申报|申请|评选|入选|认定)(?:需要|要|有)?(?:什么|哪些|啥)?(?:条件|资格)|"
+    r"(?:需要|要|得)(?:满足|具备|符合)?(?:什么|哪些|啥)(?:条件|资格)")
+_CONDITION = re.compile(r"条件|资格|标准")
 _STANDARD = re.compile(r"gb|db\d|hj|《|标准")
 _ASKS_PERSON = re.compile(r"组长|副组长|负责人|联系人|联系电话|电话|联系方式|邮箱|地址在哪")
 _PERSON = re.compile(r"\d{7,}")
@@ -224,6 +228,25 @@ _NUMERAL = "一二两三四五六七八九十百千"
 # What follows a number that is a figure (a bare 多少 asks for any of these).
 _MEASURE = (r"(?:%|个|项|次|家|台|条|级|类|种|年|月|日|天|倍|批|吨|米|万|亿|元|部|处|\b|$|"
             r"[^\u4e00-\u9fff])")
+
+
+# What an answer saying the plan leaves something open (方案未规定统一的错峰时段) must
+# name to be the answer to a question lacking that kind of thing: the words of each kind.
+_ABSENT_KINDS = {
+    "具体时间": "时间|时段|时限|期限|日期|时候",
+    "具体办理流程或材料": "流程|程序|手续|办理|申报|申请|材料",
+    "具体条件": "条件|资格",
+    "具体标准": "标准",
+    "具体名单": "名单|清单|企业名称|哪些企业",
+}
+_ABSENT_SAID = re.compile(r"(?:未|没有)(?:规定|明确|列出|作规定|作说明|给出)([^；。，,]{0,12})")
+
+
+def says_absent(body: str, lacking: str) -> bool:
+    """Whether ``body`` says the plan leaves open the kind of thing ``lacking`` names
+    (then it answers the question: 错峰生产具体什么时候 → 方案未规定统一的错峰时段)."""
+    words = _ABSENT_KINDS.get(lacking)
+    return bool(words) and any(re.search(words, m.group(1)) for m in _ABSENT_SAID.finditer(body))
 
 
 def lacks(question: Question, body: str) -> str | None:
@@ -247,6 +270,8 @@ def lacks(question: Question, body: str) -> str | None:
         return "具体人员或联系方式"
     if _ASKS_PROCEDURE.search(text) and not _PROCEDURE.search(said):
         return "具体办理流程或材料"
+    if _ASKS_CONDITION.search(text) and not _CONDITION.search(said):
+        return "具体条件"
     if _COUNTED.search(said) and "、" not in said and (
             _ASKS_NAMES.search(text) or any(p not in said for p in question.named("place"))):
         return "具体名单"

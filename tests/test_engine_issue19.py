@@ -359,3 +359,21 @@ def test_a_part_naming_nothing_but_a_way_of_asking_takes_the_subjects_before_it(
     text, sure = ask(engine, "我们是黄河流域的老化工厂。请问黄河流域水污染物排放标准是哪个？"
                              "我们这种现有企业从哪天开始执行？")
     assert sure and "2022年9月1日" in text.split("\n")[1]
+
+
+def test_whether_there_is_money_is_an_amount_the_plan_does_not_set(engine: Engine) -> None:
+    """有补助吗 / 费用由谁承担: not answered with a task's office; the plan sets no amount,
+    and what it does say about funds is shown, not confident."""
+    for question in ("清洁运输改造政府有补贴吗", "门禁系统的费用由谁承担"):
+        text, sure = ask(engine, question)
+        assert not sure and "没有规定具体金额" in text and "先进制造业发展专项资金" in text
+
+
+def test_a_condition_or_procedure_asked_of_an_answer_without_one_is_not_answered(
+    engine: Engine
+) -> None:
+    """An entry saying what the plan leaves open (未规定具体补助标准) is no answer to
+    how to apply or what conditions a title needs."""
+    for question in ("先进制造业发展专项资金怎么申报", "评水效领跑者要满足什么条件"):
+        text, sure = ask(engine, question)
+        assert not sure, (question, text)
