@@ -246,7 +246,9 @@ def says_absent(body: str, lacking: str) -> bool:
     """Whether ``body`` says the plan leaves open the kind of thing ``lacking`` names
     (then it answers the question: 错峰生产具体什么时候 → 方案未规定统一的错峰时段)."""
     words = _ABSENT_KINDS.get(lacking)
-    return bool(words) and any(re.search(words, m.group(1)) for m in _ABSENT_SAID.finditer(body))
+    if words is None:
+        return False
+    return any(re.search(words, m.group(1)) for m in _ABSENT_SAID.finditer(body))
 
 
 def lacks(question: Question, body: str) -> str | None:
