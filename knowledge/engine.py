@@ -73,6 +73,7 @@ from knowledge.question import (
     parse,
     says_absent,
     split_comparison,
+    split_each,
     split_parts,
 )
 from knowledge.rules import RuleBook
@@ -198,7 +199,8 @@ class Engine:
         """The questions of a message as they are answered: each comparison asked of
         each thing; a part naming nothing takes the subjects of the part before it, one
         naming no trade the one named before (我们是陶瓷厂…)."""
-        parts = [p for part in split_parts(text) for p in split_comparison(part, self.terms)]
+        parts = [q for part in split_parts(text) for p in split_comparison(part, self.terms)
+                 for q in split_each(p, self.terms)]
         if len(parts) == 1:
             return parts
         out: list[str] = []

@@ -296,6 +296,34 @@ _AND = re.compile(r"和|与|跟|同")
 _ASK_AS = {"先": "什么时候", "后": "什么时候", "早": "什么时候", "晚": "什么时候"}
 
 
+_EACH = re.compile(r"分别|各自|各是|各为")
+_NOT_CATEGORIES = ENTRY_WORDS | {"term", "task", "quantity"}
+
+
+def split_each(part: str, terms: TermIndex) -> list[str]:
+    """``part`` asking the same of each of several things of one kind (车辆涂料和工业防护
+    涂料分别执行什么标准) as one question about each; else ``[part]``."""
+    each = _EACH.search(part)
+    if not each:
+        return [part]
+    named = [s for s in terms.find(part[: each.start()]) if names(s.term, terms)]
+    found = list(dict.fromkeys(s.term for s in named))
+    found = [t for t in found if not any(t != o and t in o for o in found)]  # 涂料 in 车辆涂料
+    by_kind: dict[str, list[str]] = {}
+    for term in found:
+        # things of one category (industry, equipment, product…): not merely words of the
+        # glossary or of one task, nor sizes (8吨, 12吨: the rules read each against the
+        # thing it measures)
+        for head in {k.split(":")[0] for k in terms.kinds(term)} - _NOT_CATEGORIES:
+            by_kind.setdefault(head, []).append(term)
+    things = max(by_kind.values(), key=len, default=[])
+    if len(things) < 2:
+        return [part]
+    last = max(s.end for s in named if s.term in things)
+    asked = part[last:].replace(each.group(0), "", 1).lstrip(",的")
+    return [f"{thing}{asked}" for thing in things]
+
+
 def split_comparison(part: str, terms: TermIndex) -> list[str]:
     """``part`` as one question about each of two things it compares, or ``[part]``."""
     cmp = _COMPARED.search(part)

@@ -5,6 +5,7 @@ declared answerers, --explain, taught questions."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from knowledge.engine import ANSWERERS, Engine, load_engine
@@ -377,3 +378,12 @@ def test_a_condition_or_procedure_asked_of_an_answer_without_one_is_not_answered
     for question in ("先进制造业发展专项资金怎么申报", "评水效领跑者要满足什么条件"):
         text, sure = ask(engine, question)
         assert not sure, (question, text)
+
+
+def test_the_same_asked_of_each_thing_is_answered_for_each(engine: Engine) -> None:
+    """A和B分别… / 这两类…分别…: one answer per thing, not the first thing's alone."""
+    for question in ("木器涂料和车辆涂料分别执行什么标准",
+                     "我们既用木器涂料也用工业防护涂料，这两类涂料分别执行哪个标准？"):
+        text, sure = ask(engine, question)
+        standards = re.findall(r"GB \d+-2020", text)
+        assert sure and len(set(standards)) == 2, text
