@@ -70,6 +70,7 @@ from knowledge.question import (
     contradicted,
     lacks,
     names,
+    not_one_of,
     parse,
     says_absent,
     split_comparison,
@@ -749,7 +750,8 @@ class _Asking:
             self.withheld = self.withheld or (answer, "")
             return None
         if lacking is None:
-            correction = contradicted(self.question, body)
+            correction = (not_one_of(self.raw, self.engine.terms, body)
+                          or contradicted(self.question, body))
             if correction:
                 body = _MEMBER_NOTE.sub("", body)
                 return replace(answer, text=correction + body + answer.text[len(

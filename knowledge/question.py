@@ -368,13 +368,59 @@ _STATED = re.compile(r"\d+(?:\.\d+)?%")
 _GRADE_STATED = re.compile(r"(?<![a-z、])([a-d])级(?!以上)")  # 要达到A级吗 (not A、B级)
 _GRADE_FLOOR = re.compile(r"(?<![a-z、])([a-d])级以上")
 _YES_NO = re.compile(r"吗|是不是|是否|对不对|对吗")
+_APPLIES = re.compile(r"适用|管(?:我们|不管)|要求我们|用不用|要不要|需不需要")
+
+
+# A designation the asker says they are not (我们不是土壤污染重点监管单位…适用吗).
+_NOT_ONE = re.compile(r"(?:不是|不属于|并非|不算|没有被列为|没被列为|未被列为|没有列入|未列入)"
+                      r"(?:一家|一个)?")
+_STATED_DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
+
+
+def not_one_of(asked: str, terms: TermIndex, body: str) -> str:
+    """The asker says they are not what the answer's rule is for (我们不是土壤污染重点
+    监管单位…适用吗; ``asked`` as typed, before the negated clause is set aside):
+    "贵企业不属于X，这项要求不适用；…"; else ""."""
+    if not (_YES_NO.search(asked) or _APPLIES.search(asked)):
+        return ""
+    for m in _NOT_ONE.finditer(asked):
+        for span in terms.find(asked[m.end() : m.end() + 20]):
+            # an industry or a term the plan defines (a designation), not a task's word
+            kinds = {k.split(":")[0] for k in terms.kinds(span.term)}
+            if span.start == 0 and kinds & {"industry", "term"} and span.term in body:
+                return f"贵企业不属于{span.term}，这项要求不适用；方案针对{span.term}的规定是："
+    return ""
+
+
+def _other_date(question: Question, body: str) -> str:
+    """A yes/no question stating a date (现有单位是不是从2021年3月1日起执行) that the
+    plan's clause closest to the question gives as another: "不需要从…起…". """
+    stated = _STATED_DATE.findall(question.text)
+    if len(stated) != 1:
+        return ""
+    asked = set(_bigrams(_STATED_DATE.sub("", question.text)))
+    clauses = [c for c in re.split(r"[，。；]", body) if _STATED_DATE.search(c)]
+    if not clauses:
+        return ""
+    best = max(clauses, key=lambda c: len(asked & set(_bigrams(_STATED_DATE.sub("", c)))))
+    if stated[0] in best:
+        return ""
+    return f"不需要从{stated[0]}起：{best}。"
+
+
+def _bigrams(text: str) -> list[str]:
+    return [text[i : i + 2] for i in range(len(text) - 1)]
 
 
 def contradicted(question: Question, body: str) -> str:
     """A yes/no question stating a figure (陶瓷是30%那一档吗) for something the plan
-    gives another figure: "陶瓷不属于30%那一档（方案为50%）。"; else ""."""
+    gives another figure: "陶瓷不属于30%那一档（方案为50%）。"; a date the plan gives
+    otherwise; else ""."""
     if not _YES_NO.search(question.text):
         return ""
+    said = _other_date(question, body)
+    if said:
+        return said
     grade = _GRADE_STATED.search(question.text)
     floor = _GRADE_FLOOR.search(body.lower())
     if grade and floor and grade.group(1) != floor.group(1):

@@ -387,3 +387,19 @@ def test_the_same_asked_of_each_thing_is_answered_for_each(engine: Engine) -> No
         text, sure = ask(engine, question)
         standards = re.findall(r"GB \d+-2020", text)
         assert sure and len(set(standards)) == 2, text
+
+
+def test_a_designation_the_asker_is_not_makes_the_rule_not_apply(engine: Engine) -> None:
+    text, sure = ask(engine, "我们不是土壤污染重点监管单位，只是一般的五金厂，"
+                             "隐患排查的要求适用于我们吗？")
+    assert sure and text.startswith("贵企业不属于土壤污染重点监管单位，这项要求不适用")
+    text, _ = ask(engine, "冲天炉不是淘汰了吗")  # a task's word after 不是: no designation
+    assert "不属于" not in text.split("\n")[0][:12]
+
+
+def test_a_date_stated_for_a_case_the_plan_dates_otherwise_is_corrected(engine: Engine) -> None:
+    standard = "是不是2021年3月1日起就要执行黄河流域排放标准？"
+    text, sure = ask(engine, f"我们是黄河流域的现有排污单位，{standard}")
+    assert sure and text.startswith("不需要从2021年3月1日起：现有排污单位自2022年9月1日起执行")
+    text, _ = ask(engine, f"我们是黄河流域的新建排污单位，{standard}")
+    assert not text.startswith("不需要")
