@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import opencc
 
-from storage.parsing import CN_DIGITS, CN_NUMERAL_CHARS, chinese_to_number
+from storage.parsing import CN_DIGITS, CN_NUMERAL_CHARS, PERCENT, chinese_to_number
 
 # Units after which a Chinese numeral is a quantity, not part of a word.
 _UNITS = ("米|吨|噸|蒸吨|台|家|个|万|小时|钟头|毫米|厘米|公分|公尺|月|日|号|次|倍|年|天|"
@@ -57,7 +57,6 @@ def _fmt(value: float) -> str:
 
 
 _NUM_UNIT = re.compile(rf"(?<![0-9.])([{CN_NUMERAL_CHARS}]+)(?=({_UNITS}))")
-_PERCENT = re.compile(rf"百分之([{CN_NUMERAL_CHARS}]+|[0-9.]+)")
 
 
 def arabic_numerals(text: str) -> str:
@@ -73,7 +72,7 @@ def arabic_numerals(text: str) -> str:
         value = chinese_to_number(run)
         return f"{_fmt(value) if value is not None else run}%"
 
-    text = _PERCENT.sub(percent, text)
+    text = PERCENT.sub(percent, text)
     text = _NUM_UNIT.sub(numeral, text)
     # 两米五 → 2米5 (after the step above) → 2.5米
     text = re.sub(r"(?<!\d)(\d+)米([一二三四五六七八九])(?![\u4e00-\u9fff]?[米吨])",

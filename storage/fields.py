@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from storage.clock import SHANGHAI
-from storage.parsing import month_end, small_chinese_number, year_end
+from storage.parsing import month_end, percent_figure, small_chinese_number, year_end
 
 DESCRIPTION_LIMIT = 500
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -119,7 +119,7 @@ def _shown(number: int) -> str:
 
 def parse_percent(text: str) -> int | FieldError:
     """A completion percentage 0–100: "60", "60%", "６０％", "百分之六十", "六十"."""
-    value = _clean(text).removeprefix("百分之").removesuffix("%").removesuffix("％")
+    value = percent_figure(_clean(text))
     number = _number(value)
     if number is None:
         if re.fullmatch(r"\d+\.\d+", value):

@@ -4,6 +4,8 @@ for reading what people type exists here once.
 * Chinese numerals → numbers: :func:`chinese_integer` (``一百二十`` → 120, ``二〇二一`` →
   2021), :func:`chinese_to_number` (also ``二点五`` → 2.5) and :func:`small_chinese_number`
   (only the 0–100 forms people use for a percentage or a month: ``六十``, ``十二``, ``两``);
+* percentages: :data:`PERCENT` (百分之六十 in a question) and :func:`percent_figure`
+  (the figure of one typed alone: ``60%``, ``百分之六十``);
 * month-ends: :func:`month_end` (``12月底`` is the month's last day) and :func:`year_end`
   (``年底`` is 31 December).
 
@@ -74,6 +76,21 @@ def small_chinese_number(text: str) -> int | None:
     Only the forms people use for percentages and months: "一二", "俩" or "一百二十"
     are None here (a dialog asks again rather than guess)."""
     return chinese_integer(text) if _SMALL.fullmatch(text) else None
+
+
+# How a percentage is written: 百分之六十, 百分之60, 60%, ６０％ (full-width folded first).
+PERCENT_WORD = "百分之"
+PERCENT_SIGNS = ("%", "％")
+PERCENT = re.compile(rf"{PERCENT_WORD}([{CN_NUMERAL_CHARS}]+|[0-9.]+)")
+
+
+def percent_figure(text: str) -> str:
+    """The figure of a percentage as written, without 百分之 or the sign ("百分之六十" →
+    "六十", "60%" → "60"); the text itself when it is written neither way."""
+    text = text.removeprefix(PERCENT_WORD)
+    for sign in PERCENT_SIGNS:
+        text = text.removesuffix(sign)
+    return text
 
 
 def month_end(year: int, month: int) -> dt.date:

@@ -81,6 +81,7 @@ def test_fields_and_engine_use_the_one_rule() -> None:
     assert lookup.chinese_integer is chinese_integer
     assert dates.month_end is month_end and fields.month_end is month_end
     assert dates.year_end is year_end and fields.year_end is year_end
+    assert normalize.PERCENT is parsing.PERCENT and fields.percent_figure is parsing.percent_figure
 
 
 def _imported(path: Path) -> set[str]:
@@ -103,3 +104,14 @@ def test_storage_imports_no_knowledge_and_neither_imports_telegram() -> None:
                             ("knowledge", {"handlers", "bot", "telegram"})):
         for path in (ROOT / package).rglob("*.py"):
             assert not _imported(path) & banned, path
+
+
+def test_a_percentage_reads_the_same_in_a_dialog_field_and_in_a_question() -> None:
+    from knowledge.normalize import normalize
+    from storage.fields import parse_percent
+    from storage.parsing import percent_figure
+
+    written = ("百分之六十", "60%", "60％", "60")
+    assert [percent_figure(t) for t in written] == ["六十", "60", "60", "60"]
+    assert parse_percent("百分之六十") == parse_percent("60%") == 60
+    assert "60%" in normalize("自行监测率要达到百分之六十吗")
