@@ -62,6 +62,27 @@ def _killed_after(module: Any, name: str, source: Path, target: Path) -> Callabl
     return run_then_die
 
 
+async def _notice_confirmed_then_killed(
+    server: BotApiServer, path: Path, killed: Path, clock: FakeClock, engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> int:
+    """An official confirms a notice; the database is copied to ``killed`` right after the
+    notice was stored (the kill). The confirm's update id."""
+    async with running_bot(path, engine=engine, server=server, clock=clock,
+                           flood_burst=1000) as bot:
+        official = Chat(bot, OFFICIAL_PROVINCE)
+        await official.say("/notify")
+        await official.press("全部已审核企业")
+        await official.say("请于本月底前完成门禁系统建设。")
+        monkeypatch.setattr(notify_dialog, "card",
+                            _killed_after(notify_dialog, "card", path, killed))
+        message_id, data = official.button("立即发送")
+        update_id = bot.api.click(OFFICIAL_PROVINCE, OFFICIAL_PROVINCE, message_id, data)
+        await bot.wait_processed(update_id)
+        monkeypatch.undo()
+    return update_id
+
+
 def _report_id(path: Path) -> int:
     return int(on_disk(path / "lvdong.sqlite", "SELECT max(id) FROM reports")[0][0])
 
@@ -108,18 +129,8 @@ async def test_a_notice_confirm_replayed_after_a_crash_queues_one_notice(
 ) -> None:
     killed, clock = _prepare_to_kill(tmp_path)
     async with BotApiServer() as server:
-        async with running_bot(tmp_path, engine=engine, server=server, clock=clock,
-                               flood_burst=1000) as bot:
-            official = Chat(bot, OFFICIAL_PROVINCE)
-            await official.say("/notify")
-            await official.press("全部已审核企业")
-            await official.say("请于本月底前完成门禁系统建设。")
-            monkeypatch.setattr(notify_dialog, "card",
-                                _killed_after(notify_dialog, "card", tmp_path, killed))
-            message_id, data = official.button("立即发送")
-            update_id = bot.api.click(OFFICIAL_PROVINCE, OFFICIAL_PROVINCE, message_id, data)
-            await bot.wait_processed(update_id)
-            monkeypatch.undo()
+        update_id = await _notice_confirmed_then_killed(
+            server, tmp_path, killed, clock, engine, monkeypatch)
         assert on_disk(killed / "lvdong.sqlite", "SELECT count(*) FROM notices") == [(1,)]
         since = len(server.api.calls)
         async with running_bot(killed, engine=engine, server=server, clock=clock,
@@ -188,18 +199,8 @@ async def test_a_confirm_telegram_hands_over_again_is_not_asked_for_once_more(
     not also asked to press again (the two notes contradicted each other)."""
     killed, clock = _prepare_to_kill(tmp_path)
     async with BotApiServer() as server:
-        async with running_bot(tmp_path, engine=engine, server=server, clock=clock,
-                               flood_burst=1000) as bot:
-            official = Chat(bot, OFFICIAL_PROVINCE)
-            await official.say("/notify")
-            await official.press("全部已审核企业")
-            await official.say("请于本月底前完成门禁系统建设。")
-            monkeypatch.setattr(notify_dialog, "card",
-                                _killed_after(notify_dialog, "card", tmp_path, killed))
-            message_id, data = official.button("立即发送")
-            update_id = bot.api.click(OFFICIAL_PROVINCE, OFFICIAL_PROVINCE, message_id, data)
-            await bot.wait_processed(update_id)
-            monkeypatch.undo()
+        update_id = await _notice_confirmed_then_killed(
+            server, tmp_path, killed, clock, engine, monkeypatch)
         since = len(server.api.calls)
         server.api.redeliver(update_id)  # waiting at Telegram before the bot is back
         async with running_bot(killed, engine=engine, server=server, clock=clock,
