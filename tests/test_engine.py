@@ -152,6 +152,8 @@ def test_dev_set_accuracy_floor(engine: Engine) -> None:
         ("questions_blind_e.yaml", 0.97),  # first score 67.4%, before issue 10
         ("questions_blind_f.yaml", 0.92),  # first score 93.8%, after issue 10's work
         ("questions_blind_g.yaml", 0.92),  # first score 56.0%, before issue 19
+        ("questions_blind_i.yaml", 0.78),  # first score 59.3%, before issue 19
+        ("questions_blind_j.yaml", 0.90),  # first score 87.5%, before issue 18's engine work
     ],
 )
 def test_own_question_sets_hold_their_floor(engine: Engine, name: str, floor: float) -> None:
