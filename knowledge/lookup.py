@@ -448,9 +448,28 @@ class Lookups:
             )
         return None
 
+    def _every_standard(self, text: str) -> Answer | None:
+        """Every standard the plan cites (方案里涉及哪些国家标准), when the question asks for
+        all of them and names nothing they would be narrowed by."""
+        if not _EVERY.search(text) or not self._only(text, [], _STANDARD_WORDS):
+            return None
+        national = bool(_NATIONAL.search(text))
+        chosen = [s for s in self.kb.standards if _national(s) or not national]
+        if not chosen:
+            return None
+        kind = "国家标准" if national else "标准"
+        items = "；".join(s.number if not s.title else f"《{s.title}》" if s.number in s.title
+                         else f"《{s.title}》（{s.number}）" for s in chosen)
+        return _cited_all(f"方案涉及{len(chosen)}项{kind}：{items}。",
+                          [self.kb.task(s.task).citation for s in chosen
+                           if s.task in self.kb.task_numbers])
+
     def _standards(self, text: str, intents: frozenset[str]) -> Answer | None:
         if "standard" not in intents:
             return None
+        every = self._every_standard(text)
+        if every is not None:
+            return every
         for family, members in self._families.items():
             at = text.find(family)
             if at < 0:
@@ -462,6 +481,18 @@ class Lookups:
             return _cited_all(f"{family}按产品分别执行：{items}。",
                               [self.kb.task(s.task).citation for s in members])
         return None
+
+
+def _national(standard: Standard) -> bool:
+    """A national standard: GB (mandatory) or GB/T (recommended), China's own prefixes."""
+    return standard.number.upper().startswith("GB")
+
+
+# A question asking for every standard, and the words it may use to say so.
+_EVERY = re.compile(r"(?:哪些|哪几|几个|几项|多少个|多少项|都有|有什么|有啥|列出|所有|全部|一共)"
+                    r"[^,?。]{0,6}标准|标准(?:有哪些|有几个|有几项|都有|有什么|有啥)")
+_NATIONAL = re.compile(r"国家标准|国标|gb")
+_STANDARD_WORDS = ("国家标准", "国标", "标准", "地方标准", "行业标准", "涉及", "引用", "提到")
 
 
 def _cited(body: str, clause: str) -> Answer:

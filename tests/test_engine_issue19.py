@@ -403,3 +403,13 @@ def test_a_date_stated_for_a_case_the_plan_dates_otherwise_is_corrected(engine: 
     assert sure and text.startswith("不需要从2021年3月1日起：现有排污单位自2022年9月1日起执行")
     text, _ = ask(engine, f"我们是黄河流域的新建排污单位，{standard}")
     assert not text.startswith("不需要")
+
+
+def test_every_standard_of_the_plan_as_one_list(engine: Engine) -> None:
+    text, sure = ask(engine, "方案里涉及哪些国家标准？")
+    national = [s.number for s in engine.kb.standards if s.number.startswith("GB")]
+    assert sure and all(n in text for n in national) and "DB41" not in text
+    text, sure = ask(engine, "方案引用的标准都有哪些")
+    assert sure and all(s.number in text for s in engine.kb.standards)
+    _, sure = ask(engine, "厂界噪声限值是多少分贝")  # a figure, not the list
+    assert not sure
