@@ -47,7 +47,8 @@ _INTERROGATIVE = re.compile(
 # 几 that counts rather than asks (十几年, 几十家, 好几台); and what asks even in a
 # sentence ended with a full stop, where 几 (我们有几台窑炉。) and a noun like 时间 or 标准
 # only describe (我们是陶瓷企业，有几台窑炉。想问：…).
-_INDEFINITE = re.compile(r"十几|几十|几百|几千|几万|好几|这几|那几|前几|近几|最近几")
+_INDEFINITE = re.compile(r"十几|几十|几百|几千|几万|好几|这几|那几|前几|近几|最近几|"
+                         r"几(?:个|件)(?:事|问题|事情|地方)")  # 麻烦问几个事: no figure asked
 _ASKING = re.compile(r"哪|什么|啥|多少|如何|怎么|怎样|[吗呢么]$|有没有|是不是|算不算|能不能|"
                      r"要不要|谁|请问|想问|想了解|想知道|咨询|请介绍|请说明")
 _ANOTHER = re.compile(r"(?:另外|此外|再就是|同时想问|还想问|另问|再问)[,:，]?")
@@ -242,6 +243,10 @@ _ABSENT_KINDS = {
 _ABSENT_SAID = re.compile(r"(?:未|没有)(?:规定|明确|列出|作规定|作说明|给出)([^；。，,]{0,12})")
 
 
+_ASKS_GRADE = re.compile(r"几级(?!联动)|哪一?级|什么级|啥级")
+_GRADE = re.compile(r"[a-d]级|\d级")
+
+
 def says_absent(body: str, lacking: str) -> bool:
     """Whether ``body`` says the plan leaves open the kind of thing ``lacking`` names
     (then it answers the question: 错峰生产具体什么时候 → 方案未规定统一的错峰时段)."""
@@ -256,8 +261,11 @@ def lacks(question: Question, body: str) -> str | None:
     a standard, a person, the members of a list, a qualifier), named for the user; None
     when the body holds it or nothing of the kind is asked."""
     text, said = question.text, body.lower()
-    if question.figure is not None and not re.search(r"哪几|几[级项条个]?(?:联动|方面|部分)",
-                                                      text):
+    if _ASKS_GRADE.search(text):  # 几级 / 哪一级: a grade is a letter (B级), not a number
+        if not _GRADE.search(said):
+            return "具体级别"
+    elif question.figure is not None and not re.search(r"哪几|几[级项条个]?(?:联动|方面|部分)",
+                                                        text):
         unit = re.escape(question.figure) if question.figure else _MEASURE
         if not re.search(rf"\d[\d.]*(?:万|亿)?{unit}|[{_NUMERAL}]+(?:万|亿)?{unit}", said):
             return "具体数字"

@@ -413,3 +413,21 @@ def test_every_standard_of_the_plan_as_one_list(engine: Engine) -> None:
     assert sure and all(s.number in text for s in engine.kb.standards)
     _, sure = ask(engine, "厂界噪声限值是多少分贝")  # a figure, not the list
     assert not sure
+
+
+def test_a_grade_asked_is_a_letter_and_asking_a_few_things_asks_no_figure(
+    engine: Engine
+) -> None:
+    text, sure = ask(engine, "绩效分级重点行业的新建改建扩建项目要达到几级以上？")
+    assert sure and "B级以上" in text
+    text, sure = ask(engine, "县里淘汰落后产能我负责，麻烦问几个事：依据的是哪个标准体系？")
+    assert sure and "2020年本" in text
+    text, sure = ask(engine, "散乱污企业监管是几级联动")  # a count of levels, not a grade
+    assert sure and "四级" in text
+
+
+def test_the_6a_requirement_does_not_reach_light_petrol_cars(engine: Engine) -> None:
+    text, sure = ask(engine, "我们厂造轻型汽油车，方案里国六6a阶段的要求管我们吗")
+    assert sure and "不在" in text and "重型柴油车" in text
+    _, sure = ask(engine, "轻型汽油车国六什么时候执行？")  # the plan gives no date for them
+    assert not sure
