@@ -243,6 +243,9 @@ _ABSENT_KINDS = {
 _ABSENT_SAID = re.compile(r"(?:未|没有)(?:规定|明确|列出|作规定|作说明|给出)([^；。，,]{0,12})")
 
 
+# Where the asker introduces themselves (我是安阳市工信局的, 我们是平顶山的企业): a place
+# named there is theirs, not one a figure is asked for.
+_SELF_INTRODUCED = re.compile(r"(?:我是|我们是|我在|我们在|本人是|这里是)[^,:;?。]{0,20}")
 _ASKS_GRADE = re.compile(r"几级(?!联动)|哪一?级|什么级|啥级")
 _GRADE = re.compile(r"[a-d]级|\d级")
 
@@ -269,8 +272,9 @@ def lacks(question: Question, body: str) -> str | None:
         unit = re.escape(question.figure) if question.figure else _MEASURE
         if not re.search(rf"\d[\d.]*(?:万|亿)?{unit}|[{_NUMERAL}]+(?:万|亿)?{unit}", said):
             return "具体数字"
+        own = "".join(m.group(0) for m in _SELF_INTRODUCED.finditer(text))
         for place in question.named("place"):
-            if place not in said:
+            if place not in said and place not in own:  # 我是安阳市工信局的: the asker's
                 return f"{place}的具体数字"
     if _ASKS_DATE.search(text) and not _DATE.search(said):
         return "具体时间"

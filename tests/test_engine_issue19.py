@@ -431,3 +431,10 @@ def test_the_6a_requirement_does_not_reach_light_petrol_cars(engine: Engine) -> 
     assert sure and "不在" in text and "重型柴油车" in text
     _, sure = ask(engine, "轻型汽油车国六什么时候执行？")  # the plan gives no date for them
     assert not sure
+
+
+def test_the_place_an_asker_is_from_is_not_a_figure_asked_for_it(engine: Engine) -> None:
+    text, sure = ask(engine, "我是安阳市工信局的，门禁系统建设涉及多少个行业？")
+    assert sure and "26个行业" in text and "安阳的具体数字" not in text
+    _, sure = ask(engine, "安阳市要淘汰多少台冲天炉？")  # asked of the place: no such figure
+    assert not sure
