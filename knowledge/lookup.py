@@ -289,16 +289,18 @@ class Lookups:
         return _cited(f"附件重点任务分工共{len(items)}项：{listed}", "附件 重点任务分工")
 
     def _task_standards(self, question: Question) -> Answer | None:
-        """The standards one task cites (源头替代那条引用了几个标准), counted."""
+        """The standards one task cites (源头替代那条引用了几个标准 / 哪些国家标准), counted."""
         text = question.text
-        if "标准" not in text or not _COUNT.search(text):
+        if "标准" not in text or not (_COUNT.search(text) or _EVERY.search(text)):
             return None
         tasks = {int(k.split(":")[1]) for w in question.words for k in self.terms.kinds(w)
                  if k.startswith("task:")}
         if len(tasks) != 1:
             return None
         number = tasks.pop()
-        cited = [s for s in self.kb.standards if s.task == number]
+        national = bool(_NATIONAL.search(text))
+        cited = [s for s in self.kb.standards
+                 if s.task == number and (_national(s) or not national)]
         if len(cited) < 2:
             return None
         items = "；".join(f"{s.covers[0]} {s.number}" for s in cited)

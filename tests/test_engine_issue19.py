@@ -438,3 +438,9 @@ def test_the_place_an_asker_is_from_is_not_a_figure_asked_for_it(engine: Engine)
     assert sure and "26个行业" in text and "安阳的具体数字" not in text
     _, sure = ask(engine, "安阳市要淘汰多少台冲天炉？")  # asked of the place: no such figure
     assert not sure
+
+
+def test_the_standards_one_task_cites_as_a_list(engine: Engine) -> None:
+    text, sure = ask(engine, "源头替代那条任务引用了哪些国家标准？")
+    cited = [s.number for s in engine.kb.standards if s.task == 17]
+    assert sure and len(cited) > 2 and all(n in text for n in cited)
