@@ -51,6 +51,8 @@ _INDEFINITE = re.compile(r"十几|几十|几百|几千|几万|好几|这几|那�
                          r"几(?:个|件)(?:事|问题|事情|地方)")  # 麻烦问几个事: no figure asked
 _ASKING = re.compile(r"哪|什么|啥|多少|如何|怎么|怎样|[吗呢么]$|有没有|是不是|算不算|能不能|"
                      r"要不要|谁|请问|想问|想了解|想知道|咨询|请介绍|请说明")
+_ANNOUNCING = re.compile(r"(?:想问|请问|想请教|请教|想了解|想知道|咨询)(?:一下|下)?"
+                         r"(?:几个问题|以下问题|几件事|如下)?$")
 _ANOTHER = re.compile(r"(?:另外|此外|再就是|同时想问|还想问|另问|再问)[,:，]?")
 _ALSO = re.compile(r"(?<=[吗呢么行不啊呀])还有(?=.{4,})")
 MIN_PART = 3  # characters a piece needs to be a question of its own
@@ -116,7 +118,8 @@ def parse(text: str, terms: TermIndex) -> Question:
         department_said = m.group(0)[2:].removesuffix("的")
     figure = None
     # the last one: what a message asks comes after what it tells (我们有几台窑炉，想问…多少)
-    f = next(reversed(list(_FIGURE.finditer(_INDEFINITE.sub("", text)))), None)
+    asking = text.rsplit("。", 1)[-1]  # not the sentences before it, which tell
+    f = next(reversed(list(_FIGURE.finditer(_INDEFINITE.sub("", asking)))), None)
     if f:
         figure = "%" if "百分" in f.group(0) or "比例" in f.group(0) else (f.group(1) or "")
     return Question(text, asked, {k: tuple(v) for k, v in subjects.items()}, department,
@@ -169,14 +172,21 @@ def _asks(piece: str, stated: bool) -> bool:
     """Whether a piece without a question mark asks something. In a sentence ended with a
     full stop only a word that asks does; elsewhere a kind of question (时间, 标准) too."""
     definite = _INDEFINITE.sub("", piece)
-    if stated:
-        return bool(_ASKING.search(definite))
+    if stated:  # 有两件事想问。/ 想请教： announce the questions after them
+        return bool(_ASKING.search(_ANNOUNCING.sub("", definite)))
     return bool(detect_intents(definite) or _INTERROGATIVE.search(definite))
+
+
+# A number that starts an item of the message's own list (想请教：1.…2.…, ①…, 一、…).
+_ENUMERATOR = re.compile(r"(?:^|(?<=[,:;。?!]))\(?(?:\d{1,2}|[一二三四五六七八九十])[.、)](?!\d)"
+                         r"|[①②③④⑤⑥⑦⑧⑨⑩]")
 
 
 def split_parts(text: str) -> list[str]:
     """The questions of a normalised message, in order; one part if it holds one. A piece
-    before a question mark is a question; another piece only if it asks something."""
+    before a question mark is a question; another piece only if it asks something. An
+    item number of the message's own list ends the sentence before it."""
+    text = _ENUMERATOR.sub("。", text)
     pieces: list[tuple[str, bool, bool]] = []
     for chunk, mark in _SEPARATOR_KEPT.findall(text):
         split = [q for piece in _ANOTHER.split(chunk) for p in _asked_clauses(piece)
@@ -195,7 +205,8 @@ def split_parts(text: str) -> list[str]:
         if not (marked or _asks(piece, stated)):
             context += piece + ","
             continue
-        parts.append(context + piece)
+        # what it tells ends with a full stop: the question is the sentence after it
+        parts.append(f"{context.rstrip(',')}。{piece}" if context else piece)
         context = ""
     if context and parts:
         parts[-1] += "," + context.rstrip(",")

@@ -342,7 +342,7 @@ def test_a_sentence_that_tells_is_context_not_a_question() -> None:
     from knowledge.question import split_parts
 
     assert split_parts("我们是玻璃厂,有几台窑炉。想问:玻璃行业力争多少比例的企业达到b级以上?") == [
-        "我们是玻璃厂,有几台窑炉,想问:玻璃行业力争多少比例的企业达到b级以上"]
+        "我们是玻璃厂,有几台窑炉。想问:玻璃行业力争多少比例的企业达到b级以上"]
     assert len(split_parts("我们厂投产十几年了,请问门禁系统什么时候建完")) == 1
     assert len(split_parts("请问燃煤锅炉什么时候淘汰。哪个处负责?")) == 2  # 什么 asks
 
@@ -444,3 +444,21 @@ def test_the_standards_one_task_cites_as_a_list(engine: Engine) -> None:
     text, sure = ask(engine, "源头替代那条任务引用了哪些国家标准？")
     cited = [s.number for s in engine.kb.standards if s.task == 17]
     assert sure and len(cited) > 2 and all(n in text for n in cited)
+
+
+def test_a_numbered_list_of_questions_after_an_announcement() -> None:
+    """想请教：1.…2.… - the numbers end the sentence before them, and 有两件事想问 /
+    想请教 announce the questions: they are context, not a question."""
+    from knowledge.question import split_parts
+
+    parts = split_parts("我们是耐材企业,有两件事想问:1.还能新建项目吗?2.方案要求什么时候完成?")
+    assert len(parts) == 2 and parts[0].startswith("我们是耐材企业")
+    assert "1." not in parts[0] and "2." not in parts[1]
+    assert len(split_parts("冲天炉炉膛直径2.5米要淘汰吗")) == 1  # a decimal is no item number
+
+
+def test_the_figure_asked_comes_from_the_question_not_what_is_told_before_it(
+    engine: Engine
+) -> None:
+    text, sure = ask(engine, "我们县还有几家铸造厂在用冲天炉。想请教：小冲天炉是不是必须淘汰？")
+    assert sure and "10吨/小时" in text and "没有给出" not in text
