@@ -11,10 +11,8 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from openpyxl import Workbook
-
 from storage.audiences import Contact
-from storage.ledger import Column, _Sheet
+from storage.ledger import Column, _Sheet, new_workbook
 
 COLUMNS = (Column("地市", 11), Column("企业名称", 36), Column("联系人", 12),
            Column("联系电话", 16))
@@ -24,7 +22,7 @@ NOT_JOINED = "未加入（需电话联系）"
 
 def contact_sheet(contacts: Sequence[Contact]) -> bytes:
     """The .xlsx of ``contacts``: a sheet of those joined, then one of those not."""
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     sheets = [_Sheet(workbook, REACHED, COLUMNS), _Sheet(workbook, NOT_JOINED, COLUMNS)]
     try:
         for contact in contacts:

@@ -24,12 +24,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpyxl import Workbook
 from sqlite_utils import Database
 
 from storage.clock import SHANGHAI
 from storage.enterprise_invites import InviteKey, invite_lines, link
-from storage.ledger import Column, Kind, _Sheet
+from storage.ledger import Column, Kind, _Sheet, new_workbook
 
 COLUMNS = (Column("地市", 11), Column("区县", 14), Column("企业名称", 32),
            Column("统一社会信用代码", 21), Column("联系人", 10), Column("联系电话", 14),
@@ -107,7 +106,7 @@ def write_invitations(db: Database, out: Path, *, key: InviteKey, username: str,
     sheet_tmp = _temporary(out)
     zip_tmp = _temporary(archive_path)
     rows = waiting = codes = 0
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     sheet = _Sheet(workbook, "邀请", COLUMNS)
     try:
         lines = list(invite_lines(db, key=key, now=now, regions=regions,
