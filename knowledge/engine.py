@@ -69,7 +69,6 @@ from knowledge.question import (
     Question,
     contradicted,
     lacks,
-    names,
     not_one_of,
     parse,
     says_absent,
@@ -210,7 +209,7 @@ class Engine:
         for part in parts[:MAX_PARTS]:
             # what a part names: its industries, tasks, products… (我们这种 names nothing)
             named = [s for s in self.terms.find(part, subjects_only=True)
-                     if names(s.term, self.terms)]
+                     if self.terms.names(s.term)]
             trade = [s.term for s in named if self.terms.kinds(s.term) & _CONTEXT_KINDS]
             if named:
                 if context and not trade:

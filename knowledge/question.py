@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from knowledge.intents import detect_intents
-from knowledge.terms import TermIndex
+from knowledge.terms import ENTRY_WORDS, TermIndex
 
 
 class Asked(Enum):
@@ -86,16 +86,6 @@ class Question:
 
     def named(self, kind: str) -> tuple[str, ...]:
         return self.subjects.get(kind, ())
-
-
-# Kinds of a word that only tie it to one entry's topics (group:N:M) or to the other
-# words of its group (sibling): the word is how a question asks, not what it names.
-ENTRY_WORDS = frozenset({"group", "sibling"})
-
-
-def names(term: str, terms: TermIndex) -> bool:
-    """Whether ``term`` names a subject (an industry, a task, a product…)."""
-    return any(kind.split(":")[0] not in ENTRY_WORDS for kind in terms.kinds(term))
 
 
 def parse(text: str, terms: TermIndex) -> Question:
@@ -329,7 +319,7 @@ def split_each(part: str, terms: TermIndex) -> list[str]:
     each = _EACH.search(part)
     if not each:
         return [part]
-    named = [s for s in terms.find(part[: each.start()]) if names(s.term, terms)]
+    named = [s for s in terms.find(part[: each.start()]) if terms.names(s.term)]
     found = list(dict.fromkeys(s.term for s in named))
     found = [t for t in found if not any(t != o and t in o for o in found)]  # 涂料 in 车辆涂料
     by_kind: dict[str, list[str]] = {}

@@ -28,6 +28,11 @@ class Span:
     term: str
 
 
+# Kinds of a word that only tie it to one entry's topics (group:N:M) or to the other
+# words of its group (sibling): the word is how a question asks, not what it names.
+ENTRY_WORDS = frozenset({"group", "sibling"})
+
+
 class TermIndex:
     """Known words of one knowledge base, each with its kinds; some are subjects (what a
     question is about) rather than ways of asking (负责, 哪些要求)."""
@@ -69,6 +74,11 @@ class TermIndex:
                 taken[span.start : span.end] = [True] * (span.end - span.start)
                 found.append(span)
         return sorted(found, key=lambda s: s.start)
+
+    def names(self, word: str) -> bool:
+        """Whether ``word`` names a subject (an industry, a task, a product…) rather than
+        only a way of asking (牵头, 我们这种): a kind beyond :data:`ENTRY_WORDS`."""
+        return any(kind.split(":")[0] not in ENTRY_WORDS for kind in self.kinds(word))
 
     def kinds(self, word: str) -> set[str]:
         """The kinds of ``word``, and of the known words it ends in: a Chinese compound names
