@@ -277,16 +277,26 @@ class Lookups:
     def _appendix(self, text: str) -> Answer | None:
         """The appendix as a whole (附件一共几项任务, 附件里有哪些任务)."""
         if "附件" not in text or _TASK_REF.search(text) or not (
-                _COUNT.search(text) or re.search(r"哪些|什么|啥|内容", text)):
+                _COUNT.search(text) or re.search(r"哪些|什么|啥|内容|哪一?项|哪条|对应", text)):
             return None
         at = text.find("附件")
-        if not self._only(text, [(at, at + 2)]):
-            return None
         items = self.kb.document.key_tasks
         if not items:
             return None
+        if not self._only(text, [(at, at + 2)]):
+            return self._key_task_about(text)
         listed = "；".join(f"{i.number}. {i.text}（{i.office}）" for i in items)
         return _cited(f"附件重点任务分工共{len(items)}项：{listed}", "附件 重点任务分工")
+
+    def _key_task_about(self, text: str) -> Answer | None:
+        """The appendix's item on what the question names (重污染企业退城搬迁…附件里对应的
+        任务是什么): the one sharing the most words with it, if one clearly does."""
+        named = {s.term for s in self.terms.find(text) if self.terms.names(s.term)}
+        shared = sorted(((sum(term in normalize(item.text) for term in named), item.number)
+                         for item in self.kb.document.key_tasks), reverse=True)
+        if not shared or shared[0][0] == 0 or (len(shared) > 1 and shared[1][0] == shared[0][0]):
+            return None
+        return self._key_task(shared[0][1])
 
     def _task_standards(self, question: Question) -> Answer | None:
         """The standards one task cites (源头替代那条引用了几个标准 / 哪些国家标准), counted."""

@@ -462,3 +462,10 @@ def test_the_figure_asked_comes_from_the_question_not_what_is_told_before_it(
 ) -> None:
     text, sure = ask(engine, "我们县还有几家铸造厂在用冲天炉。想请教：小冲天炉是不是必须淘汰？")
     assert sure and "10吨/小时" in text and "没有给出" not in text
+
+
+def test_the_appendix_item_on_what_the_question_names(engine: Engine) -> None:
+    text, sure = ask(engine, "淘汰落后产能在附件里对应哪项任务")
+    assert sure and text.startswith("附件重点任务分工第2项") and "产业政策处" in text
+    text, sure = ask(engine, "附件一共几项任务")  # the appendix as a whole, as before
+    assert sure and "共4项" in text
