@@ -65,6 +65,7 @@ from knowledge.model import Answer, Fact, KnowledgeBase
 from knowledge.normalize import drop_negated, normalize
 from knowledge.passages import Passages
 from knowledge.question import (
+    ABSENT,
     Asked,
     Question,
     contradicted,
@@ -741,7 +742,7 @@ class _Asking:
         lacking = lacks(self.question, body)
         if lacking is not None and says_absent(body, lacking):
             return answer  # it says the plan leaves open just what is asked
-        if lacking is None and _ABSENT.search(body):
+        if lacking is None and ABSENT.search(body):
             # The answer says what the plan leaves open: an answer, unless the question
             # asks for a figure, which such an answer says the plan does not give.
             if self.question.figure is None:
@@ -786,8 +787,6 @@ _OFFICE_NAMED = re.compile(r"处|办公室|负责")  # an answer that names who 
 # Kinds of word that set the scene for the rest of a message (我们是陶瓷厂…): a trade,
 # not a piece of equipment (the cupola of one part is not the subject of the next).
 _CONTEXT_KINDS = frozenset({"industry"})
-# An answer saying the plan leaves something open (hand-written facts do).
-_ABSENT = re.compile(r"未规定|没有规定|未明确|未列出|未作规定|未作说明|没有给出")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MEMBER_NOTE = re.compile(r"^[^。]{1,20}属于所列范围。")  # what _membership says first
 # A question asking for an amount of money, and an amount as a plan would state one.
